@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "dbn/core/types.hpp"
+
+namespace dbn::blas {
+
+/// @brief C = alpha * op(A) * op(B) + beta * C in float, through OpenBLAS sgemm.
+///
+/// op(X) is X or its transpose. Shapes are checked once per call (ShapeError), never per element.
+/// C must not alias A or B.
+/// @throws ShapeError when the inner or outer dimensions do not agree.
+void gemm(bool trans_a, bool trans_b, float alpha, ConstRows a, ConstRows b, float beta, Rows c);
+
+/// @brief Double-precision C = alpha * op(A) * op(B) + beta * C on raw row-major arrays.
+/// A is m x k (k x m if transposed), B is k x n (n x k if transposed), C is m x n.
+void dgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha,
+           const double* a, const double* b, double beta, double* c);
+
+/// @brief Name of the OpenBLAS kernel in use ("Prescott", "SkylakeX", ...).
+std::string core_name();
+/// @brief OpenBLAS build configuration string.
+std::string config();
+/// @brief Threads OpenBLAS uses for one call.
+int num_threads();
+/// @brief Sets the number of OpenBLAS threads (>= 1).
+void set_num_threads(int n);
+
+}  // namespace dbn::blas

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstddef>
+
+#include "dbn/core/rng.hpp"
+#include "dbn/core/types.hpp"
+#include "dbn/rbm/units.hpp"
+
+namespace dbn {
+
+/// @brief A restricted Boltzmann machine: parameters and the math of DESIGN.md sections 1-2.
+///
+/// Holds only parameters (no data, no chain state). Visible units are Bernoulli or Gaussian with a
+/// fixed per-unit standard deviation s; hidden units are Bernoulli or rectified (NReLU).
+/// Writes go into caller-allocated outputs, so that the training loop allocates nothing.
+///
+/// Energies (x_i = v_i for Bernoulli visible units, v_i / s_i for Gaussian ones):
+///   E(v,h) = -a.v - b.h - v W h                                    Bernoulli visible
+///   E(v,h) = sum_i (v_i - a_i)^2 / (2 s_i^2) - b.h - x W h         Gaussian visible
+class Rbm {
+public:
+    Rbm() = default;
+    /// @throws ConfigError for a zero size or an unsupported unit combination
+    ///         (visible: bernoulli|gaussian, hidden: bernoulli|relu).
+    Rbm(std::size_t n_visible, std::size_t n_hidden, UnitType visible = UnitType::bernoulli,
+        UnitType hidden = UnitType::bernoulli);
+
+    std::size_t n_visible() const { return weights_.shape(0); }
+    std::size_t n_hidden() const { return weights_.shape(1); }
+    UnitType visible_type() const { return visible_; }
+    UnitType hidden_type() const { return hidden_; }
+
+    Matrix& weights() { return weights_; }
+    const Matrix& weights() const { return weights_; }
+    Vector& visible_bias() { return visible_bias_; }
+    const Vector& visible_bias() const { return visible_bias_; }
+    Vector& hidden_bias() { return hidden_bias_; }
+    const Vector& hidden_bias() const { return hidden_bias_; }
+    /// Per-unit standard deviation of Gaussian visible units (all ones for other types).
+    Vector& visible_sigma() { return visible_sigma_; }
+    const Vector& visible_sigma() const { return visible_sigma_; }
+
+    /// @brief Weights from N(0, stddev^2), biases zero, sigma one.
+    void init_random(Rng& rng, float stddev = 0.01f);
+
+    /// @brief act = x W + b for each row of v (x = v / s for Gaussian visible units).
+    /// @param scratch rows x n_visible buffer used when some s_i != 1 (allocated if empty).
+    void hidden_activation(ConstRows v, Rows act, Rows scratch = {}) const;
+    /// @brief Mean-field hidden values from activations: sigmoid (Bernoulli) or max(0, x) (NReLU).
+    void hidden_mean(ConstRows act, Rows mean) const;
+    /// @brief Samples hidden states from activations and their means.
+    void sample_hidden(ConstRows act, ConstRows mean, Rows out, Rng& rng) const;
+    /// @brief p(h|v) (or the NReLU mean) for each row of v; allocates only when s != 1.
+    void hidden_probabilities(ConstRows v, Rows out) const;
+
+    /// @brief Mean of v given h: sigmoid(a + W h) (Bernoulli) or a + s (W h) (Gaussian).
+    void visible_mean(ConstRows h, Rows mean) const;
+    /// @brief Samples visible states given their means.
+    void sample_visible(ConstRows mean, Rows out, Rng& rng) const;
+
+    /// @brief Energy E(v, h) of each pair of rows, in double.
+    DVector energy(ConstRows v, ConstRows h) const;
+    /// @brief Visible free energy F(v) of each row, hidden units summed out (DESIGN.md section 2).
+    /// @throws ConfigError for rectified hidden units, which have no closed-form free energy.
+    DVector free_energy(ConstRows v) const;
+    /// @brief Hidden-side free energy G(h) of each row, visible units summed or integrated out.
+    DVector hidden_free_energy(ConstRows h) const;
+
+    /// @brief The RBM with visible and hidden sides swapped: W^T, a <-> b (Bernoulli units only).
+    Rbm turned_over() const;
+
+    /// @brief Throws NumericalError naming `what` when any parameter is NaN or infinite.
+    void check_finite(const char* what) const;
+
+private:
+    bool unit_sigma() const;
+
+    UnitType visible_ = UnitType::bernoulli;
+    UnitType hidden_ = UnitType::bernoulli;
+    Matrix weights_ = Matrix::from_shape({0, 0});
+    Vector visible_bias_ = Vector::from_shape({0});
+    Vector hidden_bias_ = Vector::from_shape({0});
+    Vector visible_sigma_ = Vector::from_shape({0});
+};
+
+}  // namespace dbn
