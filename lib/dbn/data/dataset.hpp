@@ -1,0 +1,73 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "dbn/core/types.hpp"
+
+namespace dbn::data {
+
+/// @brief Samples (one per row, float32) with optional integer labels.
+struct Dataset {
+    Matrix x = Matrix::from_shape({0, 0});
+    Labels labels = Labels::from_shape({0});  ///< empty when the source has no labels
+    std::string source;                       ///< the spec it was read from, for messages
+
+    std::size_t size() const { return x.shape(0); }
+    std::size_t n_features() const { return x.shape(1); }
+    bool has_labels() const { return labels.size() > 0; }
+};
+
+/// @brief Options of the CSV reader.
+struct CsvOptions {
+    /// -1: detect (a first line with a field that is not a number is a header); 0: no; 1: yes.
+    int header = -1;
+    /// Column holding integer labels (0-based; negative counts from the end, -1 = last);
+    /// `no_label_column` for none.
+    long label_column = no_label_column;
+    static constexpr long no_label_column = 1L << 40;
+};
+
+/// @brief Reads a data set from a SPEC: an IDX file (`*-ubyte`, `*.idx`, optionally `.gz`),
+/// a `*.csv` file, `file.h5:/path/to/dataset`, or `bars-and-stripes:N` (generated 4x4 ... NxN
+/// bars-and-stripes images, see bars_and_stripes()).
+///
+/// Pixel values of IDX images are returned as read (0..255); preprocessing scales them.
+/// For IDX images, labels are taken from the matching labels file when one lies beside it
+/// (`*-images-idx3-ubyte` -> `*-labels-idx1-ubyte`). For HDF5, labels from a `labels`
+/// dataset beside the data set when present.
+/// @throws IoError if the file cannot be opened; FormatError naming the file and the problem for
+///         bad content (wrong magic number, truncated file, ragged CSV, text in a number, NaN).
+Dataset read_dataset(const std::string& spec, const CsvOptions& csv = {});
+
+/// @brief Reads labels from a SPEC: an IDX labels file, a CSV (one column, or the label column),
+/// or `file.h5:/path` (integer dataset of one dimension).
+/// @param csv for a CSV: its `label_column` picks the column; without one the file must have
+///        exactly one column.
+/// @throws FormatError for a value that is not an integer in the int32 range.
+Labels read_labels(const std::string& spec, const CsvOptions& csv = {});
+
+/// @brief IDX reader (MNIST layout, big-endian header, raw or gzip); any number of dimensions
+/// beyond the first is flattened into columns (a one-dimensional file gives one column). Supports
+/// unsigned byte, signed byte, short, int, float and double element types.
+/// @throws FormatError for a wrong magic number, a truncated file or trailing bytes, and a NaN or
+///         infinite value (also a double beyond the float range).
+Matrix read_idx(const std::string& path);
+/// @brief IDX labels (one dimension, integer type).
+Labels read_idx_labels(const std::string& path);
+
+/// @brief Numeric CSV reader: comma-separated, blank lines skipped, CRLF accepted; every field
+/// must be a finite number in full ("1.5abc" is an error), labels integral ("3.0" passes).
+/// @throws ConfigError when the label column lies outside the file's columns.
+Dataset read_csv(const std::string& path, const CsvOptions& options = {});
+
+/// @brief Reads a 2-D (or 1-D, as one column) numeric HDF5 dataset as float32.
+Dataset read_hdf5(const std::string& path, const std::string& dataset);
+
+/// @brief The first `n` rows (and labels) of `d`; all of it when n is 0 or at least its size.
+Dataset first_rows(const Dataset& d, std::size_t n);
+
+/// @brief Throws FormatError naming `source` if any value is NaN or infinite.
+void check_finite(const Matrix& x, const std::string& source);
+
+}  // namespace dbn::data

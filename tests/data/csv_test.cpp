@@ -1,0 +1,292 @@
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "dbn/core/error.hpp"
+#include "dbn/data/dataset.hpp"
+
+namespace dbn::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A directory of its own for each test (ctest runs tests in parallel), removed afterwards.
+class TempDir {
+public:
+    TempDir() {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() / ("dbn-data-" + std::string(info->test_suite_name()) +
+                                            "." + info->name() + "-" + std::to_string(::getpid()));
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    /// Writes `text` to a file named `name` in the directory and returns its path.
+    std::string file(const std::string& name, const std::string& text) const {
+        const auto p = (dir_ / name).string();
+        std::ofstream(p, std::ios::binary) << text;
+        return p;
+    }
+    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+private:
+    fs::path dir_;
+};
+
+template <class E, class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "unexpected exception type: " << e.what();
+        return {};
+    }
+    ADD_FAILURE() << "no exception";
+    return {};
+}
+
+CsvOptions with_label(long column) {
+    CsvOptions o;
+    o.label_column = column;
+    return o;
+}
+
+TEST(CsvReader, ReadsNumbersInEveryNotation) {
+    TempDir tmp;
+    const auto path = tmp.file("a.csv", "1,-2.5,3e2\r\n +4 , .5,-1E-3\n");
+    const Dataset d = read_csv(path);
+    ASSERT_EQ(d.size(), 2U);
+    ASSERT_EQ(d.n_features(), 3U);
+    EXPECT_FALSE(d.has_labels());
+    EXPECT_FLOAT_EQ(d.x(0, 0), 1.0f);
+    EXPECT_FLOAT_EQ(d.x(0, 1), -2.5f);
+    EXPECT_FLOAT_EQ(d.x(0, 2), 300.0f);
+    EXPECT_FLOAT_EQ(d.x(1, 0), 4.0f);
+    EXPECT_FLOAT_EQ(d.x(1, 1), 0.5f);
+    EXPECT_FLOAT_EQ(d.x(1, 2), -0.001f);
+}
+
+TEST(CsvReader, DetectsHeader) {
+    TempDir tmp;
+    const Dataset d = read_csv(tmp.file("h.csv", "a,b\n1,2\n3,4\n"));
+    ASSERT_EQ(d.size(), 2U);
+    EXPECT_FLOAT_EQ(d.x(0, 0), 1.0f);
+    // A numeric first line is data.
+    EXPECT_EQ(read_csv(tmp.file("n.csv", "1,2\n3,4\n")).size(), 2U);
+    // pandas writes an empty first name for the index column.
+    EXPECT_EQ(read_csv(tmp.file("p.csv", ",x\n0,5\n")).size(), 1U);
+}
+
+TEST(CsvReader, QuotedHeaderNamesMayHoldCommas) {
+    TempDir tmp;
+    const Dataset d = read_csv(tmp.file("q.csv", "\"a,b\",c\n1,2\n"));
+    EXPECT_EQ(d.n_features(), 2U);
+}
+
+TEST(CsvReader, HeaderOptionOverridesDetection) {
+    TempDir tmp;
+    const auto numeric = tmp.file("n.csv", "1,2\n3,4\n");
+    CsvOptions yes;
+    yes.header = 1;
+    const Dataset d = read_csv(numeric, yes);
+    ASSERT_EQ(d.size(), 1U);
+    EXPECT_FLOAT_EQ(d.x(0, 0), 3.0f);
+
+    const auto named = tmp.file("h.csv", "a,b\n1,2\n");
+    CsvOptions no;
+    no.header = 0;
+    const auto msg = error_of<FormatError>([&] { read_csv(named, no); });
+    EXPECT_NE(msg.find(named + ":1:1: not a number: \"a\""), std::string::npos) << msg;
+}
+
+TEST(CsvReader, RejectsBadHeaderOption) {
+    TempDir tmp;
+    CsvOptions o;
+    o.header = 2;
+    EXPECT_THROW(read_csv(tmp.file("a.csv", "1\n"), o), ConfigError);
+}
+
+TEST(CsvReader, LabelColumnFirst) {
+    TempDir tmp;
+    const Dataset d = read_csv(tmp.file("l.csv", "y,a,b\n3,0.5,1\n7,2,3\n"), with_label(0));
+    ASSERT_EQ(d.n_features(), 2U);
+    ASSERT_TRUE(d.has_labels());
+    EXPECT_EQ(d.labels(0), 3);
+    EXPECT_EQ(d.labels(1), 7);
+    EXPECT_FLOAT_EQ(d.x(0, 0), 0.5f);
+    EXPECT_FLOAT_EQ(d.x(1, 1), 3.0f);
+}
+
+TEST(CsvReader, LabelColumnMinusOneIsLast) {
+    TempDir tmp;
+    // numpy.savetxt writes integers as floats; they are still integers.
+    const Dataset d =
+        read_csv(tmp.file("l.csv", "0.5,1,3.000000000000000000e+00\n2,3,-1\n"), with_label(-1));
+    ASSERT_EQ(d.n_features(), 2U);
+    EXPECT_EQ(d.labels(0), 3);
+    EXPECT_EQ(d.labels(1), -1);
+    EXPECT_FLOAT_EQ(d.x(1, 0), 2.0f);
+}
+
+TEST(CsvReader, LabelColumnInTheMiddle) {
+    TempDir tmp;
+    const Dataset d = read_csv(tmp.file("l.csv", "1,5,2\n3,6,4\n"), with_label(-2));
+    EXPECT_EQ(d.labels(1), 6);
+    EXPECT_FLOAT_EQ(d.x(1, 0), 3.0f);
+    EXPECT_FLOAT_EQ(d.x(1, 1), 4.0f);
+}
+
+TEST(CsvReader, RejectsNonIntegerLabel) {
+    TempDir tmp;
+    const auto path = tmp.file("l.csv", "1,2\n1,2.5\n");
+    const auto msg = error_of<FormatError>([&] { read_csv(path, with_label(-1)); });
+    EXPECT_NE(msg.find(path + ":2:2: label is not an integer: \"2.5\""), std::string::npos) << msg;
+}
+
+TEST(CsvReader, RejectsLabelColumnOutOfRange) {
+    TempDir tmp;
+    const auto path = tmp.file("l.csv", "1,2\n");
+    EXPECT_THROW(read_csv(path, with_label(2)), ConfigError);
+    EXPECT_THROW(read_csv(path, with_label(-3)), ConfigError);
+}
+
+TEST(CsvReader, RejectsRaggedRow) {
+    TempDir tmp;
+    const auto path = tmp.file("r.csv", "a,b,c,d\n1,2,3,4\n1,2,3,4,5\n");
+    const auto msg = error_of<FormatError>([&] { read_csv(path); });
+    EXPECT_NE(msg.find(path + ":3: 5 fields (expected 4)"), std::string::npos) << msg;
+    const auto short_row = tmp.file("s.csv", "1,2,3\n1,2\n");
+    const auto msg2 = error_of<FormatError>([&] { read_csv(short_row); });
+    EXPECT_NE(msg2.find(":2: 2 fields (expected 3)"), std::string::npos) << msg2;
+}
+
+TEST(CsvReader, RejectsTextInNumber) {
+    TempDir tmp;
+    const auto path = tmp.file("t.csv", "1,2,3\n4,5,abc\n");
+    const auto msg = error_of<FormatError>([&] { read_csv(path); });
+    EXPECT_NE(msg.find(path + ":2:3: not a number: \"abc\""), std::string::npos) << msg;
+}
+
+TEST(CsvReader, RejectsTrailingGarbage) {
+    TempDir tmp;
+    const auto path = tmp.file("t.csv", "1,2\n1.5abc,2\n");
+    const auto msg = error_of<FormatError>([&] { read_csv(path); });
+    EXPECT_NE(msg.find(":2:1: not a number: \"1.5abc\""), std::string::npos) << msg;
+    EXPECT_THROW(read_csv(tmp.file("u.csv", "1,2\n1 2,3\n")), FormatError);
+    EXPECT_THROW(read_csv(tmp.file("v.csv", "1,2\n+-1,3\n")), FormatError);
+    EXPECT_THROW(read_csv(tmp.file("w.csv", "1,2\n0x10,3\n")), FormatError);
+}
+
+TEST(CsvReader, RejectsEmptyField) {
+    TempDir tmp;
+    const auto path = tmp.file("e.csv", "1,2,3\n4,,6\n");
+    const auto msg = error_of<FormatError>([&] { read_csv(path); });
+    EXPECT_NE(msg.find(":2:2: not a number: \"\""), std::string::npos) << msg;
+}
+
+TEST(CsvReader, RejectsNaNAndInfinity) {
+    TempDir tmp;
+    for (const std::string bad : {"nan", "NaN", "inf", "-Infinity"}) {
+        const auto path = tmp.file("n.csv", "1,2\n3," + bad + "\n");
+        const auto msg = error_of<FormatError>([&] { read_csv(path); });
+        EXPECT_NE(msg.find(path + ":2:2: not a finite number: \"" + bad + "\""), std::string::npos)
+            << msg;
+    }
+}
+
+TEST(CsvReader, RejectsValuesBeyondFloatRange) {
+    TempDir tmp;
+    const auto msg = error_of<FormatError>([&] { read_csv(tmp.file("b.csv", "1,1e39\n")); });
+    EXPECT_NE(msg.find(":1:2: out of float range"), std::string::npos) << msg;
+    EXPECT_THROW(read_csv(tmp.file("c.csv", "1,1e400\n")), FormatError);
+}
+
+TEST(CsvReader, RejectsEmptyFile) {
+    TempDir tmp;
+    for (const std::string text : {"", "\n\n", "  \r\n"}) {
+        const auto path = tmp.file("e.csv", text);
+        const auto msg = error_of<FormatError>([&] { read_csv(path); });
+        EXPECT_NE(msg.find(path + ": empty file"), std::string::npos) << msg;
+    }
+}
+
+TEST(CsvReader, RejectsHeaderWithoutRows) {
+    TempDir tmp;
+    const auto msg = error_of<FormatError>([&] { read_csv(tmp.file("h.csv", "a,b\n")); });
+    EXPECT_NE(msg.find("no data rows"), std::string::npos) << msg;
+}
+
+TEST(CsvReader, SkipsBlankLinesAndByteOrderMark) {
+    TempDir tmp;
+    const Dataset d = read_csv(tmp.file("b.csv", "\xEF\xBB\xBFx,y\n\n1,2\n\n3,4\n\n"));
+    ASSERT_EQ(d.size(), 2U);
+    EXPECT_FLOAT_EQ(d.x(1, 1), 4.0f);
+    // Line numbers in messages still count the blank lines.
+    const auto path = tmp.file("c.csv", "1,2\n\n3,x\n");
+    const auto msg = error_of<FormatError>([&] { read_csv(path); });
+    EXPECT_NE(msg.find(path + ":3:2:"), std::string::npos) << msg;
+}
+
+TEST(CsvReader, LastLineWithoutNewline) {
+    TempDir tmp;
+    const Dataset d = read_csv(tmp.file("n.csv", "1,2\n3,4"));
+    ASSERT_EQ(d.size(), 2U);
+    EXPECT_FLOAT_EQ(d.x(1, 1), 4.0f);
+}
+
+TEST(CsvReader, MissingFileIsIoError) {
+    TempDir tmp;
+    const auto path = tmp.path("absent.csv");
+    try {
+        read_csv(path);
+        ADD_FAILURE() << "no exception";
+    } catch (const FormatError& e) {
+        ADD_FAILURE() << "FormatError for a missing file: " << e.what();
+    } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find(path + ": cannot open (No such file"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(CsvDataset, ReadDatasetPassesOptions) {
+    TempDir tmp;
+    const auto path = tmp.file("d.CSV", "f1,f2,label\n0,1,4\n1,0,5\n");
+    const Dataset d = read_dataset(path, with_label(-1));
+    EXPECT_EQ(d.source, path);
+    EXPECT_EQ(d.n_features(), 2U);
+    EXPECT_EQ(d.labels(1), 5);
+}
+
+TEST(CsvLabels, OneColumnFile) {
+    TempDir tmp;
+    const Labels l = read_labels(tmp.file("y.csv", "label\n1\n0\n2\n"));
+    ASSERT_EQ(l.size(), 3U);
+    EXPECT_EQ(l(2), 2);
+}
+
+TEST(CsvLabels, NamedColumnOfAWiderFile) {
+    TempDir tmp;
+    const Labels l = read_labels(tmp.file("y.csv", "1,0.5\n2,0.25\n"), with_label(0));
+    ASSERT_EQ(l.size(), 2U);
+    EXPECT_EQ(l(1), 2);
+}
+
+TEST(CsvLabels, WiderFileNeedsALabelColumn) {
+    TempDir tmp;
+    const auto msg = error_of<FormatError>([&] { read_labels(tmp.file("y.csv", "1,2\n3,4\n")); });
+    EXPECT_NE(msg.find("a labels file needs one column (got 2)"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace dbn::data
