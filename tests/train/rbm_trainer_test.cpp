@@ -1,0 +1,288 @@
+#include "dbn/train/rbm_trainer.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dbn/core/error.hpp"
+#include "dbn/core/math.hpp"
+#include "dbn/data/bars_stripes.hpp"
+#include "support/helpers.hpp"
+#include "support/tolerances.hpp"
+
+namespace dbn {
+namespace {
+
+using testing::all_binary_states;
+
+// Parameters in double, for a reference log-likelihood free of float rounding.
+struct DParams {
+    std::vector<double> w, a, b;
+    std::size_t nv, nh;
+    explicit DParams(const Rbm& r) : nv(r.n_visible()), nh(r.n_hidden()) {
+        w.assign(r.weights().begin(), r.weights().end());
+        a.assign(r.visible_bias().begin(), r.visible_bias().end());
+        b.assign(r.hidden_bias().begin(), r.hidden_bias().end());
+    }
+};
+
+// -F(v) in double for a Bernoulli-Bernoulli RBM.
+double neg_free_energy(const DParams& p, const std::vector<double>& v) {
+    double s = 0.0;
+    for (std::size_t i = 0; i < p.nv; ++i) s += p.a[i] * v[i];
+    for (std::size_t j = 0; j < p.nh; ++j) {
+        double x = p.b[j];
+        for (std::size_t i = 0; i < p.nv; ++i) x += v[i] * p.w[i * p.nh + j];
+        s += softplus(x);
+    }
+    return s;
+}
+
+// Exact mean log-likelihood of the rows of `data`, by enumerating every visible state.
+double mean_log_likelihood(const DParams& p, const Matrix& data) {
+    LogSumExp z;
+    std::vector<double> v(p.nv);
+    for (std::size_t s = 0; s < (std::size_t{1} << p.nv); ++s) {
+        for (std::size_t i = 0; i < p.nv; ++i) v[i] = (s >> i) & 1U;
+        z.add(neg_free_energy(p, v));
+    }
+    double sum = 0.0;
+    for (std::size_t r = 0; r < data.shape(0); ++r) {
+        for (std::size_t i = 0; i < p.nv; ++i) v[i] = data(r, i);
+        sum += neg_free_energy(p, v);
+    }
+    return sum / static_cast<double>(data.shape(0)) - z.value();
+}
+
+LayerTrainingConfig plain_sgd(Algorithm algorithm, std::size_t batch) {
+    LayerTrainingConfig c;
+    c.algorithm = algorithm;
+    c.epochs = 1;
+    c.batch_size = batch;
+    c.learning_rate = 1.0;
+    c.initial_momentum = 0.0;
+    c.final_momentum = 0.0;
+    c.weight_decay = 0.0;
+    return c;
+}
+
+Matrix random_binary(std::size_t n, std::size_t d, Rng& rng, float p = 0.5f) {
+    Matrix m = Matrix::from_shape({n, d});
+    Matrix probs = Matrix::from_shape({n, d});
+    probs.fill(p);
+    rng.bernoulli(probs.data(), m.data(), m.size());
+    return m;
+}
+
+// One full-batch step with the exact negative phase, learning rate 1 and no momentum, moves
+// every parameter by exactly the gradient of the mean log-likelihood (minus the decay terms).
+// The reference gradient comes from central finite differences of the exact log-likelihood in
+// double (step 1e-5: truncation error ~1e-10, rounding ~1e-11); the update is computed in float
+// on parameters of order 1, so agreement to 2e-5 is the float precision of W + dW.
+void expect_step_is_exact_gradient(double weight_decay, double l1) {
+    Rng rng{21};
+    Rbm rbm = testing::random_rbm(5, 3, rng, 0.5f);
+    const Matrix data = random_binary(12, 5, rng, 0.4f);
+    const DParams p0(rbm);
+    const Rbm before = rbm;
+
+    LayerTrainingConfig cfg = plain_sgd(Algorithm::exact, data.shape(0));
+    cfg.weight_decay = weight_decay;
+    cfg.l1 = l1;
+    RbmTrainer trainer(rbm, cfg, rng);
+    trainer.train_epoch(data);
+
+    const double h = 1e-5;
+    auto fd = [&](std::vector<double> DParams::*member, std::size_t i) {
+        DParams plus = p0, minus = p0;
+        (plus.*member)[i] += h;
+        (minus.*member)[i] -= h;
+        return (mean_log_likelihood(plus, data) - mean_log_likelihood(minus, data)) / (2 * h);
+    };
+    constexpr double tol = 2e-5;
+    for (std::size_t i = 0; i < 5; ++i) {
+        for (std::size_t j = 0; j < 3; ++j) {
+            const double w0 = before.weights()(i, j);
+            const double sign = w0 > 0 ? 1.0 : (w0 < 0 ? -1.0 : 0.0);
+            const double expected = fd(&DParams::w, i * 3 + j) - weight_decay * w0 - l1 * sign;
+            EXPECT_NEAR(rbm.weights()(i, j) - w0, expected, tol) << "W(" << i << "," << j << ")";
+        }
+        EXPECT_NEAR(rbm.visible_bias()(i) - before.visible_bias()(i), fd(&DParams::a, i), tol)
+            << "a(" << i << ")";
+    }
+    for (std::size_t j = 0; j < 3; ++j)
+        EXPECT_NEAR(rbm.hidden_bias()(j) - before.hidden_bias()(j), fd(&DParams::b, j), tol)
+            << "b(" << j << ")";
+}
+
+TEST(RbmTrainerGradient, ExactNegativePhaseGivesTheLogLikelihoodGradient) {
+    expect_step_is_exact_gradient(0.0, 0.0);
+}
+
+TEST(RbmTrainerGradient, WeightDecayActsOnWeightsOnly) { expect_step_is_exact_gradient(0.3, 0.0); }
+
+TEST(RbmTrainerGradient, L1ActsOnWeightsOnly) { expect_step_is_exact_gradient(0.0, 0.05); }
+
+// PCD with many chains run long estimates the same model expectations by sampling: the step
+// must agree with the exact gradient within Monte Carlo error. Each negative statistic is a mean
+// of 100,000 products in [0, 1] (standard error <= 0.5/sqrt(1e5) = 0.0016); after 200 Gibbs steps
+// on a 5x3 model with weights of scale 0.5 the chains have mixed. 0.01 is six standard errors.
+TEST(RbmTrainerGradient, PcdWithManyChainsEstimatesTheExactGradient) {
+    Rng rng{22};
+    Rbm rbm = testing::random_rbm(5, 3, rng, 0.5f);
+    const Matrix data = random_binary(12, 5, rng, 0.4f);
+    Rbm exact_rbm = rbm;
+    Rng exact_rng{1};
+    RbmTrainer exact(exact_rbm, plain_sgd(Algorithm::exact, 12), exact_rng);
+    exact.train_epoch(data);
+
+    LayerTrainingConfig cfg = plain_sgd(Algorithm::pcd, 12);
+    cfg.persistent_chains = 100000;
+    cfg.k = 200;
+    RbmTrainer pcd(rbm, cfg, rng);
+    pcd.train_epoch(data);
+    EXPECT_TRUE(testing::allclose(rbm.weights(), exact_rbm.weights(), 0.0, 0.01));
+    EXPECT_TRUE(testing::allclose(rbm.visible_bias(), exact_rbm.visible_bias(), 0.0, 0.01));
+    EXPECT_TRUE(testing::allclose(rbm.hidden_bias(), exact_rbm.hidden_bias(), 0.0, 0.01));
+}
+
+class CountingObserver : public TrainingObserver {
+public:
+    std::vector<std::size_t> n_batches;
+    std::size_t batches = 0;
+    std::vector<EpochStats> epochs;
+    void on_batch(std::size_t, std::size_t, std::size_t, std::size_t n) override {
+        ++batches;
+        n_batches.push_back(n);
+    }
+    Control on_epoch_end(const EpochStats& s) override {
+        epochs.push_back(s);
+        return Control::proceed;
+    }
+};
+
+TEST(RbmTrainer, ShortLastBatchAndMomentumSchedule) {
+    Rng rng{23};
+    Rbm rbm(16, 8);
+    rbm.init_random(rng);
+    const Matrix data = random_binary(105, 16, rng);
+    LayerTrainingConfig cfg;
+    cfg.batch_size = 50;
+    cfg.epochs = 7;
+    cfg.learning_rate = 0.05;
+    cfg.learning_rate_decay = 0.5;
+    RbmTrainer trainer(rbm, cfg, rng);
+    CountingObserver obs;
+    const auto history = trainer.train(data, nullptr, &obs);
+    ASSERT_EQ(history.size(), 7u);
+    EXPECT_EQ(obs.batches, 7u * 3u);  // 50 + 50 + 5 rows
+    for (std::size_t n : obs.n_batches) EXPECT_EQ(n, 3u);
+    for (std::size_t e = 0; e < 7; ++e) {
+        EXPECT_EQ(history[e].epoch, e + 1);
+        EXPECT_DOUBLE_EQ(history[e].momentum, e < 5 ? 0.5 : 0.9);
+        EXPECT_DOUBLE_EQ(history[e].learning_rate, 0.05 * std::pow(0.5, double(e)));
+        EXPECT_TRUE(std::isnan(history[e].free_energy_gap));  // no held-out data
+    }
+}
+
+TEST(RbmTrainer, VisibleBiasesStartAtTheBaseRates) {
+    Rng rng{24};
+    Rbm rbm(3, 2);
+    Matrix data = {{1, 0, 0}, {1, 0, 1}, {1, 0, 0}, {0, 0, 1}};
+    RbmTrainer trainer(rbm, LayerTrainingConfig{}, rng);
+    trainer.init_visible_bias(data);
+    EXPECT_NEAR(rbm.visible_bias()(0), std::log(0.75 / 0.25), 1e-6);
+    EXPECT_NEAR(rbm.visible_bias()(1), std::log(0.001 / 0.999), 1e-5);  // clipped
+    EXPECT_NEAR(rbm.visible_bias()(2), 0.0, 1e-6);
+}
+
+TEST(RbmTrainer, DivergenceIsANumericalErrorNamingLayerAndEpoch) {
+    Rng rng{25};
+    Rbm rbm(16, 8);
+    rbm.init_random(rng);
+    const Matrix data = random_binary(100, 16, rng);
+    LayerTrainingConfig cfg;
+    cfg.learning_rate = 1e30;
+    cfg.epochs = 3;
+    RbmTrainer trainer(rbm, cfg, rng, 2);
+    try {
+        trainer.train(data, nullptr);
+        FAIL() << "expected NumericalError";
+    } catch (const NumericalError& e) {
+        EXPECT_NE(std::string(e.what()).find("layer 2"), std::string::npos) << e.what();
+    }
+}
+
+TEST(RbmTrainer, SparsityTargetPullsTheMeanActivation) {
+    const Matrix data = data::bars_and_stripes(4);
+    auto mean_activation = [&](double cost) {
+        Rng rng{26};
+        Rbm rbm(16, 20);
+        rbm.init_random(rng, 0.1f);
+        LayerTrainingConfig cfg;
+        cfg.batch_size = 10;
+        cfg.epochs = 100;
+        cfg.sparsity_target = 0.05;
+        cfg.sparsity_cost = cost;
+        RbmTrainer trainer(rbm, cfg, rng);
+        trainer.init_visible_bias(data);
+        trainer.train(data, nullptr);
+        Matrix p = Matrix::from_shape({data.shape(0), 20});
+        rbm.hidden_probabilities(data, p);
+        double m = 0.0;
+        for (float x : p) m += x;
+        return m / static_cast<double>(p.size());
+    };
+    const double free = mean_activation(0.0);
+    const double sparse = mean_activation(1.0);
+    // Measured: 0.48 without the penalty, 0.13 with it; the target is 0.05.
+    EXPECT_GT(free, 0.3);
+    EXPECT_LT(sparse, free / 3.0) << "without the penalty: " << free;
+}
+
+TEST(RbmTrainer, MonitorsImproveAndHeldOutGapIsReported) {
+    Rng rng{27};
+    const Matrix all = data::bars_and_stripes(4);
+    Rbm rbm(16, 16);
+    rbm.init_random(rng, 0.1f);
+    LayerTrainingConfig cfg;
+    cfg.batch_size = 10;
+    cfg.epochs = 60;
+    cfg.learning_rate = 0.1;
+    RbmTrainer trainer(rbm, cfg, rng);
+    trainer.init_visible_bias(all);
+    const auto h = trainer.train(all, &all);
+    ASSERT_EQ(h.size(), 60u);
+    EXPECT_LT(h.back().reconstruction_error, 0.5 * h.front().reconstruction_error);
+    EXPECT_GT(h.back().pseudo_log_likelihood, h.front().pseudo_log_likelihood);
+    // Held-out set equal to the training set: the gap is a difference of two means over the
+    // same rows drawn in different orders, so it is zero up to the float rounding of the
+    // activations (sgemm may sum a row differently at another position in the block).
+    EXPECT_NEAR(h.back().free_energy_gap, 0.0, 1e-5 * std::abs(h.back().free_energy_train));
+}
+
+TEST(RbmTrainer, ExactNegativePhaseRefusesLargeLayers) {
+    Rng rng{28};
+    Rbm rbm(17, 2);
+    EXPECT_THROW(RbmTrainer(rbm, plain_sgd(Algorithm::exact, 10), rng), ConfigError);
+}
+
+TEST(RbmTrainer, ReluHiddenUnitsTrain) {
+    Rng rng{29};
+    const Matrix data = data::bars_and_stripes(4);
+    Rbm rbm(16, 16, UnitType::bernoulli, UnitType::relu);
+    rbm.init_random(rng, 0.1f);
+    LayerTrainingConfig cfg;
+    cfg.batch_size = 10;
+    cfg.epochs = 50;
+    cfg.learning_rate = 0.02;
+    RbmTrainer trainer(rbm, cfg, rng);
+    trainer.init_visible_bias(data);
+    const auto h = trainer.train(data, nullptr);
+    EXPECT_LT(h.back().reconstruction_error, h.front().reconstruction_error);
+    EXPECT_TRUE(std::isnan(h.back().free_energy_train));  // no closed-form F for NReLU
+}
+
+}  // namespace
+}  // namespace dbn
