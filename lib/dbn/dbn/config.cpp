@@ -1,0 +1,211 @@
+#include "dbn/dbn/config.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "dbn/core/error.hpp"
+
+namespace dbn {
+namespace {
+
+using json = nlohmann::json;
+
+const std::set<std::string> k_layer_keys = {
+    "hidden",          "hidden_units",   "algorithm",     "k",
+    "persistent_chains", "epochs",       "batch_size",    "learning_rate",
+    "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch",
+    "weight_decay",    "l1",             "sparsity_target", "sparsity_cost",
+    "sparsity_decay",  "init_stddev",    "sample_up",     "monitor_samples"};
+
+void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        DBN_CHECK(allowed.count(it.key()), ConfigError,
+                  where << ": unknown key \"" << it.key() << "\"");
+    }
+}
+
+double get_number(const json& obj, const char* key, double fallback, const std::string& where) {
+    if (!obj.contains(key)) return fallback;
+    const json& v = obj.at(key);
+    DBN_CHECK(v.is_number(), ConfigError, where << ": \"" << key << "\" must be a number (got "
+                                                 << v.dump() << ")");
+    return v.get<double>();
+}
+
+std::size_t get_count(const json& obj, const char* key, std::size_t fallback,
+                      const std::string& where) {
+    if (!obj.contains(key)) return fallback;
+    const json& v = obj.at(key);
+    DBN_CHECK(v.is_number_integer() && v.get<long long>() >= 0, ConfigError,
+              where << ": \"" << key << "\" must be a non-negative integer (got " << v.dump()
+                    << ")");
+    return static_cast<std::size_t>(v.get<long long>());
+}
+
+bool get_bool(const json& obj, const char* key, bool fallback, const std::string& where) {
+    if (!obj.contains(key)) return fallback;
+    const json& v = obj.at(key);
+    DBN_CHECK(v.is_boolean(), ConfigError,
+              where << ": \"" << key << "\" must be true or false (got " << v.dump() << ")");
+    return v.get<bool>();
+}
+
+std::string get_string(const json& obj, const char* key, const std::string& fallback,
+                       const std::string& where) {
+    if (!obj.contains(key)) return fallback;
+    const json& v = obj.at(key);
+    DBN_CHECK(v.is_string(), ConfigError,
+              where << ": \"" << key << "\" must be a string (got " << v.dump() << ")");
+    return v.get<std::string>();
+}
+
+// Reads the training settings of `obj` on top of `base` (the defaults).
+LayerTrainingConfig read_training(const json& obj, LayerTrainingConfig c, const std::string& where) {
+    c.algorithm = parse_algorithm(get_string(obj, "algorithm", to_string(c.algorithm), where),
+                                  where + ".algorithm");
+    c.k = get_count(obj, "k", c.k, where);
+    c.persistent_chains = get_count(obj, "persistent_chains", c.persistent_chains, where);
+    c.epochs = get_count(obj, "epochs", c.epochs, where);
+    c.batch_size = get_count(obj, "batch_size", c.batch_size, where);
+    c.learning_rate = get_number(obj, "learning_rate", c.learning_rate, where);
+    c.learning_rate_decay = get_number(obj, "learning_rate_decay", c.learning_rate_decay, where);
+    c.initial_momentum = get_number(obj, "initial_momentum", c.initial_momentum, where);
+    c.final_momentum = get_number(obj, "final_momentum", c.final_momentum, where);
+    c.momentum_switch_epoch = get_count(obj, "momentum_switch_epoch", c.momentum_switch_epoch, where);
+    c.weight_decay = get_number(obj, "weight_decay", c.weight_decay, where);
+    c.l1 = get_number(obj, "l1", c.l1, where);
+    c.sparsity_target = get_number(obj, "sparsity_target", c.sparsity_target, where);
+    c.sparsity_cost = get_number(obj, "sparsity_cost", c.sparsity_cost, where);
+    c.sparsity_decay = get_number(obj, "sparsity_decay", c.sparsity_decay, where);
+    c.init_stddev = get_number(obj, "init_stddev", c.init_stddev, where);
+    c.sample_up = get_bool(obj, "sample_up", c.sample_up, where);
+    c.monitor_samples = get_count(obj, "monitor_samples", c.monitor_samples, where);
+    return c;
+}
+
+}  // namespace
+
+DbnConfig parse_dbn_config(const std::string& json_text, const std::string& source) {
+    json root;
+    try {
+        root = json::parse(json_text);
+    } catch (const json::parse_error& e) {
+        // nlohmann's message ends with the byte position; keep it, drop its prefix.
+        std::string what = e.what();
+        const auto pos = what.find("parse error");
+        DBN_CHECK(false, ConfigError,
+                  source << ": not valid JSON: " << (pos == std::string::npos ? what : what.substr(pos)));
+    }
+    DBN_CHECK(root.is_object(), ConfigError, source << ": the configuration must be a JSON object");
+    check_keys(root, {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "comment"},
+               source);
+
+    DbnConfig cfg;
+    cfg.json = root.dump(2);
+    cfg.name = get_string(root, "name", "", source);
+    if (root.contains("seed")) {
+        const json& s = root.at("seed");
+        DBN_CHECK(s.is_number_unsigned() || (s.is_number_integer() && s.get<long long>() >= 0),
+                  ConfigError, source << ": \"seed\" must be a non-negative integer (got "
+                                      << s.dump() << ")");
+        cfg.seed = s.get<std::uint64_t>();
+    }
+    cfg.heldout_fraction = get_number(root, "heldout_fraction", cfg.heldout_fraction, source);
+    DBN_CHECK(cfg.heldout_fraction >= 0.0 && cfg.heldout_fraction < 1.0, ConfigError,
+              source << ": \"heldout_fraction\" must be in [0, 1) (got " << cfg.heldout_fraction
+                     << ")");
+
+    if (root.contains("input")) {
+        const json& in = root.at("input");
+        const std::string where = source + ": input";
+        DBN_CHECK(in.is_object(), ConfigError, where << ": must be an object");
+        check_keys(in, {"units", "scale", "binarize", "standardize", "sigma"}, where);
+        cfg.input.units = parse_unit_type(get_string(in, "units", "bernoulli", where), where + ".units");
+        DBN_CHECK(cfg.input.units != UnitType::relu, ConfigError,
+                  where << ".units: input units must be \"bernoulli\" or \"gaussian\"");
+        if (in.contains("scale")) {
+            const json& s = in.at("scale");
+            if (s.is_string()) {
+                DBN_CHECK(s.get<std::string>() == "auto", ConfigError,
+                          where << ".scale: must be a positive number or \"auto\" (got " << s.dump() << ")");
+                cfg.input.scale = 0.0f;
+            } else {
+                DBN_CHECK(s.is_number() && s.get<double>() > 0.0, ConfigError,
+                          where << ".scale: must be a positive number or \"auto\" (got " << s.dump() << ")");
+                cfg.input.scale = s.get<float>();
+            }
+        }
+        if (in.contains("binarize") && !in.at("binarize").is_null()) {
+            const json& b = in.at("binarize");
+            DBN_CHECK(b.is_number() || b.is_boolean(), ConfigError,
+                      where << ".binarize: a threshold in (0, 1), true (0.5), false or null (got "
+                            << b.dump() << ")");
+            if (b.is_boolean()) {
+                cfg.input.binarize = b.get<bool>();
+            } else {
+                cfg.input.binarize = true;
+                cfg.input.threshold = b.get<float>();
+                DBN_CHECK(cfg.input.threshold > 0.0f && cfg.input.threshold < 1.0f, ConfigError,
+                          where << ".binarize: threshold must be in (0, 1) (got " << b.dump() << ")");
+            }
+        }
+        cfg.input.standardize = get_bool(in, "standardize", false, where);
+        cfg.input.sigma = get_string(in, "sigma", "unit", where);
+        DBN_CHECK(cfg.input.sigma == "unit" || cfg.input.sigma == "data", ConfigError,
+                  where << ".sigma: must be \"unit\" or \"data\" (got \"" << cfg.input.sigma << "\")");
+        DBN_CHECK(!(cfg.input.binarize && cfg.input.standardize), ConfigError,
+                  where << ": binarize and standardize exclude each other");
+    }
+
+    LayerTrainingConfig defaults;
+    if (root.contains("defaults")) {
+        const json& d = root.at("defaults");
+        const std::string where = source + ": defaults";
+        DBN_CHECK(d.is_object(), ConfigError, where << ": must be an object");
+        std::set<std::string> keys = k_layer_keys;
+        keys.erase("hidden");
+        check_keys(d, keys, where);
+        defaults = read_training(d, defaults, where);  // "hidden_units" is read per layer
+    }
+
+    DBN_CHECK(root.contains("layers") && root.at("layers").is_array() && !root.at("layers").empty(),
+              ConfigError, source << ": \"layers\" must be a non-empty list");
+    const json& layers = root.at("layers");
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+        const json& l = layers.at(k);
+        const std::string where = source + ": layers[" + std::to_string(k) + "]";
+        DBN_CHECK(l.is_object(), ConfigError, where << ": must be an object");
+        check_keys(l, k_layer_keys, where);
+        LayerSpec spec;
+        spec.n_hidden = get_count(l, "hidden", 0, where);
+        DBN_CHECK(spec.n_hidden > 0, ConfigError,
+                  where << ": \"hidden\" (the number of hidden units) must be a positive integer");
+        const std::string default_units =
+            root.contains("defaults") ? get_string(root.at("defaults"), "hidden_units", "bernoulli", where)
+                                      : "bernoulli";
+        spec.hidden = parse_unit_type(get_string(l, "hidden_units", default_units, where),
+                                      where + ".hidden_units");
+        DBN_CHECK(spec.hidden != UnitType::gaussian, ConfigError,
+                  where << ".hidden_units: hidden units must be \"bernoulli\" or \"relu\"");
+        spec.train = read_training(l, defaults, where);
+        spec.train.validate(where);
+        cfg.layers.push_back(spec);
+    }
+    return cfg;
+}
+
+DbnConfig load_dbn_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    DBN_CHECK(in.good(), IoError, path << ": cannot open configuration (" << std::strerror(errno) << ")");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_dbn_config(text.str(), path);
+}
+
+}  // namespace dbn

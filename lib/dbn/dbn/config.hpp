@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dbn/rbm/units.hpp"
+#include "dbn/train/training_config.hpp"
+
+namespace dbn {
+
+/// @brief How the raw input is prepared for layer 0 (saved with the model as Preprocessing).
+struct InputConfig {
+    UnitType units = UnitType::bernoulli;  ///< visible units of layer 0
+    float scale = 0.0f;                    ///< divide by this; 0 = "auto" (the data's max if > 1)
+    bool binarize = false;
+    float threshold = 0.5f;
+    bool standardize = false;
+    /// Gaussian inputs: "unit" (sigma = 1, for standardized data) or "data" (per-feature std).
+    std::string sigma = "unit";
+};
+
+/// @brief One layer of the stack: its hidden units and how it is trained.
+struct LayerSpec {
+    std::size_t n_hidden = 0;
+    UnitType hidden = UnitType::bernoulli;
+    LayerTrainingConfig train;
+};
+
+/// @brief A DBN configuration, read from JSON (see docs/CONFIG.md for every key).
+struct DbnConfig {
+    std::string name;
+    std::uint64_t seed = 1;
+    InputConfig input;
+    std::vector<LayerSpec> layers;
+    /// Fraction of the training rows held out for the monitors when no validation set is given.
+    double heldout_fraction = 0.1;
+    /// The JSON text the configuration was read from (saved with the model).
+    std::string json;
+};
+
+/// @brief Parses a configuration; `source` names it in messages.
+/// @throws ConfigError for malformed JSON, unknown keys, wrong types and values out of range.
+DbnConfig parse_dbn_config(const std::string& json_text, const std::string& source);
+
+/// @brief Reads and parses a configuration file.
+/// @throws IoError when the file cannot be read; ConfigError as parse_dbn_config.
+DbnConfig load_dbn_config(const std::string& path);
+
+}  // namespace dbn

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dbn/core/types.hpp"
+#include "dbn/data/preprocess.hpp"
+#include "dbn/rbm/rbm.hpp"
+#include "dbn/train/epoch_stats.hpp"
+#include "dbn/train/training_config.hpp"
+
+namespace dbn {
+
+/// @brief What training recorded about one layer: its settings and per-epoch monitors.
+struct LayerRecord {
+    LayerTrainingConfig config;
+    std::vector<EpochStats> epochs;
+};
+
+/// @brief A deep belief network: a stack of RBMs, layer k+1's visible units being layer k's
+/// hidden units, with the preprocessing that feeds layer 0 and what training recorded.
+///
+/// A model read from a file that holds only the binding arrays has no records and an identity
+/// preprocessing; it is used as it is.
+class Dbn {
+public:
+    std::vector<Rbm> layers;
+    data::Preprocessing preprocessing;
+    /// Per layer (empty for a model that was not trained by this library).
+    std::vector<LayerRecord> records;
+    std::uint64_t seed = 0;
+    /// The configuration the model was trained from, as JSON text (empty if unknown).
+    std::string config_json;
+    std::string name;
+
+    std::size_t n_layers() const { return layers.size(); }
+    std::size_t n_visible() const { return layers.empty() ? 0 : layers.front().n_visible(); }
+
+    /// @brief Checks that adjacent layers fit (hidden size of k = visible size of k+1).
+    /// @throws ShapeError naming the layers that do not fit; ConfigError for an empty stack.
+    void validate() const;
+
+    /// @brief Mean-field representation of raw data after layer `upto` (inclusive), with the
+    /// preprocessing applied first: data -> layer 0 -> ... -> layer upto.
+    Matrix transform(const Matrix& raw, std::size_t upto) const;
+};
+
+}  // namespace dbn

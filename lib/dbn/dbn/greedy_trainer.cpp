@@ -1,0 +1,178 @@
+#include "dbn/dbn/greedy_trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <sstream>
+
+#include "dbn/core/error.hpp"
+#include "dbn/core/rng.hpp"
+#include "dbn/train/rbm_trainer.hpp"
+
+namespace dbn {
+namespace {
+
+// Splits `x` into the rows listed in `keep` and the others, in a seeded random order.
+void split_heldout(Matrix& x, Matrix& heldout, double fraction, Rng& rng) {
+    const std::size_t n = x.shape(0);
+    const auto n_out = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(n)));
+    if (n_out == 0 || n_out >= n) return;
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n - n_out));
+    std::sort(order.begin() + static_cast<std::ptrdiff_t>(n - n_out), order.end());
+    const std::size_t cols = x.shape(1);
+    Matrix keep = Matrix::from_shape({n - n_out, cols});
+    heldout = Matrix::from_shape({n_out, cols});
+    for (std::size_t r = 0; r < n - n_out; ++r)
+        std::memcpy(keep.data() + r * cols, x.data() + order[r] * cols, cols * sizeof(Real));
+    for (std::size_t r = 0; r < n_out; ++r)
+        std::memcpy(heldout.data() + r * cols, x.data() + order[n - n_out + r] * cols,
+                    cols * sizeof(Real));
+    x = std::move(keep);
+}
+
+// Representation of `x` after `rbm`: probabilities, or binary samples of them.
+Matrix propagate(const Rbm& rbm, const Matrix& x, bool sample, Rng& rng) {
+    Matrix out = Matrix::from_shape({x.shape(0), rbm.n_hidden()});
+    constexpr std::size_t block = 4096;
+    Matrix act = Matrix::from_shape({block, rbm.n_hidden()});
+    for (std::size_t first = 0; first < x.shape(0); first += block) {
+        const std::size_t rows = std::min(block, x.shape(0) - first);
+        Rows a = Rows(act).block(0, rows);
+        Rows o = Rows(out).block(first, rows);
+        rbm.hidden_activation(ConstRows(x).block(first, rows), a);
+        rbm.hidden_mean(a, o);
+        if (sample) rbm.sample_hidden(a, o, o, rng);
+    }
+    return out;
+}
+
+Vector column_stddev(const Matrix& x) {
+    const std::size_t n = x.shape(0), d = x.shape(1);
+    std::vector<double> mean(d, 0.0), sq(d, 0.0);
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = 0; c < d; ++c) mean[c] += x(r, c);
+    for (auto& m : mean) m /= static_cast<double>(std::max<std::size_t>(n, 1));
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = 0; c < d; ++c) sq[c] += (x(r, c) - mean[c]) * (x(r, c) - mean[c]);
+    Vector s = Vector::from_shape({d});
+    // A floor keeps constant features from dividing by zero; 1e-3 of a unit is far below any
+    // feature that carries information after scaling.
+    for (std::size_t c = 0; c < d; ++c)
+        s(c) = static_cast<Real>(std::max(std::sqrt(sq[c] / static_cast<double>(std::max<std::size_t>(n, 1))), 1e-3));
+    return s;
+}
+
+void divide_columns(Matrix& x, const Vector& s) {
+    const std::size_t d = x.shape(1);
+    for (std::size_t r = 0; r < x.shape(0); ++r) {
+        Real* row = x.data() + r * d;
+        for (std::size_t c = 0; c < d; ++c) row[c] /= s(c);
+    }
+}
+
+}  // namespace
+
+GreedyTrainer::GreedyTrainer(DbnConfig config) : config_(std::move(config)) {
+    DBN_CHECK(!config_.layers.empty(), ConfigError, "GreedyTrainer: the configuration has no layers");
+    for (std::size_t k = 0; k < config_.layers.size(); ++k)
+        config_.layers[k].train.validate("layer " + std::to_string(k));
+}
+
+Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* validation,
+                         TrainingObserver* observer) {
+    DBN_CHECK(train.size() > 0 && train.n_features() > 0, ConfigError,
+              "GreedyTrainer::train: " << (train.source.empty() ? "training data" : train.source)
+                                       << " has no rows");
+    if (validation && validation->size() == 0) validation = nullptr;
+    if (validation)
+        DBN_CHECK(validation->n_features() == train.n_features(), ShapeError,
+                  "GreedyTrainer::train: validation data " << validation->source << " has "
+                      << validation->n_features() << " columns (training data has "
+                      << train.n_features() << ")");
+    data::check_finite(train.x, train.source.empty() ? "training data" : train.source);
+    if (validation) data::check_finite(validation->x, validation->source);
+
+    Rng rng(config_.seed);
+    Dbn model;
+    model.seed = config_.seed;
+    model.config_json = config_.json;
+    model.name = config_.name;
+
+    // Preprocessing, fitted on the training rows.
+    data::Preprocessing& pre = model.preprocessing;
+    pre.scale = config_.input.scale;
+    if (pre.scale == 0.0f) {
+        const float mx = train.x.size() ? *std::max_element(train.x.begin(), train.x.end()) : 1.0f;
+        pre.scale = mx > 1.0f ? mx : 1.0f;
+    }
+    pre.binarize = config_.input.binarize;
+    pre.threshold = config_.input.threshold;
+    pre.standardize = config_.input.standardize;
+
+    Matrix x = train.x;
+    Matrix heldout = Matrix::from_shape({0, train.n_features()});
+    if (validation) {
+        heldout = validation->x;
+    } else if (config_.heldout_fraction > 0.0) {
+        split_heldout(x, heldout, config_.heldout_fraction, rng);
+        if (observer && heldout.shape(0) > 0) {
+            std::ostringstream msg;
+            msg << "no validation data: holding out " << heldout.shape(0) << " of "
+                << train.size() << " training rows for the monitors";
+            observer->on_message(msg.str().c_str());
+        }
+    }
+    pre.fit(x);
+    pre.apply(x);
+    if (heldout.shape(0) > 0) pre.apply(heldout);
+
+    UnitType visible = config_.input.units;
+    for (std::size_t k = 0; k < config_.layers.size(); ++k) {
+        const LayerSpec& spec = config_.layers[k];
+        Rbm rbm(x.shape(1), spec.n_hidden, visible, spec.hidden);
+        rbm.init_random(rng, static_cast<float>(spec.train.init_stddev));
+
+        // Gaussian units are trained on x / sigma with unit variance; the parameters are mapped
+        // back afterwards (a = sigma * a', same W), which is the same model.
+        Vector sigma = xt::ones<Real>({x.shape(1)});
+        const bool gaussian = visible == UnitType::gaussian;
+        if (gaussian && (k > 0 || config_.input.sigma == "data")) {
+            sigma = column_stddev(x);
+            divide_columns(x, sigma);
+            if (heldout.shape(0) > 0) divide_columns(heldout, sigma);
+        }
+
+        RbmTrainer trainer(rbm, spec.train, rng, k);
+        trainer.init_visible_bias(x);
+        if (observer) observer->on_layer_begin(k, config_.layers.size(), rbm, spec.train, x.shape(0));
+        LayerRecord record;
+        record.config = spec.train;
+        record.epochs = trainer.train(x, heldout.shape(0) > 0 ? &heldout : nullptr, observer);
+
+        const bool last = k + 1 == config_.layers.size();
+        if (!last) {
+            // Representations for layer k+1, computed in the space the layer was trained in.
+            x = propagate(rbm, x, spec.train.sample_up, rng);
+            if (heldout.shape(0) > 0) heldout = propagate(rbm, heldout, spec.train.sample_up, rng);
+            // The layer-normalization hook between layer k and k+1 will transform x and heldout
+            // here (and be saved with the model).
+        }
+        if (gaussian) {
+            for (std::size_t i = 0; i < rbm.n_visible(); ++i)
+                rbm.visible_bias()(i) *= sigma(i);
+            rbm.visible_sigma() = sigma;
+        }
+        if (observer) observer->on_layer_end(k, rbm);
+        model.layers.push_back(std::move(rbm));
+        model.records.push_back(std::move(record));
+        visible = spec.hidden == UnitType::relu ? UnitType::gaussian : UnitType::bernoulli;
+    }
+    model.validate();
+    return model;
+}
+
+}  // namespace dbn

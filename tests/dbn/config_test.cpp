@@ -1,0 +1,93 @@
+#include "dbn/dbn/config.hpp"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "dbn/core/error.hpp"
+
+namespace dbn {
+namespace {
+
+std::string error_of(const std::string& text) {
+    try {
+        parse_dbn_config(text, "cfg.json");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(DbnConfig, DefaultsApplyToEveryLayerAndLayersOverride) {
+    const DbnConfig c = parse_dbn_config(R"({
+        "name": "x", "seed": 5,
+        "input": {"units": "gaussian", "standardize": true, "sigma": "data"},
+        "defaults": {"epochs": 4, "learning_rate": 0.01, "algorithm": "pcd", "hidden_units": "relu"},
+        "layers": [{"hidden": 10}, {"hidden": 3, "epochs": 2, "hidden_units": "bernoulli"}]})",
+                                         "cfg.json");
+    EXPECT_EQ(c.name, "x");
+    EXPECT_EQ(c.seed, 5u);
+    EXPECT_EQ(c.input.units, UnitType::gaussian);
+    EXPECT_TRUE(c.input.standardize);
+    ASSERT_EQ(c.layers.size(), 2u);
+    EXPECT_EQ(c.layers[0].n_hidden, 10u);
+    EXPECT_EQ(c.layers[0].hidden, UnitType::relu);
+    EXPECT_EQ(c.layers[0].train.epochs, 4u);
+    EXPECT_EQ(c.layers[0].train.algorithm, Algorithm::pcd);
+    EXPECT_DOUBLE_EQ(c.layers[0].train.learning_rate, 0.01);
+    EXPECT_EQ(c.layers[1].train.epochs, 2u);
+    EXPECT_EQ(c.layers[1].hidden, UnitType::bernoulli);
+    EXPECT_DOUBLE_EQ(c.layers[1].train.final_momentum, 0.9);  // library default
+}
+
+TEST(DbnConfig, RejectsWhatMakesNoSense) {
+    struct Case {
+        const char* text;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"{", "not valid JSON"},
+        {"[]", "must be a JSON object"},
+        {R"({"layers": []})", "\"layers\" must be a non-empty list"},
+        {R"({"layers": [{"hidden": 0}]})", "layers[0]: \"hidden\""},
+        {R"({"layers": [{"hiden": 10}]})", "layers[0]: unknown key \"hiden\""},
+        {R"({"layres": [{"hidden": 10}]})", "unknown key \"layres\""},
+        {R"({"layers": [{"hidden": 10, "learning_rate": -1}]})", "learning_rate must be a positive"},
+        {R"({"layers": [{"hidden": 10, "learning_rate": "fast"}]})", "\"learning_rate\" must be a number"},
+        {R"({"layers": [{"hidden": 10, "epochs": 2.5}]})", "\"epochs\" must be a non-negative integer"},
+        {R"({"layers": [{"hidden": 10, "final_momentum": 1.5}]})", "final_momentum must be in [0, 1)"},
+        {R"({"layers": [{"hidden": 10, "algorithm": "cd2"}]})", "unknown algorithm \"cd2\""},
+        {R"({"layers": [{"hidden": 10, "hidden_units": "gaussian"}]})", "hidden units must be"},
+        {R"({"layers": [{"hidden": 10, "hidden_units": "tanh"}]})", "unknown unit type \"tanh\""},
+        {R"({"input": {"units": "relu"}, "layers": [{"hidden": 10}]})", "input units must be"},
+        {R"({"input": {"scale": -2}, "layers": [{"hidden": 10}]})", "scale: must be a positive number"},
+        {R"({"input": {"binarize": 1.5}, "layers": [{"hidden": 10}]})", "threshold must be in (0, 1)"},
+        {R"({"seed": -1, "layers": [{"hidden": 10}]})", "\"seed\" must be a non-negative integer"},
+        {R"({"heldout_fraction": 1, "layers": [{"hidden": 10}]})", "heldout_fraction"},
+        {R"({"layers": [{"hidden": 10, "batch_size": 0}]})", "batch_size must be at least 1"},
+    };
+    for (const auto& c : cases) {
+        const std::string msg = error_of(c.text);
+        EXPECT_NE(msg.find(c.message), std::string::npos)
+            << "config " << c.text << "\n  gave: " << msg << "\n  expected to contain: " << c.message;
+        EXPECT_EQ(msg.rfind("cfg.json", 0), 0u) << "message must name the file: " << msg;
+    }
+}
+
+TEST(DbnConfig, ShippedModelsParse) {
+    for (const char* name : {"fashion-mnist-dbn", "quick", "bars-and-stripes"}) {
+        const std::string path = std::string(DBN_SOURCE_DIR) + "/models/" + name + ".json";
+        const DbnConfig c = load_dbn_config(path);
+        EXPECT_FALSE(c.layers.empty()) << path;
+        EXPECT_EQ(c.name, name);
+    }
+    const DbnConfig big = load_dbn_config(std::string(DBN_SOURCE_DIR) + "/models/fashion-mnist-dbn.json");
+    ASSERT_EQ(big.layers.size(), 3u);
+    EXPECT_EQ(big.layers[0].n_hidden, 500u);
+    EXPECT_EQ(big.layers[1].n_hidden, 500u);
+    EXPECT_EQ(big.layers[2].n_hidden, 2000u);
+    EXPECT_THROW(load_dbn_config("/nonexistent/x.json"), IoError);
+}
+
+}  // namespace
+}  // namespace dbn
