@@ -1,0 +1,721 @@
+#include "dbn/io/hdf5.hpp"
+
+#include <filesystem>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+
+#include <hdf5.h>
+
+#include "dbn/core/error.hpp"
+
+static_assert(std::is_same_v<hid_t, dbn::io::hdf5::Id>,
+              "dbn::io::hdf5::Id must be HDF5's hid_t (HDF5 >= 1.10)");
+
+namespace dbn::io::hdf5 {
+namespace {
+
+/// HDF5 prints a stack trace to stderr on every failed call unless told not to, and the library
+/// never writes to the terminal itself (STYLE.md section 7). The setting is per thread in a
+/// thread-safe HDF5 build, hence once per thread rather than once per process.
+void ensure_quiet() {
+    thread_local bool quiet = false;
+    if (quiet) return;
+    DBN_CHECK(H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0, IoError,
+              "HDF5: cannot turn off automatic error printing");
+    quiet = true;
+}
+
+herr_t innermost_error(unsigned n, const H5E_error2_t* err, void* data) {
+    // Walking upward, entry 0 is the innermost: the one that says what actually went wrong
+    // ("file signature not found", "errno = 2, ... No such file or directory").
+    if (n == 0 && err != nullptr && err->desc != nullptr)
+        *static_cast<std::string*>(data) = err->desc;
+    return 0;
+}
+
+/// @brief HDF5's own reason for the last failure (empty if none), and clears its error stack.
+std::string hdf5_reason() {
+    std::string reason;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &reason);
+    H5Eclear2(H5E_DEFAULT);
+    return reason;
+}
+
+template <class Err = IoError>
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+    const std::string reason = hdf5_reason();
+    std::ostringstream msg;
+    msg << where << ": " << what;
+    if (!reason.empty()) msg << " (HDF5: " << reason << ")";
+    throw Err(msg.str());
+}
+
+void check(herr_t rc, const std::string& where, const std::string& what) {
+    if (rc < 0) fail(where, what);
+}
+
+hid_t check_id(hid_t id, const std::string& where, const std::string& what) {
+    if (id < 0) fail(where, what);
+    return id;
+}
+
+/// @brief Owns a temporary identifier (dataspace, datatype, property list, attribute).
+class Handle {
+public:
+    using Closer = herr_t (*)(hid_t);
+    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, -1)), closer_(other.closer_) {}
+    Handle& operator=(Handle&&) = delete;
+    ~Handle() {
+        if (id_ >= 0) closer_(id_);  // a destructor cannot report; close() is for that
+    }
+    hid_t get() const { return id_; }
+    /// @brief Closes now and reports a failure (an attribute write surfaces errors here).
+    void close(const std::string& where, const std::string& what) {
+        const hid_t id = id_;
+        id_ = -1;
+        check(closer_(id), where, what);
+    }
+
+private:
+    hid_t id_;
+    Closer closer_;
+};
+
+std::string join(const std::string& parent, const std::string& name) {
+    if (!name.empty() && name.front() == '/') return name;
+    if (parent.empty() || parent == "/") return "/" + name;
+    return parent + "/" + name;
+}
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+TypeInfo type_info(hid_t type, const std::string& where) {
+    TypeInfo info;
+    const H5T_class_t cls = H5Tget_class(type);
+    if (cls == H5T_NO_CLASS) fail(where, "cannot query the datatype");
+    const std::size_t size = H5Tget_size(type);
+    if (size == 0) fail(where, "cannot query the datatype size");
+    info.size = size;
+    switch (cls) {
+        case H5T_INTEGER: {
+            info.type_class = TypeClass::integer;
+            const H5T_sign_t sign = H5Tget_sign(type);
+            if (sign == H5T_SGN_ERROR) fail(where, "cannot query the integer sign");
+            info.is_signed = sign == H5T_SGN_2;
+            break;
+        }
+        case H5T_FLOAT: info.type_class = TypeClass::floating; break;
+        case H5T_STRING: info.type_class = TypeClass::string; break;
+        default: info.type_class = TypeClass::other; break;
+    }
+    return info;
+}
+
+template <class T>
+hid_t memory_type();
+template <>
+hid_t memory_type<float>() { return H5T_NATIVE_FLOAT; }
+template <>
+hid_t memory_type<double>() { return H5T_NATIVE_DOUBLE; }
+template <>
+hid_t memory_type<std::int32_t>() { return H5T_NATIVE_INT32; }
+template <>
+hid_t memory_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+template <>
+hid_t memory_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+
+/// Files always hold little-endian IEEE / two's-complement types, whatever the host, so that a
+/// file is byte-identical wherever it was written.
+template <class T>
+hid_t file_type();
+template <>
+hid_t file_type<float>() { return H5T_IEEE_F32LE; }
+template <>
+hid_t file_type<double>() { return H5T_IEEE_F64LE; }
+template <>
+hid_t file_type<std::int32_t>() { return H5T_STD_I32LE; }
+template <>
+hid_t file_type<std::int64_t>() { return H5T_STD_I64LE; }
+template <>
+hid_t file_type<std::uint64_t>() { return H5T_STD_U64LE; }
+
+/// @brief A link creation property list that creates missing intermediate groups.
+hid_t intermediate_lcpl(const std::string& where) {
+    const hid_t lcpl = check_id(H5Pcreate(H5P_LINK_CREATE), where, "cannot create a property list");
+    if (H5Pset_create_intermediate_group(lcpl, 1) < 0) {
+        H5Pclose(lcpl);
+        fail(where, "cannot set the link creation properties");
+    }
+    return lcpl;
+}
+
+/// @brief Type of the object at `path` (H5I_GROUP, H5I_DATASET, ...); it must exist.
+H5I_type_t object_type(hid_t loc, const std::string& path, const std::string& where) {
+    Handle obj(check_id(H5Oopen(loc, path.c_str(), H5P_DEFAULT), where, "cannot open object"),
+               H5Oclose);
+    const H5I_type_t t = H5Iget_type(obj.get());
+    if (t == H5I_BADID) fail(where, "cannot query the object type");
+    return t;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// TypeInfo
+
+std::string TypeInfo::name() const {
+    switch (type_class) {
+        case TypeClass::integer:
+            return (is_signed ? "int" : "uint") + std::to_string(size * 8);
+        case TypeClass::floating: return "float" + std::to_string(size * 8);
+        case TypeClass::string: return "string";
+        case TypeClass::other: break;
+    }
+    return "other";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Object
+
+Object::Object(Id id, std::string file, std::string path)
+    : id_(id), file_(std::move(file)), path_(std::move(path)) {}
+
+Object::Object(Object&& other) noexcept
+    : id_(std::exchange(other.id_, -1)),
+      file_(std::move(other.file_)),
+      path_(std::move(other.path_)) {}
+
+Object& Object::operator=(Object&& other) noexcept {
+    if (this != &other) {
+        if (id_ >= 0) H5Oclose(id_);
+        id_ = std::exchange(other.id_, -1);
+        file_ = std::move(other.file_);
+        path_ = std::move(other.path_);
+    }
+    return *this;
+}
+
+Object::~Object() {
+    if (id_ >= 0) H5Oclose(id_);
+}
+
+void Object::close_now() {
+    if (id_ < 0) return;
+    const hid_t id = std::exchange(id_, -1);
+    check(H5Oclose(id), where(), "cannot close");
+}
+
+std::string Object::where() const { return file_ + ": " + path_; }
+
+std::string Object::child_path(const std::string& name) const { return join(path_, name); }
+
+bool Object::has_attribute(const std::string& name) const {
+    ensure_quiet();
+    const htri_t rc = H5Aexists(id_, name.c_str());
+    if (rc < 0) fail(where(), "cannot look up attribute " + quoted(name));
+    return rc > 0;
+}
+
+namespace {
+
+/// @brief Opens a scalar (or one-element) attribute, with messages naming it.
+Handle open_scalar_attribute(hid_t obj, const std::string& where, const std::string& name) {
+    const htri_t rc = H5Aexists(obj, name.c_str());
+    if (rc < 0) fail(where, "cannot look up attribute " + quoted(name));
+    if (rc == 0) fail<FormatError>(where, "missing attribute " + quoted(name));
+    Handle attr(check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), where,
+                         "cannot open attribute " + quoted(name)),
+                H5Aclose);
+    Handle space(check_id(H5Aget_space(attr.get()), where,
+                          "cannot read the dataspace of attribute " + quoted(name)),
+                 H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+    if (n < 0) fail(where, "cannot read the size of attribute " + quoted(name));
+    if (n != 1)
+        fail<FormatError>(where, "attribute " + quoted(name) + " holds " + std::to_string(n) +
+                                     " values (expected a single value)");
+    return attr;
+}
+
+}  // namespace
+
+TypeInfo Object::attribute_type(const std::string& name) const {
+    ensure_quiet();
+    const htri_t rc = H5Aexists(id_, name.c_str());
+    if (rc < 0) fail(where(), "cannot look up attribute " + quoted(name));
+    if (rc == 0) fail<FormatError>(where(), "missing attribute " + quoted(name));
+    Handle attr(check_id(H5Aopen(id_, name.c_str(), H5P_DEFAULT), where(),
+                         "cannot open attribute " + quoted(name)),
+                H5Aclose);
+    Handle type(check_id(H5Aget_type(attr.get()), where(),
+                         "cannot read the type of attribute " + quoted(name)),
+                H5Tclose);
+    return type_info(type.get(), where() + " (attribute " + quoted(name) + ")");
+}
+
+namespace {
+herr_t collect_attribute_name(hid_t, const char* name, const H5A_info_t*, void* data) {
+    static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+    return 0;
+}
+}  // namespace
+
+std::vector<std::string> Object::attribute_names() const {
+    ensure_quiet();
+    std::vector<std::string> names;
+    check(H5Aiterate2(id_, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_attribute_name, &names),
+          where(), "cannot list attributes");
+    return names;
+}
+
+void Object::remove_attribute(const std::string& name) {
+    if (!has_attribute(name)) return;
+    check(H5Adelete(id_, name.c_str()), where(), "cannot delete attribute " + quoted(name));
+}
+
+namespace {
+
+/// @brief Creates (replacing) a scalar attribute of `ftype` and writes `value` as `mtype`.
+void write_scalar_attribute(hid_t obj, const std::string& where, const std::string& name,
+                            hid_t ftype, hid_t mtype, const void* value) {
+    const htri_t exists = H5Aexists(obj, name.c_str());
+    if (exists < 0) fail(where, "cannot look up attribute " + quoted(name));
+    if (exists > 0)
+        check(H5Adelete(obj, name.c_str()), where, "cannot replace attribute " + quoted(name));
+    Handle space(check_id(H5Screate(H5S_SCALAR), where, "cannot create a dataspace"), H5Sclose);
+    Handle attr(check_id(H5Acreate2(obj, name.c_str(), ftype, space.get(), H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         where, "cannot create attribute " + quoted(name)),
+                H5Aclose);
+    check(H5Awrite(attr.get(), mtype, value), where, "cannot write attribute " + quoted(name));
+    attr.close(where, "cannot close attribute " + quoted(name));
+}
+
+}  // namespace
+
+void Object::write_string_attribute(const std::string& name, const std::string& value) {
+    ensure_quiet();
+    Handle type(check_id(H5Tcopy(H5T_C_S1), where(), "cannot create a string type"), H5Tclose);
+    check(H5Tset_size(type.get(), H5T_VARIABLE), where(), "cannot set the string type size");
+    check(H5Tset_cset(type.get(), H5T_CSET_UTF8), where(), "cannot set the string encoding");
+    const char* text = value.c_str();
+    write_scalar_attribute(id_, where(), name, type.get(), type.get(), &text);
+}
+
+void Object::write_int_attribute(const std::string& name, std::int64_t value) {
+    ensure_quiet();
+    write_scalar_attribute(id_, where(), name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+}
+
+void Object::write_uint_attribute(const std::string& name, std::uint64_t value) {
+    ensure_quiet();
+    write_scalar_attribute(id_, where(), name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
+}
+
+void Object::write_double_attribute(const std::string& name, double value) {
+    ensure_quiet();
+    write_scalar_attribute(id_, where(), name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+}
+
+std::string Object::read_string_attribute(const std::string& name) const {
+    ensure_quiet();
+    const std::string what = "attribute " + quoted(name);
+    Handle attr = open_scalar_attribute(id_, where(), name);
+    Handle ftype(check_id(H5Aget_type(attr.get()), where(), "cannot read the type of " + what),
+                 H5Tclose);
+    const TypeInfo info = type_info(ftype.get(), where() + " (" + what + ")");
+    if (info.type_class != TypeClass::string)
+        fail<FormatError>(where(), what + " is " + info.name() + " (expected a string)");
+
+    const htri_t variable = H5Tis_variable_str(ftype.get());
+    if (variable < 0) fail(where(), "cannot query the string type of " + what);
+    if (variable > 0) {
+        // The memory type takes the file's character set: HDF5 refuses to convert between
+        // ASCII and UTF-8 strings.
+        Handle mtype(check_id(H5Tcopy(H5T_C_S1), where(), "cannot create a string type"),
+                     H5Tclose);
+        check(H5Tset_size(mtype.get(), H5T_VARIABLE), where(), "cannot set the string size");
+        const H5T_cset_t cset = H5Tget_cset(ftype.get());
+        if (cset == H5T_CSET_ERROR) fail(where(), "cannot query the encoding of " + what);
+        check(H5Tset_cset(mtype.get(), cset), where(), "cannot set the string encoding");
+        char* text = nullptr;
+        check(H5Aread(attr.get(), mtype.get(), &text), where(), "cannot read " + what);
+        std::string value = text != nullptr ? text : "";
+        if (text != nullptr) H5free_memory(text);
+        return value;
+    }
+    // Fixed length: read the bytes as stored, then drop the padding ourselves, since HDF5's
+    // conversion to a NUL-terminated type of the same size would cut the last character.
+    std::string buffer(info.size, '\0');
+    check(H5Aread(attr.get(), ftype.get(), buffer.data()), where(), "cannot read " + what);
+    const H5T_str_t pad = H5Tget_strpad(ftype.get());
+    if (pad == H5T_STR_ERROR) fail(where(), "cannot query the padding of " + what);
+    const std::size_t nul = buffer.find('\0');
+    if (nul != std::string::npos) buffer.resize(nul);
+    if (pad == H5T_STR_SPACEPAD) {
+        const std::size_t last = buffer.find_last_not_of(' ');
+        buffer.resize(last == std::string::npos ? 0 : last + 1);
+    }
+    return buffer;
+}
+
+namespace {
+
+/// @brief Reads a one-value integer attribute as int64 or uint64 (by the stored sign).
+template <class T>
+T read_integer(const Handle& attr, const std::string& where, const std::string& what) {
+    T value{};
+    check(H5Aread(attr.get(), memory_type<T>(), &value), where, "cannot read " + what);
+    return value;
+}
+
+TypeInfo attribute_info(const Handle& attr, const std::string& where, const std::string& what) {
+    Handle ftype(check_id(H5Aget_type(attr.get()), where, "cannot read the type of " + what),
+                 H5Tclose);
+    return type_info(ftype.get(), where + " (" + what + ")");
+}
+
+}  // namespace
+
+std::int64_t Object::read_int_attribute(const std::string& name) const {
+    ensure_quiet();
+    const std::string what = "attribute " + quoted(name);
+    Handle attr = open_scalar_attribute(id_, where(), name);
+    const TypeInfo info = attribute_info(attr, where(), what);
+    if (info.type_class != TypeClass::integer)
+        fail<FormatError>(where(), what + " is " + info.name() + " (expected an integer)");
+    if (!info.is_signed && info.size >= sizeof(std::uint64_t)) {
+        const auto u = read_integer<std::uint64_t>(attr, where(), what);
+        if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            fail<FormatError>(where(), what + " = " + std::to_string(u) + " is out of range");
+        return static_cast<std::int64_t>(u);
+    }
+    return read_integer<std::int64_t>(attr, where(), what);
+}
+
+std::uint64_t Object::read_uint_attribute(const std::string& name) const {
+    ensure_quiet();
+    const std::string what = "attribute " + quoted(name);
+    Handle attr = open_scalar_attribute(id_, where(), name);
+    const TypeInfo info = attribute_info(attr, where(), what);
+    if (info.type_class != TypeClass::integer)
+        fail<FormatError>(where(), what + " is " + info.name() + " (expected an integer)");
+    if (!info.is_signed) return read_integer<std::uint64_t>(attr, where(), what);
+    const auto v = read_integer<std::int64_t>(attr, where(), what);
+    if (v < 0)
+        fail<FormatError>(where(), what + " = " + std::to_string(v) + " is negative");
+    return static_cast<std::uint64_t>(v);
+}
+
+double Object::read_double_attribute(const std::string& name) const {
+    ensure_quiet();
+    const std::string what = "attribute " + quoted(name);
+    Handle attr = open_scalar_attribute(id_, where(), name);
+    const TypeInfo info = attribute_info(attr, where(), what);
+    if (info.type_class != TypeClass::floating && info.type_class != TypeClass::integer)
+        fail<FormatError>(where(), what + " is " + info.name() + " (expected a number)");
+    double value = 0.0;
+    check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value), where(), "cannot read " + what);
+    return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group
+
+bool Group::exists(const std::string& path) const {
+    ensure_quiet();
+    // H5Lexists fails (rather than answering false) when an intermediate group is missing or
+    // is a dataset, so walk the path one component at a time.
+    std::string prefix = !path.empty() && path.front() == '/' ? "/" : "";
+    std::size_t pos = 0;
+    bool any = false;
+    while (pos <= path.size()) {
+        std::size_t slash = path.find('/', pos);
+        if (slash == std::string::npos) slash = path.size();
+        const std::string part = path.substr(pos, slash - pos);
+        pos = slash + 1;
+        if (part.empty()) continue;
+        if (any) {
+            // The previous component must be a group for this one to be looked up in it.
+            if (object_type(id_, prefix, file_ + ": " + child_path(prefix)) != H5I_GROUP)
+                return false;
+            prefix += "/";
+        }
+        prefix += part;
+        any = true;
+        const htri_t link = H5Lexists(id_, prefix.c_str(), H5P_DEFAULT);
+        if (link < 0) fail(file_ + ": " + child_path(prefix), "cannot look up the link");
+        if (link == 0) return false;
+    }
+    if (!any) return true;  // "" or "/": this group or the root
+    // A dangling soft link exists as a link but not as an object.
+    const htri_t obj = H5Oexists_by_name(id_, prefix.c_str(), H5P_DEFAULT);
+    if (obj < 0) fail(file_ + ": " + child_path(prefix), "cannot look up the object");
+    return obj > 0;
+}
+
+bool Group::has_group(const std::string& path) const {
+    return exists(path) && object_type(id_, path, file_ + ": " + child_path(path)) == H5I_GROUP;
+}
+
+bool Group::has_dataset(const std::string& path) const {
+    return exists(path) && object_type(id_, path, file_ + ": " + child_path(path)) == H5I_DATASET;
+}
+
+std::vector<std::string> Group::children() const {
+    ensure_quiet();
+    H5G_info_t info;
+    check(H5Gget_info(id_, &info), where(), "cannot list the group");
+    std::vector<std::string> names;
+    names.reserve(info.nlinks);
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        const ssize_t len = H5Lget_name_by_idx(id_, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr,
+                                               0, H5P_DEFAULT);
+        if (len < 0) fail(where(), "cannot read member names");
+        std::string name(static_cast<std::size_t>(len) + 1, '\0');
+        if (H5Lget_name_by_idx(id_, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
+                               H5P_DEFAULT) < 0)
+            fail(where(), "cannot read member names");
+        name.resize(static_cast<std::size_t>(len));
+        names.push_back(std::move(name));
+    }
+    return names;
+}
+
+Group Group::create_group(const std::string& path) {
+    ensure_quiet();
+    const std::string full = child_path(path);
+    if (exists(path)) fail(file_ + ": " + full, "cannot create group: the name is taken");
+    Handle lcpl(intermediate_lcpl(file_ + ": " + full), H5Pclose);
+    const hid_t id = H5Gcreate2(id_, path.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT);
+    check_id(id, file_ + ": " + full, "cannot create group");
+    return Group(id, file_, full);
+}
+
+Group Group::require_group(const std::string& path) {
+    return has_group(path) ? open_group(path) : create_group(path);
+}
+
+Group Group::open_group(const std::string& path) const {
+    ensure_quiet();
+    const std::string full = child_path(path);
+    if (!has_group(path)) fail<FormatError>(file_ + ": " + full, "no such group");
+    const hid_t id = H5Gopen2(id_, path.c_str(), H5P_DEFAULT);
+    check_id(id, file_ + ": " + full, "cannot open group");
+    return Group(id, file_, full);
+}
+
+Dataset Group::open_dataset(const std::string& path) const {
+    ensure_quiet();
+    const std::string full = child_path(path);
+    if (!has_dataset(path)) fail<FormatError>(file_ + ": " + full, "no such dataset");
+    const hid_t id = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
+    check_id(id, file_ + ": " + full, "cannot open dataset");
+    return Dataset(id, file_, full);
+}
+
+namespace {
+
+/// @brief Creates a dataset of `shape` and `ftype`; the caller writes into it.
+hid_t create_dataset(hid_t loc, const std::string& name, const std::string& where, hid_t ftype,
+                     const std::vector<std::size_t>& shape) {
+    const std::vector<hsize_t> dims(shape.begin(), shape.end());
+    const hid_t space_id = shape.empty()
+                               ? H5Screate(H5S_SCALAR)
+                               : H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
+                                                  nullptr);
+    Handle space(check_id(space_id, where, "cannot create a dataspace"), H5Sclose);
+    Handle lcpl(intermediate_lcpl(where), H5Pclose);
+    return check_id(
+        H5Dcreate2(loc, name.c_str(), ftype, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+        where, "cannot create dataset");
+}
+
+}  // namespace
+
+template <class T>
+Dataset Group::write_dataset(const std::string& name, const T* data,
+                             const std::vector<std::size_t>& shape) {
+    ensure_quiet();
+    const std::string full = child_path(name);
+    const std::string at = file_ + ": " + full;
+    if (exists(name)) fail(at, "cannot create dataset: the name is taken");
+    std::size_t count = 1;
+    for (std::size_t d : shape) count *= d;
+    DBN_CHECK(count == 0 || data != nullptr, ShapeError,
+              "hdf5::Group::write_dataset: " << at << ": no data for " << count << " elements");
+    Dataset ds(create_dataset(id_, name, at, file_type<T>(), shape), file_, full);
+    if (count > 0)
+        check(H5Dwrite(ds.id(), memory_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), at,
+              "cannot write dataset");
+    return ds;
+}
+
+template Dataset Group::write_dataset<float>(const std::string&, const float*,
+                                             const std::vector<std::size_t>&);
+template Dataset Group::write_dataset<double>(const std::string&, const double*,
+                                              const std::vector<std::size_t>&);
+template Dataset Group::write_dataset<std::int32_t>(const std::string&, const std::int32_t*,
+                                                    const std::vector<std::size_t>&);
+template Dataset Group::write_dataset<std::int64_t>(const std::string&, const std::int64_t*,
+                                                    const std::vector<std::size_t>&);
+template Dataset Group::write_dataset<std::uint64_t>(const std::string&, const std::uint64_t*,
+                                                     const std::vector<std::size_t>&);
+
+Dataset Group::write_strings(const std::string& name, const std::vector<std::string>& values) {
+    ensure_quiet();
+    const std::string full = child_path(name);
+    const std::string at = file_ + ": " + full;
+    if (exists(name)) fail(at, "cannot create dataset: the name is taken");
+    Handle type(check_id(H5Tcopy(H5T_C_S1), at, "cannot create a string type"), H5Tclose);
+    check(H5Tset_size(type.get(), H5T_VARIABLE), at, "cannot set the string type size");
+    check(H5Tset_cset(type.get(), H5T_CSET_UTF8), at, "cannot set the string encoding");
+    Dataset ds(create_dataset(id_, name, at, type.get(), {values.size()}), file_, full);
+    std::vector<const char*> texts;
+    texts.reserve(values.size());
+    for (const auto& v : values) texts.push_back(v.c_str());
+    if (!texts.empty())
+        check(H5Dwrite(ds.id(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()), at,
+              "cannot write dataset");
+    return ds;
+}
+
+void Group::remove(const std::string& path) {
+    ensure_quiet();
+    const std::string at = file_ + ": " + child_path(path);
+    if (!exists(path)) fail<FormatError>(at, "cannot remove: no such object");
+    check(H5Ldelete(id_, path.c_str(), H5P_DEFAULT), at, "cannot remove");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dataset
+
+std::vector<std::size_t> Dataset::shape() const {
+    ensure_quiet();
+    Handle space(check_id(H5Dget_space(id_), where(), "cannot read the dataspace"), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) fail(where(), "cannot read the rank");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
+        fail(where(), "cannot read the dimensions");
+    return {dims.begin(), dims.end()};
+}
+
+std::size_t Dataset::size() const {
+    std::size_t n = 1;
+    for (std::size_t d : shape()) n *= d;
+    return n;
+}
+
+TypeInfo Dataset::type() const {
+    ensure_quiet();
+    Handle ftype(check_id(H5Dget_type(id_), where(), "cannot read the datatype"), H5Tclose);
+    return type_info(ftype.get(), where());
+}
+
+template <class T>
+void Dataset::read(T* out, std::size_t n) const {
+    ensure_quiet();
+    const std::size_t count = size();
+    DBN_CHECK(n == count, ShapeError,
+              "hdf5::Dataset::read: " << where() << ": buffer of " << n
+                                      << " elements (expected " << count << ")");
+    const TypeInfo info = type();
+    if (info.type_class != TypeClass::integer && info.type_class != TypeClass::floating)
+        fail<FormatError>(where(), "holds " + info.name() + " values (expected numbers)");
+    if (count == 0) return;
+    check(H5Dread(id_, memory_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out), where(),
+          "cannot read dataset");
+}
+
+template void Dataset::read<float>(float*, std::size_t) const;
+template void Dataset::read<double>(double*, std::size_t) const;
+template void Dataset::read<std::int32_t>(std::int32_t*, std::size_t) const;
+template void Dataset::read<std::int64_t>(std::int64_t*, std::size_t) const;
+template void Dataset::read<std::uint64_t>(std::uint64_t*, std::size_t) const;
+
+// ---------------------------------------------------------------------------------------------
+// File
+
+File::File(Id file_id, Id root_id, const std::string& path)
+    : Group(root_id, path, "/"), file_id_(file_id) {}
+
+File::File(File&& other) noexcept
+    : Group(std::move(other)), file_id_(std::exchange(other.file_id_, -1)) {}
+
+File& File::operator=(File&& other) noexcept {
+    if (this != &other) {
+        if (id_ >= 0) H5Oclose(std::exchange(id_, -1));
+        if (file_id_ >= 0) H5Fclose(file_id_);
+        Group::operator=(std::move(other));
+        file_id_ = std::exchange(other.file_id_, -1);
+    }
+    return *this;
+}
+
+File::~File() {
+    if (id_ >= 0) H5Oclose(std::exchange(id_, -1));
+    if (file_id_ >= 0) H5Fclose(file_id_);
+}
+
+File File::create(const std::string& path) {
+    ensure_quiet();
+    const hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (fid < 0) fail(path, "cannot create HDF5 file");
+    const hid_t root = H5Gopen2(fid, "/", H5P_DEFAULT);
+    if (root < 0) {
+        const std::string reason = hdf5_reason();
+        H5Fclose(fid);
+        throw IoError(path + ": cannot open the root group (HDF5: " + reason + ")");
+    }
+    return File(fid, root, path);
+}
+
+File File::open(const std::string& path, Mode mode) {
+    ensure_quiet();
+    if (!is_hdf5(path)) throw FormatError(path + ": not an HDF5 file");
+    const unsigned flags = mode == Mode::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
+    const hid_t fid = H5Fopen(path.c_str(), flags, H5P_DEFAULT);
+    if (fid < 0) fail(path, "cannot open HDF5 file");
+    const hid_t root = H5Gopen2(fid, "/", H5P_DEFAULT);
+    if (root < 0) {
+        const std::string reason = hdf5_reason();
+        H5Fclose(fid);
+        throw IoError(path + ": cannot open the root group (HDF5: " + reason + ")");
+    }
+    return File(fid, root, path);
+}
+
+void File::close() {
+    if (file_id_ < 0) return;
+    ensure_quiet();
+    close_now();
+    const hid_t fid = std::exchange(file_id_, -1);
+    // Flush first: with HDF5's default "weak" close, H5Fclose succeeds without writing anything
+    // while some object of the file is still open, and a later write error would go unseen.
+    if (H5Fflush(fid, H5F_SCOPE_LOCAL) < 0) {
+        const std::string reason = hdf5_reason();
+        H5Fclose(fid);
+        throw IoError(file_ + ": cannot write the file (HDF5: " + reason + ")");
+    }
+    check(H5Fclose(fid), file_, "cannot close the file");
+}
+
+bool is_hdf5(const std::string& path) {
+    ensure_quiet();
+    std::error_code ec;
+    const bool present = std::filesystem::exists(path, ec);
+    DBN_CHECK(!ec, IoError, path << ": cannot access (" << ec.message() << ")");
+    DBN_CHECK(present, IoError, path << ": no such file");
+    DBN_CHECK(!std::filesystem::is_directory(path, ec), IoError, path << ": is a directory");
+    const htri_t rc = H5Fis_hdf5(path.c_str());
+    if (rc < 0) fail(path, "cannot read the file");
+    return rc > 0;
+}
+
+}  // namespace dbn::io::hdf5

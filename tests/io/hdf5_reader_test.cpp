@@ -1,0 +1,143 @@
+// read_hdf5 lives in the data module but is built on the HDF5 wrapper, so it is tested here.
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "dbn/core/error.hpp"
+#include "dbn/data/dataset.hpp"
+#include "dbn/io/hdf5.hpp"
+#include "io/io_support.hpp"
+
+namespace dbn {
+namespace {
+
+using io::hdf5::File;
+using ::testing::HasSubstr;
+using testing::test_dir;
+
+/// @brief read_hdf5 must throw Err whose message holds every one of `parts`.
+template <class Err>
+void expect_error(const std::string& path, const std::string& dataset,
+                  const std::vector<std::string>& parts) {
+    try {
+        data::read_hdf5(path, dataset);
+        ADD_FAILURE() << "read_hdf5 accepted " << path << ":" << dataset;
+    } catch (const Err& e) {
+        for (const auto& p : parts) EXPECT_THAT(e.what(), HasSubstr(p));
+    }
+}
+
+TEST(ReadHdf5, ReadsTwoDimensionalFloatsWithLabels) {
+    const std::string path = test_dir() + "/data.h5";
+    {
+        File f = File::create(path);
+        const std::vector<double> x{1, 2, 3, 4, 5, 6};
+        const std::vector<std::int64_t> y{0, 9};
+        f.write_dataset("/train/x", x.data(), {2, 3});
+        f.write_dataset("/train/labels", y.data(), {2});
+    }
+    const data::Dataset d = data::read_hdf5(path, "/train/x");
+    ASSERT_EQ(d.size(), 2U);
+    ASSERT_EQ(d.n_features(), 3U);
+    EXPECT_EQ(d.x(1, 2), 6.0f);
+    ASSERT_TRUE(d.has_labels());
+    EXPECT_EQ(d.labels(1), 9);
+    EXPECT_EQ(d.source, path + ":/train/x");
+}
+
+TEST(ReadHdf5, ReadsIntegersAndOneDimensionAsAColumn) {
+    const std::string path = test_dir() + "/ints.h5";
+    {
+        File f = File::create(path);
+        const std::vector<std::int32_t> v{7, -3, 255};
+        f.write_dataset("v", v.data(), {3});
+    }
+    const data::Dataset d = data::read_hdf5(path, "v");
+    ASSERT_EQ(d.x.shape(0), 3U);
+    ASSERT_EQ(d.x.shape(1), 1U);
+    EXPECT_EQ(d.x(2, 0), 255.0f);
+    EXPECT_FALSE(d.has_labels());
+}
+
+TEST(ReadHdf5, LabelsDatasetReadAsDataHasNoLabelsOfItsOwn) {
+    const std::string path = test_dir() + "/labels.h5";
+    {
+        File f = File::create(path);
+        const std::vector<std::int64_t> y{1, 2};
+        f.write_dataset("labels", y.data(), {2});
+    }
+    const data::Dataset d = data::read_hdf5(path, "/labels");
+    EXPECT_EQ(d.x(1, 0), 2.0f);
+    EXPECT_FALSE(d.has_labels());
+}
+
+TEST(ReadHdf5, MissingFileIsAnIoErrorNamingIt) {
+    const std::string path = test_dir() + "/absent.h5";
+    expect_error<IoError>(path, "/x", {path});
+}
+
+TEST(ReadHdf5, MissingDatasetIsAFormatError) {
+    const std::string path = test_dir() + "/data.h5";
+    { File::create(path).create_group("g"); }
+    try {
+        data::read_hdf5(path, "/g/x");
+        FAIL() << "expected FormatError";
+    } catch (const FormatError& e) {
+        EXPECT_EQ(std::string(e.what()), path + ":/g/x: no such dataset");
+    }
+    expect_error<FormatError>(path, "/g", {path + ":/g: no such dataset"});
+}
+
+TEST(ReadHdf5, ThreeDimensionsAreAFormatError) {
+    const std::string path = test_dir() + "/cube.h5";
+    {
+        File f = File::create(path);
+        const std::vector<float> v(8, 1.0f);
+        f.write_dataset("cube", v.data(), {2, 2, 2});
+    }
+    expect_error<FormatError>(path, "cube", {path + ":cube", "3 dimensions"});
+}
+
+TEST(ReadHdf5, StringsAreAFormatError) {
+    const std::string path = test_dir() + "/strings.h5";
+    { File::create(path).write_strings("s", {"a", "b"}); }
+    expect_error<FormatError>(path, "/s", {path + ":/s", "string"});
+}
+
+TEST(ReadHdf5, NaNIsAFormatError) {
+    const std::string path = test_dir() + "/nan.h5";
+    {
+        File f = File::create(path);
+        const std::vector<float> v{1, 2, std::numeric_limits<float>::quiet_NaN(), 4};
+        f.write_dataset("x", v.data(), {2, 2});
+    }
+    expect_error<FormatError>(path, "/x", {path + ":/x", "row 1, column 0", "nan"});
+}
+
+TEST(ReadHdf5, BadLabelsAreFormatErrors) {
+    const std::string path = test_dir() + "/labels.h5";
+    {
+        File f = File::create(path);
+        const std::vector<float> x{1, 2, 3};
+        const std::vector<std::int64_t> few{1, 2};
+        const std::vector<float> floats{1, 2, 3};
+        const std::vector<std::int64_t> huge{1, 2, std::int64_t{1} << 40};
+        f.write_dataset("a/x", x.data(), {3});
+        f.write_dataset("a/labels", few.data(), {2});
+        f.write_dataset("b/x", x.data(), {3});
+        f.write_dataset("b/labels", floats.data(), {3});
+        f.write_dataset("c/x", x.data(), {3});
+        f.write_dataset("c/labels", huge.data(), {3});
+    }
+    expect_error<FormatError>(path, "/a/x", {path + ":/a/labels", "2 labels for 3 samples"});
+    expect_error<FormatError>(path, "/b/x", {path + ":/b/labels", "integers"});
+    expect_error<FormatError>(path, "/c/x", {path + ":/c/labels", "int32 range"});
+}
+
+}  // namespace
+}  // namespace dbn

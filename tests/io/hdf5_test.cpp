@@ -1,0 +1,248 @@
+#include "dbn/io/hdf5.hpp"
+
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "dbn/core/error.hpp"
+#include "io/io_support.hpp"
+
+namespace dbn {
+namespace {
+
+using io::hdf5::Dataset;
+using io::hdf5::File;
+using io::hdf5::Group;
+using io::hdf5::TypeClass;
+using ::testing::HasSubstr;
+using testing::test_dir;
+
+template <class T>
+void expect_dataset_round_trip(Group& g, const std::string& name, const std::vector<T>& values,
+                               const std::vector<std::size_t>& shape, const char* dtype) {
+    g.write_dataset(name, values.data(), shape);
+    const Dataset ds = g.open_dataset(name);
+    EXPECT_EQ(ds.shape(), shape) << name;
+    EXPECT_EQ(ds.type().name(), dtype) << name;
+    EXPECT_EQ(ds.read<T>(), values) << name;
+}
+
+TEST(Hdf5Dataset, EveryElementTypeRoundTrips) {
+    const std::string path = test_dir() + "/types.h5";
+    {
+        File f = File::create(path);
+        expect_dataset_round_trip<float>(f, "f32", {1.5f, -2.0f, 3e-38f, 7.0f, 0.0f, -0.0f},
+                                         {2, 3}, "float32");
+        expect_dataset_round_trip<double>(f, "g/f64", {1e300, -1e-300, 0.1}, {3}, "float64");
+        expect_dataset_round_trip<std::int32_t>(
+            f, "i32", {std::numeric_limits<std::int32_t>::min(), 0, 5, 7}, {2, 2}, "int32");
+        expect_dataset_round_trip<std::int64_t>(
+            f, "i64", {std::numeric_limits<std::int64_t>::max(), -1}, {2}, "int64");
+        expect_dataset_round_trip<std::uint64_t>(
+            f, "u64", {std::numeric_limits<std::uint64_t>::max(), 0}, {1, 2}, "uint64");
+        f.close();
+    }
+    // And again from a file opened afresh, read-only.
+    const File f = File::open(path);
+    EXPECT_EQ(f.open_dataset("/g/f64").read<double>(), (std::vector<double>{1e300, -1e-300, 0.1}));
+}
+
+TEST(Hdf5Dataset, ConvertsOnRead) {
+    const std::string path = test_dir() + "/convert.h5";
+    File f = File::create(path);
+    const std::vector<std::int32_t> ints{1, -2, 3};
+    f.write_dataset("ints", ints.data(), {3});
+    EXPECT_EQ(f.open_dataset("ints").read<float>(), (std::vector<float>{1.0f, -2.0f, 3.0f}));
+    const std::vector<double> d{0.1, 2.5};
+    f.write_dataset("doubles", d.data(), {2});
+    EXPECT_EQ(f.open_dataset("doubles").read<float>(), (std::vector<float>{0.1f, 2.5f}));
+}
+
+TEST(Hdf5Dataset, ZeroSizedAndScalarShapes) {
+    const std::string path = test_dir() + "/empty.h5";
+    File f = File::create(path);
+    f.write_dataset<double>("empty", nullptr, {0});
+    EXPECT_EQ(f.open_dataset("empty").shape(), std::vector<std::size_t>{0});
+    EXPECT_TRUE(f.open_dataset("empty").read<double>().empty());
+    const double x = 4.25;
+    f.write_dataset("scalar", &x, {});
+    EXPECT_EQ(f.open_dataset("scalar").rank(), 0U);
+    EXPECT_EQ(f.open_dataset("scalar").read<double>(), std::vector<double>{4.25});
+}
+
+TEST(Hdf5Dataset, ReadingStringsAsNumbersIsAFormatError) {
+    const std::string path = test_dir() + "/strings.h5";
+    File f = File::create(path);
+    f.write_strings("names", {"a", "bb"});
+    EXPECT_EQ(f.open_dataset("names").type().type_class, TypeClass::string);
+    try {
+        (void)f.open_dataset("names").read<float>();
+        FAIL() << "expected FormatError";
+    } catch (const FormatError& e) {
+        EXPECT_THAT(e.what(), HasSubstr(path + ": /names"));
+        EXPECT_THAT(e.what(), HasSubstr("string"));
+    }
+}
+
+TEST(Hdf5Dataset, WrongBufferSizeIsAShapeError) {
+    const std::string path = test_dir() + "/size.h5";
+    File f = File::create(path);
+    const std::vector<float> v{1, 2, 3};
+    f.write_dataset("v", v.data(), {3});
+    std::vector<float> out(2);
+    EXPECT_THROW(f.open_dataset("v").read(out.data(), out.size()), ShapeError);
+}
+
+TEST(Hdf5Attribute, ScalarsRoundTrip) {
+    const std::string path = test_dir() + "/attrs.h5";
+    {
+        File f = File::create(path);
+        Group g = f.create_group("a/b");
+        g.write_string_attribute("s", "h\xc3\xa9llo");
+        g.write_string_attribute("empty", "");
+        g.write_int_attribute("i", -42);
+        g.write_uint_attribute("u", std::numeric_limits<std::uint64_t>::max());
+        g.write_double_attribute("d", 0.1);
+        g.write_int_attribute("replaced", 1);
+        g.write_string_attribute("replaced", "now a string");
+        f.close();
+    }
+    const File f = File::open(path);
+    const Group g = f.open_group("/a/b");
+    EXPECT_EQ(g.read_string_attribute("s"), "h\xc3\xa9llo");
+    EXPECT_EQ(g.read_string_attribute("empty"), "");
+    EXPECT_EQ(g.read_int_attribute("i"), -42);
+    EXPECT_EQ(g.read_double_attribute("i"), -42.0);
+    EXPECT_EQ(g.read_uint_attribute("u"), std::numeric_limits<std::uint64_t>::max());
+    EXPECT_EQ(g.read_double_attribute("d"), 0.1);
+    EXPECT_EQ(g.read_string_attribute("replaced"), "now a string");
+    EXPECT_EQ(g.attribute_type("u").name(), "uint64");
+    EXPECT_EQ(g.attribute_names(),
+              (std::vector<std::string>{"d", "empty", "i", "replaced", "s", "u"}));
+}
+
+TEST(Hdf5Attribute, TypeMismatchesAreFormatErrorsNamingTheAttribute) {
+    const std::string path = test_dir() + "/mismatch.h5";
+    File f = File::create(path);
+    f.write_string_attribute("s", "text");
+    f.write_double_attribute("d", 1.5);
+    f.write_int_attribute("neg", -1);
+    f.write_uint_attribute("huge", std::numeric_limits<std::uint64_t>::max());
+    auto expect_format_error = [&](auto&& read, const std::string& part) {
+        try {
+            read();
+            ADD_FAILURE() << "expected FormatError about " << part;
+        } catch (const FormatError& e) {
+            EXPECT_THAT(e.what(), HasSubstr(path + ": /"));
+            EXPECT_THAT(e.what(), HasSubstr(part));
+        }
+    };
+    expect_format_error([&] { f.read_int_attribute("s"); }, "\"s\" is string");
+    expect_format_error([&] { f.read_double_attribute("s"); }, "expected a number");
+    expect_format_error([&] { f.read_int_attribute("d"); }, "expected an integer");
+    expect_format_error([&] { f.read_string_attribute("d"); }, "expected a string");
+    expect_format_error([&] { f.read_uint_attribute("neg"); }, "negative");
+    expect_format_error([&] { f.read_int_attribute("huge"); }, "out of range");
+    expect_format_error([&] { f.read_int_attribute("absent"); }, "missing attribute \"absent\"");
+}
+
+TEST(Hdf5Group, ExistenceChecksNeverThrowForMissingParents) {
+    const std::string path = test_dir() + "/tree.h5";
+    File f = File::create(path);
+    const std::vector<float> v{1};
+    f.write_dataset("a/b/data", v.data(), {1});
+    EXPECT_TRUE(f.exists("a"));
+    EXPECT_TRUE(f.exists("/a/b/data"));
+    EXPECT_TRUE(f.has_group("a/b"));
+    EXPECT_FALSE(f.has_dataset("a/b"));
+    EXPECT_TRUE(f.has_dataset("a/b/data"));
+    EXPECT_FALSE(f.exists("x/y/z"));
+    EXPECT_FALSE(f.exists("a/b/data/deeper"));  // a dataset has no members
+    EXPECT_TRUE(f.exists("/"));
+    const Group a = f.open_group("a");
+    EXPECT_TRUE(a.has_dataset("b/data"));
+    EXPECT_EQ(a.open_group("b").path(), "/a/b");
+    EXPECT_EQ(f.children(), std::vector<std::string>{"a"});
+}
+
+TEST(Hdf5Group, MissingObjectsAreFormatErrorsNamingThePath) {
+    const std::string path = test_dir() + "/missing.h5";
+    File f = File::create(path);
+    f.create_group("g");
+    try {
+        f.open_dataset("/g/nothing");
+        FAIL() << "expected FormatError";
+    } catch (const FormatError& e) {
+        EXPECT_EQ(std::string(e.what()), path + ": /g/nothing: no such dataset");
+    }
+    EXPECT_THROW(f.open_group("/g/nothing"), FormatError);
+    EXPECT_THROW(f.create_group("g"), IoError);
+    EXPECT_THROW(f.remove("nothing"), IoError);
+}
+
+TEST(Hdf5File, MissingFileIsAnIoErrorNamingIt) {
+    const std::string path = test_dir() + "/absent.h5";
+    try {
+        File::open(path);
+        FAIL() << "expected IoError";
+    } catch (const FormatError&) {
+        FAIL() << "expected a plain IoError";
+    } catch (const IoError& e) {
+        EXPECT_THAT(e.what(), HasSubstr(path));
+    }
+}
+
+TEST(Hdf5File, OtherFilesAreFormatErrors) {
+    const std::string path = test_dir() + "/text.h5";
+    { std::ofstream(path) << "not hdf5\n"; }
+    EXPECT_FALSE(io::hdf5::is_hdf5(path));
+    try {
+        File::open(path);
+        FAIL() << "expected FormatError";
+    } catch (const FormatError& e) {
+        EXPECT_EQ(std::string(e.what()), path + ": not an HDF5 file");
+    }
+}
+
+TEST(Hdf5File, CreateInMissingDirectoryIsAnIoError) {
+    const std::string path = test_dir() + "/missing/dir/f.h5";
+    try {
+        File::create(path);
+        FAIL() << "expected IoError";
+    } catch (const IoError& e) {
+        EXPECT_THAT(e.what(), HasSubstr(path));
+        EXPECT_THAT(e.what(), HasSubstr("cannot create"));
+    }
+}
+
+TEST(Hdf5File, FailuresPrintNothing) {
+    const std::string dir = test_dir();
+    ::testing::internal::CaptureStderr();
+    EXPECT_THROW(File::create(dir + "/missing/f.h5"), IoError);
+    {
+        File f = File::create(dir + "/f.h5");
+        EXPECT_THROW(f.open_dataset("nothing"), FormatError);
+        EXPECT_THROW(f.read_int_attribute("nothing"), FormatError);
+    }
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST(Hdf5File, MoveKeepsTheHandle) {
+    const std::string path = test_dir() + "/move.h5";
+    File a = File::create(path);
+    File b = std::move(a);
+    b.write_int_attribute("x", 3);
+    File c = File::create(test_dir() + "/other.h5");
+    c = std::move(b);
+    EXPECT_EQ(c.read_int_attribute("x"), 3);
+    c.close();
+    c.close();  // a second close does nothing
+}
+
+}  // namespace
+}  // namespace dbn
