@@ -21,7 +21,7 @@ const std::set<std::string> k_layer_keys = {
     "persistent_chains", "epochs",       "batch_size",    "learning_rate",
     "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch",
     "weight_decay",    "l1",             "sparsity_target", "sparsity_cost",
-    "sparsity_decay",  "init_stddev",    "sample_up",     "monitor_samples"};
+    "sparsity_decay",  "init_stddev",    "sample_up",     "monitor_samples", "hook"};
 
 void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
@@ -194,6 +194,32 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         DBN_CHECK(spec.hidden != UnitType::gaussian, ConfigError,
                   where << ".hidden_units: hidden units must be \"bernoulli\" or \"relu\"");
         spec.train = read_training(l, defaults, where);
+        if (l.contains("hook")) {
+            const json& h = l.at("hook");
+            if (h.is_string()) {
+                spec.hook = h.get<std::string>();
+            } else {
+                DBN_CHECK(h.is_object() && h.contains("kind") && h.at("kind").is_string(), ConfigError,
+                          where << ".hook: a hook name or {\"kind\": NAME, option: number, ...} (got "
+                                << h.dump() << ")");
+                for (auto it = h.begin(); it != h.end(); ++it) {
+                    if (it.key() == "kind") continue;
+                    DBN_CHECK(it.value().is_number(), ConfigError,
+                              where << ".hook: option \"" << it.key() << "\" must be a number");
+                    spec.hook_options[it.key()] = it.value().get<double>();
+                }
+                spec.hook = h.at("kind").get<std::string>();
+            }
+            if (spec.hook != "none") {
+                DBN_CHECK(k + 1 < layers.size(), ConfigError,
+                          where << ".hook: the top layer has no layer above it to normalize for");
+                try {
+                    make_hook(spec.hook, spec.hook_options);
+                } catch (const ConfigError& e) {
+                    DBN_CHECK(false, ConfigError, where << ".hook: " << e.what());
+                }
+            }
+        }
         spec.train.validate(where);
         cfg.layers.push_back(spec);
     }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dbn/hooks/layer_hook.hpp"
 #include "dbn/rbm/units.hpp"
 #include "dbn/train/training_config.hpp"
 
@@ -26,6 +27,9 @@ struct LayerSpec {
     std::size_t n_hidden = 0;
     UnitType hidden = UnitType::bernoulli;
     LayerTrainingConfig train;
+    /// Hook between this layer and the next: "none" or a registered kind, with its options.
+    std::string hook = "none";
+    HookOptions hook_options;
 };
 
 /// @brief A DBN configuration, read from JSON (see docs/CONFIG.md for every key).

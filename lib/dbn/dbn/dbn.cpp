@@ -15,6 +15,9 @@ void Dbn::validate() const {
                                 << k + 1 << " has " << layers[k + 1].n_visible()
                                 << " visible units");
     }
+    DBN_CHECK(hooks.empty() || hooks.size() + 1 == layers.size(), ShapeError,
+              "Dbn: " << hooks.size() << " hooks for " << layers.size()
+                      << " layers (expected none or one between each pair of layers)");
     DBN_CHECK(records.empty() || records.size() == layers.size(), ShapeError,
               "Dbn: " << records.size() << " training records for " << layers.size() << " layers");
 }
@@ -38,7 +41,7 @@ Matrix Dbn::transform(const Matrix& raw, std::size_t upto) const {
             layers[k].hidden_probabilities(ConstRows(x).block(first, rows),
                                            Rows(next).block(first, rows));
         }
-        // The layer-normalization hook between layer k and k+1 will apply here.
+        if (k < upto && hook_after(k)) hook_after(k)->apply(next);
         x = std::move(next);
     }
     return x;

@@ -2,11 +2,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "dbn/core/types.hpp"
 #include "dbn/data/preprocess.hpp"
+#include "dbn/hooks/layer_hook.hpp"
 #include "dbn/rbm/rbm.hpp"
 #include "dbn/train/epoch_stats.hpp"
 #include "dbn/train/training_config.hpp"
@@ -28,6 +30,8 @@ class Dbn {
 public:
     std::vector<Rbm> layers;
     data::Preprocessing preprocessing;
+    /// hooks[k] sits between layer k and layer k+1 (null: none); empty, or n_layers - 1 entries.
+    std::vector<std::shared_ptr<LayerHook>> hooks;
     /// Per layer (empty for a model that was not trained by this library).
     std::vector<LayerRecord> records;
     std::uint64_t seed = 0;
@@ -38,12 +42,17 @@ public:
     std::size_t n_layers() const { return layers.size(); }
     std::size_t n_visible() const { return layers.empty() ? 0 : layers.front().n_visible(); }
 
+    /// @brief The hook between layer k and k+1, or null.
+    const LayerHook* hook_after(std::size_t k) const {
+        return k < hooks.size() ? hooks[k].get() : nullptr;
+    }
+
     /// @brief Checks that adjacent layers fit (hidden size of k = visible size of k+1).
     /// @throws ShapeError naming the layers that do not fit; ConfigError for an empty stack.
     void validate() const;
 
     /// @brief Mean-field representation of raw data after layer `upto` (inclusive), with the
-    /// preprocessing applied first: data -> layer 0 -> ... -> layer upto.
+    /// preprocessing applied first: data -> layer 0 -> hook 0 -> layer 1 -> ... -> layer upto.
     Matrix transform(const Matrix& raw, std::size_t upto) const;
 };
 

@@ -131,6 +131,7 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
     if (heldout.shape(0) > 0) pre.apply(heldout);
 
     UnitType visible = config_.input.units;
+    bool hooked_below = false;
     for (std::size_t k = 0; k < config_.layers.size(); ++k) {
         const LayerSpec& spec = config_.layers[k];
         Rbm rbm(x.shape(1), spec.n_hidden, visible, spec.hidden);
@@ -140,7 +141,10 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
         // back afterwards (a = sigma * a', same W), which is the same model.
         Vector sigma = xt::ones<Real>({x.shape(1)});
         const bool gaussian = visible == UnitType::gaussian;
-        if (gaussian && (k > 0 || config_.input.sigma == "data")) {
+        // Sigma from the data: when asked for layer 0, and above an NReLU layer; a hook below
+        // has already normalized the representation, so sigma stays 1 there.
+        const bool sigma_from_data = k == 0 ? config_.input.sigma == "data" : !hooked_below;
+        if (gaussian && sigma_from_data) {
             sigma = column_stddev(x);
             divide_columns(x, sigma);
             if (heldout.shape(0) > 0) divide_columns(heldout, sigma);
@@ -158,8 +162,16 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
             // Representations for layer k+1, computed in the space the layer was trained in.
             x = propagate(rbm, x, spec.train.sample_up, rng);
             if (heldout.shape(0) > 0) heldout = propagate(rbm, heldout, spec.train.sample_up, rng);
-            // The layer-normalization hook between layer k and k+1 will transform x and heldout
-            // here (and be saved with the model).
+            std::shared_ptr<LayerHook> hook;
+            if (spec.hook != "none") {
+                // Fitted on the training representation, replayed on the held-out rows.
+                hook = make_hook(spec.hook, spec.hook_options);
+                hook->fit(x);
+                hook->apply(x);
+                if (heldout.shape(0) > 0) hook->apply(heldout);
+            }
+            model.hooks.push_back(hook);
+            hooked_below = static_cast<bool>(hook);
         }
         if (gaussian) {
             for (std::size_t i = 0; i < rbm.n_visible(); ++i)
@@ -169,8 +181,13 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
         if (observer) observer->on_layer_end(k, rbm);
         model.layers.push_back(std::move(rbm));
         model.records.push_back(std::move(record));
-        visible = spec.hidden == UnitType::relu ? UnitType::gaussian : UnitType::bernoulli;
+        // A normalized or rectified representation is real-valued: Gaussian units model it.
+        visible = spec.hidden == UnitType::relu || hooked_below ? UnitType::gaussian
+                                                                : UnitType::bernoulli;
     }
+    bool any_hook = false;
+    for (const auto& h : model.hooks) any_hook = any_hook || h;
+    if (!any_hook) model.hooks.clear();
     model.validate();
     return model;
 }

@@ -74,7 +74,6 @@ constexpr MonitorField monitor_fields[] = {
     {"seconds", &EpochStats::seconds},
 };
 
-const char* algorithm_name(Algorithm a) { return a == Algorithm::pcd ? "pcd" : "cd"; }
 
 std::string layer_path(std::size_t k) { return "/layers/" + std::to_string(k); }
 
@@ -106,6 +105,9 @@ public:
         file.write_int_attribute("format_version", model_format_version);
         file.write_string_attribute("library_version", library_version);
         file.write_int_attribute("n_layers", static_cast<std::int64_t>(model_.n_layers()));
+        DBN_CHECK(model_.hooks.empty() || model_.hooks.size() + 1 == model_.n_layers(), ShapeError,
+                  where() << ": " << model_.hooks.size() << " hooks for " << model_.n_layers()
+                          << " layers (expected none or one between each pair)");
         Group layers = file.create_group("layers");
         for (std::size_t k = 0; k < model_.n_layers(); ++k) write_layer(layers, k);
         write_preprocessing(file);
@@ -167,6 +169,29 @@ private:
         g.write_dataset("hidden_bias", rbm.hidden_bias().data(), {nh});
         if (rbm.visible_type() == UnitType::gaussian)
             g.write_dataset("visible_sigma", rbm.visible_sigma().data(), {nv});
+        if (const LayerHook* hook = model_.hook_after(k)) write_hook(g, *hook, k);
+    }
+
+    void write_hook(Group& layer, const LayerHook& hook, std::size_t k) {
+        DBN_CHECK(k + 1 < model_.n_layers(), ShapeError,
+                  where() << ": a hook above the top layer " << k << " has no layer to feed");
+        const std::size_t nh = model_.layers[k].n_hidden();
+        const HookParameters p = hook.parameters();
+        Group g = layer.create_group("hook");
+        g.write_string_attribute("kind", hook.kind());
+        for (const auto& [name, value] : p.numbers) {
+            DBN_CHECK(name != "kind" && std::isfinite(value), NumericalError,
+                      where() << ": layer " << k << ": hook number \"" << name << "\" is " << value);
+            g.write_double_attribute(name, value);
+        }
+        for (const auto& [name, v] : p.vectors) {
+            DBN_CHECK(v.size() == nh, ShapeError,
+                      where() << ": layer " << k << ": hook vector \"" << name << "\" has "
+                              << v.size() << " values (expected " << nh << ")");
+            DBN_CHECK(first_non_finite(v.begin(), v.size()) == v.size(), NumericalError,
+                      where() << ": layer " << k << ": hook vector \"" << name << "\" is not finite");
+            g.write_dataset(name, v.data(), {nh});
+        }
     }
 
     void write_preprocessing(File& file) {
@@ -227,7 +252,7 @@ private:
     void write_record(Group& layers, std::size_t k) {
         const LayerRecord& rec = model_.records[k];
         Group g = layers.create_group(std::to_string(k));
-        g.write_string_attribute("algorithm", algorithm_name(rec.config.algorithm));
+        g.write_string_attribute("algorithm", to_string(rec.config.algorithm));
         for (const auto& f : config_size_fields)
             g.write_uint_attribute(f.name, rec.config.*f.member);
         for (const auto& f : config_double_fields)
@@ -284,6 +309,7 @@ public:
         if (file.exists("/layers/" + std::to_string(n_layers)))
             fail("/layers/" + std::to_string(n_layers),
                  "exists, but n_layers is " + std::to_string(n_layers));
+        read_hooks(file, model);
         if (file.exists("preprocessing"))
             model.preprocessing = read_preprocessing(file, model.n_visible());
         if (file.exists("training")) read_training(file, model);
@@ -442,6 +468,43 @@ private:
         return rbm;
     }
 
+    void read_hooks(const File& file, Dbn& model) const {
+        const std::size_t n = model.n_layers();
+        bool any = false;
+        std::vector<std::shared_ptr<LayerHook>> hooks(n - 1);
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::string at = layer_path(k) + "/hook";
+            if (!file.exists(at)) continue;
+            if (!file.has_group(at)) fail(at, "is not a group");
+            const Group g = file.open_group(at);
+            const std::string kind = read_string(g, "kind");
+            if (kind == "none") continue;
+            if (k + 1 == n) fail(at, "a hook above the top layer has no layer to feed");
+            if (!hook_registered(kind))
+                fail(at, "unknown hook kind \"" + kind +
+                             "\" (a program that uses it registers it with dbn::register_hook "
+                             "before loading the model)");
+            HookParameters p;
+            for (const auto& name : g.attribute_names())
+                if (name != "kind") p.numbers[name] = g.read_double_attribute(name);
+            const std::size_t nh = model.layers[k].n_hidden();
+            for (const auto& name : g.children()) {
+                if (!g.has_dataset(name)) continue;
+                p.vectors[name] = read_vector(g, name, nh, "layer " + std::to_string(k) + "'s " +
+                                                               std::to_string(nh) + " hidden units");
+            }
+            std::shared_ptr<LayerHook> hook = make_hook(kind);
+            try {
+                hook->set_parameters(p, nh);
+            } catch (const FormatError& e) {
+                fail(at, e.what());
+            }
+            hooks[k] = std::move(hook);
+            any = true;
+        }
+        if (any) model.hooks = std::move(hooks);
+    }
+
     void check_fit(const Dbn& model, std::size_t k) const {
         const std::size_t below = model.layers[k - 1].n_hidden();
         const std::size_t here = model.layers[k].n_visible();
@@ -562,7 +625,8 @@ private:
         const std::string a = read_string(g, "algorithm");
         if (a == "cd") return Algorithm::cd;
         if (a == "pcd") return Algorithm::pcd;
-        fail(g.path(), "unknown algorithm \"" + a + "\" (expected \"cd\" or \"pcd\")");
+        if (a == "exact") return Algorithm::exact;
+        fail(g.path(), "unknown algorithm \"" + a + "\" (expected \"cd\", \"pcd\" or \"exact\")");
     }
 
     const std::string& path_;
