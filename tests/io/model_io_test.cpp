@@ -150,7 +150,7 @@ TEST(ModelIoRoundTrip, IgnoresUnknownNames) {
     {
         File f = File::open(path, File::Mode::read_write);
         f.write_string_attribute("comment", "added by a later version");
-        f.create_group("/layers/0/hook").write_string_attribute("kind", "future");
+        f.create_group("/layers/0/future_group").write_string_attribute("kind", "future");
         const std::vector<double> x{1.0};
         f.write_dataset("/checks/something", x.data(), {1});
     }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dbn/core/error.hpp"
+#include "dbn/estimate/ais.hpp"
 
 namespace dbn {
 namespace {
@@ -21,7 +22,7 @@ const std::set<std::string> k_layer_keys = {
     "persistent_chains", "epochs",       "batch_size",    "learning_rate",
     "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch",
     "weight_decay",    "l1",             "sparsity_target", "sparsity_cost",
-    "sparsity_decay",  "init_stddev",    "sample_up",     "monitor_samples", "hook"};
+    "sparsity_decay",  "init_stddev",    "sample_up",     "monitor_samples", "hook", "init"};
 
 void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
@@ -103,7 +104,8 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                   source << ": not valid JSON: " << (pos == std::string::npos ? what : what.substr(pos)));
     }
     DBN_CHECK(root.is_object(), ConfigError, source << ": the configuration must be a JSON object");
-    check_keys(root, {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "comment"},
+    check_keys(root,
+               {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "checks", "comment"},
                source);
 
     DbnConfig cfg;
@@ -163,6 +165,39 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                   where << ": binarize and standardize exclude each other");
     }
 
+    if (root.contains("checks")) {
+        const json& c = root.at("checks");
+        const std::string where = source + ": checks";
+        DBN_CHECK(c.is_object(), ConfigError, where << ": must be an object");
+        check_keys(c, {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "seed", "max_rows"},
+                   where);
+        estimate::CheckConfig& k = cfg.checks;
+        k.enabled = get_bool(c, "enabled", k.enabled, where);
+        k.log_z = get_string(c, "log_z", k.log_z, where);
+        DBN_CHECK(k.log_z == "auto" || k.log_z == "exact" || k.log_z == "ais", ConfigError,
+                  where << ".log_z: must be \"auto\", \"exact\" or \"ais\" (got \"" << k.log_z << "\")");
+        k.exact_max_units = get_count(c, "exact_max_units", k.exact_max_units, where);
+        k.ais_runs = get_count(c, "ais_runs", k.ais_runs, where);
+        DBN_CHECK(k.ais_runs >= 2, ConfigError, where << ".ais_runs: at least 2 runs are needed");
+        if (c.contains("ais_steps")) {
+            const json& st = c.at("ais_steps");
+            DBN_CHECK(st.is_string() || st.is_number_unsigned(), ConfigError,
+                      where << ".ais_steps: \"default\", \"quick\" or a number of steps (got " << st.dump() << ")");
+            k.ais_steps = st.is_string() ? st.get<std::string>() : std::to_string(st.get<std::uint64_t>());
+            try {
+                estimate::parse_ais_steps(k.ais_steps);
+            } catch (const ConfigError& e) {
+                DBN_CHECK(false, ConfigError, where << ".ais_steps: " << e.what());
+            }
+        }
+        if (c.contains("seed")) {
+            DBN_CHECK(c.at("seed").is_number_unsigned(), ConfigError,
+                      where << ".seed: must be a non-negative integer");
+            k.seed = c.at("seed").get<std::uint64_t>();
+        }
+        k.max_rows = get_count(c, "max_rows", k.max_rows, where);
+    }
+
     LayerTrainingConfig defaults;
     if (root.contains("defaults")) {
         const json& d = root.at("defaults");
@@ -194,6 +229,18 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         DBN_CHECK(spec.hidden != UnitType::gaussian, ConfigError,
                   where << ".hidden_units: hidden units must be \"bernoulli\" or \"relu\"");
         spec.train = read_training(l, defaults, where);
+        spec.init = get_string(l, "init", "random", where);
+        DBN_CHECK(spec.init == "random" || spec.init == "turned_over", ConfigError,
+                  where << ".init: must be \"random\" or \"turned_over\" (got \"" << spec.init << "\")");
+        if (spec.init == "turned_over") {
+            // The sizes are checked when training starts (layer 0's visible size is the data's).
+            DBN_CHECK(k > 0, ConfigError, where << ".init: layer 0 has no layer below to turn over");
+            DBN_CHECK(cfg.layers[k - 1].hidden == UnitType::bernoulli && spec.hidden == UnitType::bernoulli &&
+                          cfg.layers[k - 1].hook == "none",
+                      ConfigError,
+                      where << ".init: \"turned_over\" needs Bernoulli hidden units in this layer and the "
+                               "one below, and no hook between them");
+        }
         if (l.contains("hook")) {
             const json& h = l.at("hook");
             if (h.is_string()) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dbn/estimate/check_types.hpp"
 #include "dbn/hooks/layer_hook.hpp"
 #include "dbn/rbm/units.hpp"
 #include "dbn/train/training_config.hpp"
@@ -27,6 +28,9 @@ struct LayerSpec {
     std::size_t n_hidden = 0;
     UnitType hidden = UnitType::bernoulli;
     LayerTrainingConfig train;
+    /// Initial parameters: "random", or "turned_over" (layer k+1 starts as layer k turned over,
+    /// W^T with the biases swapped, Hinton, Osindero & Teh 2006: the bound then cannot drop).
+    std::string init = "random";
     /// Hook between this layer and the next: "none" or a registered kind, with its options.
     std::string hook = "none";
     HookOptions hook_options;
@@ -40,6 +44,8 @@ struct DbnConfig {
     std::vector<LayerSpec> layers;
     /// Fraction of the training rows held out for the monitors when no validation set is given.
     double heldout_fraction = 0.1;
+    /// The free-energy consistency checks run during pretraining.
+    estimate::CheckConfig checks;
     /// The JSON text the configuration was read from (saved with the model).
     std::string json;
 };

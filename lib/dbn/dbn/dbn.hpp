@@ -8,12 +8,15 @@
 
 #include "dbn/core/types.hpp"
 #include "dbn/data/preprocess.hpp"
+#include "dbn/estimate/check_types.hpp"
 #include "dbn/hooks/layer_hook.hpp"
 #include "dbn/rbm/rbm.hpp"
 #include "dbn/train/epoch_stats.hpp"
 #include "dbn/train/training_config.hpp"
 
 namespace dbn {
+
+struct FineTuned;  // dbn/finetune/fine_tuned.hpp
 
 /// @brief What training recorded about one layer: its settings and per-epoch monitors.
 struct LayerRecord {
@@ -35,9 +38,15 @@ public:
     /// Per layer (empty for a model that was not trained by this library).
     std::vector<LayerRecord> records;
     std::uint64_t seed = 0;
+    /// log Z of each layer and the consistency check of each adjacent pair, as pretraining
+    /// computed them (empty when checks were off or the model comes from elsewhere).
+    std::vector<estimate::LayerLogZ> log_z;
+    std::vector<estimate::ConsistencyCheck> checks;
     /// The configuration the model was trained from, as JSON text (empty if unknown).
     std::string config_json;
     std::string name;
+    /// Classifier head or decoder, settings and history of fine-tuning; null when not fine-tuned.
+    std::shared_ptr<const FineTuned> fine_tuned;
 
     std::size_t n_layers() const { return layers.size(); }
     std::size_t n_visible() const { return layers.empty() ? 0 : layers.front().n_visible(); }
@@ -50,6 +59,14 @@ public:
     /// @brief Checks that adjacent layers fit (hidden size of k = visible size of k+1).
     /// @throws ShapeError naming the layers that do not fit; ConfigError for an empty stack.
     void validate() const;
+
+    /// @brief Raw data with the preprocessing applied: the input of layer 0.
+    /// @throws ShapeError when the column count is not the model's n_visible().
+    Matrix preprocess(const Matrix& raw) const;
+
+    /// @brief Mean-field hidden values of layer k for its input x, followed by hook k when
+    /// `with_hook` (and there is one): the input of layer k+1.
+    Matrix propagate(std::size_t k, const Matrix& x, bool with_hook) const;
 
     /// @brief Mean-field representation of raw data after layer `upto` (inclusive), with the
     /// preprocessing applied first: data -> layer 0 -> hook 0 -> layer 1 -> ... -> layer upto.

@@ -126,6 +126,8 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
             observer->on_message(msg.str().c_str());
         }
     }
+    // The raw rows of the check set, before preprocessing: what a user would pass to eval.
+    const Matrix check_raw = heldout;
     pre.fit(x);
     pre.apply(x);
     if (heldout.shape(0) > 0) pre.apply(heldout);
@@ -135,7 +137,19 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
     for (std::size_t k = 0; k < config_.layers.size(); ++k) {
         const LayerSpec& spec = config_.layers[k];
         Rbm rbm(x.shape(1), spec.n_hidden, visible, spec.hidden);
-        rbm.init_random(rng, static_cast<float>(spec.train.init_stddev));
+        const bool turned_over = spec.init == "turned_over";
+        if (turned_over) {
+            const Rbm& below = model.layers.back();
+            DBN_CHECK(below.n_visible() == spec.n_hidden && visible == UnitType::bernoulli &&
+                          below.visible_type() == UnitType::bernoulli,
+                      ConfigError,
+                      "layer " << k << ": \"turned_over\" needs " << below.n_visible()
+                               << " Bernoulli hidden units, as many as layer " << k - 1
+                               << " has Bernoulli visible units (got " << spec.n_hidden << ")");
+            rbm = below.turned_over();
+        } else {
+            rbm.init_random(rng, static_cast<float>(spec.train.init_stddev));
+        }
 
         // Gaussian units are trained on x / sigma with unit variance; the parameters are mapped
         // back afterwards (a = sigma * a', same W), which is the same model.
@@ -151,13 +165,14 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
         }
 
         RbmTrainer trainer(rbm, spec.train, rng, k);
-        trainer.init_visible_bias(x);
+        if (!turned_over) trainer.init_visible_bias(x);
         if (observer) observer->on_layer_begin(k, config_.layers.size(), rbm, spec.train, x.shape(0));
         LayerRecord record;
         record.config = spec.train;
         record.epochs = trainer.train(x, heldout.shape(0) > 0 ? &heldout : nullptr, observer);
 
         const bool last = k + 1 == config_.layers.size();
+        std::shared_ptr<LayerHook> pending_hook;
         if (!last) {
             // Representations for layer k+1, computed in the space the layer was trained in.
             x = propagate(rbm, x, spec.train.sample_up, rng);
@@ -170,7 +185,7 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
                 hook->apply(x);
                 if (heldout.shape(0) > 0) hook->apply(heldout);
             }
-            model.hooks.push_back(hook);
+            pending_hook = hook;
             hooked_below = static_cast<bool>(hook);
         }
         if (gaussian) {
@@ -181,6 +196,8 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
         if (observer) observer->on_layer_end(k, rbm);
         model.layers.push_back(std::move(rbm));
         model.records.push_back(std::move(record));
+        if (after_layer_) after_layer_(model, k, check_raw);
+        if (!last) model.hooks.push_back(std::move(pending_hook));
         // A normalized or rectified representation is real-valued: Gaussian units model it.
         visible = spec.hidden == UnitType::relu || hooked_below ? UnitType::gaussian
                                                                 : UnitType::bernoulli;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "dbn/data/dataset.hpp"
 #include "dbn/dbn/config.hpp"
 #include "dbn/dbn/dbn.hpp"
@@ -25,8 +27,15 @@ public:
 
     const DbnConfig& config() const { return config_; }
 
+    /// @brief Called after each layer k is trained and appended to the model (which then holds
+    /// layers 0..k), with the raw check set: the validation data when given, else the held-out
+    /// rows (possibly empty). The consistency checks run here (estimate::PretrainChecks).
+    using AfterLayer = std::function<void(Dbn& model, std::size_t k, const Matrix& check_raw)>;
+    void set_after_layer(AfterLayer callback) { after_layer_ = std::move(callback); }
+
 private:
     DbnConfig config_;
+    AfterLayer after_layer_;
 };
 
 }  // namespace dbn

@@ -13,6 +13,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/version.hpp"
+#include "dbn/io/finetune_io.hpp"
 #include "dbn/io/hdf5.hpp"
 
 namespace dbn::io {
@@ -96,6 +97,17 @@ std::size_t first_non_finite(It first, std::size_t size) {
     return size;
 }
 
+// The real-valued figures of a consistency check, by attribute name.
+const std::vector<std::pair<const char*, double estimate::ConsistencyCheck::*>>& check_numbers() {
+    using C = estimate::ConsistencyCheck;
+    static const std::vector<std::pair<const char*, double C::*>> fields = {
+        {"free_energy_gap", &C::free_energy_gap},   {"free_energy_gap_se", &C::free_energy_gap_se},
+        {"delta_log_z", &C::delta_log_z},           {"delta_log_z_low", &C::delta_log_z_low},
+        {"delta_log_z_high", &C::delta_log_z_high}, {"bound_change", &C::bound_change},
+        {"bound_change_low", &C::bound_change_low}, {"bound_change_high", &C::bound_change_high}};
+    return fields;
+}
+
 class Writer {
 public:
     Writer(const Dbn& model, const std::string& target) : model_(model), target_(target) {}
@@ -112,6 +124,8 @@ public:
         for (std::size_t k = 0; k < model_.n_layers(); ++k) write_layer(layers, k);
         write_preprocessing(file);
         write_training(file);
+        write_checks(file);
+        write_fine_tuned(file, model_, target_);
     }
 
 private:
@@ -170,6 +184,45 @@ private:
         if (rbm.visible_type() == UnitType::gaussian)
             g.write_dataset("visible_sigma", rbm.visible_sigma().data(), {nv});
         if (const LayerHook* hook = model_.hook_after(k)) write_hook(g, *hook, k);
+    }
+
+    // /checks/log_z/<k> and /checks/pairs/<k>: one group of attributes per record.
+    void write_checks(File& file) {
+        if (model_.log_z.empty() && model_.checks.empty()) return;
+        DBN_CHECK(model_.log_z.size() <= model_.n_layers() && model_.checks.size() < model_.n_layers(),
+                  ShapeError, where() << ": " << model_.log_z.size() << " log Z records and "
+                                      << model_.checks.size() << " checks for " << model_.n_layers()
+                                      << " layers");
+        Group checks = file.create_group("checks");
+        Group zs = checks.create_group("log_z");
+        for (std::size_t k = 0; k < model_.log_z.size(); ++k) {
+            const auto& z = model_.log_z[k];
+            Group g = zs.create_group(std::to_string(k));
+            g.write_int_attribute("available", z.available ? 1 : 0);
+            g.write_string_attribute("method", z.method);
+            g.write_string_attribute("note", z.note);
+            g.write_double_attribute("value", z.log_z.value);
+            g.write_double_attribute("low", z.log_z.low);
+            g.write_double_attribute("high", z.log_z.high);
+            g.write_double_attribute("ess", z.ess);
+            g.write_uint_attribute("ais_runs", z.ais_runs);
+            g.write_uint_attribute("ais_steps", z.ais_steps);
+            g.write_double_attribute("seconds", z.seconds);
+        }
+        Group pairs = checks.create_group("pairs");
+        for (std::size_t k = 0; k < model_.checks.size(); ++k) {
+            const auto& c = model_.checks[k];
+            Group g = pairs.create_group(std::to_string(k));
+            g.write_uint_attribute("lower", c.lower);
+            g.write_uint_attribute("upper", c.upper);
+            g.write_int_attribute("applicable", c.applicable ? 1 : 0);
+            g.write_int_attribute("diagnostic", c.diagnostic ? 1 : 0);
+            g.write_int_attribute("passed", c.passed ? 1 : 0);
+            g.write_string_attribute("note", c.note);
+            g.write_uint_attribute("samples", c.samples);
+            for (const auto& [name, member] : check_numbers())
+                g.write_double_attribute(name, c.*member);
+        }
     }
 
     void write_hook(Group& layer, const LayerHook& hook, std::size_t k) {
@@ -313,6 +366,8 @@ public:
         if (file.exists("preprocessing"))
             model.preprocessing = read_preprocessing(file, model.n_visible());
         if (file.exists("training")) read_training(file, model);
+        if (file.exists("checks")) read_checks(file, model);
+        read_fine_tuned(file, model, path_);
         return model;
     }
 
@@ -466,6 +521,47 @@ private:
         }
         // A visible_sigma beside non-Gaussian units has no meaning and is ignored.
         return rbm;
+    }
+
+    void read_checks(const File& file, Dbn& model) const {
+        const Group checks = file.open_group("checks");
+        if (checks.has_group("log_z")) {
+            const Group zs = checks.open_group("log_z");
+            for (std::size_t k = 0; zs.has_group(std::to_string(k)); ++k) {
+                if (k >= model.n_layers()) fail(zs.path(), "more log Z records than layers");
+                const Group g = zs.open_group(std::to_string(k));
+                estimate::LayerLogZ z;
+                z.index = k;
+                z.available = read_flag(g, "available");
+                z.method = read_string(g, "method");
+                z.note = read_string(g, "note");
+                z.log_z.value = read_number(g, "value");
+                z.log_z.low = read_number(g, "low");
+                z.log_z.high = read_number(g, "high");
+                z.ess = read_number(g, "ess");
+                z.ais_runs = read_count(g, "ais_runs");
+                z.ais_steps = read_count(g, "ais_steps");
+                z.seconds = read_number(g, "seconds");
+                model.log_z.push_back(z);
+            }
+        }
+        if (checks.has_group("pairs")) {
+            const Group pairs = checks.open_group("pairs");
+            for (std::size_t k = 0; pairs.has_group(std::to_string(k)); ++k) {
+                if (k + 1 >= model.n_layers()) fail(pairs.path(), "more checks than pairs of layers");
+                const Group g = pairs.open_group(std::to_string(k));
+                estimate::ConsistencyCheck c;
+                c.lower = read_count(g, "lower");
+                c.upper = read_count(g, "upper");
+                c.applicable = read_flag(g, "applicable");
+                c.diagnostic = read_flag(g, "diagnostic");
+                c.passed = read_flag(g, "passed");
+                c.note = read_string(g, "note");
+                c.samples = read_count(g, "samples");
+                for (const auto& [name, member] : check_numbers()) c.*member = read_number(g, name);
+                model.checks.push_back(c);
+            }
+        }
     }
 
     void read_hooks(const File& file, Dbn& model) const {

@@ -1,0 +1,67 @@
+#pragma once
+
+// Plain records of log partition functions and consistency checks. The model (Dbn) stores them,
+// so this header depends on nothing above the RBM; the code that computes them is in
+// consistency.hpp.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "dbn/estimate/likelihood.hpp"
+
+namespace dbn::estimate {
+
+/// @brief log Z of one layer, how it was obtained, and what it cost.
+struct LayerLogZ {
+    std::size_t index = 0;
+    LogPartition log_z;
+    std::string method;           ///< "exact" or "ais"
+    double ess = 0.0;             ///< AIS: effective sample size of the weights (runs: exact)
+    std::size_t ais_runs = 0;
+    std::size_t ais_steps = 0;
+    double seconds = 0.0;
+    bool available = false;       ///< false for relu hidden units (no closed form)
+    std::string note;             ///< why not available
+};
+
+/// @brief The free-energy consistency check between layer k and k+1 (DESIGN.md section 4).
+///
+/// On binary samples q of layer k's hidden units given the check set,
+///     dF_k    = mean_q [G_k(q) - F_{k+1}(q)]
+///     dlogZ_k = log Z_{k+1} - log Z_k
+///     D_k     = dF_k - dlogZ_k = mean_q [log p_{k+1}(q) - log p_k(q)],
+/// the change of the DBN's variational bound when layer k+1 replaces layer k's prior over its
+/// hidden units. The interval of D_k carries the two log Z intervals through:
+///     D_low = dF - (logZ_{k+1}.high - logZ_k.low),  D_high = dF - (logZ_{k+1}.low - logZ_k.high).
+/// The check fails when D_k is below zero beyond its interval (D_high < 0). With a hook between
+/// the layers, F_{k+1} is evaluated on hook(q): the figures are reported, marked diagnostic.
+struct ConsistencyCheck {
+    std::size_t lower = 0;
+    std::size_t upper = 1;
+    bool applicable = false;       ///< false when either layer has relu hidden units
+    std::string note;              ///< why not applicable, or what makes it diagnostic
+    bool diagnostic = false;       ///< a hook sits between the layers
+    std::size_t samples = 0;       ///< rows of the check set
+    double free_energy_gap = 0.0;  ///< dF_k
+    double free_energy_gap_se = 0.0;  ///< standard error of dF_k over the samples
+    double delta_log_z = 0.0, delta_log_z_low = 0.0, delta_log_z_high = 0.0;
+    double bound_change = 0.0, bound_change_low = 0.0, bound_change_high = 0.0;
+    bool passed = true;
+};
+
+/// @brief How pretraining runs the checks (the "checks" object of a configuration).
+struct CheckConfig {
+    bool enabled = true;
+    std::string log_z = "auto";       ///< "auto", "exact" or "ais"
+    std::size_t exact_max_units = 20;
+    std::size_t ais_runs = k_ais_default_runs;
+    /// Pretraining uses the quick preset by default: the checks then cost a fraction of the
+    /// training; `dbn eval` runs the full schedule.
+    std::string ais_steps = "quick";
+    std::uint64_t seed = 1;
+    /// Check-set rows used (the validation set, else the held-out rows); 0 = all.
+    std::size_t max_rows = 10000;
+};
+
+}  // namespace dbn::estimate

@@ -1,0 +1,244 @@
+#include "dbn/estimate/consistency.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "dbn/core/blas.hpp"
+#include "dbn/core/error.hpp"
+#include "dbn/core/math.hpp"
+#include "dbn/estimate/exact_log_partition.hpp"
+
+namespace dbn::estimate {
+namespace {
+
+constexpr double k_inf = std::numeric_limits<double>::infinity();
+constexpr double k_log_sqrt_two_pi = 0.91893853320467274178032973640562;
+
+// Binary samples of layer k's hidden units given its input x.
+Matrix sample_hidden(const Rbm& rbm, const Matrix& x, Rng& rng) {
+    Matrix act = Matrix::from_shape({x.shape(0), rbm.n_hidden()});
+    Matrix p = Matrix::from_shape(act.shape());
+    Matrix h = Matrix::from_shape(act.shape());
+    rbm.hidden_activation(x, act);
+    rbm.hidden_mean(act, p);
+    rbm.sample_hidden(act, p, h, rng);
+    return h;
+}
+
+double mean_of(const DVector& v, double* se = nullptr) {
+    double m = 0.0;
+    for (double x : v) m += x;
+    m /= static_cast<double>(v.size());
+    if (se) {
+        double sq = 0.0;
+        for (double x : v) sq += (x - m) * (x - m);
+        *se = v.size() > 1 ? std::sqrt(sq / static_cast<double>(v.size() - 1) / static_cast<double>(v.size())) : 0.0;
+    }
+    return m;
+}
+
+std::size_t enumerated_units(const Rbm& rbm) {
+    if (rbm.visible_type() == UnitType::gaussian) return rbm.n_hidden();
+    return std::min(rbm.n_visible(), rbm.n_hidden());
+}
+
+}  // namespace
+
+LogZMethod parse_log_z_method(const std::string& name, const std::string& where) {
+    if (name == "auto") return LogZMethod::automatic;
+    if (name == "exact") return LogZMethod::exact;
+    if (name == "ais") return LogZMethod::ais;
+    DBN_CHECK(false, ConfigError,
+              where << ": unknown log Z method \"" << name << "\" (expected auto, exact or ais)");
+    return LogZMethod::automatic;
+}
+
+const char* to_string(LogZMethod m) {
+    switch (m) {
+        case LogZMethod::automatic: return "auto";
+        case LogZMethod::exact: return "exact";
+        case LogZMethod::ais: return "ais";
+    }
+    return "auto";
+}
+
+std::vector<Matrix> layer_inputs(const Dbn& model, const Matrix& raw) {
+    model.validate();
+    std::vector<Matrix> inputs;
+    inputs.push_back(model.preprocess(raw));
+    for (std::size_t k = 0; k + 1 < model.n_layers(); ++k)
+        inputs.push_back(model.propagate(k, inputs.back(), true));
+    return inputs;
+}
+
+LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_input,
+                              const LogZOptions& options) {
+    DBN_CHECK(k < model.n_layers(), ConfigError,
+              "layer_log_partition: layer " << k << " does not exist");
+    const Rbm& rbm = model.layers[k];
+    LayerLogZ out;
+    out.index = k;
+    if (rbm.hidden_type() != UnitType::bernoulli) {
+        out.note = "relu hidden units have no closed-form free energy, so no log Z";
+        return out;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const bool exact = options.method == LogZMethod::exact ||
+                       (options.method == LogZMethod::automatic &&
+                        enumerated_units(rbm) <= options.exact_max_units);
+    if (exact) {
+        out.log_z = LogPartition::exact(exact_log_partition(rbm));
+        out.method = "exact";
+    } else {
+        const AisResult ais = Ais(options.ais).estimate(rbm, layer_input);
+        out.log_z = LogPartition::from(ais);
+        out.method = "ais";
+        out.ess = ais.ess;
+        out.ais_runs = ais.runs;
+        out.ais_steps = ais.steps;
+    }
+    out.available = true;
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+}
+
+ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix& input_k,
+                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng) {
+    DBN_CHECK(k + 1 < model.n_layers(), ConfigError,
+              "consistency_check: layer " << k << " has no layer above it");
+    ConsistencyCheck c;
+    c.lower = k;
+    c.upper = k + 1;
+    c.samples = input_k.shape(0);
+    const Rbm& lower = model.layers[k];
+    const Rbm& upper = model.layers[k + 1];
+    if (lower.hidden_type() != UnitType::bernoulli || upper.hidden_type() != UnitType::bernoulli) {
+        c.note = "defined for Bernoulli hidden units only (relu units have no closed-form free energy)";
+        return c;
+    }
+    DBN_CHECK(log_z_k.available && log_z_k1.available, ConfigError,
+              "consistency_check: log Z of layers " << k << " and " << k + 1 << " is needed");
+    DBN_CHECK(c.samples > 0, ShapeError, "consistency_check: the check set is empty");
+    c.applicable = true;
+
+    // q: binary samples of layer k's hidden units; the upper layer sees hook(q).
+    const Matrix q = sample_hidden(lower, input_k, rng);
+    const DVector g = lower.hidden_free_energy(q);
+    DVector f;
+    if (const LayerHook* hook = model.hook_after(k)) {
+        Matrix hq = q;
+        hook->apply(hq);
+        f = upper.free_energy(hq);
+        c.diagnostic = true;
+        c.note = std::string("a \"") + hook->kind() +
+                 "\" hook sits between the layers: layer " + std::to_string(k + 1) +
+                 " sees hook(q), not samples of layer " + std::to_string(k) + "'s hidden units";
+    } else {
+        f = upper.free_energy(q);
+    }
+    DVector diff = g - f;
+    c.free_energy_gap = mean_of(diff, &c.free_energy_gap_se);
+
+    const LogPartition& zk = log_z_k.log_z;
+    const LogPartition& zk1 = log_z_k1.log_z;
+    c.delta_log_z = zk1.value - zk.value;
+    c.delta_log_z_low = zk1.low - zk.high;
+    c.delta_log_z_high = zk1.high - zk.low;
+    c.bound_change = c.free_energy_gap - c.delta_log_z;
+    c.bound_change_low = c.free_energy_gap - c.delta_log_z_high;
+    c.bound_change_high = c.free_energy_gap - c.delta_log_z_low;
+    if (std::isnan(c.bound_change_high)) c.bound_change_high = k_inf;
+    if (std::isnan(c.bound_change_low)) c.bound_change_low = -k_inf;
+    c.passed = c.bound_change_high >= 0.0;
+    return c;
+}
+
+std::vector<ConsistencyCheck> consistency_checks(const Dbn& model, const Matrix& raw,
+                                                 const std::vector<LayerLogZ>& log_z, Rng& rng) {
+    DBN_CHECK(log_z.size() == model.n_layers(), ShapeError,
+              "consistency_checks: " << log_z.size() << " log Z for " << model.n_layers() << " layers");
+    const std::vector<Matrix> inputs = layer_inputs(model, raw);
+    std::vector<ConsistencyCheck> checks;
+    for (std::size_t k = 0; k + 1 < model.n_layers(); ++k) {
+        ConsistencyCheck c;
+        if (log_z[k].available && log_z[k + 1].available) {
+            c = consistency_check(model, k, inputs[k], log_z[k], log_z[k + 1], rng);
+        } else {
+            c.lower = k;
+            c.upper = k + 1;
+            c.note = "defined for Bernoulli hidden units only (relu units have no closed-form free energy)";
+        }
+        checks.push_back(c);
+    }
+    return checks;
+}
+
+LowerBound dbn_lower_bound(const Dbn& model, const Matrix& raw, const LayerLogZ& top, Rng& rng) {
+    LowerBound b;
+    const std::size_t n_layers = model.n_layers();
+    if (n_layers < 2) {
+        b.note = "a single RBM: its log-likelihood is exact given log Z, no bound needed";
+        return b;
+    }
+    for (std::size_t k = 0; k < n_layers; ++k) {
+        if (model.layers[k].hidden_type() != UnitType::bernoulli) {
+            b.note = "needs Bernoulli hidden units in every layer";
+            return b;
+        }
+        if (model.hook_after(k)) {
+            b.note = "undefined with layer-normalization hooks: the stack is then not a DBN";
+            return b;
+        }
+    }
+    DBN_CHECK(top.available && top.index + 1 == n_layers, ConfigError,
+              "dbn_lower_bound: the top layer's log Z is needed");
+    Matrix x = model.preprocess(raw);
+    const std::size_t n = x.shape(0);
+    DBN_CHECK(n > 0, ShapeError, "dbn_lower_bound: no data");
+    DVector total = xt::zeros<double>({n});
+    for (std::size_t l = 0; l + 1 < n_layers; ++l) {
+        const Rbm& rbm = model.layers[l];
+        const std::size_t nv = rbm.n_visible(), nh = rbm.n_hidden();
+        // h ~ Q(h | x) with log Q = sum_j [h act_j - softplus(act_j)].
+        Matrix act = Matrix::from_shape({n, nh});
+        Matrix p = Matrix::from_shape({n, nh});
+        Matrix h = Matrix::from_shape({n, nh});
+        rbm.hidden_activation(x, act);
+        rbm.hidden_mean(act, p);
+        rbm.sample_hidden(act, p, h, rng);
+        // log p(x | h): Bernoulli sum_i [x c_i - softplus(c_i)], c = a + W h;
+        // Gaussian sum_i log N(x_i; a_i + s_i (W h)_i, s_i^2).
+        Matrix wh = Matrix::from_shape({n, nv});
+        blas::gemm(false, true, 1.0f, h, rbm.weights(), 0.0f, wh);
+        const bool gaussian = rbm.visible_type() == UnitType::gaussian;
+        for (std::size_t r = 0; r < n; ++r) {
+            double lq = 0.0, lp = 0.0;
+            for (std::size_t j = 0; j < nh; ++j) lq += h(r, j) * double(act(r, j)) - softplus(act(r, j));
+            for (std::size_t i = 0; i < nv; ++i) {
+                const double a = rbm.visible_bias()(i);
+                if (gaussian) {
+                    const double s = rbm.visible_sigma()(i);
+                    const double d = (x(r, i) - a - s * wh(r, i)) / s;
+                    lp += -0.5 * d * d - k_log_sqrt_two_pi - std::log(s);
+                } else {
+                    const double c = a + wh(r, i);
+                    lp += x(r, i) * c - softplus(c);
+                }
+            }
+            total(r) += lp - lq;
+        }
+        x = std::move(h);
+    }
+    const DVector f = model.layers.back().free_energy(x);
+    for (std::size_t r = 0; r < n; ++r) total(r) += -f(r);
+    const double m = mean_of(total, &b.standard_error);
+    b.available = true;
+    b.samples = n;
+    b.value = m - top.log_z.value;
+    b.low = m - top.log_z.high;
+    b.high = m - top.log_z.low;
+    return b;
+}
+
+}  // namespace dbn::estimate

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "dbn/core/rng.hpp"
+#include "dbn/core/types.hpp"
+#include "dbn/dbn/dbn.hpp"
+#include "dbn/estimate/ais.hpp"
+#include "dbn/estimate/check_types.hpp"
+#include "dbn/estimate/likelihood.hpp"
+
+namespace dbn::estimate {
+
+/// @brief How log Z is obtained.
+enum class LogZMethod {
+    automatic,  ///< exact when the enumerated side has at most `exact_max_units` units, else AIS
+    exact,
+    ais,
+};
+
+/// @brief "auto", "exact", "ais" (the names of configs and the CLI).
+LogZMethod parse_log_z_method(const std::string& name, const std::string& where);
+const char* to_string(LogZMethod m);
+
+/// @brief Settings for the log partition functions of a stack's layers.
+struct LogZOptions {
+    LogZMethod method = LogZMethod::automatic;
+    /// "auto" enumerates up to this many units: 2^20 states of a 784-unit layer take about half
+    /// a second, while the exact limit (k_max_enumerated_units, 24) takes several seconds.
+    std::size_t exact_max_units = 20;
+    AisConfig ais;
+};
+
+/// @brief Inputs of each layer for raw data: x_0 = preprocessed data, x_{k+1} = hook_k(p(h|x_k))
+/// (mean-field). Element k has layer k's n_visible columns.
+std::vector<Matrix> layer_inputs(const Dbn& model, const Matrix& raw);
+
+/// @brief log Z of layer k of `model`; the AIS base rates come from `layer_input` (that layer's
+/// input for some data, e.g. layer_inputs()[k]).
+LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_input,
+                              const LogZOptions& options);
+
+/// @brief Every check of a stack, for a raw check set and the layers' log Z (one per layer).
+/// Sampling q draws from `rng`.
+std::vector<ConsistencyCheck> consistency_checks(const Dbn& model, const Matrix& raw,
+                                                 const std::vector<LayerLogZ>& log_z, Rng& rng);
+
+/// @brief The check between layers k and k+1 alone, given layer k's input for the check set.
+ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix& input_k,
+                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng);
+
+/// @brief The variational lower bound on mean log p(v) of a DBN (Salakhutdinov & Murray 2008),
+///     log p(v) >= E_Q [ sum_{l<L-1} (log p(h_l | h_{l+1}) - log Q(h_{l+1} | h_l))
+///                        - F_{L-1}(h_{L-1}) - log Z_{L-1} ],   h_0 = v,
+/// estimated with one sample of the approximate posterior Q (the layers' p(h|v)) per row.
+struct LowerBound {
+    bool available = false;
+    std::string note;
+    double value = 0.0;           ///< mean over the rows
+    double low = 0.0, high = 0.0; ///< the top layer's log Z interval carried through
+    double standard_error = 0.0;  ///< of the Monte Carlo mean
+    std::size_t samples = 0;
+};
+
+/// @brief The bound for a stack of two or more layers with Bernoulli hidden units and no hooks.
+LowerBound dbn_lower_bound(const Dbn& model, const Matrix& raw, const LayerLogZ& top, Rng& rng);
+
+}  // namespace dbn::estimate
