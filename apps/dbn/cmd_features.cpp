@@ -1,0 +1,61 @@
+#include <chrono>
+#include <iostream>
+
+#include "commands.hpp"
+#include "dbn/core/blas.hpp"
+#include "dbn/features/features.hpp"
+#include "dbn/io/model_io.hpp"
+#include "dbn/observe/console_progress.hpp"
+
+namespace dbn::cli {
+
+void add_features(CLI::App& app, FeaturesOptions& o) {
+    auto* c = app.add_subcommand(
+        "features", "Write the mean-field features of a data set (the hidden values of a layer), "
+                    "streaming it in chunks");
+    c->add_option("model", o.model, "model file (.h5)")->required();
+    c->add_option("--data", o.data,
+                  "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset or "
+                  "bars-and-stripes:N; labels come along when the data has them")
+        ->required();
+    c->add_option("--out", o.out,
+                  "output: .h5 (float32 /features [N, n_K], int32 /labels [N]) or .csv (text, "
+                  "%.9g, a header line, label first)")
+        ->required();
+    c->add_option("--layer", o.layer,
+                  "layer whose hidden values to write, 0 = first hidden layer as in 'dbn info' "
+                  "(default: the top)")
+        ->check(CLI::NonNegativeNumber);
+    c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--label-column", o.label_column,
+                  "CSV input: column holding the labels (0-based, negative from the end)");
+    c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
+        ->check(CLI::PositiveNumber);
+    c->add_flag("--quiet", o.quiet, "print nothing on success");
+}
+
+int run_features(const FeaturesOptions& o) {
+    if (o.threads > 0) blas::set_num_threads(o.threads);
+    const auto t0 = std::chrono::steady_clock::now();
+    const Dbn model = io::load_model(o.model);
+    FeatureOptions options;
+    options.layer = o.layer;
+    options.chunk_rows = o.chunk_rows;
+    options.model_file = o.model;
+    if (o.label_column) options.csv.label_column = *o.label_column;
+    const FeatureSummary s = extract_features(model, o.data, o.out, options);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!o.quiet) {
+        std::cout << "wrote " << o.out << ": " << s.rows << " rows x " << s.n_features
+                  << " features of layer " << s.layer << (s.labels ? ", with labels" : "")
+                  << ", in " << format_duration(secs);
+        if (secs > 0 && s.rows > 0)
+            std::cout << " (" << static_cast<long long>(static_cast<double>(s.rows) / secs)
+                      << " rows/s)";
+        std::cout << std::endl;
+    }
+    return exit_ok;
+}
+
+}  // namespace dbn::cli

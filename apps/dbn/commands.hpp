@@ -1,0 +1,111 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
+
+namespace dbn {
+class Dbn;
+}
+
+namespace dbn::cli {
+
+/// Exit statuses of the program (README.md, "Exit status").
+enum Exit : int {
+    exit_ok = 0,
+    exit_usage = 1,       ///< bad flags or arguments
+    exit_bad_input = 2,   ///< bad data, configuration or model file
+    exit_check_failed = 3,///< a consistency check failed under --strict (model still saved)
+    exit_numerical = 4,   ///< training diverged (NaN or Inf)
+};
+
+struct PretrainOptions {
+    std::string config;
+    std::string data;
+    std::string validation;
+    std::string out;
+    std::uint64_t seed = 0;
+    bool seed_set = false;
+    std::size_t epochs = 0;
+    std::size_t limit = 0;
+    int threads = 0;
+    bool quiet = false;
+    bool strict = false;
+    bool no_checks = false;
+};
+
+struct EvalOptions {
+    std::string model;
+    std::string data;
+    std::string labels;
+    std::string log_z = "auto";
+    std::size_t ais_runs = 100;
+    std::string ais_steps = "default";
+    std::uint64_t seed = 1;
+    std::size_t limit = 0;
+    bool json = false;
+};
+
+struct InfoOptions {
+    std::string model;
+    bool json = false;
+    bool system = false;
+};
+
+void add_pretrain(CLI::App& app, PretrainOptions& o);
+void add_info(CLI::App& app, InfoOptions& o);
+void add_eval(CLI::App& app, EvalOptions& o);
+
+int run_pretrain(const PretrainOptions& o);
+int run_info(const InfoOptions& o);
+int run_eval(const EvalOptions& o);
+
+struct FeaturesOptions {
+    std::string model;
+    std::string data;
+    std::string out;
+    std::optional<std::size_t> layer;
+    std::size_t chunk_rows = 4096;
+    std::optional<long> label_column;
+    int threads = 0;
+    bool quiet = false;
+};
+void add_features(CLI::App& app, FeaturesOptions& o);
+int run_features(const FeaturesOptions& o);
+
+/// `dbn finetune` (cmd_finetune.cpp); negative numbers and empty strings mean "the default".
+struct FinetuneOptions {
+    std::string model, data, labels, validation, validation_labels, mode, out;
+    std::string optimizer, random_init, loss, test, test_labels;
+    std::size_t epochs = 0, batch_size = 0, limit = 0;
+    std::uint64_t seed = 1;
+    double learning_rate = 0, learning_rate_decay = 0, momentum = -1, weight_decay = -1;
+    double validation_fraction = -1;
+    long patience = -1;
+    int threads = 0;
+    bool head_only = false, linear_code = false, quiet = false, json = false;
+};
+void add_finetune(CLI::App& app, FinetuneOptions& o);
+int run_finetune(const FinetuneOptions& o);
+/// The fine-tuned part of a model for `dbn info`: JSON (null when not fine-tuned) and text.
+nlohmann::json fine_tuned_json(const Dbn& m);
+void print_fine_tuned(std::ostream& out, const Dbn& m);
+
+/// `dbn bench` (cmd_bench.cpp).
+struct BenchOptions {
+    std::string data;
+    std::size_t rows = 0;
+    int threads = 0, runs = 0;
+    bool quick = false, json = false, no_ais = false;
+};
+void add_bench(CLI::App& app, BenchOptions& o);
+int run_bench(const BenchOptions& o);
+
+/// Path of the Fashion-MNIST training images installed by Debian's dataset-fashion-mnist.
+inline constexpr const char* k_default_train = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+
+}  // namespace dbn::cli

@@ -1,0 +1,614 @@
+#!/usr/bin/python3
+"""End-to-end tests of the `dbn` program, one case per CTest test (tests/cli.cmake).
+
+    cli_test.py --list
+    cli_test.py --dbn BUILD/bin/dbn --source-dir SRC --work-dir DIR CASE
+
+Each case runs the program in its own empty work directory and checks the exit status, that a
+failure names the problem on stderr, and that a failure leaves no output (nor a temporary file)
+behind. Exit status: 0 pass, 1 fail, 77 skip (a data set or h5py is missing).
+"""
+
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SKIP = 77
+EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_CHECK, EXIT_NUMERICAL = 0, 1, 2, 3, 4
+
+
+class Skip(Exception):
+    pass
+
+
+class Env:
+    def __init__(self, dbn, source_dir, work_dir, fashion_mnist):
+        self.dbn = str(dbn)
+        self.src = Path(source_dir)
+        self.work = Path(work_dir)
+        self.fashion = Path(fashion_mnist)
+
+    def model_config(self, name):
+        return str(self.src / "models" / name)
+
+    def fashion_train(self):
+        path = self.fashion / "train-images-idx3-ubyte.gz"
+        if not path.is_file():
+            raise Skip(f"{path} not found (apt-get install dataset-fashion-mnist)")
+        return str(path)
+
+
+ENV = None
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def run(*args, timeout=60):
+    """Runs dbn with `args` in the work directory; stdout is a pipe, so never a terminal."""
+    cmd = [ENV.dbn] + [str(a) for a in args]
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd, cwd=ENV.work, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"timed out after {timeout} s: {' '.join(cmd)}") from e
+    p.seconds = time.monotonic() - t0
+    p.out = p.stdout.decode("utf-8", "replace")
+    p.err = p.stderr.decode("utf-8", "replace")
+    p.cmd = " ".join(cmd)
+    return p
+
+
+def describe(p):
+    return (f"command: {p.cmd}\nexit status: {p.returncode}\n--- stdout ---\n{p.out}"
+            f"--- stderr ---\n{p.err}")
+
+
+def check(cond, msg, p=None):
+    if not cond:
+        raise AssertionError(msg + ("\n" + describe(p) if p is not None else ""))
+
+
+def expect_ok(p):
+    check(p.returncode == EXIT_OK, f"expected exit status 0", p)
+    check(p.err == "", "expected nothing on stderr", p)
+    return p
+
+
+def listing():
+    """Every file below the work directory, relative."""
+    return sorted(str(f.relative_to(ENV.work)) for f in ENV.work.rglob("*"))
+
+
+def expect_failure(args, status, patterns, out=None, timeout=60):
+    """Runs dbn, expecting exit `status`, every regex of `patterns` on stderr (case-insensitive),
+    no new file in the work directory (no output, no temporary file), `out` not created."""
+    before = listing()
+    p = run(*args, timeout=timeout)
+    check(p.returncode == status, f"expected exit status {status}", p)
+    prefix = "dbn: usage error: " if status == EXIT_USAGE else "dbn: error: "
+    check(p.err.startswith(prefix), f"expected stderr to start with {prefix!r}", p)
+    for pat in patterns:
+        check(re.search(pat, p.err, re.IGNORECASE), f"expected stderr to match {pat!r}", p)
+    after = listing()
+    check(after == before,
+          f"files left behind: {sorted(set(after) - set(before))}, removed: "
+          f"{sorted(set(before) - set(after))}", p)
+    if out is not None:
+        check(not (ENV.work / out).exists(), f"{out} exists after a failure", p)
+    return p
+
+
+def expect_plain(p):
+    check("\r" not in p.out, "carriage return on stdout that is not a terminal", p)
+    check("\x1b" not in p.out, "terminal escape sequence on stdout that is not a terminal", p)
+
+
+def no_temp_files():
+    left = [f for f in listing() if ".tmp" in f]
+    check(not left, f"temporary files left behind: {left}")
+
+
+def h5py_numpy():
+    try:
+        import h5py
+        import numpy
+    except ImportError as e:
+        raise Skip(f"{sys.executable}: {e}")
+    return h5py, numpy
+
+
+def text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def info_json(model):
+    p = expect_ok(run("info", model, "--json"))
+    try:
+        return json.loads(p.out)
+    except json.JSONDecodeError as e:
+        raise AssertionError(f"dbn info --json printed invalid JSON ({e})\n{describe(p)}")
+
+
+def check_stack(info, sizes, epochs):
+    """`dbn info --json` shows layers sizes[0]-sizes[1]-... each trained `epochs` epochs."""
+    layers = info["layers"]
+    check(info["n_layers"] == len(sizes) - 1 and len(layers) == len(sizes) - 1,
+          f"expected {len(sizes) - 1} layers, got {info['n_layers']}: {info}")
+    for k, layer in enumerate(layers):
+        got = (layer["n_visible"], layer["n_hidden"])
+        check(got == (sizes[k], sizes[k + 1]), f"layer {k}: sizes {got}, expected "
+              f"{(sizes[k], sizes[k + 1])}")
+        check(layer["weights_shape"] == [sizes[k], sizes[k + 1]],
+              f"layer {k}: weights_shape {layer['weights_shape']}")
+        mon = layer.get("monitors", [])
+        check([m["epoch"] for m in mon] == list(range(1, epochs + 1)),
+              f"layer {k}: monitors for epochs {[m['epoch'] for m in mon]}, expected 1..{epochs}")
+        check(layer["training"]["epochs"] == epochs,
+              f"layer {k}: training.epochs {layer['training']['epochs']}, expected {epochs}")
+        for m in mon:
+            check(isinstance(m["reconstruction_error"], float),
+                  f"layer {k} epoch {m['epoch']}: reconstruction_error {m['reconstruction_error']}")
+
+
+def check_model_file(path, sizes):
+    """h5py reads `path`: format attributes and float32 weights of the right shapes."""
+    h5py, np = h5py_numpy()
+    with h5py.File(ENV.work / path, "r") as f:
+        check(text(f.attrs["format"]) == "dbn-model", f"format {f.attrs['format']!r}")
+        check(int(f.attrs["format_version"]) == 1, f"format_version {f.attrs['format_version']}")
+        check(int(f.attrs["n_layers"]) == len(sizes) - 1, f"n_layers {f.attrs['n_layers']}")
+        for k in range(len(sizes) - 1):
+            w = f[f"layers/{k}/weights"]
+            check(w.dtype == np.float32, f"/layers/{k}/weights dtype {w.dtype}")
+            check(w.shape == (sizes[k], sizes[k + 1]), f"/layers/{k}/weights shape {w.shape}")
+            check(np.all(np.isfinite(w[()])), f"/layers/{k}/weights not finite")
+            check(f[f"layers/{k}/hidden_bias"].shape == (sizes[k + 1],), "hidden_bias shape")
+            check(f[f"layers/{k}/visible_bias"].shape == (sizes[k],), "visible_bias shape")
+
+
+def parameters(path):
+    """Every dataset under /layers, as numpy arrays."""
+    h5py, _ = h5py_numpy()
+    out = {}
+    with h5py.File(ENV.work / path, "r") as f:
+        f["layers"].visititems(
+            lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset)
+            else None)
+    return out
+
+
+def write_config(name, hidden, epochs=3, **defaults):
+    cfg = {"name": Path(name).stem, "seed": 3, "input": {"units": "bernoulli", "scale": 1},
+           "defaults": {"epochs": epochs, "batch_size": 20, "learning_rate": 0.05, **defaults},
+           "layers": [{"hidden": h} for h in hidden]}
+    (ENV.work / name).write_text(json.dumps(cfg, indent=2))
+    return name
+
+
+def write_csv(name, rows=200, cols=16, seed=0):
+    _, np = h5py_numpy()
+    x = (np.random.default_rng(seed).random((rows, cols)) < 0.3).astype(int)
+    (ENV.work / name).write_text("".join(",".join(map(str, r)) + "\n" for r in x))
+    return name
+
+
+def csv_with_row(name, row_index, new_row):
+    """A 16-column CSV whose line `row_index` (0-based) is replaced by `new_row`; earlier lines
+    are numeric, so the header detection does not swallow the bad line."""
+    write_csv(name)
+    lines = (ENV.work / name).read_text().splitlines()
+    lines[row_index] = new_row
+    (ENV.work / name).write_text("\n".join(lines) + "\n")
+    return name
+
+
+def idx_images(n=100, rows=28, cols=28, seed=0):
+    """Bytes of an IDX3 unsigned-byte image file."""
+    _, np = h5py_numpy()
+    pixels = np.random.default_rng(seed).integers(0, 256, size=(n, rows, cols), dtype=np.uint8)
+    return struct.pack(">BBBBIII", 0, 0, 0x08, 3, n, rows, cols) + pixels.tobytes()
+
+
+def small_model(name="good.h5"):
+    """A valid model file, trained by the program itself (bars-and-stripes, a few epochs)."""
+    expect_ok(run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
+                  "--data", "bars-and-stripes:4", "--epochs", "2", "--quiet", "--out", name))
+    return name
+
+
+# ------------------------------------------------------------------------------------------------
+# Training and info
+
+
+@case
+def pretrain_fashion_mnist_and_info():
+    data = ENV.fashion_train()
+    p = expect_ok(run("pretrain", "--config", ENV.model_config("quick.json"), "--data", data,
+                      "--limit", "2000", "--out", "q.h5"))
+    expect_plain(p)
+    check(re.search(r"2000 rows x 784 columns", p.out), "expected the data summary", p)
+    check(re.search(r"saved q\.h5: 2 layers \(784-64-32\)", p.out), "expected the summary", p)
+    check(listing() == ["q.h5"], f"expected only q.h5 in the work directory, got {listing()}")
+
+    p = expect_ok(run("info", "q.h5"))
+    expect_plain(p)
+    check("784-64-32" in p.out and "layer 1: 64 bernoulli -> 32 bernoulli" in p.out,
+          "expected the layers in dbn info", p)
+
+    info = info_json("q.h5")
+    check(info["format"] == "dbn-model" and info["trained"] is True, f"info: {info}")
+    check(info["name"] == "quick" and info["seed"] == 1, f"name/seed: {info}")
+    check_stack(info, [784, 64, 32], epochs=3)
+    check_model_file("q.h5", [784, 64, 32])
+
+
+@case
+def plain_output_when_not_a_terminal():
+    p = expect_ok(run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
+                      "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"))
+    expect_plain(p)
+    check(len(re.findall(r"epoch \d+/5", p.out)) == 5, "expected one line per epoch", p)
+    expect_plain(expect_ok(run("info", "bs.h5")))
+
+
+@case
+def progress_bar_on_a_terminal():
+    # The control for the case above: on a terminal the progress line is redrawn with '\r'.
+    import pty
+    import termios
+    master, slave = pty.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.OPOST  # no "\n" -> "\r\n" translation by the terminal
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    cmd = [ENV.dbn, "pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
+           "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"]
+    p = subprocess.Popen(cmd, cwd=ENV.work, stdin=subprocess.DEVNULL, stdout=slave,
+                         stderr=subprocess.PIPE)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the program closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    p.wait(timeout=60)
+    p.out = b"".join(chunks).decode("utf-8", "replace")
+    p.err = p.stderr.read().decode("utf-8", "replace")
+    p.cmd = " ".join(cmd)
+    check(p.returncode == 0 and p.err == "", "expected success", p)
+    check(re.search(r"\r  layer 0/0 epoch 5/5 \[#+\] 100%", p.out),
+          "expected a progress line redrawn with '\\r' on a terminal", p)
+    check(len(re.findall(r"(?:^|\r)  layer 0 epoch \d/5: recon", p.out, re.MULTILINE)) == 5,
+          "expected one summary line per epoch", p)
+
+
+@case
+def reproducible_with_seed():
+    _, np = h5py_numpy()
+    runs = [("bars-and-stripes.json", "bars-and-stripes:4", ["--epochs", "5"])]
+    if (ENV.fashion / "train-images-idx3-ubyte.gz").is_file():
+        runs.append(("quick.json", ENV.fashion_train(), ["--limit", "2000"]))
+    for config, data, extra in runs:
+        def train(seed, out):
+            expect_ok(run("pretrain", "--config", ENV.model_config(config), "--data", data,
+                          *extra, "--seed", seed, "--quiet", "--out", out))
+            return parameters(out)
+
+        a, b, c = train(5, "a.h5"), train(5, "b.h5"), train(6, "c.h5")
+        check(a.keys() == b.keys() and "0/weights" in a, f"{config}: datasets {sorted(a)}")
+        for name in a:
+            check(a[name].dtype == b[name].dtype and a[name].tobytes() == b[name].tobytes(),
+                  f"{config}: /layers/{name} differs between two runs with --seed 5")
+        check(not np.array_equal(a["0/weights"], c["0/weights"]),
+              f"{config}: --seed 6 gave the same weights as --seed 5")
+        check(info_json("a.h5")["seed"] == 5 and info_json("c.h5")["seed"] == 6,
+              f"{config}: the seed is not recorded in the model")
+
+
+@case
+def bars_and_stripes():
+    p = expect_ok(run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
+                      "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"))
+    check(re.search(r"30 rows x 16 columns", p.out), "expected 30 patterns of 16 pixels", p)
+    info = info_json("bs.h5")
+    check_stack(info, [16, 12], epochs=5)
+    check(info["layers"][0]["training"]["algorithm"] == "pcd", f"algorithm: {info}")
+    check_model_file("bs.h5", [16, 12])
+
+
+@case
+def csv_input():
+    write_csv("train.csv", rows=200, cols=16)
+    cfg = write_config("small.json", hidden=[8, 4], epochs=2)
+    p = expect_ok(run("pretrain", "--config", cfg, "--data", "train.csv", "--out", "m.h5"))
+    check(re.search(r"200 rows x 16 columns", p.out), "expected the CSV's shape", p)
+    check_stack(info_json("m.h5"), [16, 8, 4], epochs=2)
+    check_model_file("m.h5", [16, 8, 4])
+
+
+@case
+def hdf5_input():
+    h5py, np = h5py_numpy()
+    x = (np.random.default_rng(1).random((150, 16)) < 0.4).astype(np.float32)
+    with h5py.File(ENV.work / "in.h5", "w") as f:
+        f["x"] = x
+        f["group/y"] = x[:60]
+    cfg = write_config("small.json", hidden=[8], epochs=2)
+    p = expect_ok(run("pretrain", "--config", cfg, "--data", "in.h5:/x", "--out", "m.h5"))
+    check(re.search(r"150 rows x 16 columns", p.out), "expected the data set's shape", p)
+    check_stack(info_json("m.h5"), [16, 8], epochs=2)
+    p = expect_ok(run("pretrain", "--config", cfg, "--data", "in.h5:/group/y", "--out", "n.h5"))
+    check(re.search(r"60 rows x 16 columns", p.out), "expected the nested data set's shape", p)
+    check_model_file("n.h5", [16, 8])
+
+
+# ------------------------------------------------------------------------------------------------
+# Bad data (exit 2)
+
+
+def pretrain_on(data, config=None):
+    config = config or write_config("small.json", hidden=[8], epochs=1)
+    return ["pretrain", "--config", config, "--data", data, "--out", "out.h5"]
+
+
+@case
+def data_missing_file():
+    expect_failure(pretrain_on("nope-images-idx3-ubyte.gz"), EXIT_BAD_INPUT,
+                   [r"nope-images-idx3-ubyte\.gz", r"cannot open|no such file"], out="out.h5")
+    expect_failure(pretrain_on("nope.csv"), EXIT_BAD_INPUT, [r"nope\.csv", r"cannot open"],
+                   out="out.h5")
+
+
+@case
+def data_truncated_idx():
+    (ENV.work / "cut-images-idx3-ubyte").write_bytes(idx_images(100)[:16 + 784 * 50 + 3])
+    expect_failure(pretrain_on("cut-images-idx3-ubyte"), EXIT_BAD_INPUT,
+                   [r"cut-images-idx3-ubyte", r"truncated"], out="out.h5")
+    # The same, gzip-compressed and cut in the middle of the stream.
+    gz = gzip.compress(idx_images(100))
+    (ENV.work / "cut-images-idx3-ubyte.gz").write_bytes(gz[:len(gz) // 2])
+    expect_failure(pretrain_on("cut-images-idx3-ubyte.gz"), EXIT_BAD_INPUT,
+                   [r"cut-images-idx3-ubyte\.gz", r"truncated|corrupt"], out="out.h5")
+
+
+@case
+def data_idx_wrong_magic():
+    (ENV.work / "bad-images-idx3-ubyte").write_bytes(b"\x12\x34" + idx_images(10)[2:])
+    expect_failure(pretrain_on("bad-images-idx3-ubyte"), EXIT_BAD_INPUT,
+                   [r"bad-images-idx3-ubyte", r"not an IDX file", r"magic"], out="out.h5")
+
+
+@case
+def csv_ragged():
+    csv_with_row("ragged.csv", 10, ",".join(["1"] * 17))
+    expect_failure(pretrain_on("ragged.csv"), EXIT_BAD_INPUT,
+                   [r"ragged\.csv:11", r"17 fields \(expected 16\)"], out="out.h5")
+
+
+@case
+def csv_text_in_number():
+    csv_with_row("text.csv", 10, "1.5abc," + ",".join(["0"] * 15))
+    expect_failure(pretrain_on("text.csv"), EXIT_BAD_INPUT,
+                   [r"text\.csv:11", r"not a number", r"1\.5abc"], out="out.h5")
+
+
+@case
+def csv_nan():
+    csv_with_row("nan.csv", 10, "0,nan," + ",".join(["0"] * 14))
+    expect_failure(pretrain_on("nan.csv"), EXIT_BAD_INPUT,
+                   [r"nan\.csv:11", r"not a finite number|nan"], out="out.h5")
+
+
+@case
+def hdf5_missing_dataset():
+    h5py, np = h5py_numpy()
+    with h5py.File(ENV.work / "in.h5", "w") as f:
+        f["x"] = np.zeros((10, 4), dtype=np.float32)
+    expect_failure(pretrain_on("in.h5:/y"), EXIT_BAD_INPUT, [r"in\.h5", r"/y", r"no such"],
+                   out="out.h5")
+
+
+# ------------------------------------------------------------------------------------------------
+# Bad configurations (exit 2)
+
+
+@case
+def config_malformed_json():
+    (ENV.work / "bad.json").write_text('{"name": "bad", "layers": [{"hidden": 4}\n')
+    expect_failure(pretrain_on("bars-and-stripes:4", "bad.json"), EXIT_BAD_INPUT,
+                   [r"bad\.json", r"not valid JSON"], out="out.h5")
+
+
+@case
+def config_unknown_key():
+    (ENV.work / "unknown.json").write_text('{"name": "u", "layers": [{"hidden": 4, "hiden": 3}]}')
+    expect_failure(pretrain_on("bars-and-stripes:4", "unknown.json"), EXIT_BAD_INPUT,
+                   [r"unknown\.json", r'unknown key "hiden"'], out="out.h5")
+
+
+@case
+def config_missing_file():
+    expect_failure(pretrain_on("bars-and-stripes:4", "nope.json"), EXIT_BAD_INPUT,
+                   [r"nope\.json", r"cannot open"], out="out.h5")
+
+
+# ------------------------------------------------------------------------------------------------
+# Usage errors (exit 1)
+
+
+@case
+def usage_unknown_flag():
+    cfg = write_config("small.json", hidden=[8])
+    expect_failure(pretrain_on("bars-and-stripes:4", cfg) + ["--epoch", "3"], EXIT_USAGE,
+                   [r"--epoch\b"], out="out.h5")
+
+
+@case
+def usage_missing_config():
+    expect_failure(["pretrain", "--data", "bars-and-stripes:4", "--out", "out.h5"], EXIT_USAGE,
+                   [r"--config"], out="out.h5")
+
+
+@case
+def usage_bad_epochs():
+    cfg = write_config("small.json", hidden=[8])
+    for value in ["0", "abc", "-2"]:
+        expect_failure(pretrain_on("bars-and-stripes:4", cfg) + ["--epochs", value], EXIT_USAGE,
+                       [r"--epochs"], out="out.h5")
+
+
+@case
+def usage_no_subcommand():
+    expect_failure([], EXIT_USAGE, [r"subcommand"])
+    expect_failure(["info"], EXIT_USAGE, [r"model file"])
+
+
+# ------------------------------------------------------------------------------------------------
+# Output
+
+
+@case
+def output_folder_missing_fails_before_training():
+    # Enough work to take minutes: a check after training would hit the timeout.
+    cfg = write_config("long.json", hidden=[2000, 2000], epochs=100000)
+    p = expect_failure(pretrain_on("bars-and-stripes:10", cfg)[:-1] + ["nodir/out.h5"],
+                       EXIT_BAD_INPUT, [r"nodir", r"does not exist"], timeout=30)
+    check(p.seconds < 10, f"took {p.seconds:.1f} s: the check must come before training", p)
+    check("epoch" not in p.out, "training started before the output folder was checked", p)
+    check(not (ENV.work / "nodir").exists(), "the missing folder was created", p)
+
+
+@case
+def existing_output_kept_when_pretrain_fails():
+    model = small_model("model.h5")
+    good = (ENV.work / model).read_bytes()
+
+    def unchanged(why):
+        check((ENV.work / model).read_bytes() == good, f"{model} changed after {why}")
+        no_temp_files()
+
+    # Failures before training.
+    expect_failure(pretrain_on("nope.csv")[:-1] + [model], EXIT_BAD_INPUT, [r"nope\.csv"])
+    unchanged("a missing data file")
+    (ENV.work / "bad.json").write_text("{")
+    expect_failure(pretrain_on("bars-and-stripes:4", "bad.json")[:-1] + [model], EXIT_BAD_INPUT,
+                   [r"bad\.json"])
+    unchanged("a malformed configuration")
+
+    # A failure mid-way: training diverges (exit 4) after the data was read and training began.
+    cfg = write_config("diverge.json", hidden=[8], epochs=3, learning_rate=1e38)
+    p = expect_failure(pretrain_on("bars-and-stripes:4", cfg)[:-1] + [model], EXIT_NUMERICAL,
+                       [r"layer 0", r"epoch 1", r"not finite"])
+    check(re.search(r"^layer 0", p.out, re.MULTILINE), "expected training to have started", p)
+    unchanged("training diverged")
+    check_stack(info_json(model), [16, 12], epochs=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# Broken model files (dbn info, exit 2)
+
+
+def broken_model(name, edit):
+    """A copy of a good model, changed by `edit(h5py.File)` (or by `edit(Path)` for raw bytes)."""
+    h5py, _ = h5py_numpy()
+    good = small_model()
+    shutil.copy(ENV.work / good, ENV.work / name)
+    if edit is not None:
+        with h5py.File(ENV.work / name, "a") as f:
+            edit(f)
+    return name
+
+
+def expect_info_fails(model, patterns):
+    for extra in ([], ["--json"]):
+        p = expect_failure(["info", model] + extra, EXIT_BAD_INPUT, [re.escape(model)] + patterns)
+        check(p.out == "", "expected nothing on stdout", p)
+
+
+@case
+def info_truncated_model():
+    name = broken_model("cut.h5", None)
+    data = (ENV.work / name).read_bytes()
+    (ENV.work / name).write_bytes(data[:len(data) // 2])
+    expect_info_fails(name, [r"truncated"])
+
+
+@case
+def info_not_hdf5():
+    (ENV.work / "text.h5").write_text("this is not an HDF5 file\n")
+    expect_info_fails("text.h5", [r"not an HDF5 file"])
+    expect_info_fails("nope.h5", [r"no such file"])
+
+
+@case
+def info_missing_hidden_bias():
+    def drop(f):
+        del f["layers/0/hidden_bias"]
+    expect_info_fails(broken_model("nobias.h5", drop), [r"/layers/0/hidden_bias", r"missing"])
+
+
+@case
+def info_unknown_format_version():
+    def bump(f):
+        f.attrs["format_version"] = 99
+    expect_info_fails(broken_model("v99.h5", bump), [r"format_version", r"\b99\b", r"\b1\b"])
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def main():
+    global ENV
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--list", action="store_true", help="print the case names and exit")
+    ap.add_argument("--dbn", help="the dbn program")
+    ap.add_argument("--source-dir", help="the source tree (for models/*.json)")
+    ap.add_argument("--work-dir", help="scratch directory for this case (emptied first)")
+    ap.add_argument("--fashion-mnist", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("case", nargs="?")
+    a = ap.parse_args()
+    if a.list:
+        print(";".join(CASES))
+        return 0
+    if not (a.dbn and a.source_dir and a.work_dir and a.case in CASES):
+        ap.error(f"need --dbn, --source-dir, --work-dir and a case out of: {', '.join(CASES)}")
+    work = Path(a.work_dir).resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ENV = Env(Path(a.dbn).resolve(), Path(a.source_dir).resolve(), work, a.fashion_mnist)
+    try:
+        CASES[a.case]()
+    except Skip as e:
+        print(f"SKIP {a.case}: {e}")
+        return SKIP
+    except AssertionError as e:
+        print(f"FAIL {a.case}: {e}", file=sys.stderr)
+        return 1
+    print(f"PASS {a.case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
