@@ -1,5 +1,6 @@
 #include "dbn/io/hdf5.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <sstream>
@@ -717,5 +718,136 @@ bool is_hdf5(const std::string& path) {
     if (rc < 0) fail(path, "cannot read the file");
     return rc > 0;
 }
+
+
+// ---------------------------------------------------------------------------------------------
+// Row-wise access: hyperslabs of the first dimension, for data that does not fit in memory
+
+namespace {
+
+/// @brief Elements per row (product of every dimension but the first).
+std::size_t row_elements(const std::vector<std::size_t>& shape) {
+    std::size_t n = 1;
+    for (std::size_t d = 1; d < shape.size(); ++d) n *= shape[d];
+    return n;
+}
+
+/// @brief Selects rows [first, first + count) of `space` (rank >= 1).
+void select_rows(hid_t space, std::size_t rank, std::size_t first, std::size_t count,
+                 const std::vector<std::size_t>& shape, const std::string& where) {
+    std::vector<hsize_t> start(rank, 0);
+    std::vector<hsize_t> extent(shape.begin(), shape.end());
+    start[0] = first;
+    extent[0] = count;
+    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, extent.data(),
+                              nullptr),
+          where, "cannot select rows");
+}
+
+}  // namespace
+
+template <class T>
+Dataset Group::create_row_dataset(const std::string& name,
+                                  const std::vector<std::size_t>& row_shape,
+                                  std::size_t chunk_rows) {
+    ensure_quiet();
+    const std::string full = child_path(name);
+    const std::string at = file_ + ": " + full;
+    if (exists(name)) fail(at, "cannot create dataset: the name is taken");
+    std::vector<hsize_t> dims{0};
+    std::vector<hsize_t> max_dims{H5S_UNLIMITED};
+    std::vector<hsize_t> chunk{std::max<hsize_t>(chunk_rows, 1)};
+    for (std::size_t d : row_shape) {
+        dims.push_back(d);
+        max_dims.push_back(d);
+        // A zero-sized dimension cannot be chunked; such a dataset never holds data anyway.
+        chunk.push_back(std::max<hsize_t>(d, 1));
+    }
+    Handle space(check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
+                                           max_dims.data()),
+                          at, "cannot create a dataspace"),
+                 H5Sclose);
+    Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), at, "cannot create a property list"),
+                H5Pclose);
+    check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), at,
+          "cannot set the chunk shape");
+    Handle lcpl(intermediate_lcpl(at), H5Pclose);
+    const hid_t id = check_id(H5Dcreate2(id_, name.c_str(), file_type<T>(), space.get(),
+                                         lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                              at, "cannot create dataset");
+    return Dataset(id, file_, full);
+}
+
+template <class T>
+void Dataset::read_rows(std::size_t first, std::size_t count, T* out, std::size_t n) const {
+    ensure_quiet();
+    const std::vector<std::size_t> dims = shape();
+    DBN_CHECK(!dims.empty(), ShapeError,
+              "hdf5::Dataset::read_rows: " << where() << ": is a scalar (no rows to read)");
+    DBN_CHECK(first <= dims[0] && count <= dims[0] - first, ShapeError,
+              "hdf5::Dataset::read_rows: " << where() << ": rows " << first << ".."
+                                           << first + count << " (the dataset has " << dims[0]
+                                           << " rows)");
+    const std::size_t per_row = row_elements(dims);
+    DBN_CHECK(n == count * per_row, ShapeError,
+              "hdf5::Dataset::read_rows: " << where() << ": buffer of " << n
+                                           << " elements (expected " << count * per_row << ")");
+    const TypeInfo info = type();
+    if (info.type_class != TypeClass::integer && info.type_class != TypeClass::floating)
+        fail<FormatError>(where(), "holds " + info.name() + " values (expected numbers)");
+    if (n == 0) return;
+    Handle file_space(check_id(H5Dget_space(id_), where(), "cannot read the dataspace"),
+                      H5Sclose);
+    select_rows(file_space.get(), dims.size(), first, count, dims, where());
+    std::vector<hsize_t> mem_dims(dims.begin(), dims.end());
+    mem_dims[0] = count;
+    Handle mem_space(check_id(H5Screate_simple(static_cast<int>(mem_dims.size()),
+                                               mem_dims.data(), nullptr),
+                              where(), "cannot create a dataspace"),
+                     H5Sclose);
+    check(H5Dread(id_, memory_type<T>(), mem_space.get(), file_space.get(), H5P_DEFAULT, out),
+          where(), "cannot read rows " + std::to_string(first) + ".." +
+                       std::to_string(first + count));
+}
+
+template <class T>
+void Dataset::append_rows(const T* data, std::size_t count) {
+    ensure_quiet();
+    if (count == 0) return;
+    DBN_CHECK(data != nullptr, ShapeError,
+              "hdf5::Dataset::append_rows: " << where() << ": no data for " << count << " rows");
+    std::vector<std::size_t> dims = shape();
+    DBN_CHECK(!dims.empty(), ShapeError,
+              "hdf5::Dataset::append_rows: " << where() << ": is a scalar (it has no rows)");
+    const std::size_t first = dims[0];
+    dims[0] += count;
+    const std::vector<hsize_t> new_dims(dims.begin(), dims.end());
+    check(H5Dset_extent(id_, new_dims.data()), where(),
+          "cannot extend to " + std::to_string(dims[0]) + " rows");
+    Handle file_space(check_id(H5Dget_space(id_), where(), "cannot read the dataspace"),
+                      H5Sclose);
+    select_rows(file_space.get(), dims.size(), first, count, dims, where());
+    std::vector<hsize_t> mem_dims = new_dims;
+    mem_dims[0] = count;
+    Handle mem_space(check_id(H5Screate_simple(static_cast<int>(mem_dims.size()),
+                                               mem_dims.data(), nullptr),
+                              where(), "cannot create a dataspace"),
+                     H5Sclose);
+    check(H5Dwrite(id_, memory_type<T>(), mem_space.get(), file_space.get(), H5P_DEFAULT, data),
+          where(), "cannot write rows " + std::to_string(first) + ".." +
+                       std::to_string(first + count));
+}
+
+#define DBN_HDF5_ROW_ACCESS(T)                                                                 \
+    template Dataset Group::create_row_dataset<T>(const std::string&,                           \
+                                                  const std::vector<std::size_t>&, std::size_t); \
+    template void Dataset::read_rows<T>(std::size_t, std::size_t, T*, std::size_t) const;        \
+    template void Dataset::append_rows<T>(const T*, std::size_t);
+DBN_HDF5_ROW_ACCESS(float)
+DBN_HDF5_ROW_ACCESS(double)
+DBN_HDF5_ROW_ACCESS(std::int32_t)
+DBN_HDF5_ROW_ACCESS(std::int64_t)
+DBN_HDF5_ROW_ACCESS(std::uint64_t)
+#undef DBN_HDF5_ROW_ACCESS
 
 }  // namespace dbn::io::hdf5

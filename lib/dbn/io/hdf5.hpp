@@ -125,6 +125,15 @@ public:
     template <class T>
     Dataset write_dataset(const std::string& name, const T* data,
                           const std::vector<std::size_t>& shape);
+    /// @brief Creates an empty dataset of rows, to be filled by Dataset::append_rows: shape
+    /// [0, row_shape...], unlimited in the first dimension, stored in chunks of `chunk_rows` rows
+    /// (at least 1), little-endian with the element type of T (as write_dataset).
+    ///
+    /// For output whose row count is not known in advance (streamed feature extraction).
+    /// @throws IoError if an object of that name exists or HDF5 fails.
+    template <class T>
+    Dataset create_row_dataset(const std::string& name, const std::vector<std::size_t>& row_shape,
+                               std::size_t chunk_rows);
     /// @brief Writes a 1-D dataset of variable-length UTF-8 strings.
     Dataset write_strings(const std::string& name, const std::vector<std::string>& values);
 
@@ -159,6 +168,21 @@ public:
         read(v.data(), v.size());
         return v;
     }
+
+    /// @brief Reads rows [first, first + count) of the first dimension (a hyperslab) into `out`,
+    /// converting to T as read() does. A row is one element of a 1-D dataset.
+    /// @pre `n` equals count times the elements of a row; first + count <= shape()[0]
+    ///      (ShapeError otherwise, also for a scalar dataset).
+    /// @throws FormatError for strings and other types HDF5 cannot convert to a number.
+    template <class T>
+    void read_rows(std::size_t first, std::size_t count, T* out, std::size_t n) const;
+
+    /// @brief Extends the first dimension by `count` rows and writes them from `data` (count
+    /// times the elements of a row, row-major). The dataset must be extendible (see
+    /// Group::create_row_dataset).
+    /// @throws IoError when HDF5 cannot extend or write it.
+    template <class T>
+    void append_rows(const T* data, std::size_t count);
 
 private:
     using Object::Object;
