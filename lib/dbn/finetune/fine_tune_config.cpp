@@ -1,0 +1,114 @@
+#include "dbn/finetune/fine_tune_config.hpp"
+
+#include <cmath>
+
+#include "dbn/core/error.hpp"
+#include "dbn/finetune/dense_layer.hpp"
+
+namespace dbn {
+
+const char* to_string(Activation a) {
+    switch (a) {
+        case Activation::sigmoid: return "sigmoid";
+        case Activation::relu: return "relu";
+        case Activation::linear: return "linear";
+        case Activation::softmax: return "softmax";
+    }
+    return "?";
+}
+
+Activation parse_activation(const std::string& name, const std::string& what) {
+    if (name == "sigmoid") return Activation::sigmoid;
+    if (name == "relu") return Activation::relu;
+    if (name == "linear") return Activation::linear;
+    if (name == "softmax") return Activation::softmax;
+    DBN_CHECK(false, ConfigError,
+              what << ": unknown activation \"" << name
+                   << "\" (expected \"sigmoid\", \"relu\", \"linear\" or \"softmax\")");
+}
+
+const char* to_string(FineTuneMode m) {
+    return m == FineTuneMode::classifier ? "classifier" : "autoencoder";
+}
+const char* to_string(OptimizerKind o) { return o == OptimizerKind::sgd ? "sgd" : "adam"; }
+const char* to_string(InitScheme s) {
+    switch (s) {
+        case InitScheme::pretrained: return "pretrained";
+        case InitScheme::normal: return "normal";
+        case InitScheme::glorot: return "glorot";
+    }
+    return "?";
+}
+const char* to_string(LossKind l) {
+    return l == LossKind::cross_entropy ? "cross_entropy" : "squared_error";
+}
+
+FineTuneMode parse_fine_tune_mode(const std::string& name) {
+    if (name == "classifier") return FineTuneMode::classifier;
+    if (name == "autoencoder") return FineTuneMode::autoencoder;
+    DBN_CHECK(false, ConfigError,
+              "fine-tuning mode \"" << name << "\" is unknown (expected \"classifier\" or "
+                                               "\"autoencoder\")");
+}
+OptimizerKind parse_optimizer(const std::string& name) {
+    if (name == "sgd") return OptimizerKind::sgd;
+    if (name == "adam") return OptimizerKind::adam;
+    DBN_CHECK(false, ConfigError,
+              "optimizer \"" << name << "\" is unknown (expected \"sgd\" or \"adam\")");
+}
+InitScheme parse_init_scheme(const std::string& name) {
+    if (name == "pretrained") return InitScheme::pretrained;
+    if (name == "normal") return InitScheme::normal;
+    if (name == "glorot") return InitScheme::glorot;
+    DBN_CHECK(false, ConfigError,
+              "initialization \"" << name
+                                  << "\" is unknown (expected \"pretrained\", \"normal\" or "
+                                     "\"glorot\")");
+}
+LossKind parse_loss(const std::string& name) {
+    if (name == "cross_entropy") return LossKind::cross_entropy;
+    if (name == "squared_error") return LossKind::squared_error;
+    DBN_CHECK(false, ConfigError,
+              "loss \"" << name << "\" is unknown (expected \"cross_entropy\" or \"squared_error\")");
+}
+
+double FineTuneConfig::effective_learning_rate() const {
+    if (learning_rate > 0.0) return learning_rate;
+    return optimizer == OptimizerKind::sgd ? 0.1 : 0.001;
+}
+
+void FineTuneConfig::validate() const {
+    auto finite_in = [](double v, double lo, double hi) {
+        return std::isfinite(v) && v >= lo && v <= hi;
+    };
+    DBN_CHECK(epochs > 0, ConfigError, "FineTuneConfig: epochs must be positive");
+    DBN_CHECK(batch_size > 0, ConfigError, "FineTuneConfig: batch_size must be positive");
+    DBN_CHECK(finite_in(learning_rate, 0.0, 1e6), ConfigError,
+              "FineTuneConfig: learning_rate must be >= 0 (0: the optimizer's default), got "
+                  << learning_rate);
+    DBN_CHECK(std::isfinite(learning_rate_decay) && learning_rate_decay > 0.0 &&
+                  learning_rate_decay <= 1.0,
+              ConfigError,
+              "FineTuneConfig: learning_rate_decay must be in (0, 1], got " << learning_rate_decay);
+    DBN_CHECK(finite_in(momentum, 0.0, 0.999999), ConfigError,
+              "FineTuneConfig: momentum must be in [0, 1), got " << momentum);
+    DBN_CHECK(finite_in(beta1, 0.0, 0.999999) && finite_in(beta2, 0.0, 0.999999), ConfigError,
+              "FineTuneConfig: beta1 and beta2 must be in [0, 1), got " << beta1 << " and "
+                                                                        << beta2);
+    DBN_CHECK(std::isfinite(epsilon) && epsilon > 0.0, ConfigError,
+              "FineTuneConfig: epsilon must be positive, got " << epsilon);
+    DBN_CHECK(finite_in(weight_decay, 0.0, 1e6), ConfigError,
+              "FineTuneConfig: weight_decay must be >= 0, got " << weight_decay);
+    DBN_CHECK(std::isfinite(validation_fraction) && validation_fraction >= 0.0 &&
+                  validation_fraction < 1.0,
+              ConfigError,
+              "FineTuneConfig: validation_fraction must be in [0, 1), got " << validation_fraction);
+    DBN_CHECK(std::isfinite(init_stddev) && init_stddev > 0.0, ConfigError,
+              "FineTuneConfig: init_stddev must be positive, got " << init_stddev);
+    DBN_CHECK(std::isfinite(head_init_stddev) && head_init_stddev > 0.0, ConfigError,
+              "FineTuneConfig: head_init_stddev must be positive, got " << head_init_stddev);
+    DBN_CHECK(!head_only || mode == FineTuneMode::classifier, ConfigError,
+              "FineTuneConfig: head_only applies to the classifier only");
+}
+
+}  // namespace dbn

@@ -1,0 +1,529 @@
+#include "dbn/finetune/fine_tuner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <string>
+
+#include "dbn/core/error.hpp"
+#include "dbn/finetune/evaluate.hpp"
+
+namespace dbn {
+namespace {
+
+Activation unit_activation(UnitType t) {
+    return t == UnitType::relu ? Activation::relu : Activation::sigmoid;
+}
+
+void check_columns(const Dbn& model, const Matrix& raw, const char* fn) {
+    DBN_CHECK(raw.shape(1) == model.n_visible(), ShapeError,
+              fn << ": data has " << raw.shape(1) << " columns (the model expects "
+                 << model.n_visible() << ")");
+}
+
+/// @brief Glorot-uniform or normal weights, zero biases.
+void init_random(DenseLayer& l, InitScheme scheme, double stddev, Rng& rng) {
+    if (scheme == InitScheme::glorot) {
+        const double limit = std::sqrt(6.0 / double(l.n_in() + l.n_out()));
+        rng.fill_uniform(l.weights.data(), l.weights.size());
+        for (auto& w : l.weights) w = static_cast<Real>((2.0 * w - 1.0) * limit);
+    } else {
+        rng.fill_normal(l.weights.data(), l.weights.size());
+        for (auto& w : l.weights) w = static_cast<Real>(w * stddev);
+    }
+    l.bias.fill(Real{0});
+}
+
+DenseLayer dense(std::size_t n_in, std::size_t n_out, Activation a) {
+    DenseLayer l;
+    l.weights = xt::zeros<Real>({n_in, n_out});
+    l.bias = xt::zeros<Real>({n_out});
+    l.activation = a;
+    return l;
+}
+
+Labels distinct_sorted(const Labels& labels) {
+    std::vector<std::int32_t> v(labels.begin(), labels.end());
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    Labels out = Labels::from_shape({v.size()});
+    std::copy(v.begin(), v.end(), out.begin());
+    return out;
+}
+
+/// @brief Position of each label among `classes`.
+/// @throws ConfigError naming the first label that is not a class.
+std::vector<std::size_t> class_indices(const Labels& labels, const Labels& classes,
+                                       const std::string& what) {
+    std::vector<std::size_t> idx(labels.size());
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const auto it = std::lower_bound(classes.begin(), classes.end(), labels(i));
+        DBN_CHECK(it != classes.end() && *it == labels(i), ConfigError,
+                  what << ": label " << labels(i) << " (row " << i
+                       << ") is not one of the model's " << classes.size() << " classes");
+        idx[i] = static_cast<std::size_t>(it - classes.begin());
+    }
+    return idx;
+}
+
+/// @brief Rows `idx` of m.
+Matrix take_rows(const Matrix& m, const std::vector<std::size_t>& idx) {
+    Matrix out = Matrix::from_shape({idx.size(), m.shape(1)});
+    const std::size_t cols = m.shape(1);
+    for (std::size_t i = 0; i < idx.size(); ++i)
+        std::copy(m.data() + idx[i] * cols, m.data() + (idx[i] + 1) * cols, out.data() + i * cols);
+    return out;
+}
+
+Labels take_labels(const Labels& l, const std::vector<std::size_t>& idx) {
+    Labels out = Labels::from_shape({idx.size()});
+    for (std::size_t i = 0; i < idx.size(); ++i) out(i) = l(idx[i]);
+    return out;
+}
+
+/// @brief One side of the training problem: inputs, and class indices or target rows.
+struct Problem {
+    const Matrix* x = nullptr;
+    std::vector<std::size_t> classes;  ///< classifier
+    const Matrix* target = nullptr;    ///< autoencoder
+    std::size_t size() const { return x ? x->shape(0) : 0; }
+};
+
+struct LoopResult {
+    std::vector<FineTuneEpoch> history;
+    std::size_t best_epoch = 0;
+};
+
+/// @brief The minibatch loop: every buffer is allocated before the first epoch.
+LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
+                      const FineTuneConfig& cfg, Rng& rng, FineTuneObserver* observer) {
+    using clock = std::chrono::steady_clock;
+    const bool classifier = cfg.mode == FineTuneMode::classifier;
+    const std::size_t n = train.size();
+    const std::size_t bs = std::min(cfg.batch_size, n);
+    const std::size_t n_in = net.n_inputs(), n_out = net.n_outputs();
+    Workspace ws(net, bs);
+    ParameterUpdater updater(net, cfg);
+    Matrix xb = Matrix::from_shape({bs, n_in});
+    Matrix tb = Matrix::from_shape({bs, n_out});
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::vector<DenseLayer> best = net.layers;
+    const bool has_valid = valid != nullptr && valid->size() > 0;
+    double best_score = -std::numeric_limits<double>::infinity();
+    std::size_t since_best = 0;
+    double lr = cfg.effective_learning_rate();
+    LoopResult result;
+    if (observer) observer->on_begin(net, n, has_valid ? valid->size() : 0);
+
+    for (std::size_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
+        const auto t0 = clock::now();
+        for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+        double loss_sum = 0.0, sq_sum = 0.0;
+        std::size_t correct = 0;
+        for (std::size_t first = 0; first < n; first += bs) {
+            const std::size_t rows = std::min(bs, n - first);
+            for (std::size_t r = 0; r < rows; ++r) {
+                const std::size_t s = order[first + r];
+                std::copy(train.x->data() + s * n_in, train.x->data() + (s + 1) * n_in,
+                          xb.data() + r * n_in);
+                Real* t = tb.data() + r * n_out;
+                if (classifier) {
+                    std::fill(t, t + n_out, Real{0});
+                    t[train.classes[s]] = Real{1};
+                } else {
+                    std::copy(train.target->data() + s * n_out,
+                              train.target->data() + (s + 1) * n_out, t);
+                }
+            }
+            const ConstRows xr = ConstRows(xb).block(0, rows);
+            const ConstRows tr = ConstRows(tb).block(0, rows);
+            const BatchLoss bl = loss_and_gradient(net, xr, tr, ws);
+            DBN_CHECK(std::isfinite(bl.objective), NumericalError,
+                      "fine_tune: the loss is " << bl.objective << " in epoch " << epoch
+                                                << " (batch starting at row " << first
+                                                << "); lower the learning rate");
+            loss_sum += bl.loss * double(rows);
+            const ConstRows y = ConstRows(ws.out.back()).block(0, rows);
+            for (std::size_t r = 0; r < rows; ++r) {
+                const Real* yr = y.row(r);
+                const Real* trr = tr.row(r);
+                if (classifier) {
+                    const std::size_t p = std::size_t(std::max_element(yr, yr + n_out) - yr);
+                    if (trr[p] == Real{1}) ++correct;
+                } else {
+                    for (std::size_t j = 0; j < n_out; ++j) {
+                        const double d = double(yr[j]) - trr[j];
+                        sq_sum += d * d;
+                    }
+                }
+            }
+            updater.step(net, ws, lr);
+        }
+
+        FineTuneEpoch e;
+        e.epoch = epoch;
+        e.loss = loss_sum / double(n);
+        e.learning_rate = lr;
+        double score = 0.0;
+        if (classifier) {
+            e.train_accuracy = double(correct) / double(n);
+            if (has_valid) {
+                const auto pred = predict_indices(net, *valid->x, ws);
+                std::size_t ok = 0;
+                for (std::size_t i = 0; i < pred.size(); ++i) ok += pred[i] == valid->classes[i];
+                e.valid_accuracy = double(ok) / double(pred.size());
+                score = e.valid_accuracy;
+            }
+        } else {
+            e.train_reconstruction_error = sq_sum / (double(n) * double(n_out));
+            if (has_valid) {
+                e.valid_reconstruction_error =
+                    squared_error_sum(net, *valid->x, *valid->target, ws) /
+                    (double(valid->size()) * double(n_out));
+                score = -e.valid_reconstruction_error;
+            }
+        }
+        e.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+        DBN_CHECK(std::isfinite(e.loss), NumericalError,
+                  "fine_tune: the mean loss of epoch " << epoch << " is " << e.loss);
+        result.history.push_back(e);
+
+        bool stop = false;
+        if (has_valid) {
+            if (score > best_score) {
+                best_score = score;
+                result.best_epoch = epoch;
+                since_best = 0;
+                for (std::size_t i = 0; i < net.n_layers(); ++i) {
+                    best[i].weights = net.layers[i].weights;
+                    best[i].bias = net.layers[i].bias;
+                }
+            } else if (cfg.patience > 0 && ++since_best >= cfg.patience) {
+                stop = true;
+            }
+        } else {
+            result.best_epoch = epoch;
+        }
+        if (observer && observer->on_epoch_end(e) == Control::stop) stop = true;
+        if (stop) break;
+        lr *= cfg.learning_rate_decay;
+    }
+    if (has_valid && result.best_epoch != result.history.size()) {
+        for (std::size_t i = 0; i < net.n_layers(); ++i) {
+            net.layers[i].weights = best[i].weights;
+            net.layers[i].bias = best[i].bias;
+        }
+    }
+    return result;
+}
+
+}  // namespace
+
+Matrix network_inputs(const Dbn& model, const Matrix& raw) {
+    check_columns(model, raw, "network_inputs");
+    Matrix x = raw;
+    model.preprocessing.apply(x);
+    return x;
+}
+
+Network unroll_encoder(const Dbn& model, bool linear_code) {
+    model.validate();
+    Network net;
+    // Any output suits squared error; a classifier sets cross-entropy once its head is on.
+    net.loss = LossKind::squared_error;
+    const std::size_t n = model.n_layers();
+    for (std::size_t k = 0; k < n; ++k) {
+        const Rbm& rbm = model.layers[k];
+        DenseLayer l;
+        l.weights = rbm.weights();
+        l.bias = rbm.hidden_bias();
+        l.activation = (linear_code && k + 1 == n) ? Activation::linear
+                                                   : unit_activation(rbm.hidden_type());
+        if (rbm.visible_type() == UnitType::gaussian) {
+            // x = v / s enters the layer: fold 1/s_i into row i of W.
+            for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
+                const Real s = rbm.visible_sigma()(i);
+                if (s == Real{1}) continue;
+                for (std::size_t j = 0; j < rbm.n_hidden(); ++j) l.weights(i, j) /= s;
+            }
+        }
+        net.layers.push_back(std::move(l));
+        net.hooks.push_back(k + 1 < n && model.hook_after(k) ? model.hooks[k] : nullptr);
+    }
+    return net;
+}
+
+std::vector<DenseLayer> transposed_decoder(const Dbn& model) {
+    model.validate();
+    std::vector<DenseLayer> decoder;
+    for (std::size_t k = 0; k < model.n_layers(); ++k) {
+        const Rbm& rbm = model.layers[k];
+        const bool gaussian = rbm.visible_type() == UnitType::gaussian;
+        const Activation a = gaussian ? Activation::linear
+                             : k == 0 ? Activation::sigmoid
+                                      : unit_activation(model.layers[k - 1].hidden_type());
+        DenseLayer l = dense(rbm.n_hidden(), rbm.n_visible(), a);
+        // Visible mean of the RBM: a + s (W h) for Gaussian units, sigmoid(a + W h) otherwise.
+        for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
+            const Real s = gaussian ? rbm.visible_sigma()(i) : Real{1};
+            for (std::size_t j = 0; j < rbm.n_hidden(); ++j)
+                l.weights(j, i) = rbm.weights()(i, j) * s;
+        }
+        l.bias = rbm.visible_bias();
+        decoder.push_back(std::move(l));
+    }
+    return decoder;
+}
+
+void validate_fine_tuned(const Dbn& model) {
+    model.validate();
+    DBN_CHECK(model.fine_tuned != nullptr, ConfigError, "the model is not fine-tuned");
+    const FineTuned& ft = *model.fine_tuned;
+    const std::size_t n_top = model.layers.back().n_hidden();
+    if (ft.mode == FineTuneMode::classifier) {
+        const std::size_t c = ft.classes.size();
+        DBN_CHECK(c >= 2, ShapeError, "classifier: " << c << " classes (expected at least 2)");
+        DBN_CHECK(ft.head.n_in() == n_top && ft.head.n_out() == c && ft.head.bias.size() == c,
+                  ShapeError,
+                  "classifier: head weights [" << ft.head.n_in() << ", " << ft.head.n_out()
+                                               << "] and bias [" << ft.head.bias.size()
+                                               << "] do not fit the top layer's " << n_top
+                                               << " units and " << c << " classes");
+        for (std::size_t i = 1; i < c; ++i)
+            DBN_CHECK(ft.classes(i - 1) < ft.classes(i), ConfigError,
+                      "classifier: classes are not strictly increasing at position " << i);
+        DBN_CHECK(ft.head.activation == Activation::softmax, ConfigError,
+                  "classifier: the head must be softmax");
+        return;
+    }
+    DBN_CHECK(ft.decoder.size() == model.n_layers(), ShapeError,
+              "decoder: " << ft.decoder.size() << " layers for a stack of " << model.n_layers());
+    for (std::size_t k = 0; k < model.n_layers(); ++k) {
+        const DenseLayer& d = ft.decoder[k];
+        const Rbm& r = model.layers[k];
+        DBN_CHECK(d.n_in() == r.n_hidden() && d.n_out() == r.n_visible() &&
+                      d.bias.size() == r.n_visible(),
+                  ShapeError,
+                  "decoder " << k << ": weights [" << d.n_in() << ", " << d.n_out() << "], bias ["
+                             << d.bias.size() << "] (expected [" << r.n_hidden() << ", "
+                             << r.n_visible() << "] and [" << r.n_visible() << "])");
+        DBN_CHECK(d.activation != Activation::softmax, ConfigError,
+                  "decoder " << k << ": softmax units are not supported");
+    }
+}
+
+Network classifier_network(const Dbn& model) {
+    DBN_CHECK(model.fine_tuned && model.fine_tuned->mode == FineTuneMode::classifier, ConfigError,
+              "the model is not a fine-tuned classifier (fine-tune it with --mode classifier)");
+    validate_fine_tuned(model);
+    Network net = unroll_encoder(model);
+    net.layers.push_back(model.fine_tuned->head);
+    net.hooks.push_back(nullptr);
+    net.loss = LossKind::cross_entropy;
+    return net;
+}
+
+Network autoencoder_network(const Dbn& model) {
+    DBN_CHECK(model.fine_tuned && model.fine_tuned->mode == FineTuneMode::autoencoder, ConfigError,
+              "the model is not a fine-tuned autoencoder (fine-tune it with --mode autoencoder)");
+    validate_fine_tuned(model);
+    const FineTuned& ft = *model.fine_tuned;
+    Network net = unroll_encoder(model, ft.linear_code);
+    for (std::size_t k = model.n_layers(); k-- > 0;) {
+        net.layers.push_back(ft.decoder[k]);
+        net.hooks.push_back(nullptr);
+    }
+    net.loss = ft.config.loss;
+    return net;
+}
+
+Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset* validation,
+              const FineTuneConfig& config, FineTuneObserver* observer) {
+    config.validate();
+    model.validate();
+    const bool classifier = config.mode == FineTuneMode::classifier;
+    check_columns(model, train.x, "fine_tune");
+    DBN_CHECK(train.size() > 0, ConfigError, "fine_tune: no training rows");
+    if (classifier)
+        DBN_CHECK(train.has_labels() && train.labels.size() == train.size(), ConfigError,
+                  "fine_tune: the classifier needs one label per training row (" << train.source
+                      << " has " << train.labels.size() << " labels for " << train.size()
+                      << " rows)");
+    if (validation) {
+        check_columns(model, validation->x, "fine_tune (validation)");
+        if (classifier && validation->size() > 0)
+            DBN_CHECK(validation->labels.size() == validation->size(), ConfigError,
+                      "fine_tune: the validation set needs one label per row ("
+                          << validation->source << " has " << validation->labels.size()
+                          << " labels for " << validation->size() << " rows)");
+    }
+    Rng rng(config.seed);
+    auto note = [&](const std::string& s) {
+        if (observer) observer->on_message(s.c_str());
+    };
+
+    // Training and validation rows, preprocessed once.
+    Matrix x_train, x_valid = Matrix::from_shape({0, model.n_visible()});
+    Labels y_train, y_valid = Labels::from_shape({0});
+    if (validation == nullptr && config.validation_fraction > 0.0) {
+        const std::size_t n = train.size();
+        const std::size_t n_valid =
+            std::min(n - 1, static_cast<std::size_t>(std::llround(config.validation_fraction * n)));
+        std::vector<std::size_t> order(n);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+        std::vector<std::size_t> vi(order.end() - long(n_valid), order.end());
+        order.resize(n - n_valid);
+        std::sort(order.begin(), order.end());
+        std::sort(vi.begin(), vi.end());
+        x_train = network_inputs(model, take_rows(train.x, order));
+        x_valid = network_inputs(model, take_rows(train.x, vi));
+        if (classifier) {
+            y_train = take_labels(train.labels, order);
+            y_valid = take_labels(train.labels, vi);
+        }
+        std::ostringstream s;
+        s << "validation: " << n_valid << " of the " << n << " training rows held out (seeded)";
+        note(s.str());
+    } else {
+        x_train = network_inputs(model, train.x);
+        if (classifier) y_train = train.labels;
+        if (validation && validation->size() > 0) {
+            x_valid = network_inputs(model, validation->x);
+            if (classifier) y_valid = validation->labels;
+        }
+    }
+
+    Dbn out = model;
+    auto ft = std::make_shared<FineTuned>();
+    ft->mode = config.mode;
+    ft->config = config;
+    const FineTuned* previous =
+        (model.fine_tuned && model.fine_tuned->mode == config.mode) ? model.fine_tuned.get()
+                                                                    : nullptr;
+    const bool random = config.init != InitScheme::pretrained;
+
+    Network net = unroll_encoder(model, false);
+    if (random) {
+        for (auto& l : net.layers) init_random(l, config.init, config.init_stddev, rng);
+        for (auto& r : out.layers) r.visible_bias().fill(Real{0});
+        out.records.clear();
+    }
+
+    Problem tp, vp;
+    tp.x = &x_train;
+    vp.x = &x_valid;
+    std::size_t n_top = model.layers.back().n_hidden();
+    if (classifier) {
+        ft->classes = distinct_sorted(y_train);
+        DBN_CHECK(ft->classes.size() >= 2, ConfigError,
+                  "fine_tune: the training labels hold " << ft->classes.size()
+                                                         << " class(es) (expected at least 2)");
+        tp.classes = class_indices(y_train, ft->classes, "fine_tune: training labels");
+        vp.classes = class_indices(y_valid, ft->classes, "fine_tune: validation labels");
+        DenseLayer head = dense(n_top, ft->classes.size(), Activation::softmax);
+        const bool continued = !random && previous &&
+                               previous->classes.size() == ft->classes.size() &&
+                               std::equal(previous->classes.begin(), previous->classes.end(),
+                                          ft->classes.begin()) &&
+                               previous->head.n_in() == n_top;
+        if (continued) {
+            head = previous->head;
+            note("classifier: continuing from the model's fine-tuned head");
+        } else {
+            if (previous) note("classifier: the model's head has other classes; a new one starts");
+            init_random(head, random ? config.init : InitScheme::normal,
+                        random ? config.init_stddev : config.head_init_stddev, rng);
+        }
+        if (config.head_only) {
+            // Logistic regression on the frozen stack's top-layer features: the stack runs once.
+            Workspace ews(net, 1024);
+            x_train = network_outputs(net, x_train, ews);
+            x_valid = x_valid.shape(0) ? network_outputs(net, x_valid, ews)
+                                       : Matrix(Matrix::from_shape({0, n_top}));
+            Network head_net;
+            head_net.layers.push_back(std::move(head));
+            head_net.loss = LossKind::cross_entropy;
+            head_net.weight_decay = config.weight_decay;
+            const LoopResult r = train_loop(head_net, tp, &vp, config, rng, observer);
+            ft->head = std::move(head_net.layers.front());
+            ft->history = r.history;
+            ft->best_epoch = r.best_epoch;
+        } else {
+            net.layers.push_back(std::move(head));
+            net.hooks.push_back(nullptr);
+            net.loss = LossKind::cross_entropy;
+            net.weight_decay = config.weight_decay;
+            const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
+            ft->head = net.layers.back();
+            net.layers.pop_back();
+            net.hooks.pop_back();
+            ft->history = r.history;
+            ft->best_epoch = r.best_epoch;
+        }
+    } else {
+        const bool continued = !random && previous &&
+                               previous->decoder.size() == model.n_layers();
+        ft->linear_code = continued ? previous->linear_code : config.linear_code;
+        ft->config.linear_code = ft->linear_code;
+        if (ft->linear_code) net.layers.back().activation = Activation::linear;
+        std::vector<DenseLayer> decoder =
+            continued ? previous->decoder : transposed_decoder(model);
+        if (continued) note("autoencoder: continuing from the model's fine-tuned decoder");
+        for (std::size_t k = model.n_layers(); k-- > 0;) {
+            if (random) init_random(decoder[k], config.init, config.init_stddev, rng);
+            net.layers.push_back(decoder[k]);
+            net.hooks.push_back(nullptr);
+        }
+        net.loss = config.loss;
+        net.weight_decay = config.weight_decay;
+        const Activation out_act = net.layers.back().activation;
+        DBN_CHECK(config.loss != LossKind::cross_entropy || out_act == Activation::sigmoid,
+                  ConfigError,
+                  "fine_tune: cross-entropy needs sigmoid outputs (Bernoulli visible units); "
+                  "the output here is " << to_string(out_act) << ": use squared_error");
+        if (config.loss == LossKind::cross_entropy) {
+            for (const Matrix* m : {&x_train, &x_valid}) {
+                const auto [lo, hi] = std::minmax_element(m->begin(), m->end());
+                DBN_CHECK(m->size() == 0 || (*lo >= 0.0f && *hi <= 1.0f), ConfigError,
+                          "fine_tune: cross-entropy needs preprocessed data in [0, 1] (found "
+                              << *lo << " .. " << *hi << "); scale the data or use squared_error");
+            }
+        }
+        tp.target = &x_train;
+        vp.target = &x_valid;
+        const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
+        const std::size_t n = model.n_layers();
+        for (std::size_t k = 0; k < n; ++k) {
+            ft->decoder.push_back(net.layers[2 * n - 1 - k]);
+        }
+        net.layers.resize(n);
+        net.hooks.resize(n);
+        ft->history = r.history;
+        ft->best_epoch = r.best_epoch;
+    }
+
+    if (!config.head_only || random) {
+        // The tuned (or, head_only, randomly initialized) encoder goes back into the stack; unfold the 1/sigma of Gaussian layers.
+        for (std::size_t k = 0; k < out.n_layers(); ++k) {
+            Rbm& rbm = out.layers[k];
+            rbm.weights() = net.layers[k].weights;
+            rbm.hidden_bias() = net.layers[k].bias;
+            if (rbm.visible_type() == UnitType::gaussian) {
+                for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
+                    const Real s = rbm.visible_sigma()(i);
+                    if (s == Real{1}) continue;
+                    for (std::size_t j = 0; j < rbm.n_hidden(); ++j) rbm.weights()(i, j) *= s;
+                }
+            }
+        }
+    }
+    out.fine_tuned = std::move(ft);
+    return out;
+}
+
+}  // namespace dbn

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cstddef>
+
+#include "dbn/core/rng.hpp"
+#include "dbn/core/types.hpp"
+#include "dbn/data/dataset.hpp"
+#include "dbn/dbn/dbn.hpp"
+#include "dbn/finetune/fine_tune_config.hpp"
+#include "dbn/finetune/fine_tuned.hpp"
+#include "dbn/finetune/network.hpp"
+#include "dbn/observe/observer.hpp"
+
+namespace dbn {
+
+/// @brief Watches fine-tuning; every method has a no-op default. The library never prints.
+class FineTuneObserver {
+public:
+    virtual ~FineTuneObserver() = default;
+    /// @brief Before the first epoch: the network, the rows trained on and held out.
+    virtual void on_begin(const Network& /*net*/, std::size_t /*n_train*/,
+                          std::size_t /*n_valid*/) {}
+    /// @brief After every epoch; returning stop ends training (the best weights are kept).
+    virtual Control on_epoch_end(const FineTuneEpoch& /*epoch*/) { return Control::proceed; }
+    /// @brief A one-line note (held-out split, a head that could not be continued, ...).
+    virtual void on_message(const char* /*text*/) {}
+};
+
+/// @brief The preprocessed data the unrolled network takes (and the autoencoder reconstructs):
+/// the model's preprocessing applied to a copy of `raw`.
+/// @throws ShapeError when the column count is not the model's visible size.
+Matrix network_inputs(const Dbn& model, const Matrix& raw);
+
+/// @brief The stack as a feed-forward encoder: layer k computes f_k(x W_k + b_k) with f_k the
+/// mean of its hidden units (sigmoid for Bernoulli, max(0, .) for relu), hooks between layers.
+/// Gaussian visible units divide their input by sigma; that is folded into the weights
+/// (row i of W_k divided by s_i), so the network takes the preprocessed data as it is.
+/// With `linear_code`, the top layer is linear.
+Network unroll_encoder(const Dbn& model, bool linear_code = false);
+
+/// @brief The decoder of a pretrained stack (Hinton & Salakhutdinov 2006): for k = n-1 .. 0,
+/// weights W_k^T (columns times s for Gaussian visible units) and the visible biases a_k;
+/// outputs linear for Gaussian visible units, else the units of the layer below (sigmoid for
+/// the data).
+std::vector<DenseLayer> transposed_decoder(const Dbn& model);
+
+/// @brief The network of a fine-tuned classifier (stack + softmax head).
+/// @throws ConfigError when the model is not a fine-tuned classifier.
+Network classifier_network(const Dbn& model);
+/// @brief The network of a fine-tuned autoencoder (encoder + decoder), whose output is the
+/// reconstruction of the preprocessed data.
+/// @throws ConfigError when the model is not a fine-tuned autoencoder.
+Network autoencoder_network(const Dbn& model);
+
+/// @brief Checks that a model's fine-tuned part fits its stack: head [n_top, n_classes] with
+/// sorted distinct classes, or one decoder layer per RBM layer of the transposed shapes.
+/// @throws ShapeError or ConfigError naming the part.
+void validate_fine_tuned(const Dbn& model);
+
+/// @brief Fine-tunes a DBN by backpropagation (DESIGN.md section 5).
+///
+/// Classifier: the stack unrolled (unroll_encoder) plus a softmax layer over the classes found
+/// in the training labels, cross-entropy. Autoencoder: encoder plus transposed_decoder, trained
+/// on the reconstruction of its own input. Minibatch SGD with momentum or Adam, L2 penalty on
+/// the weights, early stopping on the validation figure with the best weights kept. One Rng
+/// seeded from the configuration makes the held-out split, the initial head and the shuffles:
+/// the same seed, data and settings give the same model.
+///
+/// A model that is already fine-tuned in the same mode (and, for the classifier, with the same
+/// classes) continues from its head or decoder; otherwise a new one starts.
+///
+/// @returns a copy of `model` whose layers hold the tuned weights and hidden biases, with
+///          `fine_tuned` set. After InitScheme normal or glorot, the pretraining records are
+///          dropped and the visible biases are zero (nothing of the pretraining is left).
+/// @throws ConfigError for bad settings, missing labels (classifier), targets outside [0, 1]
+///         with cross-entropy, fewer than 2 classes; ShapeError when data and model do not fit;
+///         NumericalError when the loss becomes NaN or infinite (naming the epoch).
+Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset* validation,
+              const FineTuneConfig& config, FineTuneObserver* observer = nullptr);
+
+}  // namespace dbn

@@ -1,0 +1,117 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "dbn/core/types.hpp"
+#include "dbn/finetune/dense_layer.hpp"
+#include "dbn/finetune/fine_tune_config.hpp"
+#include "dbn/hooks/layer_hook.hpp"
+
+namespace dbn {
+
+/// @brief A feed-forward network of dense layers with fixed hooks between them: the form a DBN
+/// takes for fine-tuning by backpropagation.
+///
+///   a_0 = x,  z_i = a_i W_i + b_i,  y_i = f_i(z_i),  a_{i+1} = hook_i(y_i) (or y_i)
+///
+/// Hooks are kept as they were fitted in pretraining (they are not trained); gradients pass
+/// through them with LayerHook::backward. The objective of a batch of B rows is
+///
+///   J = (1/B) sum_n loss(y_L(x_n), t_n) + (weight_decay / 2) sum_i ||W_i||^2
+///
+/// with loss the cross-entropy (softmax: -sum_j t_j log y_j; sigmoid: the binary one per unit)
+/// or half the squared error.
+class Network {
+public:
+    std::vector<DenseLayer> layers;
+    /// hooks[i] transforms layers[i]'s output before it feeds layers[i+1] (null: none); empty,
+    /// or one entry per layer (the last must be null).
+    std::vector<std::shared_ptr<const LayerHook>> hooks;
+    LossKind loss = LossKind::cross_entropy;
+    double weight_decay = 0.0;
+
+    std::size_t n_layers() const { return layers.size(); }
+    std::size_t n_inputs() const { return layers.empty() ? 0 : layers.front().n_in(); }
+    std::size_t n_outputs() const { return layers.empty() ? 0 : layers.back().n_out(); }
+    const LayerHook* hook_after(std::size_t i) const {
+        return i < hooks.size() ? hooks[i].get() : nullptr;
+    }
+    /// @brief Number of trainable values (weights and biases).
+    std::size_t n_parameters() const;
+
+    /// @brief Checks shapes, that softmax appears only at the output, and that the loss fits
+    /// the output (cross-entropy needs a softmax or sigmoid output; squared error no softmax).
+    /// @throws ShapeError or ConfigError naming the layer.
+    void validate() const;
+};
+
+/// @brief Buffers for forward and backward passes of up to `max_rows` rows, allocated once, so
+/// that a training loop allocates nothing per minibatch.
+class Workspace {
+public:
+    Workspace(const Network& net, std::size_t max_rows);
+
+    std::size_t max_rows() const { return max_rows_; }
+
+    /// out[i]: y_i = f_i(z_i) of layer i.
+    std::vector<Matrix> out;
+    /// hooked[i]: hook_i(y_i), the input of layer i+1 (0 x 0 where there is no hook).
+    std::vector<Matrix> hooked;
+    /// The output layer's z before its activation (for a stable cross-entropy).
+    Matrix z_last;
+    /// delta[i]: dJ/dz_i.
+    std::vector<Matrix> delta;
+    /// dJ/d(hook output), before the hook's backward pass.
+    Matrix grad_hooked;
+    /// Gradient of J with respect to each layer's weights and bias.
+    std::vector<Matrix> grad_weights;
+    std::vector<Vector> grad_bias;
+
+private:
+    std::size_t max_rows_;
+};
+
+/// @brief Loss of one batch: `loss` the mean data loss per row, `objective` adds the penalty.
+struct BatchLoss {
+    double loss = 0.0;
+    double objective = 0.0;
+};
+
+/// @brief Forward pass of `x` (rows <= ws.max_rows()); returns the view of the output rows.
+/// @throws ShapeError when x has the wrong width or too many rows.
+ConstRows forward(const Network& net, ConstRows x, Workspace& ws);
+
+/// @brief Forward pass, the batch's loss, and the gradient of J into ws.grad_weights/grad_bias.
+/// `target` has one row per row of x: one-hot rows for a softmax output, the desired outputs
+/// otherwise. With `head_only`, only the last layer's gradient is computed (the others are
+/// left as they were).
+/// @throws ShapeError for shapes that do not fit.
+BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, Workspace& ws,
+                            bool head_only = false);
+
+/// @brief Data loss of the output rows against the targets, summed over the rows, in double.
+/// `z` holds the output layer's pre-activations (ws.z_last).
+double batch_loss_sum(const Network& net, ConstRows z, ConstRows y, ConstRows target);
+
+/// @brief Updates the parameters of a network from the gradients in a Workspace: SGD with
+/// momentum or Adam. Holds the optimizer state, allocated once.
+class ParameterUpdater {
+public:
+    ParameterUpdater(const Network& net, const FineTuneConfig& config);
+    /// @brief One step with learning rate `lr`; with `head_only`, only the last layer moves.
+    void step(Network& net, const Workspace& ws, double lr, bool head_only = false);
+
+private:
+    void update(Real* w, const Real* g, Real* m, Real* v, std::size_t n, double lr);
+
+    OptimizerKind kind_;
+    double momentum_, beta1_, beta2_, epsilon_;
+    std::size_t t_ = 0;
+    double correction1_ = 1.0, correction2_ = 1.0;
+    std::vector<Matrix> m_weights_, v_weights_;
+    std::vector<Vector> m_bias_, v_bias_;
+};
+
+}  // namespace dbn

@@ -1,0 +1,247 @@
+// Backpropagation against central finite differences, for both heads, with and without hooks,
+// with sigmoid, relu and linear units; and the unrolled encoder and decoder against the RBMs.
+#include "dbn/finetune/network.hpp"
+
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dbn/core/blas.hpp"
+#include "dbn/core/error.hpp"
+#include "dbn/finetune/fine_tuner.hpp"
+#include "finetune_support.hpp"
+#include "support/tolerances.hpp"
+
+namespace dbn {
+namespace {
+
+using testing::random_stack;
+
+struct GradCase {
+    const char* name;
+    FineTuneMode mode;
+    const char* hook;
+    bool relu;
+    bool linear_code;
+    LossKind loss;
+    bool gaussian;
+};
+
+std::ostream& operator<<(std::ostream& os, const GradCase& c) { return os << c.name; }
+
+/// @brief The network of `c` built from a random 6-5-4 stack, and a batch with its targets.
+struct Problem {
+    Network net;
+    Matrix x;
+    Matrix t;
+};
+
+Problem make_problem(const GradCase& c) {
+    Rng rng(42);
+    constexpr std::size_t rows = 7;
+    Matrix x = Matrix::from_shape({rows, 6});
+    rng.fill_uniform(x.data(), x.size());
+    const std::vector<UnitType> hidden = {c.relu ? UnitType::relu : UnitType::bernoulli,
+                                          UnitType::bernoulli};
+    Matrix fit = Matrix::from_shape({30, 6});
+    rng.fill_uniform(fit.data(), fit.size());
+    Dbn m = random_stack({6, 5, 4}, rng, 0.8f, hidden, c.hook, fit,
+                         c.gaussian ? UnitType::gaussian : UnitType::bernoulli);
+    if (c.relu) {
+        // Keep every pre-activation of the batch at least 0.1 from relu's kink, so that no
+        // finite-difference step crosses it (the derivative does not exist there).
+        const Rbm& r = m.layers[0];
+        Matrix z = Matrix::from_shape({rows, r.n_hidden()});
+        blas::gemm(false, false, 1.0f, x, r.weights(), 0.0f, z);
+        for (std::size_t j = 0; j < r.n_hidden(); ++j) {
+            Real& b = m.layers[0].hidden_bias()(j);
+            for (bool moved = true; moved;) {
+                moved = false;
+                for (std::size_t i = 0; i < rows; ++i)
+                    if (std::abs(z(i, j) + b) < 0.1f) {
+                        b += 0.07f;
+                        moved = true;
+                    }
+            }
+        }
+    }
+    Problem p;
+    p.x = x;
+    if (c.mode == FineTuneMode::classifier) {
+        p.net = unroll_encoder(m);
+        DenseLayer head;
+        head.weights = Matrix::from_shape({4, 3});
+        rng.fill_normal(head.weights.data(), head.weights.size());
+        head.bias = Vector::from_shape({3});
+        rng.fill_normal(head.bias.data(), 3);
+        head.activation = Activation::softmax;
+        p.net.layers.push_back(head);
+        p.net.hooks.push_back(nullptr);
+        p.t = xt::zeros<Real>({rows, std::size_t{3}});
+        for (std::size_t r = 0; r < rows; ++r) p.t(r, rng.below(3)) = 1.0f;
+    } else {
+        p.net = unroll_encoder(m, c.linear_code);
+        auto dec = transposed_decoder(m);
+        for (std::size_t k = dec.size(); k-- > 0;) {
+            p.net.layers.push_back(dec[k]);
+            p.net.hooks.push_back(nullptr);
+        }
+        p.t = x;
+    }
+    p.net.loss = c.loss;
+    p.net.weight_decay = 0.01;
+    p.net.validate();
+    return p;
+}
+
+class GradientCheck : public ::testing::TestWithParam<GradCase> {};
+
+TEST_P(GradientCheck, MatchesCentralFiniteDifferences) {
+    const GradCase& c = GetParam();
+    Problem p = make_problem(c);
+    Workspace ws(p.net, p.x.shape(0));
+    loss_and_gradient(p.net, p.x, p.t, ws);
+    const std::vector<Matrix> gw = ws.grad_weights;
+    const std::vector<Vector> gb = ws.grad_bias;
+
+    // Central differences of J in double from float parameters: step 1e-2 keeps the float
+    // rounding of J (~1e-7 relative) well below the gradients; the truncation error is O(h^2).
+    constexpr float h = 1e-2f;
+    std::size_t checked = 0;
+    auto check = [&](Real& param, double analytic, const std::string& what) {
+        const Real saved = param;
+        const Real up = saved + h, down = saved - h;
+        param = up;
+        const double jp = loss_and_gradient(p.net, p.x, p.t, ws).objective;
+        param = down;
+        const double jm = loss_and_gradient(p.net, p.x, p.t, ws).objective;
+        param = saved;
+        const double numeric = (jp - jm) / (double(up) - double(down));
+        EXPECT_NEAR(analytic, numeric, 3e-4 + 2e-2 * std::abs(numeric)) << what;
+        ++checked;
+    };
+    for (std::size_t i = 0; i < p.net.n_layers(); ++i) {
+        DenseLayer& l = p.net.layers[i];
+        for (std::size_t a = 0; a < l.n_in(); ++a)
+            for (std::size_t b = 0; b < l.n_out(); ++b)
+                check(l.weights(a, b), gw[i](a, b),
+                      "layer " + std::to_string(i) + " W(" + std::to_string(a) + "," +
+                          std::to_string(b) + ")");
+        for (std::size_t b = 0; b < l.n_out(); ++b)
+            check(l.bias(b), gb[i](b), "layer " + std::to_string(i) + " b(" + std::to_string(b) + ")");
+    }
+    EXPECT_EQ(checked, p.net.n_parameters());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backprop, GradientCheck,
+    ::testing::Values(
+        GradCase{"classifier", FineTuneMode::classifier, "none", false, false,
+                 LossKind::cross_entropy, false},
+        GradCase{"classifier_standardize", FineTuneMode::classifier, "standardize", false, false,
+                 LossKind::cross_entropy, false},
+        GradCase{"classifier_layernorm", FineTuneMode::classifier, "layernorm", false, false,
+                 LossKind::cross_entropy, false},
+        GradCase{"classifier_relu_layernorm", FineTuneMode::classifier, "layernorm", true, false,
+                 LossKind::cross_entropy, false},
+        GradCase{"classifier_gaussian", FineTuneMode::classifier, "none", false, false,
+                 LossKind::cross_entropy, true},
+        GradCase{"autoencoder_xent", FineTuneMode::autoencoder, "none", false, false,
+                 LossKind::cross_entropy, false},
+        GradCase{"autoencoder_xent_standardize", FineTuneMode::autoencoder, "standardize", false,
+                 false, LossKind::cross_entropy, false},
+        GradCase{"autoencoder_xent_layernorm_linear_code", FineTuneMode::autoencoder, "layernorm",
+                 false, true, LossKind::cross_entropy, false},
+        GradCase{"autoencoder_squared_relu", FineTuneMode::autoencoder, "standardize", true, true,
+                 LossKind::squared_error, false},
+        GradCase{"autoencoder_squared_gaussian", FineTuneMode::autoencoder, "none", false, true,
+                 LossKind::squared_error, true}),
+    [](const ::testing::TestParamInfo<GradCase>& p) { return std::string(p.param.name); });
+
+TEST(Backprop, HeadOnlyGivesTheSameHeadGradient) {
+    Problem p = make_problem({"c", FineTuneMode::classifier, "layernorm", false, false,
+                              LossKind::cross_entropy, false});
+    Workspace ws(p.net, p.x.shape(0));
+    loss_and_gradient(p.net, p.x, p.t, ws);
+    const Matrix full = ws.grad_weights.back();
+    const Vector full_b = ws.grad_bias.back();
+    Workspace ws2(p.net, p.x.shape(0));
+    loss_and_gradient(p.net, p.x, p.t, ws2, /*head_only=*/true);
+    EXPECT_TRUE(testing::same_bits(full, ws2.grad_weights.back()));
+    EXPECT_TRUE(testing::same_bits(full_b, ws2.grad_bias.back()));
+}
+
+TEST(Backprop, PartialBatchUsesOnlyItsRows) {
+    Problem p = make_problem({"c", FineTuneMode::classifier, "standardize", false, false,
+                              LossKind::cross_entropy, false});
+    Workspace big(p.net, 50);
+    Workspace exact(p.net, p.x.shape(0));
+    const double a = loss_and_gradient(p.net, p.x, p.t, big).objective;
+    const double b = loss_and_gradient(p.net, p.x, p.t, exact).objective;
+    EXPECT_NEAR(a, b, 1e-6 * std::abs(b));
+    EXPECT_TRUE(testing::allclose(big.grad_weights[0], exact.grad_weights[0], 1e-5, 1e-7));
+}
+
+TEST(Unroll, EncoderMatchesDbnTransformWithHooksAndSigma) {
+    for (const char* hook : {"none", "standardize", "layernorm"}) {
+        Rng rng(3);
+        Matrix fit = Matrix::from_shape({40, 6});
+        rng.fill_uniform(fit.data(), fit.size());
+        const Dbn m = random_stack({6, 5, 4, 3}, rng, 0.7f,
+                                   {UnitType::relu, UnitType::bernoulli, UnitType::bernoulli},
+                                   hook, fit, UnitType::gaussian);
+        const Network net = unroll_encoder(m);
+        Workspace ws(net, 40);
+        const ConstRows y = forward(net, network_inputs(m, fit), ws);
+        const Matrix expected = m.transform(fit, 2);
+        Matrix got = Matrix::from_shape({40, 3});
+        std::copy(y.data, y.data + got.size(), got.data());
+        EXPECT_TRUE(testing::allclose(got, expected, testing::k_rel_tol_float, 1e-6)) << hook;
+    }
+}
+
+TEST(Unroll, DecoderIsTheRbmsVisibleMean) {
+    Rng rng(5);
+    Matrix fit = Matrix::from_shape({10, 6});
+    rng.fill_uniform(fit.data(), fit.size());
+    for (UnitType vis : {UnitType::bernoulli, UnitType::gaussian}) {
+        const Dbn m = random_stack({6, 4}, rng, 0.7f, {UnitType::bernoulli}, "none", fit, vis);
+        const auto dec = transposed_decoder(m);
+        ASSERT_EQ(dec.size(), 1u);
+        Network net;
+        net.layers.push_back(dec[0]);
+        net.loss = LossKind::squared_error;
+        Matrix h = Matrix::from_shape({10, 4});
+        rng.fill_uniform(h.data(), h.size());
+        Workspace ws(net, 10);
+        const ConstRows y = forward(net, h, ws);
+        Matrix got = Matrix::from_shape({10, 6});
+        std::copy(y.data, y.data + got.size(), got.data());
+        Matrix expected = Matrix::from_shape({10, 6});
+        m.layers[0].visible_mean(h, expected);
+        EXPECT_TRUE(testing::allclose(got, expected, testing::k_rel_tol_float, 1e-6))
+            << to_string(vis);
+    }
+}
+
+TEST(NetworkValidate, RejectsMisfitsAndLossOutputMismatch) {
+    Problem p = make_problem({"c", FineTuneMode::classifier, "none", false, false,
+                              LossKind::cross_entropy, false});
+    Network bad = p.net;
+    bad.loss = LossKind::squared_error;
+    EXPECT_THROW(bad.validate(), ConfigError);  // softmax with squared error
+    bad = p.net;
+    bad.layers[1].weights = xt::zeros<Real>({3, 4});
+    EXPECT_THROW(bad.validate(), ShapeError);
+    bad = p.net;
+    bad.layers.back().activation = Activation::linear;
+    EXPECT_THROW(bad.validate(), ConfigError);  // cross-entropy on a linear output
+    Workspace ws(p.net, 3);
+    EXPECT_THROW(forward(p.net, p.x, ws), ShapeError);  // 7 rows for a workspace of 3
+}
+
+}  // namespace
+}  // namespace dbn
