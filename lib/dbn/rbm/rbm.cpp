@@ -1,10 +1,12 @@
 #include "dbn/rbm/rbm.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/math.hpp"
+#include "dbn/core/vector_math.hpp"
 
 namespace dbn {
 namespace {
@@ -90,7 +92,7 @@ void Rbm::hidden_mean(ConstRows act, Rows mean) const {
     check_same(act, mean, "hidden_mean");
     const std::size_t n = act.rows * act.cols;
     if (hidden_ == UnitType::bernoulli) {
-        for (std::size_t i = 0; i < n; ++i) mean.data[i] = sigmoid(act.data[i]);
+        vec::sigmoid(act.data, mean.data, n);
     } else {
         for (std::size_t i = 0; i < n; ++i) mean.data[i] = act.data[i] > 0.0f ? act.data[i] : 0.0f;
     }
@@ -122,17 +124,20 @@ void Rbm::visible_mean(ConstRows h, Rows mean) const {
     DBN_CHECK(mean.rows == h.rows && mean.cols == n_visible(), ShapeError,
               "Rbm::visible_mean: output is " << mean.rows << "x" << mean.cols << " (expected "
                                               << h.rows << "x" << n_visible() << ")");
-    blas::gemm(false, true, 1.0f, h, weights_, 0.0f, mean);
     const std::size_t nv = n_visible();
     const Real* a = visible_bias_.data();
     const Real* s = visible_sigma_.data();
+    if (visible_ == UnitType::bernoulli) {
+        // Biases first and beta = 1: OpenBLAS then skips its separate pass that zeroes C.
+        for (std::size_t i = 0; i < mean.rows; ++i) std::memcpy(mean.row(i), a, nv * sizeof(Real));
+        blas::gemm(false, true, 1.0f, h, weights_, 1.0f, mean);
+        vec::sigmoid(mean.data, mean.data, mean.rows * nv);
+        return;
+    }
+    blas::gemm(false, true, 1.0f, h, weights_, 0.0f, mean);
     for (std::size_t i = 0; i < mean.rows; ++i) {
         Real* r = mean.row(i);
-        if (visible_ == UnitType::bernoulli) {
-            for (std::size_t k = 0; k < nv; ++k) r[k] = sigmoid(a[k] + r[k]);
-        } else {
-            for (std::size_t k = 0; k < nv; ++k) r[k] = a[k] + s[k] * r[k];
-        }
+        for (std::size_t k = 0; k < nv; ++k) r[k] = a[k] + s[k] * r[k];
     }
 }
 

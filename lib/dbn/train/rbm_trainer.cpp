@@ -10,6 +10,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/math.hpp"
+#include "dbn/core/vector_math.hpp"
 
 namespace dbn {
 namespace {
@@ -79,27 +80,40 @@ RbmTrainer::RbmTrainer(Rbm& rbm, const LayerTrainingConfig& config, Rng& rng, st
                                        << to_string(rbm.hidden_type()) << ")");
         chains = std::size_t{1} << nv;
     }
-    vel_w_ = xt::zeros<Real>({nv, nh});
-    vel_a_ = xt::zeros<Real>({nv});
-    vel_b_ = xt::zeros<Real>({nh});
+    vel_ = xt::zeros<Real>({nv + 1, nh + 1});
     sparsity_q_ = xt::zeros<Real>({nh});
     v0_ = Matrix::from_shape({b, nv});
     act0_ = Matrix::from_shape({b, nh});
-    p0_ = Matrix::from_shape({b, nh});
-    h_ = Matrix::from_shape({chains, nh});
+    h_ = Matrix::from_shape({config_.algorithm == Algorithm::cd ? b : std::size_t{0}, nh});
     vk_ = Matrix::from_shape({chains, nv});
     actk_ = Matrix::from_shape({chains, nh});
-    pk_ = Matrix::from_shape({chains, nh});
+    x_.assign((nv + 1) * (b + chains), 0.0f);
+    y_.assign((b + chains) * (nh + 1), 0.0f);
+    if (config_.sparsity_target > 0.0 && config_.sparsity_cost > 0.0)
+        chunk_hsum_.assign(k_chunks * nh, 0.0);
     if (config_.algorithm == Algorithm::exact) {
-        // Every visible state once; h_ holds the weighted copy of the states.
+        // Every visible state once.
         for (std::size_t r = 0; r < chains; ++r)
             for (std::size_t i = 0; i < nv; ++i) vk_(r, i) = static_cast<Real>((r >> i) & 1U);
         neg_weight_.resize(chains);
-        h_ = Matrix::from_shape({chains, nv});
     }
-    mean_a_.reserve(nv);
-    mean_b_.reserve(nh);
-    mean_neg_.reserve(std::max(nv, nh));
+    set_threads(static_cast<std::size_t>(std::max(1, blas::num_threads())));
+}
+
+void RbmTrainer::set_threads(std::size_t threads) {
+    DBN_CHECK(threads >= 1, ConfigError, "RbmTrainer::set_threads: needs at least 1 thread (got 0)");
+    threads_ = threads;
+    pool_.reset();
+}
+
+std::size_t RbmTrainer::effective_threads() const {
+    if (threads_ <= 1 || config_.algorithm == Algorithm::exact) return 1;
+    // Below ~16 rows per product, or ~1 M multiply-adds per product, the barriers and the
+    // packing of W that every thread repeats cost more than the split saves.
+    const std::size_t b = config_.batch_size;
+    const std::size_t work = b * rbm_.n_visible() * rbm_.n_hidden();
+    if (b < 16 || work < (std::size_t{1} << 20)) return 1;
+    return std::min({threads_, k_chunks, b / 8});
 }
 
 void RbmTrainer::init_visible_bias(const Matrix& data) {
@@ -128,162 +142,250 @@ double RbmTrainer::current_momentum() const {
     return epoch_ < config_.momentum_switch_epoch ? config_.initial_momentum : config_.final_momentum;
 }
 
-void RbmTrainer::negative_phase(ConstRows p0, Rows act0) {
-    const std::size_t b = p0.rows;
-    const std::size_t nh = rbm_.n_hidden();
-    const std::size_t chains = vk_.shape(0);
-    Rows vk = Rows(vk_).block(0, chains);
-    Rows actk = Rows(actk_).block(0, chains);
-    Rows pk = Rows(pk_).block(0, chains);
+namespace {
 
-    if (config_.algorithm == Algorithm::exact) {
-        // p(v) over every visible state: -F(v) = a.v + sum_j softplus(act_j), normalized in double.
-        rbm_.hidden_activation(vk, actk);
-        rbm_.hidden_mean(actk, pk);
-        const std::size_t nv = rbm_.n_visible();
-        const Real* a = rbm_.visible_bias().data();
-        double max_lw = -std::numeric_limits<double>::infinity();
-        for (std::size_t r = 0; r < chains; ++r) {
-            double lw = 0.0;
-            const Real* v = vk.row(r);
-            for (std::size_t i = 0; i < nv; ++i) lw += double(a[i]) * v[i];
-            const Real* x = actk.row(r);
-            for (std::size_t j = 0; j < nh; ++j) lw += softplus(x[j]);
-            neg_weight_[r] = lw;
-            max_lw = std::max(max_lw, lw);
-        }
-        double total = 0.0;
-        for (auto& w : neg_weight_) total += (w = std::exp(w - max_lw));
-        for (auto& w : neg_weight_) w /= total;
-        // h_ holds the states scaled by p(v), so that one product gives sum_v p(v) v^T p(h|v).
-        for (std::size_t r = 0; r < chains; ++r) {
-            const auto w = static_cast<Real>(neg_weight_[r]);
-            const Real* v = vk.row(r);
-            Real* out = h_.data() + r * nv;
-            for (std::size_t i = 0; i < nv; ++i) out[i] = w * v[i];
-        }
-        return;
+// Sets the BLAS thread count for a scope (our own threads each run single-threaded products).
+class BlasThreads {
+public:
+    explicit BlasThreads(int n) : saved_(blas::num_threads()), active_(n > 0 && n != saved_) {
+        if (active_) blas::set_num_threads(n);
     }
+    ~BlasThreads() {
+        if (active_) blas::set_num_threads(saved_);
+    }
+    BlasThreads(const BlasThreads&) = delete;
+    BlasThreads& operator=(const BlasThreads&) = delete;
 
-    // Hidden states that drive the chain are sampled; the CD chain's visible reconstruction is
-    // its mean (Hinton 2010, section 3); a persistent chain samples it, so that it remains a
-    // Markov chain of the model.
-    const bool pcd = config_.algorithm == Algorithm::pcd;
-    Rows h = Rows(h_).block(0, pcd ? chains : b);
-    if (pcd) {
-        if (!chains_started_) {
-            // Chains start from the hidden states of the first minibatch's rows (cycled).
-            Rows start = Rows(chains_);
-            for (std::size_t r = 0; r < chains; ++r) {
-                if (rbm_.hidden_type() == UnitType::bernoulli)
-                    rng_.bernoulli(p0.row(r % b), start.row(r), nh);
-                else
-                    std::memcpy(start.row(r), p0.row(r % b), nh * sizeof(Real));
-            }
-            chains_started_ = true;
-        }
-        std::memcpy(h.data, chains_.data(), chains * nh * sizeof(Real));
-    } else {
-        rbm_.sample_hidden(act0, p0, h, rng_);
-        vk = vk.block(0, b);
-        actk = actk.block(0, b);
-        pk = pk.block(0, b);
+private:
+    int saved_;
+    bool active_;
+};
+
+// First row of chunk c when n rows are cut into k_chunks pieces.
+std::size_t chunk_start(std::size_t n, std::size_t c) { return n * c / RbmTrainer::k_chunks; }
+
+// X[i][col + r] = factor * m[r][i] for every row r of m, and X[nv][col + r] = factor: the rows
+// of m become columns of X (the A^T of the statistics product), with the row of ones.
+void to_columns(ConstRows m, float factor, float* x, std::size_t ld, std::size_t col) {
+    const std::size_t nv = m.cols;
+    for (std::size_t i = 0; i < nv; ++i) {
+        float* out = x + i * ld + col;
+        const Real* in = m.data + i;
+        for (std::size_t r = 0; r < m.rows; ++r) out[r] = factor * in[r * nv];
     }
-    for (std::size_t step = 1; step <= config_.k; ++step) {
-        rbm_.visible_mean(h, vk);
-        if (pcd || step < config_.k) rbm_.sample_visible(vk, vk, rng_);
-        rbm_.hidden_activation(vk, actk);
-        rbm_.hidden_mean(actk, pk);
-        if (step < config_.k) rbm_.sample_hidden(actk, pk, h, rng_);
-    }
-    // The chains' next hidden states, drawn with the weights they were computed with (as
-    // scikit-learn does): PCD then costs the same five products as CD.
-    if (pcd) rbm_.sample_hidden(actk, pk, Rows(chains_), rng_);
+    float* ones = x + nv * ld + col;
+    for (std::size_t r = 0; r < m.rows; ++r) ones[r] = factor;
 }
 
-void RbmTrainer::minibatch(ConstRows v0) {
-    const std::size_t b = v0.rows;
+}  // namespace
+
+// Y rows [y_first, y_first + v.rows) = hidden means of v, plus the column of ones. `act` is left
+// holding what sampling needs: the means (Bernoulli units) or the activations (rectified units).
+void RbmTrainer::up_into_y(ConstRows v, std::size_t y_first, Rows act) {
+    const std::size_t nh = rbm_.n_hidden();
+    float* y = y_.data() + y_first * (nh + 1);
+    rbm_.hidden_activation(v, act);  // biases, then one product with beta = 1
+    if (rbm_.hidden_type() == UnitType::bernoulli) {
+        vec::sigmoid(act.data, act.data, act.rows * nh);
+        for (std::size_t r = 0; r < v.rows; ++r) {
+            float* yr = y + r * (nh + 1);
+            std::memcpy(yr, act.row(r), nh * sizeof(Real));
+            yr[nh] = 1.0f;
+        }
+    } else {
+        for (std::size_t r = 0; r < v.rows; ++r) {
+            const Real* a = act.row(r);
+            float* yr = y + r * (nh + 1);
+            for (std::size_t j = 0; j < nh; ++j) yr[j] = a[j] > 0.0f ? a[j] : 0.0f;
+            yr[nh] = 1.0f;
+        }
+    }
+}
+
+// Hidden states drawn from what up_into_y left in `act`.
+void RbmTrainer::sample_hidden_rows(ConstRows act, Rows out, Rng& rng) {
+    if (rbm_.hidden_type() == UnitType::bernoulli) {
+        rng.bernoulli(act.data, out.data, act.rows * act.cols);
+    } else {
+        rbm_.sample_hidden(act, act, out, rng);
+    }
+}
+
+// Positive phase of batch rows [r0, r1): v0 from the data in the epoch's order, its columns in
+// X, p(h | v0) in Y.
+void RbmTrainer::gather_and_up(const Matrix& data, const BatchShape& s, std::size_t r0,
+                               std::size_t r1) {
+    if (r0 == r1) return;
+    const std::size_t n = r1 - r0;
+    Rows v0 = Rows(v0_).block(r0, n);
+    gather_rows(data, order_.data() + s.first + r0, n, v0);
+    to_columns(v0, 1.0f, x_.data(), s.ld, r0);
+    up_into_y(v0, r0, Rows(act0_).block(r0, n));
+    if (!chunk_hsum_.empty()) {
+        const std::size_t nh = rbm_.n_hidden();
+        for (std::size_t c = 0; c < k_chunks; ++c) {
+            const std::size_t a = std::max(chunk_start(s.rows, c), r0);
+            const std::size_t b = std::min(chunk_start(s.rows, c + 1), r1);
+            double* sum = chunk_hsum_.data() + c * nh;
+            if (a >= b) continue;
+            std::fill(sum, sum + nh, 0.0);
+            for (std::size_t r = a; r < b; ++r) {
+                const float* yr = y_.data() + r * (nh + 1);
+                for (std::size_t j = 0; j < nh; ++j) sum[j] += yr[j];
+            }
+        }
+    }
+}
+
+// The negative rows of chunks [c0, c1) of this thread: k Gibbs steps from h0 (CD) or from the
+// persistent chains (PCD). Hidden states that drive the chain are sampled; the CD chain's visible
+// reconstruction is its mean (Hinton 2010, section 3); a persistent chain samples it, so that it
+// remains a Markov chain of the model. The chains' next hidden states are drawn with the weights
+// they were computed with (as scikit-learn does): PCD then costs the same five products as CD.
+void RbmTrainer::negative_phase(const BatchShape& s, std::size_t t, std::size_t threads,
+                                bool sync_first, const std::function<bool()>& barrier) {
+    const bool pcd = config_.algorithm == Algorithm::pcd;
+    const std::size_t nh = rbm_.n_hidden();
+    const auto [c0, c1] = split_range(k_chunks, threads, t);
+    const std::size_t q0 = chunk_start(s.neg, c0);
+    const std::size_t q1 = chunk_start(s.neg, c1);
+    Matrix& hidden = pcd ? chains_ : h_;
+    const std::size_t y0 = s.rows;  // Y's negative rows start after the data rows
+
+    if (pcd && sync_first) {
+        // Chains start from the hidden states of the first minibatch's rows (cycled), which
+        // other threads computed: wait for them.
+        if (!barrier()) return;
+        for (std::size_t c = c0; c < c1; ++c) {
+            for (std::size_t q = chunk_start(s.neg, c); q < chunk_start(s.neg, c + 1); ++q) {
+                const float* p0 = y_.data() + (q % s.rows) * (nh + 1);
+                Real* out = chains_.data() + q * nh;
+                if (rbm_.hidden_type() == UnitType::bernoulli)
+                    stream(s, c).bernoulli(p0, out, nh);
+                else
+                    std::memcpy(out, p0, nh * sizeof(Real));
+            }
+        }
+    } else if (!pcd) {
+        for (std::size_t c = c0; c < c1; ++c) {
+            const std::size_t a = chunk_start(s.rows, c), n = chunk_start(s.rows, c + 1) - a;
+            sample_hidden_rows(ConstRows(act0_).block(a, n), Rows(h_).block(a, n), stream(s, c));
+        }
+    }
+    if (q0 == q1) return;
+    const std::size_t nq = q1 - q0;
+    Rows h = Rows(hidden).block(q0, nq);
+    Rows vk = Rows(vk_).block(q0, nq);
+    Rows actk = Rows(actk_).block(q0, nq);
+    for (std::size_t step = 1; step <= config_.k; ++step) {
+        rbm_.visible_mean(h, vk);
+        if (pcd || step < config_.k) {
+            for (std::size_t c = c0; c < c1; ++c) {
+                const std::size_t a = chunk_start(s.neg, c), n = chunk_start(s.neg, c + 1) - a;
+                Rows m = Rows(vk_).block(a, n);
+                rbm_.sample_visible(m, m, stream(s, c));
+            }
+        }
+        up_into_y(vk, y0 + q0, actk);
+        if (step < config_.k || pcd) {
+            for (std::size_t c = c0; c < c1; ++c) {
+                const std::size_t a = chunk_start(s.neg, c), n = chunk_start(s.neg, c + 1) - a;
+                sample_hidden_rows(ConstRows(actk_).block(a, n), Rows(hidden).block(a, n), stream(s, c));
+            }
+        }
+    }
+    // CD's mean reconstruction (or PCD's sampled states) become X's negative columns, scaled so
+    // that lr / rows X Y subtracts lr / neg times their statistics.
+    const float factor = -static_cast<float>(static_cast<double>(s.rows) / static_cast<double>(s.neg));
+    to_columns(vk, factor, x_.data(), s.ld, s.rows + q0);
+}
+
+// The exact negative phase: every visible state v with weight p(v), -F(v) = a.v + sum_j
+// softplus(act_j), normalized in double; X's columns hold -rows p(v) v, so that the product gives
+// lr sum_v p(v) v^T p(h|v).
+void RbmTrainer::exact_negative_phase(const BatchShape& s) {
     const std::size_t nv = rbm_.n_visible();
     const std::size_t nh = rbm_.n_hidden();
-    Rows act0 = Rows(act0_).block(0, b);
-    Rows p0 = Rows(p0_).block(0, b);
+    const std::size_t chains = s.neg;
+    Rows vk = Rows(vk_).block(0, chains);
+    Rows actk = Rows(actk_).block(0, chains);
+    rbm_.hidden_activation(vk, actk);
+    const Real* a = rbm_.visible_bias().data();
+    double max_lw = -std::numeric_limits<double>::infinity();
+    for (std::size_t r = 0; r < chains; ++r) {
+        double lw = 0.0;
+        const Real* v = vk.row(r);
+        for (std::size_t i = 0; i < nv; ++i) lw += double(a[i]) * v[i];
+        const Real* x = actk.row(r);
+        for (std::size_t j = 0; j < nh; ++j) lw += softplus(x[j]);
+        neg_weight_[r] = lw;
+        max_lw = std::max(max_lw, lw);
+        float* yr = y_.data() + (s.rows + r) * (nh + 1);
+        rbm_.hidden_mean(ConstRows(x, 1, nh), Rows(yr, 1, nh));
+        yr[nh] = 1.0f;
+    }
+    double total = 0.0;
+    for (auto& w : neg_weight_) total += (w = std::exp(w - max_lw));
+    for (auto& w : neg_weight_) w /= total;
+    for (std::size_t r = 0; r < chains; ++r) {
+        const auto f = static_cast<float>(-static_cast<double>(s.rows) * neg_weight_[r]);
+        to_columns(ConstRows(vk).block(r, 1), f, x_.data(), s.ld, s.rows + r);
+    }
+}
 
-    // Positive phase, then the negative statistics' rows (vk, pk) and their weights.
-    rbm_.hidden_activation(v0, act0);
-    rbm_.hidden_mean(act0, p0);
-    negative_phase(p0, act0);
-    const bool exact = config_.algorithm == Algorithm::exact;
-    const std::size_t neg_rows = config_.algorithm == Algorithm::cd ? b : vk_.shape(0);
-    const ConstRows vk = ConstRows(vk_).block(0, neg_rows);
-    const ConstRows pk = ConstRows(pk_).block(0, neg_rows);
-    // Exact: rows of h_ are p(v) v, and the weights sum to one.
-    const ConstRows vneg = exact ? ConstRows(h_.data(), neg_rows, nv) : vk;
-    const double neg_scale = exact ? 1.0 : 1.0 / static_cast<double>(neg_rows);
-
-    // Weights: the statistics go straight into the velocity (beta = momentum).
-    const double lr = current_learning_rate();
-    const float mom = static_cast<float>(current_momentum());
-    blas::gemm(true, false, static_cast<float>(lr / b), v0, p0, mom, vel_w_);
-    blas::gemm(true, false, static_cast<float>(-lr * neg_scale), vneg, pk, 1.0f, vel_w_);
+// Rows [i0, i1) of the velocity (thread t's share): vel = mom vel + lr/rows X Y, then the weights,
+// biases, and (in the bias row's owner) the sparsity penalty.
+void RbmTrainer::update(const BatchShape& s, std::size_t t, std::size_t threads, double lr,
+                        float mom) {
+    const std::size_t nv = rbm_.n_visible();
+    const std::size_t nh = rbm_.n_hidden();
+    const auto [i0, i1] = split_range(nv + 1, threads, t);
+    if (t == 0) chains_started_ = true;  // read again only after the next barrier
+    if (i0 == i1) return;
+    const std::size_t m = i1 - i0;
+    blas::gemm(false, false, static_cast<float>(lr / static_cast<double>(s.rows)),
+               ConstRows(x_.data() + i0 * s.ld, m, s.ld), ConstRows(y_.data(), s.ld, nh + 1), mom,
+               Rows(vel_).block(i0, m));
     Real* w = rbm_.weights().data();
-    Real* vw = vel_w_.data();
-    const std::size_t nw = nv * nh;
+    Real* a = rbm_.visible_bias().data();
     const float l2 = static_cast<float>(lr * config_.weight_decay);
-    if (config_.l1 > 0.0) {
-        const float l1 = static_cast<float>(lr * config_.l1);
-        for (std::size_t i = 0; i < nw; ++i) {
-            const float sign = w[i] > 0.0f ? 1.0f : (w[i] < 0.0f ? -1.0f : 0.0f);
-            vw[i] -= l2 * w[i] + l1 * sign;
-            w[i] += vw[i];
+    const float l1 = static_cast<float>(lr * config_.l1);
+    for (std::size_t i = i0; i < std::min(i1, nv); ++i) {
+        Real* vw = vel_.data() + i * (nh + 1);
+        Real* wr = w + i * nh;
+        if (config_.l1 > 0.0) {
+            for (std::size_t j = 0; j < nh; ++j) {
+                const float sign = wr[j] > 0.0f ? 1.0f : (wr[j] < 0.0f ? -1.0f : 0.0f);
+                vw[j] -= l2 * wr[j] + l1 * sign;
+                wr[j] += vw[j];
+            }
+        } else {
+            for (std::size_t j = 0; j < nh; ++j) {
+                vw[j] -= l2 * wr[j];
+                wr[j] += vw[j];
+            }
         }
-    } else {
-        for (std::size_t i = 0; i < nw; ++i) {
-            vw[i] -= l2 * w[i];
-            w[i] += vw[i];
-        }
+        a[i] += vw[nh];
     }
-
-    // Biases: column means of the data's and the chains' statistics (buffers sized once).
-    auto& pos = mean_a_;
-    auto& neg = mean_neg_;
-    pos.assign(nv, 0.0);
-    neg.assign(nv, 0.0);
-    add_column_sums(v0, pos);
-    add_column_sums(vneg, neg);
-    for (std::size_t i = 0; i < nv; ++i) {
-        const double g = pos[i] / static_cast<double>(b) - neg[i] * neg_scale;
-        vel_a_(i) = mom * vel_a_(i) + static_cast<Real>(lr * g);
-        rbm_.visible_bias()(i) += vel_a_(i);
-    }
-    auto& hpos = mean_b_;
-    hpos.assign(nh, 0.0);
-    neg.assign(nh, 0.0);
-    add_column_sums(p0, hpos);
-    if (exact) {
-        for (std::size_t r = 0; r < neg_rows; ++r) {
-            const double wr = neg_weight_[r];
-            const Real* row = pk.row(r);
-            for (std::size_t j = 0; j < nh; ++j) neg[j] += wr * row[j];
-        }
-    } else {
-        add_column_sums(pk, neg);
-    }
-    const bool sparse = config_.sparsity_target > 0.0 && config_.sparsity_cost > 0.0;
-    for (std::size_t j = 0; j < nh; ++j) {
-        const double q_batch = hpos[j] / static_cast<double>(b);
-        double g = q_batch - neg[j] * neg_scale;
-        if (sparse) {
-            // Running mean q of the activation; the penalty's gradient acts on the hidden bias
-            // (Hinton 2010, section 11): cost * (target - q).
+    if (i1 != nv + 1) return;
+    Real* vb = vel_.data() + nv * (nh + 1);
+    Real* b = rbm_.hidden_bias().data();
+    if (!chunk_hsum_.empty()) {
+        // Running mean q of the activation; the penalty's gradient acts on the hidden bias
+        // (Hinton 2010, section 11): cost * (target - q).
+        for (std::size_t j = 0; j < nh; ++j) {
+            double sum = 0.0;
+            for (std::size_t c = 0; c < k_chunks; ++c)
+                if (chunk_start(s.rows, c) < chunk_start(s.rows, c + 1)) sum += chunk_hsum_[c * nh + j];
+            const double q_batch = sum / static_cast<double>(s.rows);
             const double q = sparsity_started_ ? config_.sparsity_decay * sparsity_q_(j) +
                                                      (1.0 - config_.sparsity_decay) * q_batch
                                                : q_batch;
             sparsity_q_(j) = static_cast<Real>(q);
-            g += config_.sparsity_cost * (config_.sparsity_target - q);
+            vb[j] += static_cast<Real>(lr * config_.sparsity_cost * (config_.sparsity_target - q));
         }
-        vel_b_(j) = mom * vel_b_(j) + static_cast<Real>(lr * g);
-        rbm_.hidden_bias()(j) += vel_b_(j);
     }
+    for (std::size_t j = 0; j < nh; ++j) b[j] += vb[j];
     sparsity_started_ = true;
 }
 
@@ -302,13 +404,51 @@ double RbmTrainer::train_epoch(const Matrix& data, TrainingObserver* observer) {
 
     const std::size_t b = config_.batch_size;
     const std::size_t n_batches = (n + b - 1) / b;
-    for (std::size_t batch = 0; batch < n_batches; ++batch) {
-        const std::size_t first = batch * b;
-        const std::size_t rows = std::min(b, n - first);
-        Rows v0 = Rows(v0_).block(0, rows);
-        gather_rows(data, order_.data() + first, rows, v0);
-        minibatch(v0);
-        if (observer) observer->on_batch(layer_, epoch_ + 1, batch + 1, n_batches);
+    // Substreams for every chunk of every minibatch, drawn in order from the one generator, so
+    // that the generator's state between epochs is all a checkpoint needs.
+    streams_.resize(n_batches * k_chunks);
+    for (auto& st : streams_) {
+        st = rng_;
+        rng_.jump();
+    }
+    const double lr = current_learning_rate();
+    const auto mom = static_cast<float>(current_momentum());
+    const std::size_t threads = effective_threads();
+    if (threads > 1 && (!pool_ || pool_->size() != threads)) pool_ = std::make_unique<ThreadPool>(threads);
+    // Our threads run single-threaded products: BLAS threads would only compete with them.
+    BlasThreads blas_threads(threads > 1 ? 1 : 0);
+    const bool exact = config_.algorithm == Algorithm::exact;
+    const std::size_t chains = vk_.shape(0);
+    const std::function<bool()> barrier = [this, threads] {
+        return threads > 1 ? pool_->barrier() : true;
+    };
+
+    auto body = [&](std::size_t t) {
+        for (std::size_t batch = 0; batch < n_batches; ++batch) {
+            BatchShape s;
+            s.index = batch;
+            s.first = batch * b;
+            s.rows = std::min(b, n - s.first);
+            s.neg = config_.algorithm == Algorithm::cd ? s.rows : chains;
+            s.ld = s.rows + s.neg;
+            const auto [c0, c1] = split_range(k_chunks, threads, t);
+            gather_and_up(data, s, chunk_start(s.rows, c0), chunk_start(s.rows, c1));
+            if (exact) {
+                exact_negative_phase(s);
+            } else {
+                negative_phase(s, t, threads, config_.algorithm == Algorithm::pcd && !chains_started_,
+                               barrier);
+            }
+            if (!barrier()) return;
+            update(s, t, threads, lr, mom);
+            if (!barrier()) return;
+            if (t == 0 && observer) observer->on_batch(layer_, epoch_ + 1, batch + 1, n_batches);
+        }
+    };
+    if (threads > 1) {
+        pool_->run(body);
+    } else {
+        body(0);
     }
     ++epoch_;
     rbm_.check_finite(("layer " + std::to_string(layer_) + ", epoch " + std::to_string(epoch_)).c_str());
