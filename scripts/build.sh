@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds dbn in build/ (Release). Extra arguments go to CMake's configure step.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${DBN_BUILD_DIR:-$root/build}
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$build" -j"$(nproc)"

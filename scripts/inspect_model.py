@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""Reads a dbn model file with h5py alone and prints what another tool sees (docs/FORMAT.md)."""
+import sys
+
+import h5py
+import numpy as np
+
+
+def main(path):
+    with h5py.File(path, "r") as f:
+        attrs = f.attrs
+        fmt = attrs["format"]
+        fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
+        print(f"h5py: {path}: format={fmt} format_version={int(attrs['format_version'])} "
+              f"n_layers={int(attrs['n_layers'])}")
+        for k in range(int(attrs["n_layers"])):
+            g = f[f"layers/{k}"]
+            w = g["weights"]
+            print(f"h5py:   layers/{k}: {g.attrs['visible_units']} -> {g.attrs['hidden_units']}, "
+                  f"weights {w.dtype} {w.shape}, |W| mean {np.abs(w[()]).mean():.4f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: install, build, pretrain the default 784-500-500-2000 DBN on Fashion-MNIST's
+# 60,000 training images (the 10,000 test images feed the held-out monitors), then describe the
+# model with `dbn info` and read it back with h5py.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$root/scripts/setup.sh"
+bash "$root/scripts/build.sh"
+data=/usr/share/datasets/fashion-mnist
+out=${1:-$root/fashion-mnist-dbn.h5}
+"$root/build/bin/dbn" pretrain --config "$root/models/fashion-mnist-dbn.json" \
+  --data "$data/train-images-idx3-ubyte.gz" --validation "$data/t10k-images-idx3-ubyte.gz" \
+  --out "$out"
+"$root/build/bin/dbn" info "$out"
+/usr/bin/python3 "$root/scripts/inspect_model.py" "$out"

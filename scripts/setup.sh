@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything dbn needs to build, test and run, from Debian 12's packages, as root.
+# Idempotent: when every package is already installed it does nothing (and needs no network).
+set -euo pipefail
+
+packages=(
+  g++ make cmake pkg-config
+  libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
+  libopenblas-dev libhdf5-dev zlib1g-dev
+  libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-numpy python3-h5py python3-sklearn python3-threadpoolctl
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: run as root (missing: ${missing[*]})" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
