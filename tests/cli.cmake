@@ -28,7 +28,7 @@ if(TARGET dbn_cli AND EXISTS ${DBN_TEST_PYTHON})
                      --work-dir ${CMAKE_CURRENT_BINARY_DIR}/cli/${_case}
                      --fashion-mnist ${DBN_FASHION_MNIST_DIR}
                      ${_case})
-    set_tests_properties(cli.${_case} PROPERTIES LABELS cli SKIP_RETURN_CODE 77 TIMEOUT 120)
+    set_tests_properties(cli.${_case} PROPERTIES LABELS cli SKIP_RETURN_CODE 77 TIMEOUT 600)
   endforeach()
 elseif(TARGET dbn_cli)
   message(WARNING "${DBN_TEST_PYTHON} not found: the command-line tests are not registered "

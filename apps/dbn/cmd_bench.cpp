@@ -35,14 +35,14 @@ void add_bench(CLI::App& app, BenchOptions& o) {
                  "784-500 RBM (batch 100) on Fashion-MNIST, AIS, and peak memory");
     c->add_flag("--quick", o.quick, "fewer rows (10,000), one run each, the quick AIS schedule");
     c->add_option("--threads", o.threads, "threads (default: OpenBLAS's thread count)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_flag("--json", o.json, "print one JSON object on stdout");
     c->add_option("--data", o.data, "training data SPEC (default: Fashion-MNIST training images)");
     c->add_option("--rows", o.rows, "use the first N rows (default: all; 10,000 with --quick)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_option("--runs", o.runs, "timed runs of each measurement; medians are reported "
                                     "(default 3, 1 with --quick)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_flag("--no-ais", o.no_ais, "skip the AIS measurement");
 }
 

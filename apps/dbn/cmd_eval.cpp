@@ -28,7 +28,7 @@ void add_eval(CLI::App& app, EvalOptions& o) {
                   "AIS temperatures: default (14,500, Salakhutdinov & Murray 2008), quick (1,450) or a "
                   "number >= 3");
     c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)");
-    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(CLI::PositiveNumber);
+    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(count_validator());
     c->add_flag("--json", o.json, "print one JSON object (keys: docs/EVAL.md)");
 }
 

@@ -11,8 +11,9 @@ namespace dbn::cli {
 
 void add_features(CLI::App& app, FeaturesOptions& o) {
     auto* c = app.add_subcommand(
-        "features", "Write the mean-field features of a data set (the hidden values of a layer), "
-                    "streaming it in chunks");
+        "features",
+        "Write the mean-field features of a data set (the hidden values of a layer), "
+        "streaming it in chunks");
     c->add_option("model", o.model, "model file (.h5)")->required();
     c->add_option("--data", o.data,
                   "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset or "
@@ -27,11 +28,11 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
                   "(default: the top)")
         ->check(CLI::NonNegativeNumber);
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_option("--label-column", o.label_column,
                   "CSV input: column holding the labels (0-based, negative from the end)");
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print nothing on success");
 }
 
@@ -45,7 +46,8 @@ int run_features(const FeaturesOptions& o) {
     options.model_file = o.model;
     if (o.label_column) options.csv.label_column = *o.label_column;
     const FeatureSummary s = extract_features(model, o.data, o.out, options);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!o.quiet) {
         std::cout << "wrote " << o.out << ": " << s.rows << " rows x " << s.n_features
                   << " features of layer " << s.layer << (s.labels ? ", with labels" : "")

@@ -36,13 +36,13 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
         ->check(CLI::IsMember({"classifier", "autoencoder"}));
     c->add_option("--out", o.out, "fine-tuned model file to write")->required();
     c->add_option("--epochs", o.epochs, "maximum number of epochs (default 30)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_option("--seed", o.seed, "random seed (default 1)");
     c->add_option("--optimizer", o.optimizer, "sgd (with momentum) or adam (default)")
         ->check(CLI::IsMember({"sgd", "adam"}));
     c->add_option("--learning-rate", o.learning_rate,
                   "step size (default: sgd 0.1, adam 0.001)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_option("--learning-rate-decay", o.learning_rate_decay,
                   "multiply the learning rate by this after every epoch (default 1)")
         ->check(CLI::Range(1e-6, 1.0));
@@ -50,7 +50,7 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
     c->add_option("--weight-decay", o.weight_decay, "L2 penalty on the weights (default 1e-5)")
         ->check(CLI::NonNegativeNumber);
     c->add_option("--batch-size", o.batch_size, "minibatch size (default 100)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_option("--patience", o.patience,
                   "stop after N epochs without a better validation figure, keeping the best "
                   "weights; 0 trains every epoch (default 5)")
@@ -69,13 +69,13 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
                   "autoencoder loss: cross_entropy (default for data in [0, 1]) or squared_error "
                   "(default for Gaussian visible units)")
         ->check(CLI::IsMember({"cross_entropy", "squared_error"}));
-    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(CLI::PositiveNumber);
+    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(count_validator());
     c->add_option("--test", o.test,
                   "after training, report accuracy or reconstruction error on this data SPEC "
                   "(never used for training or early stopping)");
     c->add_option("--test-labels", o.test_labels, "labels SPEC for --test");
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print only the final summary");
     c->add_flag("--json", o.json, "print the final summary as one JSON object");
 }

@@ -29,10 +29,10 @@ void add_pretrain(CLI::App& app, PretrainOptions& o) {
     c->add_option("--seed", o.seed, "random seed (overrides the configuration's)")
         ->each([&o](const std::string&) { o.seed_set = true; });
     c->add_option("--epochs", o.epochs, "epochs for every layer (overrides the configuration)")
-        ->check(CLI::PositiveNumber);
-    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(CLI::PositiveNumber);
+        ->check(count_validator());
+    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(count_validator());
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
-        ->check(CLI::PositiveNumber);
+        ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print only the final summary");
     c->add_flag("--strict", o.strict,
                 "exit with status 3 (after saving the model) when a consistency check fails");
@@ -53,6 +53,8 @@ int run_pretrain(const PretrainOptions& o) {
     const auto parent = std::filesystem::absolute(out).parent_path();
     DBN_CHECK(std::filesystem::is_directory(parent), IoError,
               out << ": cannot write the model: folder " << parent.string() << " does not exist");
+    DBN_CHECK(!std::filesystem::is_directory(out), IoError,
+              out << ": cannot write the model: it is a folder");
 
     const std::string spec = o.data.empty() ? k_default_train : o.data;
     if (o.data.empty() && !std::filesystem::exists(spec)) {

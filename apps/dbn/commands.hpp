@@ -14,6 +14,20 @@ class Dbn;
 
 namespace dbn::cli {
 
+/// @brief A whole number of at least 1. CLI11 2.1's PositiveNumber answers "0" with a
+/// 300-digit range and "abc" with "not in range"; this says what is wrong in plain words.
+inline CLI::Validator count_validator() {
+    return CLI::Validator(
+        [](std::string& value) -> std::string {
+            const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+            if (!digits) return "expected a whole number of at least 1, got \"" + value + "\"";
+            if (value.find_first_not_of('0') == std::string::npos) return "must be at least 1, got 0";
+            if (value.size() > 18) return "too large: " + value;
+            return "";
+        },
+        "N>=1", "count");
+}
+
 /// Exit statuses of the program (README.md, "Exit status").
 enum Exit : int {
     exit_ok = 0,

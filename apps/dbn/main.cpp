@@ -1,5 +1,7 @@
 // The dbn command: parses arguments into option structs and calls the library; all validation
 // of data, configurations and models lives in the library.
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -15,7 +17,7 @@
 int main(int argc, char** argv) {
     using namespace dbn::cli;
     // First: may restart the program once with a faster OpenBLAS kernel (see blas_kernel.hpp).
-    dbn::blas::choose_kernel_at_startup(argv, std::cerr);
+    dbn::blas::choose_kernel_at_startup(argv, std::cerr, isatty(STDERR_FILENO) == 1);
     CLI::App app{"dbn: deep belief networks (stacks of RBMs) pretrained greedily", "dbn"};
     app.set_version_flag("--version", std::string("dbn ") + dbn::library_version);
     app.require_subcommand(1);
