@@ -6,6 +6,7 @@
     feats = dbn_reader.features(model, raw)         # top layer; raw: [n, n_visible] raw data
     feats0 = dbn_reader.features(model, raw, 0)     # first hidden layer
     params = dbn_reader.to_torch_linear_weights(model)  # torch.nn.Linear orientation
+    probs = dbn_reader.classifier_outputs(model, raw)   # a fine-tuned classifier's softmax
 
 `features` is what `dbn features` computes (the preprocessing, then mean-field layer by layer,
 in float32), equal to it within float rounding. docs/PYTHON.md shows the mapping onto torch.
@@ -14,6 +15,8 @@ Command line (Debian's /usr/bin/python3 has numpy and h5py):
 
     python3 python/dbn_reader.py MODEL.h5                       # print a summary
     python3 python/dbn_reader.py MODEL.h5 --data DATA [--layer K] [--out OUT.npy|OUT.h5]
+
+(.h5 output: /features; for a fine-tuned classifier also /probabilities and /predictions.)
 
 DATA is a .npy file, an IDX file (*-ubyte or *.idx, optionally .gz) or file.h5:/dataset.
 """
@@ -68,6 +71,14 @@ class Preprocessing:
 
 
 @dataclass
+class Classifier:
+    """Softmax head of a fine-tuned classifier: p(classes[j] | x) = softmax(h W + b)_j."""
+    weights: np.ndarray  # [n_hidden_top, n_classes], the RBM orientation ([in, out])
+    bias: np.ndarray     # [n_classes]
+    classes: np.ndarray  # int32 [n_classes], the label of each output
+
+
+@dataclass
 class Model:
     path: str
     format_version: int
@@ -76,6 +87,8 @@ class Model:
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     name: str = ""
     seed: int = 0
+    fine_tuned: str = ""                     # "", "classifier" or "autoencoder"
+    classifier: Optional[Classifier] = None  # when fine_tuned == "classifier"
 
     @property
     def n_visible(self):
@@ -208,11 +221,34 @@ def load(path):
                 pre.mean = _array(path, p, "mean", (n,))
                 pre.stddev = _array(path, p, "stddev", (n,))
         t = f["training"] if "training" in f else None
-        return Model(path=path, format_version=version,
-                     library_version=_text(_attr(path, f, "library_version")),
-                     layers=layers, preprocessing=pre,
-                     name=_text(t.attrs.get("name", "")) if t is not None else "",
-                     seed=int(t.attrs.get("seed", 0)) if t is not None else 0)
+        model = Model(path=path, format_version=version,
+                      library_version=_text(_attr(path, f, "library_version")),
+                      layers=layers, preprocessing=pre,
+                      name=_text(t.attrs.get("name", "")) if t is not None else "",
+                      seed=int(t.attrs.get("seed", 0)) if t is not None else 0)
+        if "fine_tuned" in f.attrs:
+            model.fine_tuned = _text(f.attrs["fine_tuned"])
+            if model.fine_tuned not in ("classifier", "autoencoder"):
+                raise FormatError(f"{path}: fine_tuned = \"{model.fine_tuned}\" (expected "
+                                  "\"classifier\" or \"autoencoder\")")
+        if model.fine_tuned == "classifier":
+            model.classifier = _classifier(path, f, layers[-1].n_hidden)
+        # An autoencoder's decoder (/decoder) is not read: its layers give the features as usual.
+        return model
+
+
+def _classifier(path, f, n_top):
+    if "classifier" not in f:
+        raise FormatError(f"{path}: /classifier: missing")
+    g = f["classifier"]
+    if "classes" not in g or g["classes"].dtype.kind not in "iu" or g["classes"].ndim != 1:
+        raise FormatError(f"{path}: /classifier/classes: missing or not integers of one dimension")
+    classes = g["classes"][()].astype(np.int64)
+    n = classes.size
+    if n < 2 or np.any(np.diff(classes) <= 0):
+        raise FormatError(f"{path}: /classifier/classes: need at least 2, strictly increasing")
+    return Classifier(_array(path, g, "weights", (n_top, n)), _array(path, g, "bias", (n,)),
+                      classes.astype(np.int32))
 
 
 def preprocess(model, raw):
@@ -289,6 +325,23 @@ def to_torch_linear_weights(model, layer=None):
     return params
 
 
+def classifier_outputs(model, x):
+    """Class probabilities [n, n_classes] of a fine-tuned classifier (columns in the order of
+    model.classifier.classes): softmax(h W + b), h the top layer's features."""
+    if model.classifier is None:
+        raise ValueError(f"{model.path}: not a fine-tuned classifier")
+    h = features(model, x)
+    z = h.astype(np.float64) @ model.classifier.weights + model.classifier.bias
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def predict(model, x):
+    """The most probable class label of each row."""
+    return model.classifier.classes[np.argmax(classifier_outputs(model, x), axis=1)]
+
+
 def read_data(spec):
     """Rows of a .npy file, an IDX file (optionally .gz) or file.h5:/dataset, as a 2-D array."""
     lower = spec.lower()
@@ -327,6 +380,12 @@ def summary(model):
         lines.append(f"  layer {k}: {lay.n_visible} {lay.visible_units} -> {lay.n_hidden} "
                      f"{lay.hidden_units}, weights {list(lay.weights.shape)}"
                      + (f", then hook {lay.hook['kind']}" if lay.hook else ""))
+    if model.classifier is not None:
+        c = model.classifier
+        lines.append(f"  classifier: {c.weights.shape[0]} -> {c.classes.size} classes "
+                     f"({', '.join(map(str, c.classes))})")
+    elif model.fine_tuned:
+        lines.append(f"  fine-tuned: {model.fine_tuned} (decoder not read)")
     return "\n".join(lines)
 
 
@@ -348,10 +407,16 @@ def main(argv=None):
     x = read_data(args.data)
     feats = features(model, x, args.layer)
     print(f"features: {feats.shape[0]} rows x {feats.shape[1]}, mean {feats.mean():.6g}")
+    probs = classifier_outputs(model, x) if model.classifier is not None else None
+    if probs is not None:
+        print(f"classifier: {probs.shape[0]} rows x {probs.shape[1]} class probabilities")
     if args.out:
         if args.out.lower().endswith((".h5", ".hdf5")):
             with h5py.File(args.out, "w") as f:
                 f["features"] = feats
+                if probs is not None:
+                    f["probabilities"] = probs
+                    f["predictions"] = model.classifier.classes[np.argmax(probs, axis=1)]
         else:
             np.save(args.out, feats)
         print(f"wrote {args.out}")

@@ -46,8 +46,8 @@ protected:
 };
 
 TEST_F(CliFeatures, WritesFeaturesWithLabelsFromACsvColumn) {
-    const RunResult r = dbn_features(q("m.h5") + " --data " + q("in.csv") + " --out " +
-                                     q("f.h5") + " --label-column 0 --layer 0 --chunk-rows 2");
+    const RunResult r = dbn_features(q("m.h5") + " --data " + q("in.csv") + " --out " + q("f.h5") +
+                                     " --label-column 0 --layer 0 --chunk-rows 2");
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("3 rows x 4 features of layer 0, with labels"), std::string::npos)
         << r.output;
@@ -60,8 +60,8 @@ TEST_F(CliFeatures, WritesFeaturesWithLabelsFromACsvColumn) {
     EXPECT_TRUE(testing::same_bits(f.x, m.transform(data::read_csv(dir_ + "/in.csv", csv).x, 0),
                                    "features"));
     // Default layer: the top; --quiet prints nothing.
-    const RunResult c = dbn_features(q("m.h5") + " --data " + q("in.csv") + " --out " +
-                                     q("f.csv") + " --label-column 0 --quiet");
+    const RunResult c = dbn_features(q("m.h5") + " --data " + q("in.csv") + " --out " + q("f.csv") +
+                                     " --label-column 0 --quiet");
     ASSERT_EQ(c.status, 0) << c.output;
     EXPECT_EQ(c.output, "");
     std::ifstream in(dir_ + "/f.csv");

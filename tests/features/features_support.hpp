@@ -50,8 +50,8 @@ inline void put_be32(std::ofstream& out, std::uint32_t v) {
 template <class A, class B>
 ::testing::AssertionResult same_bits(const A& a, const B& b, const char* what) {
     if (a.size() != b.size())
-        return ::testing::AssertionFailure() << what << ": sizes " << a.size() << " vs "
-                                             << b.size();
+        return ::testing::AssertionFailure()
+               << what << ": sizes " << a.size() << " vs " << b.size();
     if (a.size() > 0 && std::memcmp(&*a.begin(), &*b.begin(), a.size() * sizeof(*a.begin())) != 0)
         return ::testing::AssertionFailure() << what << ": bits differ";
     return ::testing::AssertionSuccess();

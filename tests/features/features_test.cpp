@@ -95,8 +95,8 @@ TEST(ExtractFeatures, StreamingIsBitIdenticalToOneTransform) {
     const data::Dataset whole = data::read_dataset(spec);
     for (std::size_t layer = 0; layer < model.n_layers(); ++layer) {
         const Matrix expected = model.transform(whole.x, layer);
-        for (const std::size_t chunk : {std::size_t{4096}, std::size_t{8192}, std::size_t{5003},
-                                        std::size_t{100000}}) {
+        for (const std::size_t chunk :
+             {std::size_t{4096}, std::size_t{8192}, std::size_t{5003}, std::size_t{100000}}) {
             SCOPED_TRACE("layer " + std::to_string(layer) + ", chunk " + std::to_string(chunk));
             FeatureOptions o;
             o.layer = layer;
@@ -325,8 +325,8 @@ TEST(ExtractFeaturesErrors, UnknownOutputExtension) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 5, 50);
     for (const char* name : {"/f.txt", "/f", "/f.h5.bak", "/f.npy"}) {
-        const std::string msg = message_of<ConfigError>(
-            [&] { extract_features(mixed_model(50), spec, dir + name); });
+        const std::string msg =
+            message_of<ConfigError>([&] { extract_features(mixed_model(50), spec, dir + name); });
         EXPECT_NE(msg.find("unknown output extension"), std::string::npos) << msg;
     }
     FeatureOptions o;
@@ -409,12 +409,13 @@ TEST(ExtractFeaturesMemory, PeakRssGrowthIsFarBelowTheDataSize) {
     if (before == 0) GTEST_SKIP() << "no /proc/self/status";
     FeatureOptions o;
     o.chunk_rows = 1024;
-    const FeatureSummary s = extract_features(model, dir + "/big-images-idx3-ubyte", dir + "/f.h5", o);
+    const FeatureSummary s =
+        extract_features(model, dir + "/big-images-idx3-ubyte", dir + "/f.h5", o);
     const std::size_t growth_kib = peak_rss_kib() - before;
     EXPECT_EQ(s.rows, rows);
     const double data_mib = static_cast<double>(rows * cols * sizeof(float)) / (1 << 20);
-    std::cout << "[ measure  ] peak RSS growth " << growth_kib / 1024.0 << " MiB for "
-              << data_mib << " MiB of float data (" << rows << " x " << cols << ")\n";
+    std::cout << "[ measure  ] peak RSS growth " << growth_kib / 1024.0 << " MiB for " << data_mib
+              << " MiB of float data (" << rows << " x " << cols << ")\n";
     // One chunk is 3 MiB of floats; the whole data set 299 MiB.
     EXPECT_LT(static_cast<double>(growth_kib) / 1024.0, 32.0);
     std::filesystem::remove_all(dir);

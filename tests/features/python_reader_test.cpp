@@ -18,6 +18,8 @@
 #include "dbn/dbn/config.hpp"
 #include "dbn/dbn/greedy_trainer.hpp"
 #include "dbn/features/features.hpp"
+#include "dbn/finetune/evaluate.hpp"
+#include "dbn/finetune/fine_tuner.hpp"
 #include "dbn/io/model_io.hpp"
 #include "features/features_support.hpp"
 
@@ -36,7 +38,8 @@ constexpr const char* k_python = "/usr/bin/python3";
 /// above its hinge is the difference of terms of the layer's size, and float32 rounds those
 /// terms, not the small difference (one more figure: the norm-wise relative difference).
 constexpr double k_rtol = 1e-5;
-constexpr const char* k_fashion_test = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+constexpr const char* k_fashion_test =
+    "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 
 bool have_h5py() {
     static const bool ok = std::filesystem::exists(k_python) &&
@@ -71,9 +74,9 @@ bool have_cli() {
 /// @brief Features of `spec` at `layer` computed by python/dbn_reader.py.
 Matrix python_features(const std::string& model, const std::string& spec, std::size_t layer,
                        const std::string& out) {
-    const RunResult r = run(std::string(k_python) + " " + reader() + " " + shell_quote(model) +
-                            " --data " + shell_quote(spec) + " --layer " +
-                            std::to_string(layer) + " --out " + shell_quote(out));
+    const RunResult r =
+        run(std::string(k_python) + " " + reader() + " " + shell_quote(model) + " --data " +
+            shell_quote(spec) + " --layer " + std::to_string(layer) + " --out " + shell_quote(out));
     EXPECT_EQ(r.status, 0) << r.output;
     if (r.status != 0) return Matrix::from_shape({0, 0});
     return read_h5_features(out).x;
@@ -83,10 +86,10 @@ Matrix python_features(const std::string& model, const std::string& spec, std::s
 Matrix library_features(const std::string& model, const std::string& spec, std::size_t layer,
                         const std::string& out, std::size_t chunk_rows = 777) {
     if (have_cli()) {
-        const RunResult r = dbn_cli("features " + shell_quote(model) + " --data " +
-                                    shell_quote(spec) + " --out " + shell_quote(out) +
-                                    " --layer " + std::to_string(layer) + " --chunk-rows " +
-                                    std::to_string(chunk_rows));
+        const RunResult r =
+            dbn_cli("features " + shell_quote(model) + " --data " + shell_quote(spec) + " --out " +
+                    shell_quote(out) + " --layer " + std::to_string(layer) + " --chunk-rows " +
+                    std::to_string(chunk_rows));
         EXPECT_EQ(r.status, 0) << r.output;
     } else {
         FeatureOptions o;
@@ -144,6 +147,9 @@ std::string image_data(const std::string& dir, std::size_t rows) {
         testing::write_idx_labels(dir + "/img-labels-idx1-ubyte", labels);
     } else {
         testing::write_idx_images(path, rows, 784, testing::pixel);
+        std::vector<unsigned char> labels(rows);
+        for (std::size_t i = 0; i < rows; ++i) labels[i] = testing::pixel(i, 0) % 10;
+        testing::write_idx_labels(dir + "/img-labels-idx1-ubyte", labels);
     }
     return path;
 }
@@ -216,16 +222,56 @@ TEST(PythonReader, MatchesDbnFeaturesThroughStandardizeAndLayernormHooks) {
     }
 }
 
+TEST(PythonReader, ClassifierOutputsOfAFineTunedModelMatchTheLibrary) {
+    DBN_REQUIRE_H5PY();
+    const std::string dir = feature_test_dir();
+    const std::string spec = image_data(dir, 1000);
+    const data::Dataset train = data::read_dataset(spec);
+    const DbnConfig cfg = parse_dbn_config(R"({
+        "name": "py-classifier", "seed": 6, "input": {"units": "bernoulli", "scale": "auto"},
+        "defaults": {"epochs": 1, "batch_size": 50, "learning_rate": 0.05, "monitor_samples": 200},
+        "layers": [{"hidden": 64}, {"hidden": 32}]})",
+                                           "test");
+    FineTuneConfig tune;
+    tune.epochs = 3;
+    tune.batch_size = 20;
+    tune.learning_rate = 0.01;
+    tune.patience = 0;
+    const Dbn tuned = fine_tune(GreedyTrainer(cfg).train(train), train, nullptr, tune);
+    const std::string path = dir + "/tuned.h5";
+    io::save_model(tuned, path);
+
+    const RunResult r = run(std::string(k_python) + " " + reader() + " " + shell_quote(path) +
+                            " --data " + shell_quote(spec) + " --out " + shell_quote(dir + "/py.h5"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("classifier: 32 -> "), std::string::npos) << r.output;
+    const auto f = io::hdf5::File::open(dir + "/py.h5");
+    const auto ds = f.open_dataset("probabilities");
+    const auto shape = ds.shape();
+    ASSERT_EQ(shape.size(), 2U);
+    Matrix py = Matrix::from_shape({shape[0], shape[1]});
+    ds.read(py.data(), py.size());
+    const Dbn loaded = io::load_model(path);
+    expect_match(py, predict_proba(loaded, train.x), "classifier probabilities");
+
+    // The same predicted classes, except where two classes are within rounding of each other.
+    const std::vector<std::int64_t> py_pred = f.open_dataset("predictions").read<std::int64_t>();
+    const Labels lib_pred = predict(loaded, train.x);
+    ASSERT_EQ(py_pred.size(), lib_pred.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < lib_pred.size(); ++i) differ += py_pred[i] != lib_pred(i);
+    EXPECT_LE(differ, 1U);
+}
+
 TEST(PythonReader, DocumentedMinimalModelWrittenByH5pyRunsThroughDbnInfoAndFeatures) {
     DBN_REQUIRE_H5PY();
     if (!have_cli()) GTEST_SKIP() << "the dbn program was not built";
     const std::string dir = feature_test_dir();
     // The snippet of docs/FORMAT.md itself, run by the helper that io_tests use for it.
-    const RunResult w =
-        run("cd " + shell_quote(dir) + " && " + k_python + " " +
-            shell_quote(std::string(DBN_SOURCE_DIR) + "/tests/io/doc_snippet.py") + " " +
-            shell_quote(std::string(DBN_SOURCE_DIR) + "/docs/FORMAT.md") +
-            " 'Writing a minimal model with h5py'");
+    const RunResult w = run("cd " + shell_quote(dir) + " && " + k_python + " " +
+                            shell_quote(std::string(DBN_SOURCE_DIR) + "/tests/io/doc_snippet.py") +
+                            " " + shell_quote(std::string(DBN_SOURCE_DIR) + "/docs/FORMAT.md") +
+                            " 'Writing a minimal model with h5py'");
     ASSERT_EQ(w.status, 0) << w.output;
     const std::string model = dir + "/minimal.h5";
 
@@ -323,10 +369,11 @@ TEST(PythonReader, RefusesWhatItDoesNotKnowWithAClearMessage) {
     auto edit_and_run = [&](const std::string& edit) {
         const std::string copy = dir + "/edited.h5";
         std::filesystem::copy_file(model, copy, std::filesystem::copy_options::overwrite_existing);
-        const RunResult e = run(std::string(k_python) + " -c " +
-                                shell_quote("import h5py, numpy as np, sys\nf = h5py.File(sys.argv[1], 'r+')\n" +
-                                            edit + "\nf.close()") +
-                                " " + shell_quote(copy));
+        const RunResult e =
+            run(std::string(k_python) + " -c " +
+                shell_quote("import h5py, numpy as np, sys\nf = h5py.File(sys.argv[1], 'r+')\n" +
+                            edit + "\nf.close()") +
+                " " + shell_quote(copy));
         EXPECT_EQ(e.status, 0) << e.output;
         return run(std::string(k_python) + " " + reader() + " " + shell_quote(copy));
     };
@@ -336,8 +383,9 @@ TEST(PythonReader, RefusesWhatItDoesNotKnowWithAClearMessage) {
     r = edit_and_run("del f['layers/1/hidden_bias']");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("/layers/1/hidden_bias: missing"), std::string::npos) << r.output;
-    r = edit_and_run("w = f['layers/0/weights'][()]; del f['layers/0/weights']; "
-                     "f['layers/0/weights'] = w.astype(np.float64)");
+    r = edit_and_run(
+        "w = f['layers/0/weights'][()]; del f['layers/0/weights']; "
+        "f['layers/0/weights'] = w.astype(np.float64)");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("float64 (expected float32)"), std::string::npos) << r.output;
     r = edit_and_run("f['layers/0'].create_group('hook').attrs['kind'] = 'frobnicate'");

@@ -49,8 +49,8 @@ Dataset read_all(data::RowSource& src, std::size_t chunk) {
 
 void expect_same_as_read_dataset(const std::string& spec, const CsvOptions& csv = {}) {
     const Dataset whole = data::read_dataset(spec, csv);
-    for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{64},
-                                    std::size_t{100000}}) {
+    for (const std::size_t chunk :
+         {std::size_t{1}, std::size_t{7}, std::size_t{64}, std::size_t{100000}}) {
         SCOPED_TRACE(spec + ", chunk " + std::to_string(chunk));
         const auto src = data::open_row_source(spec, csv);
         EXPECT_EQ(src->n_features(), whole.n_features());
@@ -149,7 +149,8 @@ TEST(RowSourceIdx, TruncatedAndTrailingDataFailLikeReadDataset) {
     expect_same_error(dir + "/long.idx");
     expect_same_error(dir + "/magic.idx");
     // The error names the file and what is wrong.
-    const std::string msg = error_of([&] { read_all(*data::open_row_source(dir + "/short.idx"), 7); });
+    const std::string msg =
+        error_of([&] { read_all(*data::open_row_source(dir + "/short.idx"), 7); });
     EXPECT_NE(msg.find("short.idx: truncated"), std::string::npos) << msg;
 }
 
@@ -164,7 +165,8 @@ TEST(RowSourceIdx, LabelsThatDoNotFitAreRefusedAtOpen) {
 TEST(RowSourceCsv, HeaderBlankLinesCrlfAndLabelColumn) {
     const std::string dir = feature_test_dir();
     const std::string path = dir + "/d.csv";
-    std::ofstream(path) << "\xEF\xBB\xBF" "label,a,b,c\r\n1,0.5,-3e-2,-3\r\n\n2, +1.25 ,0,7\r\n"
+    std::ofstream(path) << "\xEF\xBB\xBF"
+                           "label,a,b,c\r\n1,0.5,-3e-2,-3\r\n\n2, +1.25 ,0,7\r\n"
                         << "3,1e-3,4,5\n   \n4,9,8,7";
     expect_same_as_read_dataset(path);  // four columns, the first a feature like any other
     CsvOptions csv;
@@ -217,7 +219,8 @@ TEST(RowSourceHdf5, HyperslabsMatchReadDatasetWithLabels) {
         for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.1 * static_cast<double>(i) - 3.0;
         f.write_dataset("train/x", x.data(), {57, 6});
         std::vector<std::int64_t> labels(57);
-        for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 5);
+        for (std::size_t i = 0; i < labels.size(); ++i)
+            labels[i] = static_cast<std::int64_t>(i % 5);
         f.write_dataset("train/labels", labels.data(), {57});
         std::vector<std::int32_t> column(11, 3);
         f.write_dataset("column", column.data(), {11});

@@ -227,9 +227,9 @@ public:
             throw FormatError(path + ": not an IDX file (magic " + hex + ")");
         }
         std::vector<unsigned char> header(4 * std::size_t{ndims});
-        DBN_CHECK(file_.read(header.data(), header.size()) == header.size(), FormatError,
-                  path << ": truncated: header announces " << ndims
-                       << " dimensions, file ends first");
+        DBN_CHECK(
+            file_.read(header.data(), header.size()) == header.size(), FormatError,
+            path << ": truncated: header announces " << ndims << " dimensions, file ends first");
         esize_ = idx_element_size(type_);
         const std::size_t max_count = std::numeric_limits<std::size_t>::max() / esize_;
         for (unsigned d = 0; d < ndims; ++d) {
@@ -293,8 +293,7 @@ private:
 
 class IdxSource : public RowSource {
 public:
-    IdxSource(const std::string& spec, const std::string& path)
-        : RowSource(spec), images_(path) {
+    IdxSource(const std::string& spec, const std::string& path) : RowSource(spec), images_(path) {
         if (const auto labels_path = idx_sibling_labels(path)) {
             labels_.emplace(*labels_path);
             const IdxStream& l = *labels_;
@@ -414,9 +413,10 @@ public:
         DBN_CHECK(options.header >= -1 && options.header <= 1, ConfigError,
                   "read_csv: header must be -1 (detect), 0 or 1 (got " << options.header << ")");
         errno = 0;
-        file_ = std::fopen(path.c_str(), "rb");
-        DBN_CHECK(file_ != nullptr, IoError, path << ": cannot open (" << errno_text(errno) << ")");
-        std::setvbuf(file_, nullptr, _IOFBF, std::size_t{1} << 20);
+        file_.f = std::fopen(path.c_str(), "rb");
+        DBN_CHECK(file_.f != nullptr, IoError,
+                  path << ": cannot open (" << errno_text(errno) << ")");
+        std::setvbuf(file_.f, nullptr, _IOFBF, std::size_t{1} << 20);
         // The first non-blank line fixes the column count and is a header or the first row.
         std::string_view line;
         while (next_line(line)) {
@@ -428,8 +428,8 @@ public:
                 const long col =
                     options.label_column < 0 ? n + options.label_column : options.label_column;
                 DBN_CHECK(col >= 0 && col < n, ConfigError,
-                          path << ": label column " << options.label_column
-                               << " is out of range (" << ncols_ << " columns)");
+                          path << ": label column " << options.label_column << " is out of range ("
+                               << ncols_ << " columns)");
                 label_col_ = static_cast<std::size_t>(col);
                 has_label_ = true;
             }
@@ -437,12 +437,6 @@ public:
             break;
         }
         DBN_CHECK(ncols_ > 0, FormatError, path << ": empty file");
-    }
-    CsvSource(const CsvSource&) = delete;
-    CsvSource& operator=(const CsvSource&) = delete;
-    ~CsvSource() override {
-        std::fclose(file_);
-        std::free(buffer_);
     }
 
     std::size_t n_features() const override { return ncols_ - (has_label_ ? 1 : 0); }
@@ -473,14 +467,14 @@ private:
     /// @brief The next line without its end-of-line characters; false at the end of the file.
     bool next_line(std::string_view& line) {
         errno = 0;
-        const ssize_t len = ::getline(&buffer_, &capacity_, file_);
+        const ssize_t len = ::getline(&buffer_.data, &buffer_.capacity, file_.f);
         if (len < 0) {
-            DBN_CHECK(!std::ferror(file_), IoError,
+            DBN_CHECK(!std::ferror(file_.f), IoError,
                       path_ << ": cannot read (" << errno_text(errno) << ")");
             return false;
         }
         ++line_no_;
-        line = std::string_view(buffer_, static_cast<std::size_t>(len));
+        line = std::string_view(buffer_.data, static_cast<std::size_t>(len));
         if (line_no_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
         if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -494,9 +488,9 @@ private:
                               ": " + what + ": \"" + std::string(field) + "\"");
         };
         const std::size_t nfields = count_fields(line);
-        DBN_CHECK(nfields == ncols_, FormatError,
-                  path_ << ":" << line_no_ << ": " << nfields << " fields (expected " << ncols_
-                        << ")");
+        DBN_CHECK(
+            nfields == ncols_, FormatError,
+            path_ << ":" << line_no_ << ": " << nfields << " fields (expected " << ncols_ << ")");
         std::size_t start = 0;
         for (std::size_t col = 0; col < ncols_; ++col) {
             const std::size_t comma = line.find(',', start);
@@ -522,10 +516,28 @@ private:
         }
     }
 
+    // Members that own, so that a constructor that throws (empty file) still releases them.
+    struct File {
+        std::FILE* f = nullptr;
+        File() = default;
+        File(const File&) = delete;
+        File& operator=(const File&) = delete;
+        ~File() {
+            if (f != nullptr) std::fclose(f);
+        }
+    };
+    struct LineBuffer {  // getline's buffer, grown with malloc/realloc
+        char* data = nullptr;
+        std::size_t capacity = 0;
+        LineBuffer() = default;
+        LineBuffer(const LineBuffer&) = delete;
+        LineBuffer& operator=(const LineBuffer&) = delete;
+        ~LineBuffer() { std::free(data); }
+    };
+
     std::string path_;
-    std::FILE* file_ = nullptr;
-    char* buffer_ = nullptr;  // getline's buffer
-    std::size_t capacity_ = 0;
+    File file_;
+    LineBuffer buffer_;
     std::string_view line_;  // the current line, inside buffer_
     std::size_t line_no_ = 0;
     std::size_t ncols_ = 0;
@@ -564,10 +576,9 @@ public:
           data_(open_data(file_, where_, dataset)) {
         using io::hdf5::TypeClass;
         const auto type = data_.type();
-        DBN_CHECK(
-            type.type_class == TypeClass::integer || type.type_class == TypeClass::floating,
-            FormatError,
-            where_ << ": holds " << type.name() << " values (expected integers or floats)");
+        DBN_CHECK(type.type_class == TypeClass::integer || type.type_class == TypeClass::floating,
+                  FormatError,
+                  where_ << ": holds " << type.name() << " values (expected integers or floats)");
         const auto shape = data_.shape();
         DBN_CHECK(shape.size() == 1 || shape.size() == 2, FormatError,
                   where_ << ": has " << shape.size()

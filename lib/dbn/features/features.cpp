@@ -195,7 +195,8 @@ FeatureSummary extract_features(const Dbn& model, const std::string& data_spec,
     // The checks that need no data come before the data is opened.
     output_kind(out_path);
     checked_layer(model, options.layer, "extract_features");
-    DBN_CHECK(options.chunk_rows > 0, ConfigError, "extract_features: chunk_rows must be at least 1");
+    DBN_CHECK(options.chunk_rows > 0, ConfigError,
+              "extract_features: chunk_rows must be at least 1");
     const auto rows = data::open_row_source(data_spec, options.csv);
     return extract_features(model, *rows, out_path, options);
 }
@@ -204,7 +205,8 @@ FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
                                 const std::string& out_path, const FeatureOptions& options) {
     const OutputKind kind = output_kind(out_path);
     const std::size_t layer = checked_layer(model, options.layer, "extract_features");
-    DBN_CHECK(options.chunk_rows > 0, ConfigError, "extract_features: chunk_rows must be at least 1");
+    DBN_CHECK(options.chunk_rows > 0, ConfigError,
+              "extract_features: chunk_rows must be at least 1");
     DBN_CHECK(rows.n_features() == model.n_visible(), ShapeError,
               "extract_features: " << rows.source() << " has " << rows.n_features()
                                    << " columns but the model has " << model.n_visible()
@@ -223,12 +225,11 @@ FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
         {
             std::unique_ptr<FeatureWriter> writer;
             if (kind == OutputKind::hdf5) {
-                writer = std::make_unique<Hdf5FeatureWriter>(tmp, model, options, rows.source(),
-                                                             layer, summary.n_features,
-                                                             summary.labels);
+                writer = std::make_unique<Hdf5FeatureWriter>(
+                    tmp, model, options, rows.source(), layer, summary.n_features, summary.labels);
             } else {
-                writer = std::make_unique<CsvFeatureWriter>(tmp, summary.n_features,
-                                                            summary.labels);
+                writer =
+                    std::make_unique<CsvFeatureWriter>(tmp, summary.n_features, summary.labels);
             }
             data::Dataset chunk;
             while (const std::size_t n = rows.read(options.chunk_rows, chunk)) {
