@@ -19,7 +19,7 @@ namespace {
 constexpr double k_log_sqrt_two_pi = 0.91893853320467274178032973640562;
 /// Cost on the reference machine (2 cores) of one (state, other unit) softplus term and of the
 /// per-state work (a log per 64 terms, the log-sum-exp update), for the refusal message.
-constexpr double k_seconds_per_term = 0.5e-9;
+constexpr double k_seconds_per_term = 0.6e-9;
 constexpr double k_seconds_per_state = 15e-9;
 
 /// What one enumeration needs, in double. Units of the enumerated side are split into the

@@ -14,10 +14,10 @@ enum class EnumeratedSide {
 };
 
 /// Most units exact_log_partition enumerates. The work is 2^n states x n_other softplus terms:
-/// on this project's 2-core reference machine about 0.5 ns per term (2 threads, vectorized
-/// kernel) plus ~15 ns per state, so 2^20 states x 784 units take under a second, 2^24 x 784
-/// about 7 s, and every unit more doubles it (25: ~14 s, 28: ~2 min). 24 keeps an MNIST-sized
-/// exact value within seconds, as a test oracle should be; beyond it AIS is the tool
+/// on this project's 2-core reference machine about 0.5-0.7 ns per term (2 threads, vectorized
+/// kernel) plus ~15 ns per state, so 2^20 states x 784 units take 0.65 s, 2^24 x 784 about 9 s,
+/// and every unit more doubles it (25: ~20 s, 28: ~2.5 min). 24 keeps an MNIST-sized exact
+/// value within seconds, as a test oracle should be; beyond it AIS is the tool
 /// (DESIGN.md section 2).
 inline constexpr std::size_t k_max_enumerated_units = 24;
 
