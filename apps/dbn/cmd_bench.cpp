@@ -9,10 +9,9 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
@@ -31,8 +30,9 @@ namespace dbn::cli {
 
 void add_bench(CLI::App& app, BenchOptions& o) {
     auto* c = app.add_subcommand(
-        "bench", "Measure the sgemm limit on the training shapes, CD-1 and PCD-1 epochs of a "
-                 "784-500 RBM (batch 100) on Fashion-MNIST, AIS, and peak memory");
+        "bench",
+        "Measure the sgemm limit on the training shapes, CD-1 and PCD-1 epochs of a "
+        "784-500 RBM (batch 100) on Fashion-MNIST, AIS, and peak memory");
     c->add_flag("--quick", o.quick, "fewer rows (10,000), one run each, the quick AIS schedule");
     c->add_option("--threads", o.threads, "threads (default: OpenBLAS's thread count)")
         ->check(count_validator());
@@ -40,8 +40,9 @@ void add_bench(CLI::App& app, BenchOptions& o) {
     c->add_option("--data", o.data, "training data SPEC (default: Fashion-MNIST training images)");
     c->add_option("--rows", o.rows, "use the first N rows (default: all; 10,000 with --quick)")
         ->check(count_validator());
-    c->add_option("--runs", o.runs, "timed runs of each measurement; medians are reported "
-                                    "(default 3, 1 with --quick)")
+    c->add_option("--runs", o.runs,
+                  "timed runs of each measurement; medians are reported "
+                  "(default 3, 1 with --quick)")
         ->check(count_validator());
     c->add_flag("--no-ais", o.no_ais, "skip the AIS measurement");
 }
@@ -216,17 +217,22 @@ int run_bench(const BenchOptions& o) {
         const double flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
         limit_per_batch += s.per_batch * g.best();
         flops_per_batch += s.per_batch * flops;
-        gemm[s.name] = {{"m", s.m}, {"n", s.n}, {"k", s.k}, {"per_minibatch", s.per_batch},
-                        {"gflops_blas_threads", flops / g.blas_threads / 1e9},
-                        {"gflops_split", std::isnan(g.split) ? json(nullptr) : json(flops / g.split / 1e9)},
-                        {"gflops_best", flops / g.best() / 1e9}};
+        gemm[s.name] = {
+            {"m", s.m},
+            {"n", s.n},
+            {"k", s.k},
+            {"per_minibatch", s.per_batch},
+            {"gflops_blas_threads", flops / g.blas_threads / 1e9},
+            {"gflops_split", std::isnan(g.split) ? json(nullptr) : json(flops / g.split / 1e9)},
+            {"gflops_best", flops / g.best() / 1e9}};
         if (!o.json)
             log << "  sgemm " << std::setw(10) << s.name << " " << s.m << "x" << s.n << "x" << s.k
                 << ": " << std::fixed << std::setprecision(1) << flops / g.blas_threads / 1e9
                 << " GFLOP/s with BLAS threads"
-                << (std::isnan(g.split) ? std::string()
-                                        : ", " + std::to_string(int(std::lround(flops / g.split / 1e9))) +
-                                              " split by rows")
+                << (std::isnan(g.split)
+                        ? std::string()
+                        : ", " + std::to_string(int(std::lround(flops / g.split / 1e9))) +
+                              " split by rows")
                 << std::defaultfloat << std::endl;
     }
     const double limit_s = limit_per_batch * double(n_batches);
@@ -259,11 +265,16 @@ int run_bench(const BenchOptions& o) {
         const estimate::AisResult r = estimator.estimate(model, x);
         ais_s = seconds_since(t0);
         // Two M x n_v x n_h products per temperature.
-        const double ais_flops = 2.0 * 2.0 * double(cfg.runs) * double(nv) * double(nh) * double(cfg.steps);
-        ais = {{"runs", cfg.runs}, {"steps", cfg.steps}, {"seconds", ais_s}, {"log_z", r.log_z},
+        const double ais_flops =
+            2.0 * 2.0 * double(cfg.runs) * double(nv) * double(nh) * double(cfg.steps);
+        ais = {{"runs", cfg.runs},
+               {"steps", cfg.steps},
+               {"seconds", ais_s},
+               {"log_z", r.log_z},
                {"gemm_gflops_achieved", ais_flops / ais_s / 1e9}};
-        if (!o.json) log << "  AIS (" << cfg.runs << " runs x " << cfg.steps << " steps): " << ais_s
-                         << " s" << std::endl;
+        if (!o.json)
+            log << "  AIS (" << cfg.runs << " runs x " << cfg.steps << " steps): " << ais_s << " s"
+                << std::endl;
     }
 #endif
 
@@ -286,7 +297,8 @@ int run_bench(const BenchOptions& o) {
         {"cd1_fraction_of_limit", limit_s / cd1},
         {"pcd1_seconds_per_epoch", pcd1},
         {"pcd1_fraction_of_limit", limit_s / pcd1},
-        {"cd1_seconds_per_epoch_1_thread", std::isnan(cd1_single) ? json(nullptr) : json(cd1_single)},
+        {"cd1_seconds_per_epoch_1_thread",
+         std::isnan(cd1_single) ? json(nullptr) : json(cd1_single)},
         {"thread_speedup", std::isnan(cd1_single) ? json(nullptr) : json(cd1_single / cd1)},
         {"ais_seconds", std::isnan(ais_s) ? json(nullptr) : json(ais_s)},
         {"ais", ais},
@@ -296,10 +308,11 @@ int run_bench(const BenchOptions& o) {
         std::cout << out.dump() << std::endl;
     } else {
         std::cout << std::fixed << std::setprecision(3) << "kernel " << kernel.core << ", "
-                  << threads << " threads: sgemm " << std::setprecision(1) << gflops
-                  << " GFLOP/s -> limit " << std::setprecision(3) << limit_s << " s/epoch; CD-1 "
-                  << cd1 << " s (" << std::setprecision(0) << 100.0 * limit_s / cd1
-                  << "% of the limit), PCD-1 " << std::setprecision(3) << pcd1 << " s";
+                  << threads << (threads > 1 ? " threads" : " thread") << ": sgemm "
+                  << std::setprecision(1) << gflops << " GFLOP/s -> limit " << std::setprecision(3)
+                  << limit_s << " s/epoch; CD-1 " << cd1 << " s (" << std::setprecision(0)
+                  << 100.0 * limit_s / cd1 << "% of the limit), PCD-1 " << std::setprecision(3)
+                  << pcd1 << " s";
         if (!std::isnan(cd1_single))
             std::cout << ", 1 thread " << cd1_single << " s (x" << std::setprecision(2)
                       << cd1_single / cd1 << ")";

@@ -81,8 +81,12 @@ TEST(CpuDetect, AgreesWithItsOwnDecode) {
     const Features f = detect();
     // Whatever this machine has, the chosen kernel must be runnable by it.
     const std::string core = best_openblas_core(f);
-    if (core == "SkylakeX") EXPECT_TRUE(f.avx512f && f.avx2 && f.fma);
-    if (core == "Haswell") EXPECT_TRUE(f.avx2 && f.fma);
+    if (core == "SkylakeX") {
+        EXPECT_TRUE(f.avx512f && f.avx2 && f.fma);
+    }
+    if (core == "Haswell") {
+        EXPECT_TRUE(f.avx2 && f.fma);
+    }
 }
 
 TEST(BlasKernel, SgemmOfTheKernelInUseMatchesAPlainLoop) { EXPECT_TRUE(blas::verify_sgemm()); }

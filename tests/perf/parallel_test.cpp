@@ -1,10 +1,10 @@
 #include "dbn/core/parallel.hpp"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <stdexcept>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace dbn {
 namespace {
@@ -31,9 +31,9 @@ TEST(ThreadPool, AnExceptionReleasesTheOthersAndIsRethrown) {
     ThreadPool pool(2);
     std::atomic<int> released{0};
     EXPECT_THROW(pool.run([&](std::size_t t) {
-                     if (t == 1) throw std::runtime_error("boom");
-                     if (!pool.barrier()) ++released;
-                 }),
+        if (t == 1) throw std::runtime_error("boom");
+        if (!pool.barrier()) ++released;
+    }),
                  std::runtime_error);
     EXPECT_EQ(released.load(), 1);
     // The pool stays usable.

@@ -1,6 +1,6 @@
-#include <cstring>
-
 #include <gtest/gtest.h>
+
+#include <cstring>
 
 #include "dbn/core/rng.hpp"
 #include "dbn/train/rbm_trainer.hpp"
@@ -53,11 +53,14 @@ Trained train(Algorithm algorithm, std::size_t threads, std::size_t k = 1,
 
 ::testing::AssertionResult bit_identical(const Rbm& a, const Rbm& b) {
     auto same = [](const auto& x, const auto& y) {
-        return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+        return x.size() == y.size() &&
+               std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
     };
     if (!same(a.weights(), b.weights())) return ::testing::AssertionFailure() << "weights differ";
-    if (!same(a.visible_bias(), b.visible_bias())) return ::testing::AssertionFailure() << "visible biases differ";
-    if (!same(a.hidden_bias(), b.hidden_bias())) return ::testing::AssertionFailure() << "hidden biases differ";
+    if (!same(a.visible_bias(), b.visible_bias()))
+        return ::testing::AssertionFailure() << "visible biases differ";
+    if (!same(a.hidden_bias(), b.hidden_bias()))
+        return ::testing::AssertionFailure() << "hidden biases differ";
     return ::testing::AssertionSuccess();
 }
 
@@ -66,7 +69,8 @@ Trained train(Algorithm algorithm, std::size_t threads, std::size_t k = 1,
 // OpenBLAS's kernels sum an entry differently depending on where its row falls in the block
 // (edge tiles). After two short epochs that is far below 1e-4 relative.
 void expect_thread_count_does_not_matter(Algorithm algorithm, std::size_t k = 1,
-                                         UnitType hidden = UnitType::bernoulli, double sparsity = 0.0) {
+                                         UnitType hidden = UnitType::bernoulli,
+                                         double sparsity = 0.0) {
     const Trained one = train(algorithm, 1, k, hidden, sparsity);
     const Trained two = train(algorithm, 2, k, hidden, sparsity);
     EXPECT_TRUE(testing::allclose(two.rbm.weights(), one.rbm.weights(), 1e-4, 1e-6));

@@ -1,12 +1,12 @@
 #include "dbn/core/vector_math.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "dbn/core/math.hpp"
 

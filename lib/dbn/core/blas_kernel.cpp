@@ -41,7 +41,9 @@ bool keep_requested() {
     return keep != nullptr && std::string(keep) != "0";
 }
 
-bool same_name(const std::string& a, const std::string& b) { return cpu::core_covers(a, b) && cpu::core_covers(b, a); }
+bool same_name(const std::string& a, const std::string& b) {
+    return cpu::core_covers(a, b) && cpu::core_covers(b, a);
+}
 
 bool check_product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, Rng& rng) {
     std::vector<float> a(m * k), b(k * n), c(m * n, 0.25f);
@@ -73,11 +75,13 @@ bool check_product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k
 
 bool verify_sgemm() {
     Rng rng(12345);
-    return check_product(false, false, 37, 29, 53, rng) && check_product(false, true, 41, 67, 19, rng) &&
-           check_product(true, false, 67, 35, 47, rng) && check_product(false, false, 100, 48, 64, rng);
+    return check_product(false, false, 37, 29, 53, rng) &&
+           check_product(false, true, 41, 67, 19, rng) &&
+           check_product(true, false, 67, 35, 47, rng) &&
+           check_product(false, false, 100, 48, 64, rng);
 }
 
-void choose_kernel_at_startup(char** argv, std::ostream& log) {
+void choose_kernel_at_startup(char** argv, std::ostream& log, bool announce) {
     const Marker marker = parse_marker(std::getenv(k_kernel_marker_env));
     if (marker.state == "pending") {
         // The restarted process: check the kernel, then say once what is in use.
@@ -86,9 +90,11 @@ void choose_kernel_at_startup(char** argv, std::ostream& log) {
                               same_name(core_name(), marker.core);
         if (honoured && verify_sgemm()) {
             set_marker("chosen", marker.core, marker.detected);
-            log << "dbn: using OpenBLAS kernel " << marker.core << " (CPU supports "
-                << cpu::describe(cpu::detect()) << "; OpenBLAS detected " << marker.detected
-                << "; set " << k_keep_kernel_env << "=1 to keep OpenBLAS's choice)" << std::endl;
+            if (announce)
+                log << "dbn: using OpenBLAS kernel " << marker.core << " (CPU supports "
+                    << cpu::describe(cpu::detect()) << "; OpenBLAS detected " << marker.detected
+                    << "; set " << k_keep_kernel_env << "=1 to keep OpenBLAS's choice)"
+                    << std::endl;
             return;
         }
         set_marker("rejected", marker.core, marker.detected);
@@ -105,7 +111,7 @@ void choose_kernel_at_startup(char** argv, std::ostream& log) {
         log << "dbn: could not restart; continuing with kernel " << core_name() << std::endl;
         return;
     }
-    if (!marker.state.empty()) return;                      // chosen or rejected earlier
+    if (!marker.state.empty()) return;                        // chosen or rejected earlier
     if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;  // the user's or the system's
     if (keep_requested()) return;
     const std::string target = cpu::best_openblas_core(cpu::detect());
@@ -147,9 +153,12 @@ KernelChoice kernel_choice() {
 
 const char* to_string(KernelSource s) {
     switch (s) {
-        case KernelSource::openblas: return "OpenBLAS";
-        case KernelSource::environment: return "OPENBLAS_CORETYPE";
-        case KernelSource::dbn: return "dbn";
+        case KernelSource::openblas:
+            return "OpenBLAS";
+        case KernelSource::environment:
+            return "OPENBLAS_CORETYPE";
+        case KernelSource::dbn:
+            return "dbn";
     }
     return "unknown";
 }

@@ -14,7 +14,7 @@ enum class KernelSource {
 
 /// @brief The kernel in use and how it was chosen, for `dbn info --system` and logs.
 struct KernelChoice {
-    std::string core;    ///< openblas_get_corename()
+    std::string core;  ///< openblas_get_corename()
     KernelSource source = KernelSource::openblas;
     std::string detail;  ///< e.g. "CPU supports AVX-512; OpenBLAS detected Prescott"
 };
@@ -34,8 +34,11 @@ inline constexpr const char* k_kernel_marker_env = "DBN_BLAS_KERNEL_CHOICE";
 /// (-> SkylakeX) or AVX2+FMA (-> Haswell) while OpenBLAS picked a kernel without them, this
 /// sets OPENBLAS_CORETYPE and re-executes the program once (/proc/self/exe, same arguments and
 /// environment; a marker variable prevents a loop). The restarted process checks a few small
-/// products against a plain loop and says once on `log` which kernel it uses; if the check
-/// fails it restarts again without the variable, i.e. with OpenBLAS's own choice.
+/// products against a plain loop and, when `announce` is true, says once on `log` which kernel it
+/// uses; if the check fails it says so and restarts again without the variable, i.e. with
+/// OpenBLAS's own choice. (dbn's main passes announce = stderr is a terminal: scripts and tests
+/// rely on a silent stderr when all goes well, and `dbn info --system`, `dbn bench` and the
+/// training log show the kernel and who chose it.)
 ///
 /// Why re-exec and not a constructor that sets the variable in a small library loaded first:
 /// the order in which the loader runs constructors of unrelated libraries is not something
@@ -45,7 +48,7 @@ inline constexpr const char* k_kernel_marker_env = "DBN_BLAS_KERNEL_CHOICE";
 /// happens only on machines where OpenBLAS chose badly, and leaves library users alone.
 /// A value of OPENBLAS_CORETYPE that the user or the system set is never changed.
 /// @param argv main()'s argv, passed unchanged to the restarted program.
-void choose_kernel_at_startup(char** argv, std::ostream& log);
+void choose_kernel_at_startup(char** argv, std::ostream& log, bool announce);
 
 /// @brief How the kernel of this process was chosen (reads the environment; cheap).
 KernelChoice kernel_choice();

@@ -76,7 +76,8 @@ bool core_covers(const std::string& detected, const std::string& target) {
     if (d == t) return true;
     // OpenBLAS 0.3.21's x86-64 kernels that use AVX-512 for sgemm, and those that use AVX2+FMA.
     static const char* const avx512[] = {"skylakex", "cooperlake", "sapphirerapids"};
-    static const char* const avx2[] = {"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"};
+    static const char* const avx2[] = {"haswell", "zen", "skylakex", "cooperlake",
+                                       "sapphirerapids"};
     auto in = [&d](const auto& set) {
         return std::any_of(std::begin(set), std::end(set), [&d](const char* s) { return d == s; });
     };

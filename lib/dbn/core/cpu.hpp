@@ -28,10 +28,10 @@ struct Features {
 
 /// @brief The raw CPUID and XCR0 words that Features is read from (for tests).
 struct CpuidWords {
-    std::uint32_t max_leaf = 0;     ///< CPUID leaf 0, EAX
-    std::uint32_t leaf1_ecx = 0;    ///< CPUID leaf 1, ECX: FMA (12), OSXSAVE (27), AVX (28)
-    std::uint32_t leaf7_ebx = 0;    ///< CPUID leaf 7 subleaf 0, EBX: AVX2 (5), AVX-512 F/DQ/CD/BW/VL
-    std::uint64_t xcr0 = 0;         ///< XGETBV(0), meaningful only with OSXSAVE
+    std::uint32_t max_leaf = 0;   ///< CPUID leaf 0, EAX
+    std::uint32_t leaf1_ecx = 0;  ///< CPUID leaf 1, ECX: FMA (12), OSXSAVE (27), AVX (28)
+    std::uint32_t leaf7_ebx = 0;  ///< CPUID leaf 7 subleaf 0, EBX: AVX2 (5), AVX-512 F/DQ/CD/BW/VL
+    std::uint64_t xcr0 = 0;       ///< XGETBV(0), meaningful only with OSXSAVE
 };
 
 /// @brief Decodes the CPUID words (Intel SDM vol. 2A, CPUID; AMD APM vol. 3 agrees on these bits).

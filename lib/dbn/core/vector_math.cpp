@@ -31,12 +31,12 @@ inline std::uint32_t to_bits(float f) {
 // trap), which would stop it from vectorizing the loops that inline this.
 inline float sigmoid_one(float x) {
     constexpr float log2e = 1.44269504088896341f;
-    constexpr float ln2_hi = 0.693359375f;      // Cephes' split of ln 2: exact in float
+    constexpr float ln2_hi = 0.693359375f;  // Cephes' split of ln 2: exact in float
     constexpr float ln2_lo = -2.12194440e-4f;
     const std::uint32_t xb = to_bits(x);
-    const std::uint32_t neg = 0u - (xb >> 31);                 // all ones when x < 0 (or -0, -NaN)
+    const std::uint32_t neg = 0u - (xb >> 31);  // all ones when x < 0 (or -0, -NaN)
     const std::uint32_t nan = 0u - static_cast<std::uint32_t>((xb & 0x7fffffffu) > 0x7f800000u);
-    const float t = from_bits(xb | 0x80000000u);                // -|x|
+    const float t = from_bits(xb | 0x80000000u);  // -|x|
     // e^-104 underflows: clamp there (NaN stays NaN).
     const std::uint32_t low = 0u - static_cast<std::uint32_t>(t < -104.0f);
     const float tc = from_bits((to_bits(t) & ~low) | (to_bits(-104.0f) & low));
