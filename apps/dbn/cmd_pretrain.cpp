@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
+#include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/dbn/config.hpp"
@@ -72,7 +73,8 @@ int run_pretrain(const PretrainOptions& o) {
         log << "data: " << train.source << ": " << train.size() << " rows x " << train.n_features()
             << " columns";
         if (!o.validation.empty()) log << "; validation " << valid.size() << " rows";
-        log << "\nBLAS: OpenBLAS kernel " << blas::core_name() << ", " << blas::num_threads()
+        log << "\nBLAS: OpenBLAS kernel " << blas::core_name() << " (chosen by "
+            << blas::to_string(blas::kernel_choice().source) << "), " << blas::num_threads()
             << " threads; seed " << cfg.seed << std::endl;
     }
     ConsoleProgress progress(log, isatty(STDOUT_FILENO) == 1);
@@ -80,7 +82,7 @@ int run_pretrain(const PretrainOptions& o) {
     GreedyTrainer trainer(cfg);
     estimate::PretrainChecks checks(cfg.checks, o.quiet ? nullptr : &progress);
     trainer.set_after_layer(std::ref(checks));
-    Dbn model = trainer.train(train, o.validation.empty() ? nullptr : &valid,
+    Dbn model = trainer.train(std::move(train), o.validation.empty() ? nullptr : &valid,
                               o.quiet ? nullptr : &progress);
     io::save_model(model, out);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

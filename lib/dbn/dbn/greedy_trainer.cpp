@@ -84,6 +84,11 @@ GreedyTrainer::GreedyTrainer(DbnConfig config) : config_(std::move(config)) {
 
 Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* validation,
                          TrainingObserver* observer) {
+    return this->train(data::Dataset(train), validation, observer);
+}
+
+Dbn GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
+                         TrainingObserver* observer) {
     DBN_CHECK(train.size() > 0 && train.n_features() > 0, ConfigError,
               "GreedyTrainer::train: " << (train.source.empty() ? "training data" : train.source)
                                        << " has no rows");
@@ -113,8 +118,10 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
     pre.threshold = config_.input.threshold;
     pre.standardize = config_.input.standardize;
 
-    Matrix x = train.x;
-    Matrix heldout = Matrix::from_shape({0, train.n_features()});
+    const std::size_t n_rows = train.size();
+    // The training rows become layer 0's input in place: no second copy of the data set.
+    Matrix x = std::move(train.x);
+    Matrix heldout = Matrix::from_shape({0, x.shape(1)});
     if (validation) {
         heldout = validation->x;
     } else if (config_.heldout_fraction > 0.0) {
@@ -122,7 +129,7 @@ Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* valida
         if (observer && heldout.shape(0) > 0) {
             std::ostringstream msg;
             msg << "no validation data: holding out " << heldout.shape(0) << " of "
-                << train.size() << " training rows for the monitors";
+                << n_rows << " training rows for the monitors";
             observer->on_message(msg.str().c_str());
         }
     }

@@ -24,6 +24,10 @@ public:
     ///         ConfigError for an empty data set; NumericalError when training diverges.
     Dbn train(const data::Dataset& train, const data::Dataset* validation = nullptr,
               TrainingObserver* observer = nullptr);
+    /// @brief The same, using the training rows' storage for layer 0's input instead of a copy
+    /// (peak memory: one copy of the data set fewer).
+    Dbn train(data::Dataset&& train, const data::Dataset* validation = nullptr,
+              TrainingObserver* observer = nullptr);
 
     const DbnConfig& config() const { return config_; }
 
