@@ -1,11 +1,16 @@
+// Numeric HDF5 datasets, read by hyperslabs of rows.
+
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "dbn/data/readers.hpp"
 #include "dbn/io/hdf5.hpp"
 
 namespace dbn::data {
@@ -32,69 +37,102 @@ std::string normalized(const std::string& path) {
     return out;
 }
 
-Labels read_labels_beside(const io::hdf5::File& file, const std::string& spec_prefix,
-                          const std::string& path, std::size_t rows) {
-    const std::string source = spec_prefix + path;
-    DBN_CHECK(file.has_dataset(path), FormatError,
-              source << ": is not a dataset (a labels dataset was expected)");
-    const io::hdf5::Dataset ds = file.open_dataset(path);
-    const auto type = ds.type();
-    DBN_CHECK(type.type_class == TypeClass::integer, FormatError,
-              source << ": labels must be integers (got " << type.name() << ")");
-    const auto shape = ds.shape();
-    DBN_CHECK(shape.size() == 1, FormatError,
-              source << ": labels must be one-dimensional (got " << shape.size()
-                     << " dimensions)");
-    DBN_CHECK(shape[0] == rows, FormatError,
-              source << ": " << shape[0] << " labels for " << rows << " samples");
-    // Read wide and narrow by hand: HDF5 would clip out-of-range values without a word.
-    const std::vector<std::int64_t> wide = ds.read<std::int64_t>();
-    Labels labels = Labels::from_shape({rows});
-    for (std::size_t i = 0; i < rows; ++i) {
-        DBN_CHECK(wide[i] >= std::numeric_limits<std::int32_t>::min() &&
-                      wide[i] <= std::numeric_limits<std::int32_t>::max(),
-                  FormatError, source << ": label " << i << " (" << wide[i]
-                                      << ") is out of the int32 range");
-        labels(i) = static_cast<std::int32_t>(wide[i]);
+class Hdf5Source : public RowSource {
+public:
+    Hdf5Source(const std::string& path, const std::string& dataset)
+        : RowSource(path + ":" + dataset),
+          file_(io::hdf5::File::open(path)),  // IoError / FormatError name `path`
+          data_(open_data(file_, source(), dataset)) {
+        const auto type = data_.type();
+        DBN_CHECK(type.type_class == TypeClass::integer || type.type_class == TypeClass::floating,
+                  FormatError,
+                  source() << ": holds " << type.name() << " values (expected integers or floats)");
+        const auto shape = data_.shape();
+        DBN_CHECK(shape.size() == 1 || shape.size() == 2, FormatError,
+                  source() << ": has " << shape.size()
+                           << " dimensions (expected 1 or 2: samples, or samples x features)");
+        rows_ = shape[0];
+        cols_ = shape.size() == 2 ? shape[1] : 1;
+
+        const std::string labels_path = sibling_labels(dataset);
+        if (normalized(labels_path) == normalized(dataset) || !file_.exists(labels_path)) return;
+        labels_where_ = path + ":" + labels_path;
+        DBN_CHECK(file_.has_dataset(labels_path), FormatError,
+                  labels_where_ << ": is not a dataset (a labels dataset was expected)");
+        labels_.emplace(file_.open_dataset(labels_path));
+        const auto ltype = labels_->type();
+        DBN_CHECK(ltype.type_class == TypeClass::integer, FormatError,
+                  labels_where_ << ": labels must be integers (got " << ltype.name() << ")");
+        const auto lshape = labels_->shape();
+        DBN_CHECK(lshape.size() == 1, FormatError,
+                  labels_where_ << ": labels must be one-dimensional (got " << lshape.size()
+                                << " dimensions)");
+        DBN_CHECK(lshape[0] == rows_, FormatError,
+                  labels_where_ << ": " << lshape[0] << " labels for " << rows_ << " samples");
     }
-    return labels;
-}
+
+    std::size_t n_features() const override { return cols_; }
+    std::optional<std::size_t> size() const override { return rows_; }
+    bool has_labels() const override { return labels_.has_value(); }
+
+protected:
+    std::size_t read_into(std::size_t max_rows, Matrix& x, Labels& labels) override {
+        const std::size_t n = std::min(max_rows, rows_ - next_);
+        if (n == 0) return 0;
+        // HDF5 converts any integer or float type to float32 on the way in.
+        data_.read_rows(next_, n, x.data(), n * cols_);
+        const Real* v = x.data();
+        for (std::size_t i = 0; i < n * cols_; ++i) {
+            DBN_CHECK(std::isfinite(v[i]), FormatError,
+                      source() << ": value at row " << next_ + i / cols_ << ", column "
+                               << i % cols_ << " is " << v[i] << " (data must be finite)");
+        }
+        if (labels_) {
+            // Read wide and narrow by hand: HDF5 would clip out-of-range values without a word.
+            wide_.resize(n);
+            labels_->read_rows(next_, n, wide_.data(), n);
+            for (std::size_t i = 0; i < n; ++i) {
+                DBN_CHECK(wide_[i] >= std::numeric_limits<std::int32_t>::min() &&
+                              wide_[i] <= std::numeric_limits<std::int32_t>::max(),
+                          FormatError,
+                          labels_where_ << ": label " << next_ + i << " (" << wide_[i]
+                                        << ") is out of the int32 range");
+                labels(i) = static_cast<std::int32_t>(wide_[i]);
+            }
+        }
+        next_ += n;
+        return n;
+    }
+
+private:
+    static io::hdf5::Dataset open_data(const io::hdf5::File& file, const std::string& where,
+                                       const std::string& dataset) {
+        DBN_CHECK(file.has_dataset(dataset), FormatError, where << ": no such dataset");
+        return file.open_dataset(dataset);
+    }
+
+    std::string labels_where_;
+    io::hdf5::File file_;  // declared first: the datasets close before the file
+    io::hdf5::Dataset data_;
+    std::optional<io::hdf5::Dataset> labels_;
+    std::size_t rows_ = 0;
+    std::size_t cols_ = 0;
+    std::size_t next_ = 0;
+    std::vector<std::int64_t> wide_;
+};
 
 }  // namespace
 
+namespace detail {
+
+std::unique_ptr<RowSource> open_hdf5(const std::string& path, const std::string& dataset) {
+    return std::make_unique<Hdf5Source>(path, dataset);
+}
+
+}  // namespace detail
+
 Dataset read_hdf5(const std::string& path, const std::string& dataset) {
-    const std::string source = path + ":" + dataset;
-    const io::hdf5::File file = io::hdf5::File::open(path);  // IoError / FormatError name `path`
-    DBN_CHECK(file.has_dataset(dataset), FormatError, source << ": no such dataset");
-    const io::hdf5::Dataset ds = file.open_dataset(dataset);
-
-    const auto type = ds.type();
-    DBN_CHECK(type.type_class == TypeClass::integer || type.type_class == TypeClass::floating,
-              FormatError,
-              source << ": holds " << type.name() << " values (expected integers or floats)");
-    const auto shape = ds.shape();
-    DBN_CHECK(shape.size() == 1 || shape.size() == 2, FormatError,
-              source << ": has " << shape.size()
-                     << " dimensions (expected 1 or 2: samples, or samples x features)");
-    const std::size_t rows = shape[0];
-    const std::size_t cols = shape.size() == 2 ? shape[1] : 1;
-
-    Dataset out;
-    out.source = source;
-    out.x = Matrix::from_shape({rows, cols});
-    // HDF5 converts any integer or float type to float32 on the way in.
-    ds.read(out.x.data(), out.x.size());
-    const Real* x = out.x.data();
-    for (std::size_t i = 0; i < out.x.size(); ++i) {
-        DBN_CHECK(std::isfinite(x[i]), FormatError,
-                  source << ": value at row " << i / cols << ", column " << i % cols << " is "
-                         << x[i] << " (data must be finite)");
-    }
-
-    const std::string labels_path = sibling_labels(dataset);
-    if (normalized(labels_path) != normalized(dataset) && file.exists(labels_path))
-        out.labels = read_labels_beside(file, path + ":", labels_path, rows);
-    return out;
+    return detail::read_all(*detail::open_hdf5(path, dataset));
 }
 
 }  // namespace dbn::data

@@ -48,9 +48,10 @@ private:
 };
 
 /// @brief Opens a SPEC (the forms read_dataset() accepts) for reading in chunks. Reads only the
-/// header (for a CSV: up to its first line) and checks it.
-/// @throws IoError if a file cannot be opened; FormatError for a bad header, an unknown SPEC
-///         form, or a labels file that does not fit the data.
+/// header (for a CSV: up to its first line; for IDX: the first row too) and checks it.
+/// @throws IoError if a file cannot be opened; FormatError for a bad header (or an IDX file that
+///         ends within its first row), an unknown SPEC form, or a labels file that does not fit
+///         the data.
 std::unique_ptr<RowSource> open_row_source(const std::string& spec, const CsvOptions& csv = {});
 
 /// @brief A RowSource serving the rows of a data set already in memory.
