@@ -49,6 +49,12 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
     c->add_option("--momentum", o.momentum, "SGD momentum (default 0.9)")->check(CLI::Range(0.0, 0.999));
     c->add_option("--weight-decay", o.weight_decay, "L2 penalty on the weights (default 1e-5)")
         ->check(CLI::NonNegativeNumber);
+    c->add_option("--dropout", o.dropout,
+                  "dropout probability of the hidden values in training (default 0)")
+        ->check(CLI::Range(0.0, 0.9));
+    c->add_option("--input-dropout", o.input_dropout,
+                  "dropout probability of the input values in training (default 0)")
+        ->check(CLI::Range(0.0, 0.9));
     c->add_option("--batch-size", o.batch_size, "minibatch size (default 100)")
         ->check(count_validator());
     c->add_option("--patience", o.patience,
@@ -157,6 +163,8 @@ int run_finetune(const FinetuneOptions& o) {
     if (!o.random_init.empty()) cfg.init = parse_init_scheme(o.random_init);
     DBN_CHECK(cfg.init != InitScheme::pretrained || o.random_init.empty(), ConfigError,
               "--random-init takes glorot or normal");
+    cfg.dropout = o.dropout;
+    cfg.input_dropout = o.input_dropout;
     cfg.head_only = o.head_only;
     cfg.linear_code = o.linear_code;
     if (!o.loss.empty()) cfg.loss = parse_loss(o.loss);
@@ -187,6 +195,8 @@ int run_finetune(const FinetuneOptions& o) {
             << cfg.epochs << " epochs, patience " << cfg.patience << ", weight decay "
             << cfg.weight_decay << ", init " << to_string(cfg.init);
         if (!classifier) log << ", loss " << to_string(cfg.loss) << (cfg.linear_code ? ", linear code" : "");
+        if (cfg.dropout > 0 || cfg.input_dropout > 0)
+            log << ", dropout " << cfg.dropout << " (input " << cfg.input_dropout << ")";
         if (cfg.head_only) log << ", head only";
         log << ", seed " << cfg.seed << "\nBLAS: OpenBLAS kernel " << blas::core_name() << ", "
             << blas::num_threads() << " threads" << std::endl;
@@ -276,6 +286,8 @@ nlohmann::json fine_tuned_json(const Dbn& m) {
                   {"epochs", c.epochs},
                   {"patience", c.patience},
                   {"weight_decay", c.weight_decay},
+                  {"dropout", c.dropout},
+                  {"input_dropout", c.input_dropout},
                   {"validation_fraction", c.validation_fraction},
                   {"init", to_string(c.init)},
                   {"head_only", c.head_only},
@@ -329,7 +341,10 @@ void print_fine_tuned(std::ostream& out, const Dbn& m) {
         << " (decay " << c.learning_rate_decay << ")";
     if (c.optimizer == OptimizerKind::sgd) out << ", momentum " << c.momentum;
     out << ", batch " << c.batch_size << ", up to " << c.epochs << " epochs, patience "
-        << c.patience << ", weight decay " << c.weight_decay << ", init " << to_string(c.init)
+        << c.patience << ", weight decay " << c.weight_decay;
+    if (c.dropout > 0 || c.input_dropout > 0)
+        out << ", dropout " << c.dropout << " (input " << c.input_dropout << ")";
+    out << ", init " << to_string(c.init)
         << (c.head_only ? ", head only" : "") << ", seed " << c.seed << "; best epoch "
         << ft.best_epoch << " of " << ft.history.size() << "\n";
     for (const auto& e : ft.history) {

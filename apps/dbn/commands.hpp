@@ -98,7 +98,7 @@ struct FinetuneOptions {
     std::size_t epochs = 0, batch_size = 0, limit = 0;
     std::uint64_t seed = 1;
     double learning_rate = 0, learning_rate_decay = 0, momentum = -1, weight_decay = -1;
-    double validation_fraction = -1;
+    double validation_fraction = -1, dropout = 0, input_dropout = 0;
     long patience = -1;
     int threads = 0;
     bool head_only = false, linear_code = false, quiet = false, json = false;

@@ -104,6 +104,17 @@ TEST(FineTuneClassifier, RandomInitAndHeadOnlyTrainToo) {
         << "logistic regression on 8 pretrained features; chance is 0.25";
 }
 
+TEST(FineTuneClassifier, DropoutTrainsAndIsReproducible) {
+    FineTuneConfig c = classifier_config();
+    c.dropout = 0.3;
+    c.input_dropout = 0.1;
+    const Dbn a = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn b = fine_tune(pretrained(), train_set(), nullptr, c);
+    EXPECT_TRUE(same_bits(a.layers[1].weights(), b.layers[1].weights()));
+    EXPECT_GE(evaluate_classifier(a, test_set().x, test_set().labels).accuracy, 0.9)
+        << "chance is 0.25";
+}
+
 TEST(FineTuneClassifier, SameSeedSameModelOtherSeedOtherModel) {
     FineTuneConfig c = classifier_config();
     c.epochs = 2;

@@ -35,6 +35,7 @@ Dbn tuned_model(FineTuneMode mode, bool linear_code = false) {
     c.batch_size = 16;
     c.linear_code = linear_code;
     c.seed = 123;
+    c.dropout = 0.25;
     return fine_tune(m, d, nullptr, c);
 }
 
@@ -75,7 +76,8 @@ void expect_same_fine_tuned(const Dbn& a, const Dbn& b) {
           &FineTuneConfig::momentum, &FineTuneConfig::beta1, &FineTuneConfig::beta2,
           &FineTuneConfig::epsilon, &FineTuneConfig::weight_decay,
           &FineTuneConfig::validation_fraction, &FineTuneConfig::init_stddev,
-          &FineTuneConfig::head_init_stddev})
+          &FineTuneConfig::head_init_stddev, &FineTuneConfig::dropout,
+          &FineTuneConfig::input_dropout})
         EXPECT_TRUE(same_double_bits(c.*m, d.*m));
     ASSERT_EQ(x.history.size(), y.history.size());
     for (std::size_t e = 0; e < x.history.size(); ++e) {

@@ -72,10 +72,12 @@ inline data::Dataset prototypes(std::size_t n, std::size_t d, std::size_t c, flo
 }
 
 inline bool same_bits(const Matrix& a, const Matrix& b) {
-    return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0;
+    return a.shape() == b.shape() &&
+           (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0);
 }
 inline bool same_bits(const Vector& a, const Vector& b) {
-    return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0;
+    return a.shape() == b.shape() &&
+           (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0);
 }
 
 /// @brief A fresh folder for the running test's files.

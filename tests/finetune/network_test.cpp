@@ -2,6 +2,7 @@
 // with sigmoid, relu and linear units; and the unrolled encoder and decoder against the RBMs.
 #include "dbn/finetune/network.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <tuple>
@@ -160,6 +161,49 @@ INSTANTIATE_TEST_SUITE_P(
         GradCase{"autoencoder_squared_gaussian", FineTuneMode::autoencoder, "none", false, true,
                  LossKind::squared_error, true}),
     [](const ::testing::TestParamInfo<GradCase>& p) { return std::string(p.param.name); });
+
+TEST(Backprop, DropoutGradientMatchesFiniteDifferencesUnderAFixedMask) {
+    // The same seed before every pass draws the same masks, so J is a smooth function of the
+    // parameters and its gradient is checked like any other.
+    for (const char* hook : {"none", "layernorm"}) {
+        Problem p = make_problem({"c", FineTuneMode::classifier, hook, false, false,
+                                  LossKind::cross_entropy, false});
+        p.net.dropout = 0.3;
+        p.net.input_dropout = 0.2;
+        Workspace ws(p.net, p.x.shape(0));
+        auto objective = [&] {
+            Rng masks(77);
+            return loss_and_gradient(p.net, p.x, p.t, ws, false, &masks).objective;
+        };
+        objective();
+        const std::vector<Matrix> gw = ws.grad_weights;
+        std::size_t zeros = 0;
+        for (std::size_t k = 0; k < ws.mask[0].shape(1) * p.x.shape(0); ++k)
+            zeros += ws.mask[0].data()[k] == 0.0f;
+        EXPECT_GT(zeros, 0u) << "some units are dropped";
+        constexpr float h = 1e-2f;
+        for (std::size_t i = 0; i < p.net.n_layers(); ++i) {
+            Matrix& w = p.net.layers[i].weights;
+            for (std::size_t k = 0; k < w.size(); ++k) {
+                const Real saved = w.data()[k];
+                w.data()[k] = saved + h;
+                const double jp = objective();
+                w.data()[k] = saved - h;
+                const double jm = objective();
+                w.data()[k] = saved;
+                const double numeric = (jp - jm) / (2.0 * h);
+                EXPECT_NEAR(gw[i].data()[k], numeric, 3e-4 + 2e-2 * std::abs(numeric))
+                    << hook << " layer " << i << " weight " << k;
+            }
+        }
+        // Without a generator nothing is dropped: inference is deterministic.
+        Workspace plain(p.net, p.x.shape(0));
+        const ConstRows a = forward(p.net, p.x, plain);
+        const std::vector<Real> first(a.data, a.data + a.rows * a.cols);
+        const ConstRows b = forward(p.net, p.x, plain);
+        EXPECT_TRUE(std::equal(first.begin(), first.end(), b.data));
+    }
+}
 
 TEST(Backprop, HeadOnlyGivesTheSameHeadGradient) {
     Problem p = make_problem({"c", FineTuneMode::classifier, "layernorm", false, false,

@@ -99,6 +99,9 @@ void FineTuneConfig::validate() const {
               "FineTuneConfig: epsilon must be positive, got " << epsilon);
     DBN_CHECK(finite_in(weight_decay, 0.0, 1e6), ConfigError,
               "FineTuneConfig: weight_decay must be >= 0, got " << weight_decay);
+    DBN_CHECK(finite_in(dropout, 0.0, 0.9) && finite_in(input_dropout, 0.0, 0.9), ConfigError,
+              "FineTuneConfig: dropout and input_dropout must be in [0, 0.9], got "
+                  << dropout << " and " << input_dropout);
     DBN_CHECK(std::isfinite(validation_fraction) && validation_fraction >= 0.0 &&
                   validation_fraction < 1.0,
               ConfigError,

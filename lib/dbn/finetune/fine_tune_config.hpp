@@ -53,6 +53,10 @@ struct FineTuneConfig {
     double epsilon = 1e-8;
     /// L2 penalty (weight_decay / 2) sum ||W||^2 on every weight matrix (not the biases).
     double weight_decay = 1e-5;
+    /// Dropout probability of the hidden values feeding each layer above the first, and of the
+    /// input data, during training (0: none). See Network::dropout.
+    double dropout = 0.0;
+    double input_dropout = 0.0;
     /// Stop after this many epochs without improvement of the validation figure (accuracy for
     /// the classifier, reconstruction error for the autoencoder) and keep the best weights;
     /// 0 trains every epoch (the best weights are still the ones kept).

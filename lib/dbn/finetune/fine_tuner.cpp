@@ -117,6 +117,7 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
     std::size_t since_best = 0;
     double lr = cfg.effective_learning_rate();
     LoopResult result;
+    Rng* dropout_rng = net.dropout > 0.0 || net.input_dropout > 0.0 ? &rng : nullptr;
     if (observer) observer->on_begin(net, n, has_valid ? valid->size() : 0);
 
     for (std::size_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
@@ -141,7 +142,7 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
             }
             const ConstRows xr = ConstRows(xb).block(0, rows);
             const ConstRows tr = ConstRows(tb).block(0, rows);
-            const BatchLoss bl = loss_and_gradient(net, xr, tr, ws);
+            const BatchLoss bl = loss_and_gradient(net, xr, tr, ws, false, dropout_rng);
             DBN_CHECK(std::isfinite(bl.objective), NumericalError,
                       "fine_tune: the loss is " << bl.objective << " in epoch " << epoch
                                                 << " (batch starting at row " << first
@@ -449,6 +450,8 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             head_net.layers.push_back(std::move(head));
             head_net.loss = LossKind::cross_entropy;
             head_net.weight_decay = config.weight_decay;
+            head_net.dropout = config.dropout;
+            head_net.input_dropout = config.input_dropout;
             const LoopResult r = train_loop(head_net, tp, &vp, config, rng, observer);
             ft->head = std::move(head_net.layers.front());
             ft->history = r.history;
@@ -458,6 +461,8 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             net.hooks.push_back(nullptr);
             net.loss = LossKind::cross_entropy;
             net.weight_decay = config.weight_decay;
+            net.dropout = config.dropout;
+            net.input_dropout = config.input_dropout;
             const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
             ft->head = net.layers.back();
             net.layers.pop_back();
@@ -481,6 +486,8 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
         }
         net.loss = config.loss;
         net.weight_decay = config.weight_decay;
+        net.dropout = config.dropout;
+        net.input_dropout = config.input_dropout;
         const Activation out_act = net.layers.back().activation;
         DBN_CHECK(config.loss != LossKind::cross_entropy || out_act == Activation::sigmoid,
                   ConfigError,

@@ -71,6 +71,19 @@ void multiply_derivative(Activation a, ConstRows y, Rows g) {
 
 Rows rows_of(Matrix& m, std::size_t rows) { return Rows(m).block(0, rows); }
 
+/// @brief Draws a dropout mask (0 with probability p, else 1/(1-p)) and applies it:
+/// out = in * mask.
+void drop(ConstRows in, Rows mask, Rows out, double p, Rng& rng) {
+    const std::size_t n = in.rows * in.cols;
+    rng.fill_uniform(mask.data, n);
+    const Real keep = static_cast<Real>(1.0 - p);
+    const Real scale = static_cast<Real>(1.0 / (1.0 - p));
+    for (std::size_t i = 0; i < n; ++i) {
+        mask.data[i] = mask.data[i] < keep ? scale : Real{0};
+        out.data[i] = in.data[i] * mask.data[i];
+    }
+}
+
 }  // namespace
 
 std::size_t Network::n_parameters() const {
@@ -127,16 +140,36 @@ Workspace::Workspace(const Network& net, std::size_t max_rows) : max_rows_(max_r
     }
     z_last = Matrix::from_shape({max_rows, net.n_outputs()});
     grad_hooked = Matrix::from_shape({max_rows, widest_hook});
+    if (net.dropout > 0.0) {
+        for (std::size_t i = 0; i + 1 < n; ++i) {
+            mask.push_back(Matrix::from_shape({max_rows, net.layers[i].n_out()}));
+            dropped.push_back(Matrix::from_shape({max_rows, net.layers[i].n_out()}));
+        }
+    }
+    if (net.input_dropout > 0.0) {
+        mask_x = Matrix::from_shape({max_rows, net.n_inputs()});
+        dropped_x = Matrix::from_shape({max_rows, net.n_inputs()});
+    }
 }
 
-ConstRows forward(const Network& net, ConstRows x, Workspace& ws) {
+ConstRows forward(const Network& net, ConstRows x, Workspace& ws, Rng* dropout_rng) {
     DBN_CHECK(x.cols == net.n_inputs(), ShapeError,
               "forward: input has " << x.cols << " columns (expected " << net.n_inputs() << ")");
     DBN_CHECK(x.rows <= ws.max_rows() && ws.out.size() == net.n_layers(), ShapeError,
               "forward: " << x.rows << " rows for a workspace of " << ws.max_rows());
     const std::size_t rows = x.rows;
     const std::size_t last = net.n_layers() - 1;
+    const bool drop_hidden = dropout_rng && net.dropout > 0.0;
+    DBN_CHECK(!drop_hidden || ws.mask.size() == last, ShapeError,
+              "forward: the workspace was made for a network without dropout");
     ConstRows in = x;
+    if (dropout_rng && net.input_dropout > 0.0) {
+        DBN_CHECK(ws.mask_x.shape(1) == x.cols, ShapeError,
+                  "forward: the workspace was made for a network without input dropout");
+        drop(x, rows_of(ws.mask_x, rows), rows_of(ws.dropped_x, rows), net.input_dropout,
+             *dropout_rng);
+        in = rows_of(ws.dropped_x, rows);
+    }
     for (std::size_t i = 0; i <= last; ++i) {
         const DenseLayer& l = net.layers[i];
         Rows y = rows_of(ws.out[i], rows);
@@ -151,6 +184,11 @@ ConstRows forward(const Network& net, ConstRows x, Workspace& ws) {
             in = h;
         } else {
             in = y;
+        }
+        if (drop_hidden && i < last) {
+            drop(in, rows_of(ws.mask[i], rows), rows_of(ws.dropped[i], rows), net.dropout,
+                 *dropout_rng);
+            in = rows_of(ws.dropped[i], rows);
         }
     }
     return rows_of(ws.out[last], rows);
@@ -186,8 +224,10 @@ double batch_loss_sum(const Network& net, ConstRows z, ConstRows y, ConstRows ta
 }
 
 BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, Workspace& ws,
-                            bool head_only) {
-    const ConstRows y = forward(net, x, ws);
+                            bool head_only, Rng* dropout_rng) {
+    const ConstRows y = forward(net, x, ws, dropout_rng);
+    const bool drop_hidden = dropout_rng && net.dropout > 0.0;
+    const bool drop_input = dropout_rng && net.input_dropout > 0.0;
     const std::size_t rows = x.rows;
     DBN_CHECK(rows > 0, ShapeError, "loss_and_gradient: empty batch");
     const std::size_t last = net.n_layers() - 1;
@@ -204,10 +244,11 @@ BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, W
     for (std::size_t i = last + 1; i-- > 0;) {
         const DenseLayer& l = net.layers[i];
         const ConstRows delta = rows_of(ws.delta[i], rows);
-        ConstRows in = x;
+        ConstRows in = drop_input ? rows_of(ws.dropped_x, rows) : x;
         if (i > 0) {
-            in = net.hook_after(i - 1) ? rows_of(ws.hooked[i - 1], rows)
-                                       : rows_of(ws.out[i - 1], rows);
+            in = drop_hidden                ? rows_of(ws.dropped[i - 1], rows)
+                 : net.hook_after(i - 1) ? rows_of(ws.hooked[i - 1], rows)
+                                         : rows_of(ws.out[i - 1], rows);
         }
         blas::gemm(true, false, 1.0f, in, delta, 0.0f, ws.grad_weights[i]);
         if (wd > 0.0) {
@@ -224,12 +265,19 @@ BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, W
         }
         if (head_only || i == 0) break;
         Rows below = rows_of(ws.delta[i - 1], rows);
+        auto undrop = [&](Rows g) {  // d(in * mask)/d(in) = mask
+            if (!drop_hidden) return;
+            const Real* m = ws.mask[i - 1].data();
+            for (std::size_t k = 0; k < rows * g.cols; ++k) g.data[k] *= m[k];
+        };
         if (const LayerHook* hook = net.hook_after(i - 1)) {
             Rows g(ws.grad_hooked.data(), rows, l.n_in());
             blas::gemm(false, true, 1.0f, delta, l.weights, 0.0f, g);
+            undrop(g);
             hook->backward(rows_of(ws.out[i - 1], rows), g, below);
         } else {
             blas::gemm(false, true, 1.0f, delta, l.weights, 0.0f, below);
+            undrop(below);
         }
         multiply_derivative(net.layers[i - 1].activation, rows_of(ws.out[i - 1], rows), below);
     }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
 #include "dbn/finetune/dense_layer.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
@@ -31,6 +32,12 @@ public:
     std::vector<std::shared_ptr<const LayerHook>> hooks;
     LossKind loss = LossKind::cross_entropy;
     double weight_decay = 0.0;
+    /// Dropout in training (Hinton et al. 2012, Srivastava et al. 2014): the probability of
+    /// zeroing each input of layers 1.. (hidden values, after their hook) and of the data.
+    /// Kept values are scaled by 1/(1 - p) ("inverted" dropout), so the trained weights are
+    /// used as they are at inference, where nothing is dropped.
+    double dropout = 0.0;
+    double input_dropout = 0.0;
 
     std::size_t n_layers() const { return layers.size(); }
     std::size_t n_inputs() const { return layers.empty() ? 0 : layers.front().n_in(); }
@@ -68,6 +75,12 @@ public:
     /// Gradient of J with respect to each layer's weights and bias.
     std::vector<Matrix> grad_weights;
     std::vector<Vector> grad_bias;
+    /// Dropout (when the network has it): mask[i] scales the input of layer i+1 (0 or
+    /// 1/(1-p)), dropped[i] is that input after the mask; mask_x and dropped_x for the data.
+    std::vector<Matrix> mask;
+    std::vector<Matrix> dropped;
+    Matrix mask_x;
+    Matrix dropped_x;
 
 private:
     std::size_t max_rows_;
@@ -80,8 +93,10 @@ struct BatchLoss {
 };
 
 /// @brief Forward pass of `x` (rows <= ws.max_rows()); returns the view of the output rows.
+/// With `dropout_rng`, the network's dropout is applied, masks drawn from it (training);
+/// without, nothing is dropped (inference).
 /// @throws ShapeError when x has the wrong width or too many rows.
-ConstRows forward(const Network& net, ConstRows x, Workspace& ws);
+ConstRows forward(const Network& net, ConstRows x, Workspace& ws, Rng* dropout_rng = nullptr);
 
 /// @brief Forward pass, the batch's loss, and the gradient of J into ws.grad_weights/grad_bias.
 /// `target` has one row per row of x: one-hot rows for a softmax output, the desired outputs
@@ -89,7 +104,7 @@ ConstRows forward(const Network& net, ConstRows x, Workspace& ws);
 /// left as they were).
 /// @throws ShapeError for shapes that do not fit.
 BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, Workspace& ws,
-                            bool head_only = false);
+                            bool head_only = false, Rng* dropout_rng = nullptr);
 
 /// @brief Data loss of the output rows against the targets, summed over the rows, in double.
 /// `z` holds the output layer's pre-activations (ws.z_last).

@@ -48,6 +48,8 @@ constexpr DoubleSetting double_settings[] = {
     {"validation_fraction", &FineTuneConfig::validation_fraction},
     {"init_stddev", &FineTuneConfig::init_stddev},
     {"head_init_stddev", &FineTuneConfig::head_init_stddev},
+    {"dropout", &FineTuneConfig::dropout},
+    {"input_dropout", &FineTuneConfig::input_dropout},
 };
 constexpr FlagSetting flag_settings[] = {
     {"linear_code", &FineTuneConfig::linear_code},
