@@ -8,6 +8,8 @@
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/estimate/consistency.hpp"
+#include "dbn/finetune/evaluate.hpp"
+#include "dbn/finetune/fine_tuned.hpp"
 #include "dbn/io/model_io.hpp"
 #include "report.hpp"
 
@@ -29,6 +31,8 @@ void add_eval(CLI::App& app, EvalOptions& o) {
                   "number >= 3");
     c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)");
     c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(count_validator());
+    c->add_option("--labels", o.labels,
+                  "labels SPEC for a fine-tuned classifier (default: the labels that come with --data)");
     c->add_flag("--json", o.json, "print one JSON object (keys: docs/EVAL.md)");
 }
 
@@ -114,15 +118,46 @@ int run_eval(const EvalOptions& o) {
     for (const auto& c : checks) cj.push_back(check_json(c));
     out["checks"] = cj;
 
+    // Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
+    if (model.fine_tuned && model.fine_tuned->mode == FineTuneMode::classifier) {
+        Labels labels = d.labels;
+        if (!o.labels.empty()) labels = data::read_labels(o.labels);
+        DBN_CHECK(labels.size() > 0, FormatError,
+                  o.data << ": no labels for the classifier (pass --labels SPEC)");
+        DBN_CHECK(labels.size() >= d.size(), ShapeError,
+                  "--labels: " << labels.size() << " labels for " << d.size() << " rows");
+        if (labels.size() > d.size()) {
+            Labels head = Labels::from_shape({d.size()});
+            std::copy(labels.data(), labels.data() + d.size(), head.data());
+            labels = head;
+        }
+        const ClassifierEvaluation ev = evaluate_classifier(model, d.x, labels);
+        out["accuracy"] = ev.accuracy;
+        out["confusion_matrix"] = ev.confusion_matrix;
+        out["classes"] = std::vector<int>(ev.classes.begin(), ev.classes.end());
+    } else if (model.fine_tuned && model.fine_tuned->mode == FineTuneMode::autoencoder) {
+        out["reconstruction_error"] = evaluate_autoencoder(model, d.x).reconstruction_error;
+    }
+
     if (o.json) {
         std::cout << out.dump(2) << std::endl;
         return exit_ok;
     }
+    char buf[200];
     std::cout << o.model << " on " << d.source << " (" << d.size() << " rows"
               << (binary ? ", binary" : ", not binary: likelihoods are densities of [0,1] values under Bernoulli units, not probabilities")
               << ")\n";
     print_checks(std::cout, log_z, checks);
-    char buf[200];
+    if (out.contains("accuracy")) {
+        std::snprintf(buf, sizeof buf, "  classifier accuracy: %.2f%% (confusion matrix: --json)\n",
+                      100.0 * out["accuracy"].get<double>());
+        std::cout << buf;
+    }
+    if (out.contains("reconstruction_error")) {
+        std::snprintf(buf, sizeof buf, "  autoencoder reconstruction error: %.6f per unit\n",
+                      out["reconstruction_error"].get<double>());
+        std::cout << buf;
+    }
     if (log_z[0].available) {
         const auto ll = estimate::mean_log_likelihood(model.layers[0], inputs[0], log_z[0].log_z);
         std::snprintf(buf, sizeof buf, "  mean log-likelihood under layer 0: %.4f  [%.4f, %.4f]\n",

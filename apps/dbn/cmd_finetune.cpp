@@ -42,7 +42,7 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
         ->check(CLI::IsMember({"sgd", "adam"}));
     c->add_option("--learning-rate", o.learning_rate,
                   "step size (default: sgd 0.1, adam 0.001)")
-        ->check(count_validator());
+        ->check(CLI::PositiveNumber);
     c->add_option("--learning-rate-decay", o.learning_rate_decay,
                   "multiply the learning rate by this after every epoch (default 1)")
         ->check(CLI::Range(1e-6, 1.0));

@@ -260,6 +260,42 @@ def pretrain_fashion_mnist_and_info():
 
 
 @case
+def pretrain_eval_finetune_eval():
+    """The partition-function and fine-tuning paths end to end: eval --json before and after
+    fine-tuning a classifier on a Fashion-MNIST subset."""
+    data = ENV.fashion_train()
+    expect_ok(run("pretrain", "--config", ENV.model_config("quick.json"), "--data", data,
+                  "--limit", "2000", "--out", "q.h5"))
+    info = info_json("q.h5")
+    check(len(info["log_z"]) == 2 and len(info["checks"]) == 1, f"checks saved: {info}")
+    p = expect_ok(run("eval", "q.h5", "--data", data, "--limit", "500", "--ais-steps", "quick",
+                      "--json", timeout=120))
+    e = json.loads(p.out)
+    check(len(e["layers"]) == 2, f"log Z per layer: {e}")
+    for layer in e["layers"]:
+        check(layer["log_z_method"] in ("exact", "ais") and layer["log_z"] is not None
+              and layer["log_z_high"] >= layer["log_z"], f"layer: {layer}")
+    for key in ("mean_log_likelihood", "mean_log_likelihood_low", "mean_log_likelihood_high",
+                "dbn_lower_bound"):
+        check(key in e, f"missing {key}: {e}")
+    check(len(e["checks"]) == 1 and {"lower", "upper", "free_energy_gap", "delta_log_z",
+                                     "bound_change", "bound_change_low", "bound_change_high",
+                                     "passed", "diagnostic"} <= set(e["checks"][0]),
+          f"checks: {e['checks']}")
+    expect_ok(run("finetune", "q.h5", "--data", data, "--limit", "2000", "--mode", "classifier",
+                  "--epochs", "3", "--out", "t.h5", "--quiet", timeout=120))
+    p = expect_ok(run("eval", "t.h5", "--data", data, "--limit", "1000", "--ais-steps", "quick",
+                      "--json", timeout=120))
+    e = json.loads(p.out)
+    m = e["confusion_matrix"]
+    check(len(m) == 10 and all(len(r) == 10 for r in m) and sum(map(sum, m)) == 1000,
+          f"confusion matrix: {m}")
+    # Ten classes: chance is 10%; three epochs on 2,000 images reach well above 50%.
+    check(e["accuracy"] > 0.5, f"accuracy {e['accuracy']}")
+    check(abs(e["accuracy"] - sum(m[i][i] for i in range(10)) / 1000) < 1e-12, "accuracy vs matrix")
+
+
+@case
 def plain_output_when_not_a_terminal():
     p = expect_ok(run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
                       "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"))
