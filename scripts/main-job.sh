@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$root/scripts/setup.sh"
-bash "$root/scripts/build.sh"
+DBN_BUILD_TARGET=dbn_cli bash "$root/scripts/build.sh"
 data=/usr/share/datasets/fashion-mnist
 out=${1:-$root/fashion-mnist-dbn.h5}
 "$root/build/bin/dbn" pretrain --config "$root/models/fashion-mnist-dbn.json" \

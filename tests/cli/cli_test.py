@@ -296,6 +296,29 @@ def pretrain_eval_finetune_eval():
 
 
 @case
+def strict_turns_a_failed_check_into_exit_3():
+    """Layer 1 starts from large random weights and barely trains, so it models layer 0's hidden
+    samples far worse than layer 0's own prior: D is about -23 nats with exact log Z (measured),
+    a failed check. --strict exits 3 after saving; without it the run succeeds with a warning."""
+    cfg = {"name": "fail", "seed": 3, "heldout_fraction": 0, "input": {"scale": 1},
+           "checks": {"log_z": "exact"},
+           "defaults": {"batch_size": 10, "learning_rate": 0.1, "algorithm": "pcd"},
+           "layers": [{"hidden": 12, "epochs": 300, "sample_up": True},
+                      {"hidden": 10, "epochs": 1, "learning_rate": 1e-6, "init_stddev": 3.0}]}
+    (ENV.work / "fail.json").write_text(json.dumps(cfg))
+    args = ["pretrain", "--config", "fail.json", "--data", "bars-and-stripes:4",
+            "--validation", "bars-and-stripes:4"]
+    p = run(*args, "--out", "strict.h5", "--strict")
+    check(p.returncode == 3, "expected exit status 3", p)
+    check("consistency check failed" in p.err and "FAILED" in p.out, "expected the failure", p)
+    info = info_json("strict.h5")
+    check(info["checks"][0]["passed"] is False and info["checks"][0]["bound_change_high"] < 0,
+          f"the saved check: {info['checks']}")
+    p = run(*args, "--out", "lenient.h5")
+    check(p.returncode == 0 and "warning" in p.err, "expected success with a warning", p)
+
+
+@case
 def plain_output_when_not_a_terminal():
     p = expect_ok(run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
                       "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"))
