@@ -7,53 +7,16 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dbn::data {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
+using testing::TempDir;
 
-/// A directory of its own for each test (ctest runs tests in parallel), removed afterwards.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() / ("dbn-data-" + std::string(info->test_suite_name()) +
-                                            "." + info->name() + "-" + std::to_string(::getpid()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-    /// Writes `text` to a file named `name` in the directory and returns its path.
-    std::string file(const std::string& name, const std::string& text) const {
-        const auto p = (dir_ / name).string();
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-private:
-    fs::path dir_;
-};
-
-template <class E, class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "unexpected exception type: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "no exception";
-    return {};
-}
 
 CsvOptions with_label(long column) {
     CsvOptions o;

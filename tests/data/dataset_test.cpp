@@ -6,27 +6,17 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dbn::data {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
+using testing::TempDir;
 
 const fs::path k_fashion_dir = "/usr/share/datasets/fashion-mnist";
 
-template <class E, class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "unexpected exception type: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "no exception";
-    return {};
-}
 
 TEST(ReadDataset, RejectsUnknownFormNamingFileAndForms) {
     const auto msg = error_of<FormatError>([] { read_dataset("data/pixels.txt"); });

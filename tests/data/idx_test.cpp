@@ -12,34 +12,16 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dbn::data {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
+using testing::TempDir;
 using Bytes = std::vector<unsigned char>;
 
-/// A directory of its own for each test (ctest runs tests in parallel), removed afterwards.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() / ("dbn-data-" + std::string(info->test_suite_name()) +
-                                            "." + info->name() + "-" + std::to_string(::getpid()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-private:
-    fs::path dir_;
-};
 
 void write_file(const std::string& path, const Bytes& bytes) {
     std::ofstream out(path, std::ios::binary);
@@ -108,20 +90,6 @@ Bytes gzip_stored(const Bytes& data) {
     return g;
 }
 
-/// Runs `f`, expecting error type E (or a subclass); returns what().
-template <class E, class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "unexpected exception type: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "no exception";
-    return {};
-}
 
 Bytes pixels(std::size_t n) {
     Bytes b(n);
