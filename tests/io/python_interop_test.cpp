@@ -15,6 +15,7 @@
 
 #include "dbn/io/model_io.hpp"
 #include "io/io_support.hpp"
+#include "support/run_command.hpp"
 #include "support/tolerances.hpp"
 
 namespace dbn {
@@ -24,34 +25,9 @@ using testing::test_dir;
 
 constexpr const char* k_python = "/usr/bin/python3";
 
-std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    return out + "'";
-}
-
-struct RunResult {
-    int status = -1;
-    std::string output;  ///< stdout and stderr together
-};
-
-RunResult run(const std::string& command) {
-    RunResult r;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    if (pipe == nullptr) return r;
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
-    const int raw = ::pclose(pipe);
-    r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    return r;
-}
+using testing::run;
+using testing::shell_quote;
+using testing::RunResult;
 
 bool have_h5py() {
     if (!std::filesystem::exists(k_python)) return false;
