@@ -28,4 +28,24 @@ int num_threads();
 /// @brief Sets the number of OpenBLAS threads (>= 1).
 void set_num_threads(int n);
 
+/// @brief Sets OpenBLAS's thread count for a scope and restores it on exit: code that runs its
+/// own threads, each calling single-threaded products, holds ScopedThreads(1). n <= 0 leaves the
+/// count alone. OpenBLAS's count is global: hold this on one thread only, around the parallel
+/// region, not inside it.
+class ScopedThreads {
+public:
+    explicit ScopedThreads(int n) : saved_(num_threads()), active_(n > 0 && n != saved_) {
+        if (active_) set_num_threads(n);
+    }
+    ~ScopedThreads() {
+        if (active_) set_num_threads(saved_);
+    }
+    ScopedThreads(const ScopedThreads&) = delete;
+    ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+private:
+    int saved_;
+    bool active_;
+};
+
 }  // namespace dbn::blas

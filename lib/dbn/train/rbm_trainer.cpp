@@ -144,23 +144,6 @@ double RbmTrainer::current_momentum() const {
 
 namespace {
 
-// Sets the BLAS thread count for a scope (our own threads each run single-threaded products).
-class BlasThreads {
-public:
-    explicit BlasThreads(int n) : saved_(blas::num_threads()), active_(n > 0 && n != saved_) {
-        if (active_) blas::set_num_threads(n);
-    }
-    ~BlasThreads() {
-        if (active_) blas::set_num_threads(saved_);
-    }
-    BlasThreads(const BlasThreads&) = delete;
-    BlasThreads& operator=(const BlasThreads&) = delete;
-
-private:
-    int saved_;
-    bool active_;
-};
-
 // First row of chunk c when n rows are cut into k_chunks pieces.
 std::size_t chunk_start(std::size_t n, std::size_t c) { return n * c / RbmTrainer::k_chunks; }
 
@@ -416,7 +399,7 @@ double RbmTrainer::train_epoch(const Matrix& data, TrainingObserver* observer) {
     const std::size_t threads = effective_threads();
     if (threads > 1 && (!pool_ || pool_->size() != threads)) pool_ = std::make_unique<ThreadPool>(threads);
     // Our threads run single-threaded products: BLAS threads would only compete with them.
-    BlasThreads blas_threads(threads > 1 ? 1 : 0);
+    blas::ScopedThreads blas_threads(threads > 1 ? 1 : 0);
     const bool exact = config_.algorithm == Algorithm::exact;
     const std::size_t chains = vk_.shape(0);
     const std::function<bool()> barrier = [this, threads] {
