@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/math.hpp"
 #include "dbn/estimate/exact_log_partition.hpp"
@@ -215,6 +216,41 @@ TEST(Ais, SameSeedGivesIdenticalResult) {
     EXPECT_EQ(a.log_z, b.log_z);
     EXPECT_EQ(a.log_z_low, b.log_z_low);
     EXPECT_EQ(a.log_z_high, b.log_z_high);
+}
+
+TEST(Ais, ThreadCountDoesNotChangeTheResult) {
+    // 100 runs are two groups, each annealed alone with single-threaded products, so one thread
+    // or two (or four, more than there are groups) make the same arithmetic: bit for bit.
+    const auto& m = bars_and_stripes_model();
+    const Ais ais(config(5, k_ais_quick_steps));
+    ASSERT_EQ(ais_groups(ais.config().runs), 2u);
+    const int saved = blas::num_threads();
+    std::vector<AisResult> results;
+    for (int threads : {1, 2, 4}) {
+        blas::set_num_threads(threads);
+        results.push_back(ais.estimate(m.rbm, m.data));
+    }
+    blas::set_num_threads(saved);
+    for (std::size_t t = 1; t < results.size(); ++t) {
+        ASSERT_EQ(results[t].log_weights.size(), results[0].log_weights.size());
+        for (std::size_t i = 0; i < results[0].log_weights.size(); ++i)
+            EXPECT_EQ(results[t].log_weights[i], results[0].log_weights[i]) << t << " " << i;
+    }
+}
+
+TEST(Ais, FirstGroupMakesTheDrawsOfASingleGroupRun) {
+    // Group 0 of a 100-run estimate draws from Rng(seed) itself, as a 50-run (one-group)
+    // estimate does: its 50 log weights are those of the smaller run, bit for bit.
+    const auto& m = bars_and_stripes_model();
+    const int saved = blas::num_threads();
+    blas::set_num_threads(1);
+    const AisResult all = Ais(config(6, k_ais_quick_steps, 100)).estimate(m.rbm, m.data);
+    const AisResult half = Ais(config(6, k_ais_quick_steps, 50)).estimate(m.rbm, m.data);
+    blas::set_num_threads(saved);
+    ASSERT_EQ(half.log_weights.size(), 50u);
+    for (std::size_t i = 0; i < 50; ++i) EXPECT_EQ(all.log_weights[i], half.log_weights[i]) << i;
+    // The second group has a stream of its own.
+    EXPECT_NE(all.log_weights[50], half.log_weights[0]);
 }
 
 TEST(Ais, DifferentSeedsGiveDifferentLogWeights) {

@@ -7,6 +7,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/math.hpp"
+#include "dbn/core/parallel.hpp"
 #include "dbn/core/rng.hpp"
 #include "dbn/estimate/kernels.hpp"
 
@@ -81,7 +82,7 @@ public:
 
     /// Adds F_{k-1}(v) - F_k(v) to each log weight, and when `next_prob` is set leaves
     /// sigmoid(beta_k act) in prob_ for the hidden draw of the transition at beta_k.
-    void accumulate(double beta_prev, double beta, bool next_prob, std::vector<double>& logw) {
+    void accumulate(double beta_prev, double beta, bool next_prob, double* logw) {
         const double dbeta = beta - beta_prev;
         for (std::size_t r = 0; r < runs_; ++r) {
             const float* act = &act_(r, 0);
@@ -195,6 +196,10 @@ AisResult summarize(std::vector<double> logw, double log_z_base, std::size_t ste
 
 }  // namespace
 
+std::size_t ais_groups(std::size_t runs) {
+    return std::max<std::size_t>(1, runs / k_ais_group_runs);
+}
+
 std::vector<double> ais_schedule(std::size_t steps) {
     DBN_CHECK(steps >= 3, ConfigError,
               "ais_schedule: needs at least 3 steps, one per segment (got " << steps << ")");
@@ -305,14 +310,45 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
 
     const std::vector<double> beta = ais_schedule(config_.steps);
     const std::size_t k_last = beta.size() - 1;
+    const std::size_t runs = config_.runs;
+    std::vector<double> logw(runs, 0.0);
+
+    // The runs fall into groups that never interact: each group anneals on its own, with its own
+    // random substream (group 0 draws from Rng(seed) itself, so a single group makes exactly the
+    // draws of the ungrouped loop). Groups are the unit of work of the threads, and whichever
+    // thread runs a group, it runs it alone with single-threaded products: the answer does not
+    // depend on the thread count.
+    const std::size_t groups = ais_groups(runs);
+    std::vector<Rng> streams;
     Rng rng(config_.seed);
-    Chains chains(target, base_bias, config_.runs);
-    std::vector<double> logw(config_.runs, 0.0);
-    chains.sample_base(rng);
-    for (std::size_t k = 1; k <= k_last; ++k) {
-        const bool more = k < k_last;
-        chains.accumulate(beta[k - 1], beta[k], more, logw);
-        if (more) chains.transition(beta[k], rng);
+    for (std::size_t g = 0; g < groups; ++g) {
+        streams.push_back(rng);
+        rng.jump();
+    }
+    const auto anneal = [&](std::size_t g) {
+        const auto [r0, r1] = split_range(runs, groups, g);
+        Chains chains(target, base_bias, r1 - r0);
+        double* w = logw.data() + r0;
+        chains.sample_base(streams[g]);
+        for (std::size_t k = 1; k <= k_last; ++k) {
+            const bool more = k < k_last;
+            chains.accumulate(beta[k - 1], beta[k], more, w);
+            if (more) chains.transition(beta[k], streams[g]);
+        }
+    };
+    const std::size_t threads =
+        groups > 1 ? std::min(groups, static_cast<std::size_t>(std::max(1, blas::num_threads())))
+                   : 1;
+    if (threads > 1) {
+        const blas::ScopedThreads single(1);
+        ThreadPool pool(threads);
+        pool.run([&](std::size_t t) {
+            const auto [g0, g1] = split_range(groups, threads, t);
+            for (std::size_t g = g0; g < g1; ++g) anneal(g);
+        });
+    } else {
+        const blas::ScopedThreads single(groups > 1 ? 1 : 0);
+        for (std::size_t g = 0; g < groups; ++g) anneal(g);
     }
     return summarize(std::move(logw), base_log_partition(target, base_bias), k_last);
 }

@@ -17,6 +17,12 @@ inline constexpr std::size_t k_ais_default_steps = 14500;
 inline constexpr std::size_t k_ais_quick_steps = 1450;
 /// Independent annealing runs M of the paper.
 inline constexpr std::size_t k_ais_default_runs = 100;
+/// Runs per independent group (see Ais): 100 runs make two groups, which two threads anneal
+/// side by side without ever waiting for each other. Below ~50 rows a product of the runs
+/// against W loses more to packing W than a second thread gains.
+inline constexpr std::size_t k_ais_group_runs = 50;
+/// @brief Number of run groups for `runs` runs: runs / k_ais_group_runs, at least 1.
+std::size_t ais_groups(std::size_t runs);
 /// Base rates p are clipped to [clip, 1 - clip] before log(p / (1 - p)). A pixel that is never
 /// on in the data (MNIST's border) would otherwise get a bias of -inf; 1e-3 gives -6.9, about
 /// where a trained RBM puts such a unit's bias, so the base stays close to the target there,
@@ -38,8 +44,10 @@ std::size_t parse_ais_steps(const std::string& setting);
 struct AisConfig {
     std::size_t runs = k_ais_default_runs;    ///< M independent annealing runs (>= 2)
     std::size_t steps = k_ais_default_steps;  ///< K temperature increments (>= 3)
-    /// Same seed, same answer, bit for bit, on the same BLAS kernel and BLAS thread count (a
-    /// different sgemm summation order can flip one sample and send a chain elsewhere).
+    /// Same seed, same answer, bit for bit, on the same BLAS kernel, whatever the thread count
+    /// when there are two or more run groups (at least 2 x k_ais_group_runs runs); with one
+    /// group, on the same BLAS thread count too (a different sgemm summation order can flip one
+    /// sample and send a chain elsewhere).
     std::uint64_t seed = 1;
     double base_rate_clip = k_default_base_rate_clip;  ///< in (0, 0.5)
 };
@@ -88,13 +96,13 @@ double base_log_partition(const Rbm& target, const Vector& base_bias);
 /// v ~ sigmoid((1 - beta_k) a_A + beta_k (a_B + W h)) (Gaussian: N(a_k + s beta_k W h, s^2)).
 /// Its log weight, accumulated in double, is log w = sum_{k=1..K} [F_{k-1}(v_k) - F_k(v_k)],
 /// and log Z = log Z_A + log mean(w), with the interval log(mean(w) +- 3 se(w)) of the paper.
-/// All M runs advance together as M x n matrices through BLAS; nothing is allocated inside the
-/// temperature loop. Every draw comes from one dbn::Rng seeded with config.seed.
+/// The runs are cut into ais_groups(M) groups of about k_ais_group_runs; the runs of a group
+/// advance together as matrices through BLAS, and groups anneal independently, one per thread
+/// (OpenBLAS's thread count), each with single-threaded products and its own substream of a
+/// dbn::Rng seeded with config.seed. Nothing is allocated inside the temperature loop.
 ///
-/// Cost: two M x n_v x n_h float GEMMs and M (n_v + 2 n_h) element-wise terms per step. On the
-/// 2-core reference machine, with the default schedule and 100 runs, a 784-500 RBM takes about
-/// 30 s with OpenBLAS's Haswell kernel and 19 s with its AVX-512 (Cooperlake) one (the GEMMs
-/// dominate); a 784-20 one about 4 s (the 784 visible samples dominate).
+/// Cost: two M x n_v x n_h float GEMMs and M (n_v + 2 n_h) element-wise terms per step
+/// (`dbn bench` measures it against the GEMM rate of the machine).
 class Ais {
 public:
     /// @throws ConfigError for runs < 2, steps < 3 or a clip outside (0, 0.5).
