@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/readers.hpp"
@@ -47,6 +48,11 @@ Dataset first_rows(const Dataset& d, std::size_t n) {
         std::copy(d.labels.data(), d.labels.data() + n, out.labels.data());
     }
     return out;
+}
+
+Dataset first_rows(Dataset&& d, std::size_t n) {
+    if (n == 0 || n >= d.size()) return std::move(d);
+    return first_rows(static_cast<const Dataset&>(d), n);
 }
 
 Labels read_labels(const std::string& spec, const CsvOptions& csv) {

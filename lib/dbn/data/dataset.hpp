@@ -66,6 +66,9 @@ Dataset read_hdf5(const std::string& path, const std::string& dataset);
 
 /// @brief The first `n` rows (and labels) of `d`; all of it when n is 0 or at least its size.
 Dataset first_rows(const Dataset& d, std::size_t n);
+/// @brief The same for a data set given up: all of it is then moved, not copied (as in
+/// `first_rows(read_dataset(spec), limit)`, which would otherwise hold the data twice).
+Dataset first_rows(Dataset&& d, std::size_t n);
 
 /// @brief Throws FormatError naming `source` if any value is NaN or infinite.
 void check_finite(const Matrix& x, const std::string& source);

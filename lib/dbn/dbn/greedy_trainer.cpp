@@ -2,9 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
 #include <sstream>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/rng.hpp"
@@ -34,21 +40,55 @@ void split_heldout(Matrix& x, Matrix& heldout, double fraction, Rng& rng) {
     x = std::move(keep);
 }
 
-// Representation of `x` after `rbm`: probabilities, or binary samples of them.
-Matrix propagate(const Rbm& rbm, const Matrix& x, bool sample, Rng& rng) {
-    Matrix out = Matrix::from_shape({x.shape(0), rbm.n_hidden()});
+// Hands the memory pages lying wholly inside [begin, end) back to the system, keeping the
+// allocation itself: the values there are lost (pages touched again read as zeros). For rows of a
+// matrix that have been read for the last time, so that the matrix stops counting in the resident
+// memory before it is freed. Elsewhere than Linux it does nothing: the memory then goes back when
+// the matrix is freed.
+void release_pages(Real* begin, Real* end) {
+#if defined(__linux__)
+    static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    const std::uintptr_t first = (reinterpret_cast<std::uintptr_t>(begin) + page - 1) & ~(page - 1);
+    const std::uintptr_t last = reinterpret_cast<std::uintptr_t>(end) & ~(page - 1);
+    // Advice, not a requirement: should it fail, the pages simply stay until the free.
+    if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+#else
+    (void)begin;
+    (void)end;
+#endif
+}
+
+}  // namespace
+
+namespace detail {
+
+Matrix propagate_consuming(const Rbm& rbm, Matrix& x, bool sample, Rng& rng) {
+    const std::size_t n = x.shape(0), n_in = x.shape(1);
+    // Not initialised by from_shape: its pages become resident only as the blocks are written.
+    Matrix out = Matrix::from_shape({n, rbm.n_hidden()});
     constexpr std::size_t block = 4096;
-    Matrix act = Matrix::from_shape({block, rbm.n_hidden()});
-    for (std::size_t first = 0; first < x.shape(0); first += block) {
-        const std::size_t rows = std::min(block, x.shape(0) - first);
+    Matrix act = Matrix::from_shape({std::min(block, n), rbm.n_hidden()});
+    for (std::size_t first = 0; first < n; first += block) {
+        const std::size_t rows = std::min(block, n - first);
         Rows a = Rows(act).block(0, rows);
         Rows o = Rows(out).block(first, rows);
         rbm.hidden_activation(ConstRows(x).block(first, rows), a);
+        // Rows 0 .. first+rows of x are not read again; the pages they fill go back now, as the
+        // output grows, so that x and the output are never both resident in full (60,000
+        // Fashion-MNIST rows at layer 0: 179 MiB resident at most instead of 179 + 114 MiB).
+        release_pages(x.data(), x.data() + (first + rows) * n_in);
+        // The same per-block calls, on the same blocks, in the same order as on an untouched x:
+        // the values and the generator's draws do not depend on the release.
         rbm.hidden_mean(a, o);
         if (sample) rbm.sample_hidden(a, o, o, rng);
     }
+    x = Matrix::from_shape({0, n_in});
     return out;
 }
+
+}  // namespace detail
+
+namespace {
 
 Vector column_stddev(const Matrix& x) {
     const std::size_t n = x.shape(0), d = x.shape(1);
@@ -133,8 +173,10 @@ Dbn GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
             observer->on_message(msg.str().c_str());
         }
     }
-    // The raw rows of the check set, before preprocessing: what a user would pass to eval.
-    const Matrix check_raw = heldout;
+    // The raw rows of the check set, before preprocessing: what a user would pass to eval. The
+    // validation set itself when given (no copy); else the held-out rows as split off.
+    const Matrix heldout_raw = validation ? Matrix::from_shape({0, x.shape(1)}) : heldout;
+    const Matrix& check_raw = validation ? validation->x : heldout_raw;
     pre.fit(x);
     pre.apply(x);
     if (heldout.shape(0) > 0) pre.apply(heldout);
@@ -180,10 +222,19 @@ Dbn GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
 
         const bool last = k + 1 == config_.layers.size();
         std::shared_ptr<LayerHook> pending_hook;
-        if (!last) {
+        if (last) {
+            // Nothing reads the training or held-out representations any more: freed before
+            // the checks below, whose own arrays (the check set through the whole stack) would
+            // otherwise come on top of them.
+            x = Matrix::from_shape({0, x.shape(1)});
+            heldout = Matrix::from_shape({0, heldout.shape(1)});
+        } else {
             // Representations for layer k+1, computed in the space the layer was trained in.
-            x = propagate(rbm, x, spec.train.sample_up, rng);
-            if (heldout.shape(0) > 0) heldout = propagate(rbm, heldout, spec.train.sample_up, rng);
+            // Each replaces its input, which is released while the representation is written
+            // (the training rows are the largest thing pretraining holds: see propagate_consuming).
+            x = detail::propagate_consuming(rbm, x, spec.train.sample_up, rng);
+            if (heldout.shape(0) > 0)
+                heldout = detail::propagate_consuming(rbm, heldout, spec.train.sample_up, rng);
             std::shared_ptr<LayerHook> hook;
             if (spec.hook != "none") {
                 // Fitted on the training representation, replayed on the held-out rows.

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "dbn/core/rng.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/dbn/config.hpp"
 #include "dbn/dbn/dbn.hpp"
@@ -41,5 +42,19 @@ private:
     DbnConfig config_;
     AfterLayer after_layer_;
 };
+
+namespace detail {
+
+/// @brief The representation of the rows of `x` after `rbm`: its hidden probabilities, or binary
+/// samples of them when `sample` (drawn from `rng` a block of 4096 rows after another). Used
+/// between the layers of GreedyTrainer; declared here for the tests.
+///
+/// Consumes `x` (left with no rows) to bound the peak memory: the rows are read a block at a
+/// time, and the memory pages of the rows already read are handed back to the system while the
+/// output fills, so that the two matrices are never resident in full together (at most
+/// max(rows x n_visible, rows x n_hidden) values plus a block, rather than their sum).
+Matrix propagate_consuming(const Rbm& rbm, Matrix& x, bool sample, Rng& rng);
+
+}  // namespace detail
 
 }  // namespace dbn

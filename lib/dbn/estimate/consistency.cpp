@@ -15,14 +15,15 @@ namespace {
 constexpr double k_inf = std::numeric_limits<double>::infinity();
 constexpr double k_log_sqrt_two_pi = 0.91893853320467274178032973640562;
 
-// Binary samples of layer k's hidden units given its input x.
+// Binary samples of layer k's hidden units given its input x. The samples overwrite the
+// probabilities they are drawn from (element by element, as GreedyTrainer's propagation does),
+// which saves a rows x n_hidden matrix and gives the same values.
 Matrix sample_hidden(const Rbm& rbm, const Matrix& x, Rng& rng) {
     Matrix act = Matrix::from_shape({x.shape(0), rbm.n_hidden()});
-    Matrix p = Matrix::from_shape(act.shape());
     Matrix h = Matrix::from_shape(act.shape());
     rbm.hidden_activation(x, act);
-    rbm.hidden_mean(act, p);
-    rbm.sample_hidden(act, p, h, rng);
+    rbm.hidden_mean(act, h);
+    rbm.sample_hidden(act, h, h, rng);
     return h;
 }
 
@@ -103,8 +104,13 @@ LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_i
     return out;
 }
 
-ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix& input_k,
-                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng) {
+namespace {
+
+// The check between layers k and k+1; `owned`, when given, is input_k itself, freed once q is
+// drawn from it.
+ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& input_k,
+                              Matrix* owned, const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1,
+                              Rng& rng) {
     DBN_CHECK(k + 1 < model.n_layers(), ConfigError,
               "consistency_check: layer " << k << " has no layer above it");
     ConsistencyCheck c;
@@ -124,6 +130,7 @@ ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix
 
     // q: binary samples of layer k's hidden units; the upper layer sees hook(q).
     const Matrix q = sample_hidden(lower, input_k, rng);
+    if (owned) *owned = Matrix::from_shape({0, owned->shape(1)});  // input_k is not read again
     const DVector g = lower.hidden_free_energy(q);
     DVector f;
     if (const LayerHook* hook = model.hook_after(k)) {
@@ -152,6 +159,18 @@ ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix
     if (std::isnan(c.bound_change_low)) c.bound_change_low = -k_inf;
     c.passed = c.bound_change_high >= 0.0;
     return c;
+}
+
+}  // namespace
+
+ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix& input_k,
+                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng) {
+    return check_layers(model, k, input_k, nullptr, log_z_k, log_z_k1, rng);
+}
+
+ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, Matrix&& input_k,
+                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng) {
+    return check_layers(model, k, input_k, &input_k, log_z_k, log_z_k1, rng);
 }
 
 std::vector<ConsistencyCheck> consistency_checks(const Dbn& model, const Matrix& raw,

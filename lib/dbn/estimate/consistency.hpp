@@ -50,6 +50,10 @@ std::vector<ConsistencyCheck> consistency_checks(const Dbn& model, const Matrix&
 /// @brief The check between layers k and k+1 alone, given layer k's input for the check set.
 ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix& input_k,
                                    const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng);
+/// @brief The same, giving up `input_k`: it is freed (left with no rows) once layer k's hidden
+/// units are sampled from it, before the free energies' arrays are allocated.
+ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, Matrix&& input_k,
+                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng);
 
 /// @brief The variational lower bound on mean log p(v) of a DBN (Salakhutdinov & Murray 2008),
 ///     log p(v) >= E_Q [ sum_{l<L-1} (log p(h_l | h_{l+1}) - log Q(h_{l+1} | h_l))
