@@ -229,6 +229,150 @@ TEST(Backprop, PartialBatchUsesOnlyItsRows) {
     EXPECT_TRUE(testing::allclose(big.grad_weights[0], exact.grad_weights[0], 1e-5, 1e-7));
 }
 
+/// @brief A classifier big enough for a Workspace to split it across threads: 30-24-20 stack
+/// with hooks, a 5-class head, dropout and weight decay, and `rows` rows with one-hot targets.
+Problem threaded_problem(const char* hook, std::size_t rows) {
+    Rng rng(11);
+    Matrix fit = Matrix::from_shape({50, 30});
+    rng.fill_uniform(fit.data(), fit.size());
+    const Dbn m = random_stack({30, 24, 20}, rng, 0.3f, {UnitType::relu, UnitType::bernoulli},
+                               hook, fit);
+    Problem p;
+    p.net = unroll_encoder(m);
+    DenseLayer head;
+    head.weights = Matrix::from_shape({20, 5});
+    rng.fill_normal(head.weights.data(), head.weights.size());
+    head.bias = Vector::from_shape({5});
+    rng.fill_normal(head.bias.data(), 5);
+    head.activation = Activation::softmax;
+    p.net.layers.push_back(head);
+    p.net.hooks.push_back(nullptr);
+    p.net.loss = LossKind::cross_entropy;
+    p.net.weight_decay = 0.01;
+    p.net.dropout = 0.2;
+    p.net.input_dropout = 0.1;
+    p.x = Matrix::from_shape({rows, 30});
+    rng.fill_uniform(p.x.data(), p.x.size());
+    p.t = xt::zeros<Real>({rows, std::size_t{5}});
+    for (std::size_t r = 0; r < rows; ++r) p.t(r, rng.below(5)) = 1.0f;
+    return p;
+}
+
+TEST(Backprop, ThreadCountDoesNotChangeGradientsOrSteps) {
+    // Rows, weight-gradient rows, bias columns and parameters are split across the team, every
+    // value computed as one thread computes it and the sums kept in their order. Products of
+    // fewer rows may round differently in OpenBLAS (another kernel for the edge): the gradients
+    // agree to float rounding; the steps, elementwise, bit for bit.
+    for (const char* hook : {"none", "layernorm"}) {
+        for (const std::size_t rows : {std::size_t{64}, std::size_t{37}}) {
+            for (const bool head_only : {false, true}) {
+                SCOPED_TRACE(std::string(hook) + ", " + std::to_string(rows) + " rows" +
+                             (head_only ? ", head only" : ""));
+                Problem p = threaded_problem(hook, rows);
+                std::vector<BatchLoss> losses;
+                std::vector<Workspace> spaces;
+                for (const std::size_t threads : {1, 2, 3}) {
+                    Workspace ws(p.net, 64, threads);
+                    EXPECT_EQ(ws.threads(), threads);
+                    Rng masks(5);
+                    losses.push_back(loss_and_gradient(p.net, p.x, p.t, ws, head_only, &masks));
+                    spaces.push_back(std::move(ws));
+                }
+                const std::size_t first = head_only ? p.net.n_layers() - 1 : 0;
+                for (std::size_t k = 1; k < spaces.size(); ++k) {
+                    EXPECT_NEAR(losses[k].loss, losses[0].loss, 1e-6 * losses[0].loss) << k;
+                    EXPECT_NEAR(losses[k].objective, losses[0].objective,
+                                1e-6 * losses[0].objective)
+                        << k;
+                    // The buffers hold 64 rows; the pass wrote the first `rows`.
+                    auto first_rows = [&](const Matrix& m) {
+                        Matrix out = Matrix::from_shape({rows, m.shape(1)});
+                        std::copy(m.data(), m.data() + out.size(), out.data());
+                        return out;
+                    };
+                    EXPECT_TRUE(testing::allclose(first_rows(spaces[k].out.back()),
+                                                  first_rows(spaces[0].out.back()), 1e-5, 1e-7))
+                        << k;
+                    EXPECT_TRUE(testing::same_bits(first_rows(spaces[k].mask[0]),
+                                                   first_rows(spaces[0].mask[0])))
+                        << "the same dropout masks, " << k;
+                    EXPECT_TRUE(testing::same_bits(first_rows(spaces[k].mask_x),
+                                                   first_rows(spaces[0].mask_x)))
+                        << "the same dropout masks, " << k;
+                    for (std::size_t i = first; i < p.net.n_layers(); ++i) {
+                        EXPECT_TRUE(testing::allclose(spaces[k].grad_weights[i],
+                                                      spaces[0].grad_weights[i], 1e-5, 1e-7))
+                            << "layer " << i << ", " << k;
+                        EXPECT_TRUE(testing::allclose(spaces[k].grad_bias[i],
+                                                      spaces[0].grad_bias[i], 1e-5, 1e-7))
+                            << "layer " << i << ", " << k;
+                    }
+                }
+                // The same gradient in every workspace: the steps agree bit for bit.
+                for (const OptimizerKind kind : {OptimizerKind::adam, OptimizerKind::sgd}) {
+                    FineTuneConfig cfg;
+                    cfg.optimizer = kind;
+                    std::vector<Network> nets;
+                    for (Workspace& ws : spaces) {
+                        ws.grad_weights = spaces[0].grad_weights;
+                        ws.grad_bias = spaces[0].grad_bias;
+                        Network net = p.net;
+                        ParameterUpdater up(net, cfg);
+                        up.step(net, ws, 0.05, head_only);
+                        up.step(net, ws, 0.05, head_only);
+                        nets.push_back(std::move(net));
+                    }
+                    for (std::size_t k = 1; k < nets.size(); ++k)
+                        for (std::size_t i = 0; i < p.net.n_layers(); ++i) {
+                            EXPECT_TRUE(testing::same_bits(nets[k].layers[i].weights,
+                                                           nets[0].layers[i].weights))
+                                << to_string(kind) << " layer " << i << ", " << k;
+                            EXPECT_TRUE(testing::same_bits(nets[k].layers[i].bias,
+                                                           nets[0].layers[i].bias))
+                                << to_string(kind) << " layer " << i << ", " << k;
+                        }
+                }
+            }
+        }
+    }
+}
+
+TEST(Backprop, TrainStepIsLossAndGradientThenStep) {
+    for (const char* hook : {"none", "layernorm"}) {
+        for (const std::size_t threads : {1, 3}) {
+            for (const OptimizerKind kind : {OptimizerKind::adam, OptimizerKind::sgd}) {
+                SCOPED_TRACE(std::string(hook) + ", " + std::to_string(threads) + " threads, " +
+                             to_string(kind));
+                const Problem p = threaded_problem(hook, 50);
+                FineTuneConfig cfg;
+                cfg.optimizer = kind;
+                Network a = p.net, b = p.net;
+                Workspace wa(a, 64, threads), wb(b, 64, threads);
+                ParameterUpdater ua(a, cfg), ub(b, cfg);
+                for (int step = 0; step < 3; ++step) {
+                    Rng ra(9 + step), rb(9 + step);
+                    const BatchLoss la = loss_and_gradient(a, p.x, p.t, wa, false, &ra);
+                    ua.step(a, wa, 0.01);
+                    const BatchLoss lb = train_step(b, p.x, p.t, wb, ub, 0.01, false, &rb);
+                    EXPECT_EQ(la.loss, lb.loss);
+                    EXPECT_EQ(la.objective, lb.objective);
+                }
+                for (std::size_t i = 0; i < a.n_layers(); ++i) {
+                    EXPECT_TRUE(testing::same_bits(wa.grad_weights[i], wb.grad_weights[i])) << i;
+                    EXPECT_TRUE(testing::same_bits(a.layers[i].weights, b.layers[i].weights)) << i;
+                    EXPECT_TRUE(testing::same_bits(a.layers[i].bias, b.layers[i].bias)) << i;
+                }
+            }
+        }
+    }
+}
+
+TEST(Backprop, SmallWorkspacesKeepOneThread) {
+    Problem p = threaded_problem("none", 20);
+    EXPECT_EQ(Workspace(p.net, 20, 4).threads(), 1u);
+    EXPECT_EQ(Workspace(p.net, 2 * Workspace::k_min_rows_per_thread, 4).threads(), 2u);
+}
+
 TEST(Unroll, EncoderMatchesDbnTransformWithHooksAndSigma) {
     for (const char* hook : {"none", "standardize", "layernorm"}) {
         Rng rng(3);

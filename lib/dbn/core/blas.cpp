@@ -29,6 +29,23 @@ void gemm(bool trans_a, bool trans_b, float alpha, ConstRows a, ConstRows b, flo
                 static_cast<blasint>(c.cols));
 }
 
+void gemm_tn_rows(ConstRows a, std::size_t first, std::size_t count, ConstRows b, float beta,
+                  Real* c) {
+    DBN_CHECK(a.rows == b.rows && first + count <= a.cols, ShapeError,
+              "gemm_tn_rows: rows " << first << ".." << first + count << " of a " << a.cols
+                                    << "-column A^T times B, A has " << a.rows << " rows and B "
+                                    << b.rows);
+    if (count == 0 || b.cols == 0) return;
+    if (a.rows == 0) {
+        for (std::size_t i = 0; i < count * b.cols; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<blasint>(count),
+                static_cast<blasint>(b.cols), static_cast<blasint>(a.rows), 1.0f, a.data + first,
+                static_cast<blasint>(a.cols), b.data, static_cast<blasint>(b.cols), beta, c,
+                static_cast<blasint>(b.cols));
+}
+
 void dgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha,
            const double* a, const double* b, double beta, double* c) {
     if (m == 0 || n == 0) return;

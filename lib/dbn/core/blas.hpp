@@ -14,6 +14,16 @@ namespace dbn::blas {
 /// @throws ShapeError when the inner or outer dimensions do not agree.
 void gemm(bool trans_a, bool trans_b, float alpha, ConstRows a, ConstRows b, float beta, Rows c);
 
+/// @brief Rows [first, first + count) of C = A^T B + beta C (C is a.cols x b.cols, row-major):
+/// columns [first, first + count) of A, transposed, times B; `c` points at C's row `first`.
+///
+/// For a weight gradient X^T delta split across threads by rows of the result: a column block
+/// of X is not a ConstRows view (its rows are strided), so X's row length goes to sgemm as the
+/// leading dimension. Each element is the product gemm(true, false, ...) computes.
+/// @throws ShapeError when A and B have different row counts or the columns are out of range.
+void gemm_tn_rows(ConstRows a, std::size_t first, std::size_t count, ConstRows b, float beta,
+                  Real* c);
+
 /// @brief Double-precision C = alpha * op(A) * op(B) + beta * C on raw row-major arrays.
 /// A is m x k (k x m if transposed), B is k x n (n x k if transposed), C is m x n.
 void dgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha,

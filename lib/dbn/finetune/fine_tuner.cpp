@@ -142,7 +142,9 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
             }
             const ConstRows xr = ConstRows(xb).block(0, rows);
             const ConstRows tr = ConstRows(tb).block(0, rows);
-            const BatchLoss bl = loss_and_gradient(net, xr, tr, ws, false, dropout_rng);
+            // Gradient and step in one pass of the workspace's threads (loss_and_gradient()
+            // and updater.step() in one).
+            const BatchLoss bl = train_step(net, xr, tr, ws, updater, lr, false, dropout_rng);
             DBN_CHECK(std::isfinite(bl.objective), NumericalError,
                       "fine_tune: the loss is " << bl.objective << " in epoch " << epoch
                                                 << " (batch starting at row " << first
@@ -162,7 +164,6 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
                     }
                 }
             }
-            updater.step(net, ws, lr);
         }
 
         FineTuneEpoch e;

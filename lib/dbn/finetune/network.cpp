@@ -3,14 +3,20 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/math.hpp"
+#include "dbn/core/parallel.hpp"
+#include "dbn/core/vector_math.hpp"
 
 namespace dbn {
 namespace {
 
-/// @brief Rows r of every row of `m` filled with `bias`.
+/// @brief Every row of `m` filled with `bias`.
 void fill_bias(Rows m, const Vector& bias) {
     const Real* b = bias.data();
     for (std::size_t r = 0; r < m.rows; ++r) std::copy(b, b + m.cols, m.row(r));
@@ -23,7 +29,7 @@ void activate(Activation a, ConstRows z, Rows y) {
     Real* out = y.data;
     switch (a) {
         case Activation::sigmoid:
-            for (std::size_t i = 0; i < n; ++i) out[i] = sigmoid(in[i]);
+            vec::sigmoid(in, out, n);  // within 2 ulp of dbn::sigmoid, vectorized
             break;
         case Activation::relu:
             for (std::size_t i = 0; i < n; ++i) out[i] = std::max(in[i], Real{0});
@@ -70,12 +76,15 @@ void multiply_derivative(Activation a, ConstRows y, Rows g) {
 }
 
 Rows rows_of(Matrix& m, std::size_t rows) { return Rows(m).block(0, rows); }
+/// @brief Rows [first, first + count) of a buffer whose rows are `cols` wide.
+Rows rows_at(Matrix& m, std::size_t first, std::size_t count) {
+    return Rows(m.data() + first * m.shape(1), count, m.shape(1));
+}
 
-/// @brief Draws a dropout mask (0 with probability p, else 1/(1-p)) and applies it:
-/// out = in * mask.
-void drop(ConstRows in, Rows mask, Rows out, double p, Rng& rng) {
+/// @brief A dropout mask from uniform draws u (in place: 1/(1-p) where u < 1 - p, else 0),
+/// applied: out = in * mask.
+void apply_mask(ConstRows in, Rows mask, Rows out, double p) {
     const std::size_t n = in.rows * in.cols;
-    rng.fill_uniform(mask.data, n);
     const Real keep = static_cast<Real>(1.0 - p);
     const Real scale = static_cast<Real>(1.0 / (1.0 - p));
     for (std::size_t i = 0; i < n; ++i) {
@@ -83,6 +92,190 @@ void drop(ConstRows in, Rows mask, Rows out, double p, Rng& rng) {
         out.data[i] = in.data[i] * mask.data[i];
     }
 }
+
+/// @brief Draws every dropout mask of a pass of `rows` rows (uniform values, turned into masks
+/// by apply_mask), in the order of the layers: the same draws as one layer after the other.
+void draw_masks(const Network& net, Workspace& ws, std::size_t rows, bool drop_input,
+                bool drop_hidden, Rng& rng) {
+    if (drop_input) rng.fill_uniform(ws.mask_x.data(), rows * net.n_inputs());
+    if (drop_hidden)
+        for (std::size_t i = 0; i + 1 < net.n_layers(); ++i)
+            rng.fill_uniform(ws.mask[i].data(), rows * net.layers[i].n_out());
+}
+
+/// @brief The forward pass of rows [r0, r0 + m) of x (rows are independent).
+void forward_rows(const Network& net, ConstRows x, Workspace& ws, std::size_t r0, std::size_t m,
+                  bool drop_input, bool drop_hidden) {
+    if (m == 0) return;
+    const std::size_t last = net.n_layers() - 1;
+    ConstRows in = x.block(r0, m);
+    if (drop_input) {
+        apply_mask(in, rows_at(ws.mask_x, r0, m), rows_at(ws.dropped_x, r0, m), net.input_dropout);
+        in = rows_at(ws.dropped_x, r0, m);
+    }
+    for (std::size_t i = 0; i <= last; ++i) {
+        const DenseLayer& l = net.layers[i];
+        Rows y = rows_at(ws.out[i], r0, m);
+        Rows z = i == last ? rows_at(ws.z_last, r0, m) : y;
+        // Biases first and beta = 1: OpenBLAS then skips its separate pass that zeroes C.
+        fill_bias(z, l.bias);
+        blas::gemm(false, false, 1.0f, in, l.weights, 1.0f, z);
+        activate(l.activation, z, y);
+        if (const LayerHook* hook = net.hook_after(i)) {
+            Rows h = rows_at(ws.hooked[i], r0, m);
+            std::copy(y.data, y.data + m * y.cols, h.data);
+            hook->apply(h);
+            in = h;
+        } else {
+            in = y;
+        }
+        if (drop_hidden && i < last) {
+            apply_mask(in, rows_at(ws.mask[i], r0, m), rows_at(ws.dropped[i], r0, m), net.dropout);
+            in = rows_at(ws.dropped[i], r0, m);
+        }
+    }
+}
+
+void check_forward(const Network& net, ConstRows x, const Workspace& ws, bool drop_input,
+                   bool drop_hidden) {
+    DBN_CHECK(x.cols == net.n_inputs(), ShapeError,
+              "forward: input has " << x.cols << " columns (expected " << net.n_inputs() << ")");
+    DBN_CHECK(x.rows <= ws.max_rows() && ws.out.size() == net.n_layers(), ShapeError,
+              "forward: " << x.rows << " rows for a workspace of " << ws.max_rows());
+    DBN_CHECK(!drop_hidden || ws.mask.size() == net.n_layers() - 1, ShapeError,
+              "forward: the workspace was made for a network without dropout");
+    DBN_CHECK(!drop_input || ws.mask_x.shape(1) == x.cols, ShapeError,
+              "forward: the workspace was made for a network without input dropout");
+}
+
+/// @brief Data loss of one output row (z its pre-activations, y = f(z)) against its target.
+double row_loss(const Network& net, const Real* z, const Real* y, const Real* t, std::size_t n) {
+    double sum = 0.0;
+    if (net.loss == LossKind::squared_error) {
+        for (std::size_t j = 0; j < n; ++j) {
+            const double d = double(y[j]) - t[j];
+            sum += d * d;
+        }
+        return 0.5 * sum;
+    }
+    if (net.layers.back().activation == Activation::softmax) {
+        // -sum_j t_j log p_j = sum_j t_j (logsumexp(z) - z_j)
+        const double lse = logsumexp(z, z + n);
+        for (std::size_t j = 0; j < n; ++j) sum += t[j] * (lse - z[j]);
+        return sum;
+    }
+    // Binary cross-entropy from z: -t log s(z) - (1 - t) log(1 - s(z)) = softplus(z) - t z.
+    for (std::size_t j = 0; j < n; ++j) sum += softplus(z[j]) - double(t[j]) * z[j];
+    return sum;
+}
+
+/// @brief The sum of w[k]^2 in double, in eight partial sums (lane k mod 8) added in a fixed
+/// order; with `g`, also g[k] = c w[k] (the weight decay's gradient, to which the product is
+/// then added). One pass over w.
+double decay_and_square(Real* g, const Real* w, std::size_t n, Real c) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t k = 0;
+#if defined(__SSE2__)
+    __m128d a0 = _mm_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+    const __m128 vc = _mm_set1_ps(c);
+    for (; k + 8 <= n; k += 8) {
+        const __m128 w0 = _mm_loadu_ps(w + k), w1 = _mm_loadu_ps(w + k + 4);
+        if (g) {
+            _mm_storeu_ps(g + k, _mm_mul_ps(vc, w0));
+            _mm_storeu_ps(g + k + 4, _mm_mul_ps(vc, w1));
+        }
+        const __m128d d0 = _mm_cvtps_pd(w0), d1 = _mm_cvtps_pd(_mm_movehl_ps(w0, w0));
+        const __m128d d2 = _mm_cvtps_pd(w1), d3 = _mm_cvtps_pd(_mm_movehl_ps(w1, w1));
+        a0 = _mm_add_pd(a0, _mm_mul_pd(d0, d0));
+        a1 = _mm_add_pd(a1, _mm_mul_pd(d1, d1));
+        a2 = _mm_add_pd(a2, _mm_mul_pd(d2, d2));
+        a3 = _mm_add_pd(a3, _mm_mul_pd(d3, d3));
+    }
+    _mm_storeu_pd(acc, a0);
+    _mm_storeu_pd(acc + 2, a1);
+    _mm_storeu_pd(acc + 4, a2);
+    _mm_storeu_pd(acc + 6, a3);
+#endif
+    for (; k < n; ++k) {
+        if (g) g[k] = c * w[k];
+        acc[k % 8] += double(w[k]) * w[k];
+    }
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/// @brief OpenBLAS single-threaded while a team of our own runs products, restored after.
+class SingleThreadedBlas {
+public:
+    explicit SingleThreadedBlas(bool active)
+        : saved_(active ? blas::num_threads() : 1), active_(active && saved_ != 1) {
+        if (active_) blas::set_num_threads(1);
+    }
+    ~SingleThreadedBlas() {
+        if (active_) blas::set_num_threads(saved_);
+    }
+    SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+    SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+private:
+    int saved_;
+    bool active_;
+};
+
+/// @brief Adam's constants for one step.
+struct AdamStep {
+    Real b1, c1, b2, c2, step, inv_c2, eps;  ///< c1 = 1 - b1, c2 = 1 - b2
+};
+
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+/// @brief Adam, four values at a time: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g;
+/// w -= step m / (sqrt(v inv_c2) + eps), left to right as written. SSE's multiply, add, divide
+/// and square root round as the scalar ones do; the last 1-3 values go through the same code
+/// (padded), so the values are the same wherever the arrays are split across threads. (The
+/// compiler does not vectorize std::sqrt by itself: it may set errno.) Each product passes
+/// through an empty asm statement, so that a build for a CPU with FMA (-march=native) cannot
+/// fuse it with the addition that follows, as GCC does by default in C++.
+void adam(Real* w, const Real* g, Real* m, Real* v, std::size_t n, const AdamStep& a) {
+    const __m128 b1 = _mm_set1_ps(a.b1), c1 = _mm_set1_ps(a.c1);
+    const __m128 b2 = _mm_set1_ps(a.b2), c2 = _mm_set1_ps(a.c2);
+    const __m128 st = _mm_set1_ps(a.step), inv = _mm_set1_ps(a.inv_c2), eps = _mm_set1_ps(a.eps);
+    auto four = [&](Real* wi, const Real* gp, Real* mp, Real* vp) {
+        const __m128 gi = _mm_loadu_ps(gp);
+        __m128 p1 = _mm_mul_ps(b1, _mm_loadu_ps(mp)), p2 = _mm_mul_ps(c1, gi);
+        __m128 p3 = _mm_mul_ps(b2, _mm_loadu_ps(vp)), p4 = _mm_mul_ps(_mm_mul_ps(c2, gi), gi);
+        __asm__("" : "+x"(p1), "+x"(p2), "+x"(p3), "+x"(p4));
+        const __m128 mi = _mm_add_ps(p1, p2);
+        const __m128 vi = _mm_add_ps(p3, p4);
+        __m128 q = _mm_mul_ps(vi, inv);
+        __asm__("" : "+x"(q));
+        const __m128 den = _mm_add_ps(_mm_sqrt_ps(q), eps);
+        _mm_storeu_ps(mp, mi);
+        _mm_storeu_ps(vp, vi);
+        _mm_storeu_ps(wi, _mm_sub_ps(_mm_loadu_ps(wi), _mm_div_ps(_mm_mul_ps(st, mi), den)));
+    };
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) four(w + i, g + i, m + i, v + i);
+    if (i < n) {
+        Real tw[4] = {0, 0, 0, 0}, tg[4] = {0, 0, 0, 0}, tm[4] = {0, 0, 0, 0}, tv[4] = {0, 0, 0, 0};
+        const std::size_t k = n - i;
+        std::copy(w + i, w + n, tw);
+        std::copy(g + i, g + n, tg);
+        std::copy(m + i, m + n, tm);
+        std::copy(v + i, v + n, tv);
+        four(tw, tg, tm, tv);
+        std::copy(tw, tw + k, w + i);
+        std::copy(tm, tm + k, m + i);
+        std::copy(tv, tv + k, v + i);
+    }
+}
+#else
+void adam(Real* w, const Real* g, Real* m, Real* v, std::size_t n, const AdamStep& a) {
+    for (std::size_t i = 0; i < n; ++i) {
+        m[i] = a.b1 * m[i] + a.c1 * g[i];
+        v[i] = a.b2 * v[i] + a.c2 * g[i] * g[i];
+        w[i] -= a.step * m[i] / (std::sqrt(v[i] * a.inv_c2) + a.eps);
+    }
+}
+#endif
 
 }  // namespace
 
@@ -123,7 +316,8 @@ void Network::validate() const {
     }
 }
 
-Workspace::Workspace(const Network& net, std::size_t max_rows) : max_rows_(max_rows) {
+Workspace::Workspace(const Network& net, std::size_t max_rows, std::size_t threads)
+    : max_rows_(max_rows) {
     net.validate();
     DBN_CHECK(max_rows > 0, ConfigError, "Workspace: max_rows must be positive");
     const std::size_t n = net.n_layers();
@@ -137,9 +331,11 @@ Workspace::Workspace(const Network& net, std::size_t max_rows) : max_rows_(max_r
         if (net.hook_after(i)) widest_hook = std::max(widest_hook, w);
         grad_weights.push_back(Matrix::from_shape({net.layers[i].n_in(), w}));
         grad_bias.push_back(Vector::from_shape({w}));
+        weight_squares.emplace_back(net.layers[i].n_in(), 0.0);
     }
     z_last = Matrix::from_shape({max_rows, net.n_outputs()});
     grad_hooked = Matrix::from_shape({max_rows, widest_hook});
+    row_loss.assign(max_rows, 0.0);
     if (net.dropout > 0.0) {
         for (std::size_t i = 0; i + 1 < n; ++i) {
             mask.push_back(Matrix::from_shape({max_rows, net.layers[i].n_out()}));
@@ -150,48 +346,39 @@ Workspace::Workspace(const Network& net, std::size_t max_rows) : max_rows_(max_r
         mask_x = Matrix::from_shape({max_rows, net.n_inputs()});
         dropped_x = Matrix::from_shape({max_rows, net.n_inputs()});
     }
+    const std::size_t wanted =
+        threads > 0 ? threads : static_cast<std::size_t>(std::max(1, blas::num_threads()));
+    threads_ = std::max<std::size_t>(
+        1, std::min(wanted, max_rows / k_min_rows_per_thread));
+    if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_);
 }
 
+Workspace::~Workspace() = default;
+Workspace::Workspace(Workspace&&) noexcept = default;
+Workspace& Workspace::operator=(Workspace&&) noexcept = default;
+
+void Workspace::run(const std::function<void(std::size_t)>& fn) const {
+    if (!pool_) {
+        fn(0);
+        return;
+    }
+    SingleThreadedBlas single(true);
+    pool_->run(fn);
+}
+
+bool Workspace::barrier() const { return pool_ ? pool_->barrier() : true; }
+
 ConstRows forward(const Network& net, ConstRows x, Workspace& ws, Rng* dropout_rng) {
-    DBN_CHECK(x.cols == net.n_inputs(), ShapeError,
-              "forward: input has " << x.cols << " columns (expected " << net.n_inputs() << ")");
-    DBN_CHECK(x.rows <= ws.max_rows() && ws.out.size() == net.n_layers(), ShapeError,
-              "forward: " << x.rows << " rows for a workspace of " << ws.max_rows());
-    const std::size_t rows = x.rows;
-    const std::size_t last = net.n_layers() - 1;
+    const bool drop_input = dropout_rng && net.input_dropout > 0.0;
     const bool drop_hidden = dropout_rng && net.dropout > 0.0;
-    DBN_CHECK(!drop_hidden || ws.mask.size() == last, ShapeError,
-              "forward: the workspace was made for a network without dropout");
-    ConstRows in = x;
-    if (dropout_rng && net.input_dropout > 0.0) {
-        DBN_CHECK(ws.mask_x.shape(1) == x.cols, ShapeError,
-                  "forward: the workspace was made for a network without input dropout");
-        drop(x, rows_of(ws.mask_x, rows), rows_of(ws.dropped_x, rows), net.input_dropout,
-             *dropout_rng);
-        in = rows_of(ws.dropped_x, rows);
-    }
-    for (std::size_t i = 0; i <= last; ++i) {
-        const DenseLayer& l = net.layers[i];
-        Rows y = rows_of(ws.out[i], rows);
-        Rows z = i == last ? rows_of(ws.z_last, rows) : y;
-        fill_bias(z, l.bias);
-        blas::gemm(false, false, 1.0f, in, l.weights, 1.0f, z);
-        activate(l.activation, z, y);
-        if (const LayerHook* hook = net.hook_after(i)) {
-            Rows h = rows_of(ws.hooked[i], rows);
-            std::copy(y.data, y.data + rows * y.cols, h.data);
-            hook->apply(h);
-            in = h;
-        } else {
-            in = y;
-        }
-        if (drop_hidden && i < last) {
-            drop(in, rows_of(ws.mask[i], rows), rows_of(ws.dropped[i], rows), net.dropout,
-                 *dropout_rng);
-            in = rows_of(ws.dropped[i], rows);
-        }
-    }
-    return rows_of(ws.out[last], rows);
+    check_forward(net, x, ws, drop_input, drop_hidden);
+    const std::size_t rows = x.rows;
+    if (dropout_rng) draw_masks(net, ws, rows, drop_input, drop_hidden, *dropout_rng);
+    ws.run([&](std::size_t t) {
+        const auto [r0, r1] = split_range(rows, ws.threads(), t);
+        forward_rows(net, x, ws, r0, r1 - r0, drop_input, drop_hidden);
+    });
+    return rows_of(ws.out[net.n_layers() - 1], rows);
 }
 
 double batch_loss_sum(const Network& net, ConstRows z, ConstRows y, ConstRows target) {
@@ -199,97 +386,168 @@ double batch_loss_sum(const Network& net, ConstRows z, ConstRows y, ConstRows ta
               "loss: targets are " << target.rows << "x" << target.cols << " (expected "
                                    << y.rows << "x" << y.cols << ")");
     double sum = 0.0;
-    const Activation out = net.layers.back().activation;
-    if (net.loss == LossKind::squared_error) {
-        for (std::size_t i = 0; i < y.rows * y.cols; ++i) {
-            const double d = double(y.data[i]) - target.data[i];
-            sum += d * d;
-        }
-        return 0.5 * sum;
-    }
-    if (out == Activation::softmax) {
-        // -sum_j t_j log p_j = sum_j t_j (logsumexp(z) - z_j)
-        for (std::size_t r = 0; r < z.rows; ++r) {
-            const Real* zr = z.row(r);
-            const Real* tr = target.row(r);
-            const double lse = logsumexp(zr, zr + z.cols);
-            for (std::size_t j = 0; j < z.cols; ++j) sum += tr[j] * (lse - zr[j]);
-        }
-        return sum;
-    }
-    // Binary cross-entropy from z: -t log s(z) - (1 - t) log(1 - s(z)) = softplus(z) - t z.
-    for (std::size_t i = 0; i < z.rows * z.cols; ++i)
-        sum += softplus(z.data[i]) - double(target.data[i]) * z.data[i];
+    for (std::size_t r = 0; r < y.rows; ++r)
+        sum += row_loss(net, z.row(r), y.row(r), target.row(r), y.cols);
     return sum;
 }
 
-BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, Workspace& ws,
-                            bool head_only, Rng* dropout_rng) {
-    const ConstRows y = forward(net, x, ws, dropout_rng);
-    const bool drop_hidden = dropout_rng && net.dropout > 0.0;
+/// @brief train_step()'s way to the updater's parts.
+class StepAccess {
+public:
+    static void begin(ParameterUpdater& u, const Network& net) { u.begin_step(net); }
+    static void part(ParameterUpdater& u, Network& net, const Workspace& ws, std::size_t i,
+                     std::size_t w_first, std::size_t w_last, std::size_t b_first,
+                     std::size_t b_last, double lr) {
+        u.update_part(net, ws, i, w_first, w_last, b_first, b_last, lr);
+    }
+};
+
+namespace {
+
+/// @brief Forward pass, loss and gradient of a batch in one pass of ws's threads; with
+/// `updater`, also its step (net's parameters then change, layer by layer, as soon as nothing
+/// below needs them).
+///
+/// Rows are independent until the first weight gradient: each thread runs the forward pass,
+/// the loss and the output delta of its rows. Then, layer i from the top, each thread:
+///   A. the bias gradient (its columns) and the input gradient delta_i W_i^T (its rows of the
+///      batch, through the hook and the activation below: delta_{i-1});
+///   -- a barrier: every row of delta_{i-1} is there, and no thread reads W_i any more --
+///   B. the weight gradient X_i^T delta_i (its rows of it, with the weight decay c W_i put in
+///      first and the penalty's sums of squares taken on the way) and, with an updater, the
+///      step of those rows and of its bias columns while they are in cache.
+/// B of layer i and A of layer i-1 touch different arrays, so one barrier per layer suffices.
+BatchLoss backprop_pass(Network& net, ConstRows x, ConstRows target, Workspace& ws,
+                        bool head_only, Rng* dropout_rng, ParameterUpdater* updater, double lr) {
     const bool drop_input = dropout_rng && net.input_dropout > 0.0;
+    const bool drop_hidden = dropout_rng && net.dropout > 0.0;
+    check_forward(net, x, ws, drop_input, drop_hidden);
     const std::size_t rows = x.rows;
+    DBN_CHECK(target.rows == rows && target.cols == net.n_outputs(), ShapeError,
+              "loss: targets are " << target.rows << "x" << target.cols << " (expected " << rows
+                                   << "x" << net.n_outputs() << ")");
     DBN_CHECK(rows > 0, ShapeError, "loss_and_gradient: empty batch");
     const std::size_t last = net.n_layers() - 1;
-    BatchLoss result;
-    result.loss = batch_loss_sum(net, rows_of(ws.z_last, rows), y, target) / double(rows);
-
-    // Output delta: cross-entropy with its matching output gives (y - t) / B.
-    const Real inv = Real{1} / static_cast<Real>(rows);
-    Rows d = rows_of(ws.delta[last], rows);
-    for (std::size_t i = 0; i < rows * d.cols; ++i) d.data[i] = (y.data[i] - target.data[i]) * inv;
-    if (net.loss == LossKind::squared_error) multiply_derivative(net.layers[last].activation, y, d);
-
+    const std::size_t first_layer = head_only ? last : 0;
     const double wd = net.weight_decay;
-    for (std::size_t i = last + 1; i-- > 0;) {
-        const DenseLayer& l = net.layers[i];
-        const ConstRows delta = rows_of(ws.delta[i], rows);
-        ConstRows in = drop_input ? rows_of(ws.dropped_x, rows) : x;
-        if (i > 0) {
-            in = drop_hidden                ? rows_of(ws.dropped[i - 1], rows)
-                 : net.hook_after(i - 1) ? rows_of(ws.hooked[i - 1], rows)
-                                         : rows_of(ws.out[i - 1], rows);
-        }
-        blas::gemm(true, false, 1.0f, in, delta, 0.0f, ws.grad_weights[i]);
-        if (wd > 0.0) {
-            const Real c = static_cast<Real>(wd);
-            Real* g = ws.grad_weights[i].data();
-            const Real* w = l.weights.data();
-            for (std::size_t k = 0; k < l.weights.size(); ++k) g[k] += c * w[k];
-        }
-        Real* gb = ws.grad_bias[i].data();
-        std::fill(gb, gb + l.n_out(), Real{0});
-        for (std::size_t r = 0; r < rows; ++r) {
-            const Real* dr = delta.row(r);
-            for (std::size_t j = 0; j < l.n_out(); ++j) gb[j] += dr[j];
-        }
-        if (head_only || i == 0) break;
-        Rows below = rows_of(ws.delta[i - 1], rows);
-        auto undrop = [&](Rows g) {  // d(in * mask)/d(in) = mask
-            if (!drop_hidden) return;
-            const Real* m = ws.mask[i - 1].data();
-            for (std::size_t k = 0; k < rows * g.cols; ++k) g.data[k] *= m[k];
-        };
-        if (const LayerHook* hook = net.hook_after(i - 1)) {
-            Rows g(ws.grad_hooked.data(), rows, l.n_in());
-            blas::gemm(false, true, 1.0f, delta, l.weights, 0.0f, g);
-            undrop(g);
-            hook->backward(rows_of(ws.out[i - 1], rows), g, below);
-        } else {
-            blas::gemm(false, true, 1.0f, delta, l.weights, 0.0f, below);
-            undrop(below);
-        }
-        multiply_derivative(net.layers[i - 1].activation, rows_of(ws.out[i - 1], rows), below);
-    }
+    const Real c = static_cast<Real>(wd);
+    const Real inv = Real{1} / static_cast<Real>(rows);
+    const std::size_t threads = ws.threads();
+    if (dropout_rng) draw_masks(net, ws, rows, drop_input, drop_hidden, *dropout_rng);
+    if (updater) StepAccess::begin(*updater, net);
 
+    ws.run([&](std::size_t t) {
+        const auto [r0, r1] = split_range(rows, threads, t);
+        const std::size_t m = r1 - r0;
+        forward_rows(net, x, ws, r0, m, drop_input, drop_hidden);
+        const std::size_t n_out = net.n_outputs();
+        {
+            const ConstRows z = rows_at(ws.z_last, r0, m);
+            const ConstRows y = rows_at(ws.out[last], r0, m);
+            const ConstRows tr = target.block(r0, m);
+            for (std::size_t r = 0; r < m; ++r)
+                ws.row_loss[r0 + r] = row_loss(net, z.row(r), y.row(r), tr.row(r), n_out);
+            // Output delta: cross-entropy with its matching output gives (y - t) / B.
+            Rows d = rows_at(ws.delta[last], r0, m);
+            for (std::size_t i = 0; i < m * n_out; ++i) d.data[i] = (y.data[i] - tr.data[i]) * inv;
+            if (net.loss == LossKind::squared_error)
+                multiply_derivative(net.layers[last].activation, y, d);
+        }
+        if (!ws.barrier()) return;
+
+        for (std::size_t i = last + 1; i-- > first_layer;) {
+            DenseLayer& l = net.layers[i];
+            const std::size_t n_o = l.n_out();
+            const ConstRows delta = rows_of(ws.delta[i], rows);
+            // A: bias gradient, input gradient.
+            const auto [j0, j1] = split_range(n_o, threads, t);
+            Real* gb = ws.grad_bias[i].data();
+            std::fill(gb + j0, gb + j1, Real{0});
+            for (std::size_t r = 0; r < rows; ++r) {
+                const Real* dr = delta.row(r);
+                for (std::size_t j = j0; j < j1; ++j) gb[j] += dr[j];
+            }
+            if (i > first_layer) {
+                if (m > 0) {
+                    Rows below = rows_at(ws.delta[i - 1], r0, m);
+                    const ConstRows dm = delta.block(r0, m);
+                    auto undrop = [&](Rows gr) {  // d(in * mask)/d(in) = mask
+                        if (!drop_hidden) return;
+                        const Real* mk = rows_at(ws.mask[i - 1], r0, m).data;
+                        for (std::size_t k = 0; k < m * gr.cols; ++k) gr.data[k] *= mk[k];
+                    };
+                    if (const LayerHook* hook = net.hook_after(i - 1)) {
+                        Rows gh(ws.grad_hooked.data() + r0 * l.n_in(), m, l.n_in());
+                        blas::gemm(false, true, 1.0f, dm, l.weights, 0.0f, gh);
+                        undrop(gh);
+                        hook->backward(rows_at(ws.out[i - 1], r0, m), gh, below);
+                    } else {
+                        blas::gemm(false, true, 1.0f, dm, l.weights, 0.0f, below);
+                        undrop(below);
+                    }
+                    multiply_derivative(net.layers[i - 1].activation,
+                                        rows_at(ws.out[i - 1], r0, m), below);
+                }
+                if (!ws.barrier()) return;
+            }
+            // B: weight gradient (decay first, then beta = 1; without decay beta = 0), step.
+            ConstRows in = drop_input ? rows_of(ws.dropped_x, rows) : x;
+            if (i > 0) {
+                in = drop_hidden             ? rows_of(ws.dropped[i - 1], rows)
+                     : net.hook_after(i - 1) ? rows_of(ws.hooked[i - 1], rows)
+                                             : rows_of(ws.out[i - 1], rows);
+            }
+            const auto [w0, w1] = split_range(l.n_in(), threads, t);
+            Real* g = ws.grad_weights[i].data();
+            Real* w = l.weights.data();
+            if (wd > 0.0) {
+                for (std::size_t k = w0; k < w1; ++k)
+                    ws.weight_squares[i][k] = decay_and_square(g + k * n_o, w + k * n_o, n_o, c);
+            }
+            blas::gemm_tn_rows(in, w0, w1 - w0, delta, wd > 0.0 ? 1.0f : 0.0f, g + w0 * n_o);
+            if (updater) StepAccess::part(*updater, net, ws, i, w0 * n_o, w1 * n_o, j0, j1, lr);
+        }
+        // The penalty of the layers whose gradient was not computed (head_only).
+        if (wd > 0.0) {
+            for (std::size_t i = 0; i < first_layer; ++i) {
+                const DenseLayer& l = net.layers[i];
+                const auto [w0, w1] = split_range(l.n_in(), threads, t);
+                for (std::size_t k = w0; k < w1; ++k)
+                    ws.weight_squares[i][k] =
+                        decay_and_square(nullptr, l.weights.data() + k * l.n_out(), l.n_out(), c);
+            }
+        }
+    });
+
+    BatchLoss result;
+    double sum = 0.0;
+    for (std::size_t r = 0; r < rows; ++r) sum += ws.row_loss[r];
+    result.loss = sum / double(rows);
     result.objective = result.loss;
     if (wd > 0.0) {
         double sq = 0.0;
-        for (const auto& l : net.layers)
-            for (const Real w : l.weights) sq += double(w) * w;
+        for (std::size_t i = 0; i <= last; ++i)
+            for (const double v : ws.weight_squares[i]) sq += v;
         result.objective += 0.5 * wd * sq;
     }
     return result;
+}
+
+}  // namespace
+
+BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, Workspace& ws,
+                            bool head_only, Rng* dropout_rng) {
+    // Without an updater the pass only reads the network.
+    return backprop_pass(const_cast<Network&>(net), x, target, ws, head_only, dropout_rng,
+                         nullptr, 0.0);
+}
+
+BatchLoss train_step(Network& net, ConstRows x, ConstRows target, Workspace& ws,
+                     ParameterUpdater& updater, double lr, bool head_only, Rng* dropout_rng) {
+    DBN_CHECK(net.n_layers() == updater.n_layers(), ShapeError,
+              "train_step: network has " << net.n_layers() << " layers (the updater was made for "
+                                         << updater.n_layers() << ")");
+    return backprop_pass(net, x, target, ws, head_only, dropout_rng, &updater, lr);
 }
 
 // --- optimizer ---------------------------------------------------------------------------
@@ -311,7 +569,7 @@ ParameterUpdater::ParameterUpdater(const Network& net, const FineTuneConfig& con
 }
 
 void ParameterUpdater::update(Real* w, const Real* g, Real* m, Real* v, std::size_t n,
-                              double lr) {
+                              double lr) const {
     if (kind_ == OptimizerKind::sgd) {
         const Real mu = static_cast<Real>(momentum_);
         const Real eta = static_cast<Real>(lr);
@@ -322,18 +580,18 @@ void ParameterUpdater::update(Real* w, const Real* g, Real* m, Real* v, std::siz
         return;
     }
     // Adam with bias-corrected moments: w -= lr m^ / (sqrt(v^) + eps).
-    const Real b1 = static_cast<Real>(beta1_), b2 = static_cast<Real>(beta2_);
-    const Real step = static_cast<Real>(lr / correction1_);
-    const Real inv_c2 = static_cast<Real>(1.0 / correction2_);
-    const Real eps = static_cast<Real>(epsilon_);
-    for (std::size_t i = 0; i < n; ++i) {
-        m[i] = b1 * m[i] + (Real{1} - b1) * g[i];
-        v[i] = b2 * v[i] + (Real{1} - b2) * g[i] * g[i];
-        w[i] -= step * m[i] / (std::sqrt(v[i] * inv_c2) + eps);
-    }
+    AdamStep a;
+    a.b1 = static_cast<Real>(beta1_);
+    a.b2 = static_cast<Real>(beta2_);
+    a.c1 = Real{1} - a.b1;
+    a.c2 = Real{1} - a.b2;
+    a.step = static_cast<Real>(lr / correction1_);
+    a.inv_c2 = static_cast<Real>(1.0 / correction2_);
+    a.eps = static_cast<Real>(epsilon_);
+    adam(w, g, m, v, n, a);
 }
 
-void ParameterUpdater::step(Network& net, const Workspace& ws, double lr, bool head_only) {
+void ParameterUpdater::begin_step(const Network& net) {
     DBN_CHECK(net.n_layers() == m_weights_.size(), ShapeError,
               "ParameterUpdater::step: network has " << net.n_layers() << " layers (expected "
                                                      << m_weights_.size() << ")");
@@ -342,15 +600,34 @@ void ParameterUpdater::step(Network& net, const Workspace& ws, double lr, bool h
         correction1_ = 1.0 - std::pow(beta1_, double(t_));
         correction2_ = 1.0 - std::pow(beta2_, double(t_));
     }
+}
+
+void ParameterUpdater::update_part(Network& net, const Workspace& ws, std::size_t i,
+                                   std::size_t w_first, std::size_t w_last, std::size_t b_first,
+                                   std::size_t b_last, double lr) {
     const bool adam = kind_ == OptimizerKind::adam;
+    DenseLayer& l = net.layers[i];
+    update(l.weights.data() + w_first, ws.grad_weights[i].data() + w_first,
+           m_weights_[i].data() + w_first, adam ? v_weights_[i].data() + w_first : nullptr,
+           w_last - w_first, lr);
+    update(l.bias.data() + b_first, ws.grad_bias[i].data() + b_first,
+           m_bias_[i].data() + b_first, adam ? v_bias_[i].data() + b_first : nullptr,
+           b_last - b_first, lr);
+}
+
+void ParameterUpdater::step(Network& net, const Workspace& ws, double lr, bool head_only) {
+    begin_step(net);
     const std::size_t first = head_only ? net.n_layers() - 1 : 0;
-    for (std::size_t i = first; i < net.n_layers(); ++i) {
-        DenseLayer& l = net.layers[i];
-        update(l.weights.data(), ws.grad_weights[i].data(), m_weights_[i].data(),
-               adam ? v_weights_[i].data() : nullptr, l.weights.size(), lr);
-        update(l.bias.data(), ws.grad_bias[i].data(), m_bias_[i].data(),
-               adam ? v_bias_[i].data() : nullptr, l.bias.size(), lr);
-    }
+    // Every value is updated on its own: thread t takes its share of each array.
+    const std::size_t threads = ws.threads();
+    ws.run([&](std::size_t t) {
+        for (std::size_t i = first; i < net.n_layers(); ++i) {
+            const DenseLayer& l = net.layers[i];
+            const auto [a, b] = split_range(l.weights.size(), threads, t);
+            const auto [c, d] = split_range(l.bias.size(), threads, t);
+            update_part(net, ws, i, a, b, c, d, lr);
+        }
+    });
 }
 
 }  // namespace dbn

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -11,6 +12,8 @@
 #include "dbn/hooks/layer_hook.hpp"
 
 namespace dbn {
+
+class ThreadPool;  // dbn/core/parallel.hpp
 
 /// @brief A feed-forward network of dense layers with fixed hooks between them: the form a DBN
 /// takes for fine-tuning by backpropagation.
@@ -55,12 +58,36 @@ public:
 };
 
 /// @brief Buffers for forward and backward passes of up to `max_rows` rows, allocated once, so
-/// that a training loop allocates nothing per minibatch.
+/// that a training loop allocates nothing per minibatch; and the threads that run the passes.
+///
+/// With more than one thread, a pass splits its work across a team of its own: the rows of the
+/// batch in the forward pass and the input gradients, the rows of each weight gradient, the
+/// columns of each bias gradient, and the parameters in ParameterUpdater::step. Each thread
+/// calls single-threaded OpenBLAS products meanwhile (OpenBLAS's count is restored after the
+/// pass), which on the small products of a minibatch is faster than OpenBLAS's own threads.
+/// Every value is computed by the same formula whatever the split and sums keep their order, so
+/// the thread count changes results by float rounding at most (OpenBLAS's kernels and the
+/// vectorized sigmoid may round the last bit differently where a block of rows ends); one
+/// thread count always gives the same results.
 class Workspace {
 public:
-    Workspace(const Network& net, std::size_t max_rows);
+    /// @param threads team size; 0 takes OpenBLAS's thread count. Fewer are used when max_rows
+    ///        is small (at least k_min_rows_per_thread rows each).
+    Workspace(const Network& net, std::size_t max_rows, std::size_t threads = 0);
+    ~Workspace();
+    Workspace(Workspace&&) noexcept;
+    Workspace& operator=(Workspace&&) noexcept;
+
+    static constexpr std::size_t k_min_rows_per_thread = 16;
 
     std::size_t max_rows() const { return max_rows_; }
+    /// @brief Threads a pass uses (1: the calling thread alone, with OpenBLAS's threads).
+    std::size_t threads() const { return threads_; }
+    /// @brief Calls fn(t) for t = 0 .. threads()-1, t = 0 on the calling thread, OpenBLAS
+    /// single-threaded meanwhile when threads() > 1; rethrows the first exception.
+    void run(const std::function<void(std::size_t)>& fn) const;
+    /// @brief Inside run(): waits for every thread; false when the run is being abandoned.
+    bool barrier() const;
 
     /// out[i]: y_i = f_i(z_i) of layer i.
     std::vector<Matrix> out;
@@ -81,9 +108,15 @@ public:
     std::vector<Matrix> dropped;
     Matrix mask_x;
     Matrix dropped_x;
+    /// Data loss of each row of the last loss_and_gradient(), summed in row order.
+    std::vector<double> row_loss;
+    /// Sum of squares of each row of each layer's weights (the L2 penalty), summed in order.
+    std::vector<std::vector<double>> weight_squares;
 
 private:
     std::size_t max_rows_;
+    std::size_t threads_ = 1;
+    std::unique_ptr<ThreadPool> pool_;
 };
 
 /// @brief Loss of one batch: `loss` the mean data loss per row, `objective` adds the penalty.
@@ -106,6 +139,18 @@ ConstRows forward(const Network& net, ConstRows x, Workspace& ws, Rng* dropout_r
 BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, Workspace& ws,
                             bool head_only = false, Rng* dropout_rng = nullptr);
 
+class ParameterUpdater;
+
+/// @brief loss_and_gradient() and then updater.step(net, ws, lr, head_only), in one pass of
+/// ws's threads: each layer's parameters are updated as soon as the layers below no longer
+/// need them, while their gradient is still in cache. The gradient is left in ws as
+/// loss_and_gradient() leaves it, and the parameters end as after the two calls. The parameters
+/// change even when the returned loss is not finite.
+/// @throws ShapeError for shapes that do not fit (before anything changes).
+BatchLoss train_step(Network& net, ConstRows x, ConstRows target, Workspace& ws,
+                     ParameterUpdater& updater, double lr, bool head_only = false,
+                     Rng* dropout_rng = nullptr);
+
 /// @brief Data loss of the output rows against the targets, summed over the rows, in double.
 /// `z` holds the output layer's pre-activations (ws.z_last).
 double batch_loss_sum(const Network& net, ConstRows z, ConstRows y, ConstRows target);
@@ -116,10 +161,18 @@ class ParameterUpdater {
 public:
     ParameterUpdater(const Network& net, const FineTuneConfig& config);
     /// @brief One step with learning rate `lr`; with `head_only`, only the last layer moves.
+    /// The parameters are split across ws's threads (each value is updated the same way).
     void step(Network& net, const Workspace& ws, double lr, bool head_only = false);
+    std::size_t n_layers() const { return m_weights_.size(); }
 
 private:
-    void update(Real* w, const Real* g, Real* m, Real* v, std::size_t n, double lr);
+    friend class StepAccess;  // train_step(), in network.cpp
+    /// Counts the step and sets Adam's bias corrections.
+    void begin_step(const Network& net);
+    /// Updates weights [w_first, w_last) (flat) and biases [b_first, b_last) of layer i.
+    void update_part(Network& net, const Workspace& ws, std::size_t i, std::size_t w_first,
+                     std::size_t w_last, std::size_t b_first, std::size_t b_last, double lr);
+    void update(Real* w, const Real* g, Real* m, Real* v, std::size_t n, double lr) const;
 
     OptimizerKind kind_;
     double momentum_, beta1_, beta2_, epsilon_;
