@@ -115,6 +115,8 @@ struct BenchOptions {
     std::size_t rows = 0;
     int threads = 0, runs = 0;
     bool quick = false, json = false, no_ais = false;
+    /// Also time CD-1 epochs over 1/8 .. all of the rows and n_hidden 125 .. 1000 (linearity).
+    bool scaling = false;
 };
 void add_bench(CLI::App& app, BenchOptions& o);
 int run_bench(const BenchOptions& o);
