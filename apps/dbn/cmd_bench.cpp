@@ -484,27 +484,37 @@ int run_bench(const BenchOptions& o) {
     }
 
     json ais = nullptr;
-    double ais_s = NAN;
+    double ais_s = NAN, ais_limit_s = NAN;
 #ifdef DBN_BENCH_HAS_AIS
     if (!o.no_ais) {
         estimate::AisConfig cfg;
         cfg.runs = estimate::k_ais_default_runs;
         cfg.steps = o.quick ? estimate::k_ais_quick_steps : estimate::k_ais_default_steps;
         const estimate::Ais estimator(cfg);
+        // Its limit: per temperature one up (runs x n_v -> n_h) and one down product (the
+        // first temperature has no down), at the best rate for these shapes, timed just before.
+        const std::vector<Shape> ais_shapes = {{"AIS up", false, false, cfg.runs, nh, nv, 1},
+                                               {"AIS down", false, true, cfg.runs, nv, nh, 1}};
+        const Limit ais_limit = measure_limit(ais_shapes, threads, reps, text_log);
+        ais_limit_s = double(cfg.steps) * ais_limit.seconds;
         t0 = clock_type::now();
         const estimate::AisResult r = estimator.estimate(model, x);
         ais_s = seconds_since(t0);
-        // Two M x n_v x n_h products per temperature.
-        const double ais_flops =
-            2.0 * 2.0 * double(cfg.runs) * double(nv) * double(nh) * double(cfg.steps);
+        const double ais_flops = double(cfg.steps) * ais_limit.flops;
         ais = {{"runs", cfg.runs},
                {"steps", cfg.steps},
+               {"groups", estimate::ais_groups(cfg.runs)},
                {"seconds", ais_s},
                {"log_z", r.log_z},
+               {"gemm", ais_limit.gemm},
+               {"limit_seconds", ais_limit_s},
+               {"fraction_of_limit", ais_limit_s / ais_s},
                {"gemm_gflops_achieved", ais_flops / ais_s / 1e9}};
         if (!o.json)
-            log << "  AIS (" << cfg.runs << " runs x " << cfg.steps << " steps): " << ais_s << " s"
-                << std::endl;
+            log << std::setprecision(3) << "  AIS (" << cfg.runs << " runs x " << cfg.steps
+                << " steps): " << ais_s
+                << " s, limit " << ais_limit_s << " s ("
+                << std::lround(100.0 * ais_limit_s / ais_s) << "%)" << std::endl;
     }
 #endif
     // Memory of the RBM measurements (what bench_peers.py compares); fine-tuning and feature
@@ -650,6 +660,7 @@ int run_bench(const BenchOptions& o) {
          std::isnan(cd1_single) ? json(nullptr) : json(cd1_single)},
         {"thread_speedup", std::isnan(cd1_single) ? json(nullptr) : json(cd1_single / cd1)},
         {"ais_seconds", std::isnan(ais_s) ? json(nullptr) : json(ais_s)},
+        {"ais_fraction_of_limit", std::isnan(ais_s) ? json(nullptr) : json(ais_limit_s / ais_s)},
         {"ais", ais},
         {"peak_rss_mib", rbm_peak_rss},
         {"finetune_shape", net_widths},
@@ -683,7 +694,9 @@ int run_bench(const BenchOptions& o) {
         if (!std::isnan(cd1_single))
             std::cout << ", 1 thread " << cd1_single << " s (x" << std::setprecision(2)
                       << cd1_single / cd1 << ")";
-        if (!std::isnan(ais_s)) std::cout << "; AIS " << std::setprecision(1) << ais_s << " s";
+        if (!std::isnan(ais_s))
+            std::cout << "; AIS " << std::setprecision(1) << ais_s << " s ("
+                      << std::setprecision(0) << 100.0 * ais_limit_s / ais_s << "% of its limit)";
         std::cout << "; peak RSS " << std::setprecision(0) << rbm_peak_rss << " MiB" << std::endl;
         std::cout << "fine-tuning " << nv;
         for (std::size_t i = 1; i < net_widths.size(); ++i) std::cout << "-" << net_widths[i];
