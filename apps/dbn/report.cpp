@@ -33,8 +33,7 @@ void print_checks(std::ostream& out, const std::vector<estimate::LayerLogZ>& log
             out << "    " << pair << "   n/a (" << c.note << ")\n";
             continue;
         }
-        // A negative D whose interval still reaches zero has not failed, but says little.
-        const char* result = !c.passed ? "FAILED" : c.bound_change < 0.0 ? "passed (D < 0 within its interval)" : "passed";
+        const char* result = estimate::check_verdict(c);
         std::snprintf(buf, sizeof buf, "    %-6s %+11.4f %+11.4f %+11.4f  [%+10.4f, %+10.4f]  %s%s\n",
                       pair.c_str(), c.free_energy_gap, c.delta_log_z, c.bound_change,
                       c.bound_change_low, c.bound_change_high, result,

@@ -55,6 +55,7 @@ inline nlohmann::json check_json(const estimate::ConsistencyCheck& c) {
     j["bound_change_low"] = number(c.bound_change_low);
     j["bound_change_high"] = number(c.bound_change_high);
     j["passed"] = c.passed;
+    j["verdict"] = estimate::check_verdict(c);
     j["diagnostic"] = c.diagnostic;
     return j;
 }

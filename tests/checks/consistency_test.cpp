@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -44,6 +45,22 @@ std::vector<LayerLogZ> all_log_z(const Dbn& m, const Matrix& raw, LogZMethod met
 // W and W^T respectively, so dF vanishes up to float rounding of the activations (|G| ~ 10 here,
 // float epsilon 1.2e-7 times a few terms: 1e-4 is generous) and dlogZ vanishes up to the
 // double rounding of two enumerations over the same 2^8 states.
+TEST(ConsistencyCheck, VerdictSeparatesPassedFailedAndOpenIntervals) {
+    const double inf = std::numeric_limits<double>::infinity();
+    estimate::ConsistencyCheck c;
+    c.applicable = true;
+    c.bound_change = 2.0, c.bound_change_low = 1.0, c.bound_change_high = 3.0;
+    EXPECT_STREQ(estimate::check_verdict(c), "passed");
+    c.bound_change = -1.0, c.bound_change_low = -2.0, c.bound_change_high = 0.5;
+    EXPECT_STREQ(estimate::check_verdict(c), "passed (D < 0 within its interval)");
+    // An AIS interval open below (mean - 3 s.e. <= 0) opens D's interval above: not a pass.
+    c.bound_change = -103.8, c.bound_change_low = -104.9, c.bound_change_high = inf;
+    EXPECT_STREQ(estimate::check_verdict(c),
+                 "inconclusive (AIS interval open: more AIS runs or steps)");
+    c.passed = false, c.bound_change_high = -100.0;
+    EXPECT_STREQ(estimate::check_verdict(c), "FAILED");
+}
+
 TEST(ConsistencyCheck, TurnedOverLayerPreservesTheFreeEnergy) {
     Rng rng{1};
     Dbn m;

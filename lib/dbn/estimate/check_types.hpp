@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "dbn/estimate/likelihood.hpp"
@@ -49,6 +50,19 @@ struct ConsistencyCheck {
     double bound_change = 0.0, bound_change_low = 0.0, bound_change_high = 0.0;
     bool passed = true;
 };
+
+/// @brief The check's result in words, for logs and reports: "FAILED" (D below zero beyond its
+/// interval), "passed", "passed (D < 0 within its interval)", or, when D is negative and its
+/// interval is open above because an AIS interval is open below (its weights so uneven that
+/// mean - 3 s.e. <= 0), "inconclusive (AIS interval open: more AIS runs or steps)": such a
+/// check has not failed, but neither has it shown anything.
+inline const char* check_verdict(const ConsistencyCheck& c) {
+    if (!c.passed) return "FAILED";
+    if (c.bound_change >= 0.0) return "passed";
+    if (c.bound_change_high == std::numeric_limits<double>::infinity())
+        return "inconclusive (AIS interval open: more AIS runs or steps)";
+    return "passed (D < 0 within its interval)";
+}
 
 /// @brief How pretraining runs the checks (the "checks" object of a configuration).
 struct CheckConfig {

@@ -87,7 +87,7 @@ void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_r
                   "check: layers %zu->%zu: dF = %+.4f  dlogZ = %+.4f  D = %+.4f [%+.4f, %+.4f]  %s%s",
                   c.lower, c.upper, c.free_energy_gap, c.delta_log_z, c.bound_change,
                   c.bound_change_low, c.bound_change_high,
-                  !c.passed ? "FAILED" : c.bound_change < 0.0 ? "passed (D < 0 within its interval)" : "passed",
+                  check_verdict(c),
                   c.diagnostic ? " (diagnostic: hook between the layers)" : "");
     say(buf);
 }
