@@ -39,11 +39,14 @@ DbnConfig small_config(std::uint64_t seed) {
                             "small.json");
 }
 
+// (An empty matrix may have no storage at all: memcmp must not see its null pointer.)
 bool same_bits(const Matrix& a, const Matrix& b) {
-    return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0;
+    return a.shape() == b.shape() &&
+           (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0);
 }
 bool same_bits(const Vector& a, const Vector& b) {
-    return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0;
+    return a.shape() == b.shape() &&
+           (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0);
 }
 
 TEST(GreedyTrainer, SameSeedGivesBitIdenticalModels) {
