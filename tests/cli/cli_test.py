@@ -432,6 +432,35 @@ def pretrain_on(data, config=None):
 
 
 @case
+def bench_json_reports_every_measurement():
+    """`dbn bench --json`: one object with the keys of the performance issue and sane values."""
+    data = ENV.fashion_train()
+    p = expect_ok(run("bench", "--quick", "--rows", "1000", "--runs", "1", "--json", "--data", data,
+                      timeout=180))
+    obj = json.loads(p.out)
+    check(isinstance(obj["openblas_core"], str) and obj["openblas_core"], f"core: {obj}")
+    check(obj["threads"] >= 1 and obj["rows"] == 1000 and obj["shape"] == [784, 500], f"{obj}")
+    for key in ["gemm_gflops", "cd1_seconds_per_epoch", "pcd1_seconds_per_epoch", "ais_seconds",
+                "peak_rss_mib", "finetune_seconds_per_epoch", "finetune_limit_seconds",
+                "features_rows_per_second", "limit_seconds_per_epoch"]:
+        check(isinstance(obj[key], (int, float)) and obj[key] > 0, f"{key} = {obj.get(key)}", p)
+    # Each limit is the same products timed at the best rate just measured: a run cannot beat
+    # it by much (noise), and a fraction far above 1 would mean a limit that misses work.
+    for key in ["cd1_fraction_of_limit", "pcd1_fraction_of_limit", "ais_fraction_of_limit",
+                "finetune_fraction_of_limit", "features_fraction_of_limit"]:
+        check(0 < obj[key] < 2.0, f"{key} = {obj.get(key)}", p)
+    check(listing() == [], f"bench wrote files: {listing()}")
+
+
+@case
+def bench_bad_data_and_flags():
+    expect_failure(["bench", "--quick", "--data", "nope-images-idx3-ubyte.gz"], EXIT_BAD_INPUT,
+                   [r"nope-images-idx3-ubyte\.gz", r"cannot open|no such file"])
+    expect_failure(["bench", "--threads", "0"], EXIT_USAGE, [r"--threads"])
+    expect_failure(["bench", "--rows", "abc"], EXIT_USAGE, [r"--rows"])
+
+
+@case
 def data_missing_file():
     expect_failure(pretrain_on("nope-images-idx3-ubyte.gz"), EXIT_BAD_INPUT,
                    [r"nope-images-idx3-ubyte\.gz", r"cannot open|no such file"], out="out.h5")
