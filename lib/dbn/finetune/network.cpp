@@ -203,24 +203,6 @@ double decay_and_square(Real* g, const Real* w, std::size_t n, Real c) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-/// @brief OpenBLAS single-threaded while a team of our own runs products, restored after.
-class SingleThreadedBlas {
-public:
-    explicit SingleThreadedBlas(bool active)
-        : saved_(active ? blas::num_threads() : 1), active_(active && saved_ != 1) {
-        if (active_) blas::set_num_threads(1);
-    }
-    ~SingleThreadedBlas() {
-        if (active_) blas::set_num_threads(saved_);
-    }
-    SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-    SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
-private:
-    int saved_;
-    bool active_;
-};
-
 /// @brief Adam's constants for one step.
 struct AdamStep {
     Real b1, c1, b2, c2, step, inv_c2, eps;  ///< c1 = 1 - b1, c2 = 1 - b2
@@ -362,7 +344,7 @@ void Workspace::run(const std::function<void(std::size_t)>& fn) const {
         fn(0);
         return;
     }
-    SingleThreadedBlas single(true);
+    const blas::ScopedThreads single(1);  // our team runs single-threaded products
     pool_->run(fn);
 }
 
