@@ -93,23 +93,25 @@ inline double reduce_chunk(const double* pos, const double* f, std::size_t m) {
 
 // softplus(t) = max(t, 0) + log(1 + e^-|t|). max(t, 0) is written (t + |t|) / 2, exact for
 // finite t and NaN for NaN, so that a NaN is never swallowed by a comparison.
+/// sum_k softplus(t[k]) over one chunk (m <= k_chunk), with the caller's scratch arrays.
+inline double softplus_chunk(const double* t, std::size_t m, double* pos, double* f) {
+    for (std::size_t k = 0; k < m; ++k) {
+        const double a = std::fabs(t[k]);
+        pos[k] = 0.5 * (t[k] + a);
+        f[k] = a < k_max_exp_arg ? a : k_max_exp_arg;
+    }
+    exp_neg_in_place(f, m);
+    for (std::size_t k = 0; k < m; ++k) f[k] = 1.0 + f[k];
+    return reduce_chunk(pos, f, m);
+}
+
 DBN_VECTOR_CLONES
 double softplus_sum(const double* x, std::size_t n) {
     double pos[k_chunk];
     double f[k_chunk];
     double total = 0.0;
-    for (std::size_t first = 0; first < n; first += k_chunk) {
-        const std::size_t m = std::min(k_chunk, n - first);
-        const double* t = x + first;
-        for (std::size_t k = 0; k < m; ++k) {
-            const double a = std::fabs(t[k]);
-            pos[k] = 0.5 * (t[k] + a);
-            f[k] = a < k_max_exp_arg ? a : k_max_exp_arg;
-        }
-        exp_neg_in_place(f, m);
-        for (std::size_t k = 0; k < m; ++k) f[k] = 1.0 + f[k];
-        total += reduce_chunk(pos, f, m);
-    }
+    for (std::size_t first = 0; first < n; first += k_chunk)
+        total += softplus_chunk(x + first, std::min(k_chunk, n - first), pos, f);
     return total;
 }
 
@@ -121,15 +123,8 @@ double softplus_sum(const double* x, const double* y, std::size_t n) {
     double total = 0.0;
     for (std::size_t first = 0; first < n; first += k_chunk) {
         const std::size_t m = std::min(k_chunk, n - first);
-        for (std::size_t k = 0; k < m; ++k) {
-            t[k] = x[first + k] + y[first + k];
-            const double a = std::fabs(t[k]);
-            pos[k] = 0.5 * (t[k] + a);
-            f[k] = a < k_max_exp_arg ? a : k_max_exp_arg;
-        }
-        exp_neg_in_place(f, m);
-        for (std::size_t k = 0; k < m; ++k) f[k] = 1.0 + f[k];
-        total += reduce_chunk(pos, f, m);
+        for (std::size_t k = 0; k < m; ++k) t[k] = x[first + k] + y[first + k];
+        total += softplus_chunk(t, m, pos, f);
     }
     return total;
 }
