@@ -550,19 +550,19 @@ int run_bench(const BenchOptions& o) {
     // Each run measures its limit right before its epoch, so that both see the same machine
     // (others' work on a shared machine changes the sgemm rate from minute to minute); the
     // medians of both are reported.
+    const double ft_batches = double((n + ft_b - 1) / ft_b);
     json ft_gemm;
+    double ft_flops = 0.0;  // per epoch
     std::vector<double> ft_times, ft_limits;
     for (int r = 0; r < runs; ++r) {
         const Limit ft_limit = measure_limit(backprop_shapes(ft_b, net_widths), threads, reps,
                                              r == 0 ? text_log : nullptr, 18);
         if (r == 0) ft_gemm = ft_limit.gemm;
-        ft_limits.push_back(ft_limit.seconds * double((n + ft_b - 1) / ft_b));
+        ft_flops = ft_limit.flops * ft_batches;
+        ft_limits.push_back(ft_limit.seconds * ft_batches);
         ft_times.push_back(time_finetune(stack, data, 1 + static_cast<std::uint64_t>(r)));
     }
     const double ft_s = median(ft_times), ft_limit_s = median(ft_limits);
-    double ft_flops = 0.0;  // per epoch
-    for (const Shape& sh : backprop_shapes(ft_b, net_widths))
-        ft_flops += 2.0 * double(sh.m) * double(sh.n) * double(sh.k) * double((n + ft_b - 1) / ft_b);
     if (!o.json)
         log << "  fine-tuning epoch: " << std::setprecision(3) << ft_s << " s (limit "
             << ft_limit_s << " s, " << std::setprecision(0) << std::fixed
