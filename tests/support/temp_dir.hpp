@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dbn/core/error.hpp"
+
 namespace dbn::testing {
 
 /// @brief A directory of its own for each test (ctest runs tests in parallel), removed after it.
@@ -47,6 +49,25 @@ std::string error_of(F&& f) {
     try {
         f();
     } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "unexpected exception type: " << e.what();
+        return {};
+    }
+    ADD_FAILURE() << "no exception";
+    return {};
+}
+
+/// @brief Runs `f`, expecting an IoError that is not a FormatError (a file that cannot be read
+/// at all, not one read and found malformed); returns its what().
+template <class F>
+std::string io_error_not_format_of(F&& f) {
+    try {
+        f();
+    } catch (const FormatError& e) {
+        ADD_FAILURE() << "FormatError where an IoError was expected: " << e.what();
+        return {};
+    } catch (const IoError& e) {
         return e.what();
     } catch (const std::exception& e) {
         ADD_FAILURE() << "unexpected exception type: " << e.what();
