@@ -10,9 +10,9 @@
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/dbn/config.hpp"
-#include "dbn/dbn/greedy_trainer.hpp"
-#include "dbn/estimate/pretrain_checks.hpp"
+#include "dbn/pretrain/config.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
+#include "dbn/pretrain/pretrain_checks.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/observe/console_progress.hpp"
 

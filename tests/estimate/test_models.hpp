@@ -78,7 +78,7 @@ inline Matrix stroke_images(std::size_t count, Rng& rng) {
 
 /// @brief `updates` CD-1 steps with minibatches of `batch` random rows: positive statistics
 /// from p(h|v0), negative from p(h|v1) with v1 the mean-field reconstruction of sampled h0
-/// (DESIGN.md section 3, without momentum or decay). Visible biases start at the log base rates
+/// (docs/MATH.md#training, without momentum or decay). Visible biases start at the log base rates
 /// (Bernoulli units) or the data mean (Gaussian units), as Hinton's practical guide advises.
 inline void train_cd1(Rbm& rbm, const Matrix& data, std::size_t updates, std::size_t batch,
                       float lr, Rng& rng) {

@@ -16,7 +16,7 @@
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
 #include "dbn/dbn/dbn.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 #include "support/helpers.hpp"
 #include "support/run_command.hpp"
 
@@ -113,7 +113,7 @@ struct H5Features {
 };
 
 inline H5Features read_h5_features(const std::string& path) {
-    const auto file = io::hdf5::File::open(path);
+    const auto file = hdf5::File::open(path);
     H5Features out;
     const auto ds = file.open_dataset("features");
     const auto shape = ds.shape();

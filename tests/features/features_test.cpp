@@ -18,7 +18,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/hooks/layer_hook.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 #include "features/features_support.hpp"
 
 namespace dbn {
@@ -152,7 +152,7 @@ TEST(ExtractFeatures, Hdf5OutputRecordsModelLayerAndSource) {
     o.layer = 1;
     o.model_file = "models/mixed.h5";
     extract_features(mixed_model(50), spec, dir + "/f.hdf5", o);
-    const auto f = io::hdf5::File::open(dir + "/f.hdf5");
+    const auto f = hdf5::File::open(dir + "/f.hdf5");
     EXPECT_EQ(f.read_string_attribute("format"), "dbn-features");
     EXPECT_EQ(f.read_string_attribute("model"), "models/mixed.h5");
     EXPECT_EQ(f.read_string_attribute("model_name"), "mixed");
@@ -241,7 +241,7 @@ TEST(ExtractFeatures, LabelsFromCsvColumnAndHdf5Sibling) {
               (std::vector<std::int32_t>{7, 8, 9}));
 
     {
-        auto f = io::hdf5::File::create(dir + "/in.h5");
+        auto f = hdf5::File::create(dir + "/in.h5");
         const std::vector<float> x{1, 2, 3, 4, 0, 0, 1, 1, 5, 6, 7, 8, 1, 0, 1, 0, 2, 2, 2, 2};
         f.write_dataset("set/x", x.data(), {5, 4});
         const std::vector<std::int32_t> y{3, 1, 4, 1, 5};
@@ -263,7 +263,7 @@ TEST(ExtractFeatures, EmptyIdxGivesEmptyDatasets) {
     const std::string spec = labelled_idx(dir, 0, 50);
     const FeatureSummary s = extract_features(mixed_model(50), spec, dir + "/f.h5");
     EXPECT_EQ(s.rows, 0U);
-    const auto f = io::hdf5::File::open(dir + "/f.h5");
+    const auto f = hdf5::File::open(dir + "/f.h5");
     EXPECT_EQ(f.open_dataset("features").shape(), (std::vector<std::size_t>{0, 20}));
     EXPECT_EQ(f.open_dataset("labels").shape(), (std::vector<std::size_t>{0}));
 }

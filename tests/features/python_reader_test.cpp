@@ -15,8 +15,8 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/dbn/config.hpp"
-#include "dbn/dbn/greedy_trainer.hpp"
+#include "dbn/pretrain/config.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/features/features.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
@@ -245,7 +245,7 @@ TEST(PythonReader, ClassifierOutputsOfAFineTunedModelMatchTheLibrary) {
                             " --data " + shell_quote(spec) + " --out " + shell_quote(dir + "/py.h5"));
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("classifier: 32 -> "), std::string::npos) << r.output;
-    const auto f = io::hdf5::File::open(dir + "/py.h5");
+    const auto f = hdf5::File::open(dir + "/py.h5");
     const auto ds = f.open_dataset("probabilities");
     const auto shape = ds.shape();
     ASSERT_EQ(shape.size(), 2U);

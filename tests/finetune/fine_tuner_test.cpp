@@ -10,10 +10,10 @@
 #include <gtest/gtest.h>
 
 #include "dbn/core/error.hpp"
-#include "dbn/dbn/config.hpp"
-#include "dbn/dbn/greedy_trainer.hpp"
+#include "dbn/pretrain/config.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/finetune/evaluate.hpp"
-#include "finetune_support.hpp"
+#include "finetune/finetune_support.hpp"
 
 namespace dbn {
 namespace {

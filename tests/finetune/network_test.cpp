@@ -13,7 +13,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
-#include "finetune_support.hpp"
+#include "finetune/finetune_support.hpp"
 #include "support/tolerances.hpp"
 
 namespace dbn {

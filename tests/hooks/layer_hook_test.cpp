@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "dbn/core/error.hpp"
-#include "dbn/dbn/greedy_trainer.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/io/model_io.hpp"
 #include "support/helpers.hpp"
 

@@ -12,14 +12,14 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/version.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 #include "io/io_support.hpp"
 
 namespace dbn {
 namespace {
 
-using io::hdf5::File;
-using io::hdf5::Group;
+using hdf5::File;
+using hdf5::Group;
 using ::testing::HasSubstr;
 using testing::dir_entries;
 using testing::expect_same_model;

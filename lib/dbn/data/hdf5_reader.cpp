@@ -11,12 +11,12 @@
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/data/readers.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 
 namespace dbn::data {
 namespace {
 
-using io::hdf5::TypeClass;
+using hdf5::TypeClass;
 
 /// @brief The path of the `labels` dataset beside `dataset` ("/train/x" -> "/train/labels").
 std::string sibling_labels(const std::string& dataset) {
@@ -41,7 +41,7 @@ class Hdf5Source : public RowSource {
 public:
     Hdf5Source(const std::string& path, const std::string& dataset)
         : RowSource(path + ":" + dataset),
-          file_(io::hdf5::File::open(path)),  // IoError / FormatError name `path`
+          file_(hdf5::File::open(path)),  // IoError / FormatError name `path`
           data_(open_data(file_, source(), dataset)) {
         const auto type = data_.type();
         DBN_CHECK(type.type_class == TypeClass::integer || type.type_class == TypeClass::floating,
@@ -105,16 +105,16 @@ protected:
     }
 
 private:
-    static io::hdf5::Dataset open_data(const io::hdf5::File& file, const std::string& where,
+    static hdf5::Dataset open_data(const hdf5::File& file, const std::string& where,
                                        const std::string& dataset) {
         DBN_CHECK(file.has_dataset(dataset), FormatError, where << ": no such dataset");
         return file.open_dataset(dataset);
     }
 
     std::string labels_where_;
-    io::hdf5::File file_;  // declared first: the datasets close before the file
-    io::hdf5::Dataset data_;
-    std::optional<io::hdf5::Dataset> labels_;
+    hdf5::File file_;  // declared first: the datasets close before the file
+    hdf5::Dataset data_;
+    std::optional<hdf5::Dataset> labels_;
     std::size_t rows_ = 0;
     std::size_t cols_ = 0;
     std::size_t next_ = 0;

@@ -52,7 +52,7 @@ struct AisConfig {
     double base_rate_clip = k_default_base_rate_clip;  ///< in (0, 0.5)
 };
 
-/// @brief An AIS estimate of log Z (DESIGN.md section 2).
+/// @brief An AIS estimate of log Z (docs/MATH.md#ais).
 struct AisResult {
     double log_z = 0.0;       ///< log Z_base + log(mean w)
     double log_z_low = 0.0;   ///< log Z_base + log(mean w - 3 se); -inf when that is <= 0

@@ -26,7 +26,7 @@ struct LayerLogZ {
     std::string note;             ///< why not available
 };
 
-/// @brief The free-energy consistency check between layer k and k+1 (DESIGN.md section 4).
+/// @brief The free-energy consistency check between layer k and k+1 (docs/MATH.md#consistency-check).
 ///
 /// On binary samples q of layer k's hidden units given the check set,
 ///     dF_k    = mean_q [G_k(q) - F_{k+1}(q)]

@@ -18,7 +18,7 @@ enum class EnumeratedSide {
 /// kernel) plus ~15 ns per state, so 2^20 states x 784 units take 0.65 s, 2^24 x 784 about 9 s,
 /// and every unit more doubles it (25: ~20 s, 28: ~2.5 min). 24 keeps an MNIST-sized exact
 /// value within seconds, as a test oracle should be; beyond it AIS is the tool
-/// (DESIGN.md section 2).
+/// (docs/MATH.md#free-energies).
 inline constexpr std::size_t k_max_enumerated_units = 24;
 
 /// @brief Options of exact_log_partition.
@@ -29,7 +29,7 @@ struct ExactOptions {
     std::size_t threads = 2;
 };
 
-/// @brief Exact log partition function of an RBM by enumeration (DESIGN.md section 2):
+/// @brief Exact log partition function of an RBM by enumeration (docs/MATH.md#free-energies):
 ///
 ///     log Z = log sum_v exp(-F(v)) = log sum_h exp(-G(h)),
 ///     F(v) = -a.v - sum_j softplus(b_j + (v W)_j)

@@ -37,7 +37,7 @@ struct LogLikelihood {
 ///         hidden units.
 double mean_free_energy(const Rbm& rbm, ConstRows data);
 
-/// @brief Mean log-likelihood mean_v log p(v) = -mean_v F(v) - log Z (DESIGN.md section 2).
+/// @brief Mean log-likelihood mean_v log p(v) = -mean_v F(v) - log Z (docs/MATH.md#free-energies).
 /// The bounds of log Z enter with flipped signs: a larger log Z means a smaller likelihood.
 /// @throws ShapeError / ConfigError as mean_free_energy; NumericalError if log_z.value is not
 ///         finite or the interval does not contain it.

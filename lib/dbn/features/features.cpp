@@ -18,7 +18,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/version.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 
 namespace dbn {
 namespace {
@@ -78,7 +78,7 @@ public:
     Hdf5FeatureWriter(const std::string& path, const Dbn& model, const FeatureOptions& options,
                       const std::string& source, std::size_t layer, std::size_t n_features,
                       bool labels)
-        : file_(io::hdf5::File::create(path)) {
+        : file_(hdf5::File::create(path)) {
         file_.write_string_attribute("format", "dbn-features");
         file_.write_string_attribute("library_version", library_version);
         file_.write_string_attribute("model", options.model_file);
@@ -109,9 +109,9 @@ public:
     }
 
 private:
-    io::hdf5::File file_;
-    std::optional<io::hdf5::Dataset> features_;
-    std::optional<io::hdf5::Dataset> labels_;
+    hdf5::File file_;
+    std::optional<hdf5::Dataset> features_;
+    std::optional<hdf5::Dataset> labels_;
 };
 
 class CsvFeatureWriter : public FeatureWriter {

@@ -9,7 +9,7 @@
 #include "dbn/finetune/fine_tune_config.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
 #include "dbn/finetune/network.hpp"
-#include "dbn/observe/observer.hpp"
+#include "dbn/train/observer.hpp"
 
 namespace dbn {
 
@@ -57,7 +57,7 @@ Network autoencoder_network(const Dbn& model);
 /// @throws ShapeError or ConfigError naming the part.
 void validate_fine_tuned(const Dbn& model);
 
-/// @brief Fine-tunes a DBN by backpropagation (DESIGN.md section 5).
+/// @brief Fine-tunes a DBN by backpropagation (docs/MATH.md#fine-tuning).
 ///
 /// Classifier: the stack unrolled (unroll_encoder) plus a softmax layer over the classes found
 /// in the training labels, cross-entropy. Autoencoder: encoder plus transposed_decoder, trained

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "dbn/dbn/dbn.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 
 namespace dbn::io {
 

@@ -14,7 +14,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/core/version.hpp"
 #include "dbn/io/finetune_io.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 
 namespace dbn::io {
 namespace {

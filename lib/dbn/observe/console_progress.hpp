@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <ostream>
 
-#include "dbn/observe/observer.hpp"
+#include "dbn/train/observer.hpp"
 
 namespace dbn {
 

@@ -4,11 +4,12 @@
 
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
-#include "dbn/rbm/units.hpp"
+#include "dbn/units/units.hpp"
 
 namespace dbn {
 
-/// @brief A restricted Boltzmann machine: parameters and the math of DESIGN.md sections 1-2.
+/// @brief A restricted Boltzmann machine: parameters and the math of docs/MATH.md#one-rbm and
+/// docs/MATH.md#free-energies.
 ///
 /// Holds only parameters (no data, no chain state). Visible units are Bernoulli or Gaussian with a
 /// fixed per-unit standard deviation s; hidden units are Bernoulli or rectified (NReLU).
@@ -60,7 +61,8 @@ public:
 
     /// @brief Energy E(v, h) of each pair of rows, in double.
     DVector energy(ConstRows v, ConstRows h) const;
-    /// @brief Visible free energy F(v) of each row, hidden units summed out (DESIGN.md section 2).
+    /// @brief Visible free energy F(v) of each row, hidden units summed out
+    /// (docs/MATH.md#free-energies).
     /// @throws ConfigError for rectified hidden units, which have no closed-form free energy.
     DVector free_energy(ConstRows v) const;
     /// @brief Hidden-side free energy G(h) of each row, visible units summed or integrated out.

@@ -5,7 +5,7 @@
 
 namespace dbn {
 
-/// @brief Monitors of one training epoch of one layer (DESIGN.md section 3).
+/// @brief Monitors of one training epoch of one layer (docs/MATH.md#training).
 ///
 /// Figures that do not apply (no held-out data, non-Bernoulli visible units) are NaN.
 struct EpochStats {

@@ -8,7 +8,7 @@
 #include "dbn/core/parallel.hpp"
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
-#include "dbn/observe/observer.hpp"
+#include "dbn/train/observer.hpp"
 #include "dbn/rbm/rbm.hpp"
 #include "dbn/train/epoch_stats.hpp"
 #include "dbn/train/training_config.hpp"
@@ -16,7 +16,7 @@
 namespace dbn {
 
 /// @brief Trains one RBM with CD-k or PCD-k (Tieleman 2008), momentum, L2/L1 weight decay,
-/// a hidden sparsity target and a learning-rate schedule (DESIGN.md section 3).
+/// a hidden sparsity target and a learning-rate schedule (docs/MATH.md#training).
 ///
 /// All training state lives here: velocities, persistent chains, the sparsity running mean, the
 /// epoch counter; the model's parameters live in the Rbm and the random stream in the Rng, both

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dbn/rbm/units.hpp"
+#include "dbn/units/units.hpp"
 
 namespace dbn {
 

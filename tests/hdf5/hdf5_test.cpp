@@ -1,4 +1,4 @@
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 
 #include <cstdint>
 #include <fstream>
@@ -15,10 +15,10 @@
 namespace dbn {
 namespace {
 
-using io::hdf5::Dataset;
-using io::hdf5::File;
-using io::hdf5::Group;
-using io::hdf5::TypeClass;
+using hdf5::Dataset;
+using hdf5::File;
+using hdf5::Group;
+using hdf5::TypeClass;
 using ::testing::HasSubstr;
 using testing::test_dir;
 
@@ -200,7 +200,7 @@ TEST(Hdf5File, MissingFileIsAnIoErrorNamingIt) {
 TEST(Hdf5File, OtherFilesAreFormatErrors) {
     const std::string path = test_dir() + "/text.h5";
     { std::ofstream(path) << "not hdf5\n"; }
-    EXPECT_FALSE(io::hdf5::is_hdf5(path));
+    EXPECT_FALSE(hdf5::is_hdf5(path));
     try {
         File::open(path);
         FAIL() << "expected FormatError";

@@ -1,4 +1,4 @@
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -11,14 +11,14 @@
 
 #include "dbn/core/error.hpp"
 
-static_assert(std::is_same_v<hid_t, dbn::io::hdf5::Id>,
-              "dbn::io::hdf5::Id must be HDF5's hid_t (HDF5 >= 1.10)");
+static_assert(std::is_same_v<hid_t, dbn::hdf5::Id>,
+              "dbn::hdf5::Id must be HDF5's hid_t (HDF5 >= 1.10)");
 
-namespace dbn::io::hdf5 {
+namespace dbn::hdf5 {
 namespace {
 
 /// HDF5 prints a stack trace to stderr on every failed call unless told not to, and the library
-/// never writes to the terminal itself (STYLE.md section 7). The setting is per thread in a
+/// never writes to the terminal itself. The setting is per thread in a
 /// thread-safe HDF5 build, hence once per thread rather than once per process.
 void ensure_quiet() {
     thread_local bool quiet = false;
@@ -850,4 +850,4 @@ DBN_HDF5_ROW_ACCESS(std::int64_t)
 DBN_HDF5_ROW_ACCESS(std::uint64_t)
 #undef DBN_HDF5_ROW_ACCESS
 
-}  // namespace dbn::io::hdf5
+}  // namespace dbn::hdf5

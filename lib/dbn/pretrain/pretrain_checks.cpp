@@ -1,4 +1,4 @@
-#include "dbn/estimate/pretrain_checks.hpp"
+#include "dbn/pretrain/pretrain_checks.hpp"
 
 #include <algorithm>
 #include <cmath>

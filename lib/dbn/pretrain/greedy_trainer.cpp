@@ -1,4 +1,4 @@
-#include "dbn/dbn/greedy_trainer.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 
 #include <algorithm>
 #include <cmath>

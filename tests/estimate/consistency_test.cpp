@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "dbn/data/bars_stripes.hpp"
-#include "dbn/dbn/greedy_trainer.hpp"
-#include "dbn/estimate/pretrain_checks.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
+#include "dbn/pretrain/pretrain_checks.hpp"
 #include "dbn/io/model_io.hpp"
 #include "support/helpers.hpp"
 

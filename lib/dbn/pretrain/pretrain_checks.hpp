@@ -5,7 +5,7 @@
 #include "dbn/core/rng.hpp"
 #include "dbn/dbn/dbn.hpp"
 #include "dbn/estimate/check_types.hpp"
-#include "dbn/observe/observer.hpp"
+#include "dbn/train/observer.hpp"
 
 namespace dbn::estimate {
 

@@ -11,9 +11,9 @@
 #include "dbn/core/error.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 #include "dbn/io/model_io.hpp"
-#include "finetune_support.hpp"
+#include "finetune/finetune_support.hpp"
 
 namespace dbn {
 namespace {
@@ -104,7 +104,7 @@ TEST(FineTuneIo, ClassifierRoundTripIsBitExact) {
     EXPECT_EQ(evaluate_classifier(m, d.x, d.labels).accuracy,
               evaluate_classifier(back, d.x, d.labels).accuracy);
 
-    const io::hdf5::File f = io::hdf5::File::open(path);
+    const hdf5::File f = hdf5::File::open(path);
     EXPECT_EQ(f.read_string_attribute("fine_tuned"), "classifier");
     EXPECT_EQ(f.read_int_attribute("format_version"), 1);
     EXPECT_EQ(f.open_dataset("classifier/weights").shape(), (std::vector<std::size_t>{4, 3}));
@@ -117,7 +117,7 @@ TEST(FineTuneIo, AutoencoderRoundTripIsBitExactAndLoadsForMoreTuning) {
     io::save_model(m, path);
     const Dbn back = io::load_model(path);
     expect_same_fine_tuned(m, back);
-    const io::hdf5::File f = io::hdf5::File::open(path);
+    const hdf5::File f = hdf5::File::open(path);
     EXPECT_EQ(f.open_dataset("decoder/1/weights").shape(), (std::vector<std::size_t>{4, 6}));
     EXPECT_EQ(f.open_group("decoder/1").read_string_attribute("units"), "sigmoid");
     EXPECT_EQ(f.open_group("decoder/0").read_string_attribute("units"), "sigmoid");
@@ -137,7 +137,7 @@ TEST(FineTuneIo, PlainModelHasNoFineTunedPart) {
     m.layers.push_back(testing::random_rbm(5, 3, rng));
     io::save_model(m, path);
     EXPECT_FALSE(io::load_model(path).fine_tuned);
-    EXPECT_FALSE(io::hdf5::File::open(path).has_attribute("fine_tuned"));
+    EXPECT_FALSE(hdf5::File::open(path).has_attribute("fine_tuned"));
 }
 
 /// Saves a tuned model, breaks it with `edit`, and expects load_model to name `object`.
@@ -147,7 +147,7 @@ void expect_rejected(FineTuneMode mode, Edit edit, const std::string& object,
     const std::string path = testing::finetune_test_dir() + "/broken.h5";
     io::save_model(tuned_model(mode), path);
     {
-        io::hdf5::File f = io::hdf5::File::open(path, io::hdf5::File::Mode::read_write);
+        hdf5::File f = hdf5::File::open(path, hdf5::File::Mode::read_write);
         edit(f);
         f.close();
     }
@@ -162,7 +162,7 @@ void expect_rejected(FineTuneMode mode, Edit edit, const std::string& object,
 }
 
 TEST(FineTuneIo, RejectsMissingHeadArrays) {
-    using io::hdf5::File;
+    using hdf5::File;
     expect_rejected(FineTuneMode::classifier, [](File& f) { f.remove("classifier/bias"); },
                     "/classifier/bias", "missing");
     expect_rejected(FineTuneMode::classifier, [](File& f) { f.remove("classifier/classes"); },
@@ -176,7 +176,7 @@ TEST(FineTuneIo, RejectsMissingHeadArrays) {
 }
 
 TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
-    using io::hdf5::File;
+    using hdf5::File;
     expect_rejected(
         FineTuneMode::classifier,
         [](File& f) {

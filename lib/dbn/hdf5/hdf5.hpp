@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace dbn::io::hdf5 {
+namespace dbn::hdf5 {
 
 /// @brief Identifier of an open HDF5 object: HDF5's `hid_t`, a 64-bit integer since 1.10.
 ///
@@ -219,4 +219,4 @@ private:
 /// @throws IoError if it does not exist or cannot be read.
 bool is_hdf5(const std::string& path);
 
-}  // namespace dbn::io::hdf5
+}  // namespace dbn::hdf5

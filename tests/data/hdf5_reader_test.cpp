@@ -10,13 +10,13 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 #include "io/io_support.hpp"
 
 namespace dbn {
 namespace {
 
-using io::hdf5::File;
+using hdf5::File;
 using ::testing::HasSubstr;
 using testing::test_dir;
 

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "dbn/data/dataset.hpp"
-#include "dbn/dbn/greedy_trainer.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/estimate/ais.hpp"
 #include "dbn/estimate/exact_log_partition.hpp"
 

@@ -4,13 +4,13 @@
 
 #include "dbn/core/rng.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/dbn/config.hpp"
+#include "dbn/pretrain/config.hpp"
 #include "dbn/dbn/dbn.hpp"
-#include "dbn/observe/observer.hpp"
+#include "dbn/train/observer.hpp"
 
 namespace dbn {
 
-/// @brief Greedy layer-wise pretraining (Hinton, Osindero & Teh 2006; DESIGN.md section 4).
+/// @brief Greedy layer-wise pretraining (Hinton, Osindero & Teh 2006; docs/MATH.md#consistency-check).
 ///
 /// Fits the preprocessing on the training rows, trains layer 0 on them, then trains layer k+1 on
 /// layer k's hidden probabilities (or binary samples, `sample_up`) of the same rows. Held-out

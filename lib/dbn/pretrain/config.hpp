@@ -7,7 +7,7 @@
 
 #include "dbn/estimate/check_types.hpp"
 #include "dbn/hooks/layer_hook.hpp"
-#include "dbn/rbm/units.hpp"
+#include "dbn/units/units.hpp"
 #include "dbn/train/training_config.hpp"
 
 namespace dbn {

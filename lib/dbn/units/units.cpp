@@ -1,4 +1,4 @@
-#include "dbn/rbm/units.hpp"
+#include "dbn/units/units.hpp"
 
 #include "dbn/core/error.hpp"
 

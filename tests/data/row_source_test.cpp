@@ -12,7 +12,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/io/hdf5.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 #include "features/features_support.hpp"
 
 namespace dbn {
@@ -214,7 +214,7 @@ TEST(RowSourceHdf5, HyperslabsMatchReadDatasetWithLabels) {
     const std::string dir = feature_test_dir();
     const std::string path = dir + "/d.h5";
     {
-        auto f = io::hdf5::File::create(path);
+        auto f = hdf5::File::create(path);
         std::vector<double> x(57 * 6);
         for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.1 * static_cast<double>(i) - 3.0;
         f.write_dataset("train/x", x.data(), {57, 6});
@@ -237,7 +237,7 @@ TEST(RowSourceHdf5, NonFiniteValueIsRefused) {
     const std::string dir = feature_test_dir();
     const std::string path = dir + "/bad.h5";
     {
-        auto f = io::hdf5::File::create(path);
+        auto f = hdf5::File::create(path);
         std::vector<float> x(20, 1.0f);
         x[13] = std::numeric_limits<float>::quiet_NaN();
         f.write_dataset("x", x.data(), {10, 2});
@@ -260,7 +260,7 @@ TEST(Hdf5Rows, AppendThenReadRowsRoundTrip) {
     const std::string path = feature_test_dir() + "/rows.h5";
     std::vector<float> all;
     {
-        auto f = io::hdf5::File::create(path);
+        auto f = hdf5::File::create(path);
         auto ds = f.create_row_dataset<float>("m", {3}, 4);
         auto ls = f.create_row_dataset<std::int32_t>("l", {}, 16);
         EXPECT_EQ(ds.shape(), (std::vector<std::size_t>{0, 3}));
@@ -275,7 +275,7 @@ TEST(Hdf5Rows, AppendThenReadRowsRoundTrip) {
         EXPECT_EQ(ds.shape(), (std::vector<std::size_t>{13, 3}));
         EXPECT_EQ(ls.shape(), (std::vector<std::size_t>{13}));
     }
-    const auto f = io::hdf5::File::open(path);
+    const auto f = hdf5::File::open(path);
     const auto ds = f.open_dataset("m");
     EXPECT_EQ(ds.read<float>(), all);
     std::vector<double> part(4 * 3);

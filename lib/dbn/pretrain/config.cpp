@@ -1,4 +1,4 @@
-#include "dbn/dbn/config.hpp"
+#include "dbn/pretrain/config.hpp"
 
 #include <cerrno>
 #include <cmath>

@@ -7,7 +7,7 @@ namespace dbn {
 /// @brief Unit families of an RBM layer.
 ///
 /// - bernoulli: binary units, p(u = 1 | input) = sigmoid(input); visible or hidden.
-/// - gaussian: real-valued visible units with a fixed per-unit sigma (DESIGN.md section 1).
+/// - gaussian: real-valued visible units with a fixed per-unit sigma (docs/MATH.md#one-rbm).
 /// - relu: noisy rectified hidden units (NReLU, Nair & Hinton 2010), max(0, x + N(0, sigmoid(x))).
 enum class UnitType { bernoulli, gaussian, relu };
 
