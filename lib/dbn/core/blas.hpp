@@ -7,6 +7,18 @@
 
 namespace dbn::blas {
 
+/// @brief One matrix product of an algorithm's inner loop, C (m x n) = op(A) op(B) with k inner,
+/// done `count` times per unit of work (a minibatch). The trainer and the network describe their
+/// own products with it, so that a benchmark times exactly the shapes the code runs.
+struct GemmShape {
+    std::string name;
+    bool trans_a = false, trans_b = false;
+    std::size_t m = 0, n = 0, k = 0;
+    int count = 1;
+    /// @brief 2 m n k count: the floating-point operations of all `count` products.
+    double flops() const { return 2.0 * double(m) * double(n) * double(k) * count; }
+};
+
 /// @brief C = alpha * op(A) * op(B) + beta * C in float, through OpenBLAS sgemm.
 ///
 /// op(X) is X or its transpose. Shapes are checked once per call (ShapeError), never per element.
