@@ -281,20 +281,20 @@ Dbn random_stack(const std::vector<std::size_t>& widths, std::uint64_t seed) {
     return m;
 }
 
-class EpochClock : public FineTuneObserver {
+class EpochClock : public finetune::FineTuneObserver {
 public:
     double seconds = NAN;
-    Control on_epoch_end(const FineTuneEpoch& e) override {
+    Control on_epoch_end(const finetune::FineTuneEpoch& e) override {
         seconds = e.seconds;
         return Control::proceed;
     }
 };
 
-// `dbn finetune`'s defaults (Adam, batch FineTuneConfig::batch_size), one epoch over every row:
-// nothing held out, so the epoch's time (FineTuneEpoch::seconds) has no validation pass.
-FineTuneConfig finetune_config(std::uint64_t seed) {
-    FineTuneConfig c;
-    c.mode = FineTuneMode::classifier;
+// `dbn finetune`'s defaults (Adam, batch finetune::FineTuneConfig::batch_size), one epoch over every row:
+// nothing held out, so the epoch's time (finetune::FineTuneEpoch::seconds) has no validation pass.
+finetune::FineTuneConfig finetune_config(std::uint64_t seed) {
+    finetune::FineTuneConfig c;
+    c.mode = finetune::FineTuneMode::classifier;
     c.epochs = 1;
     c.validation_fraction = 0.0;
     c.patience = 0;
@@ -305,12 +305,12 @@ FineTuneConfig finetune_config(std::uint64_t seed) {
 // Seconds of one fine-tuning epoch (a fresh head from `seed`).
 double time_finetune(const Dbn& stack, const data::Dataset& d, std::uint64_t seed) {
     EpochClock clock;
-    fine_tune(stack, d, nullptr, finetune_config(seed), &clock);
+    finetune::fine_tune(stack, d, nullptr, finetune_config(seed), &clock);
     return clock.seconds;
 }
 
 // Seconds of the top layer's features of every row, `chunk` rows at a time as
-// extract_features() reads them (the copy of a chunk included, the output file not).
+// features::extract_features() reads them (the copy of a chunk included, the output file not).
 double time_features(const Dbn& stack, const Matrix& x, std::size_t chunk) {
     const std::size_t n = x.shape(0), nv = x.shape(1), top = stack.n_layers() - 1;
     double sink = 0.0;
@@ -319,7 +319,7 @@ double time_features(const Dbn& stack, const Matrix& x, std::size_t chunk) {
             const std::size_t rows = std::min(chunk, rows_total - first);
             Matrix c = Matrix::from_shape({rows, nv});
             std::copy(x.data() + first * nv, x.data() + (first + rows) * nv, c.data());
-            const Matrix f = features(stack, c, top);
+            const Matrix f = features::features(stack, c, top);
             sink += f.size() ? double(f(0, 0)) : 0.0;
         }
     };
@@ -528,7 +528,7 @@ int run_bench(const BenchOptions& o) {
     const Dbn stack = random_stack(widths, 2006);
     std::vector<std::size_t> net_widths = widths;
     net_widths.push_back(k_classes);
-    const FineTuneConfig ft_cfg = finetune_config(1);
+    const finetune::FineTuneConfig ft_cfg = finetune_config(1);
     const std::size_t ft_b = std::min(ft_cfg.batch_size, n);
     if (!o.json) {
         log << "  fine-tuning " << nv;
@@ -569,8 +569,8 @@ int run_bench(const BenchOptions& o) {
             << 100.0 * ft_limit_s / ft_s << "%)" << std::defaultfloat << std::setprecision(3)
             << std::endl;
 
-    // Feature extraction: the top layer of the same stack, in extract_features()'s chunks.
-    const std::size_t chunk = std::min<std::size_t>(FeatureOptions{}.chunk_rows, n);
+    // Feature extraction: the top layer of the same stack, in features::extract_features()'s chunks.
+    const std::size_t chunk = std::min<std::size_t>(features::FeatureOptions{}.chunk_rows, n);
     if (!o.json) {
         log << "  features " << nv;
         for (std::size_t i = 1; i < widths.size(); ++i) log << "-" << widths[i];

@@ -119,7 +119,7 @@ int run_eval(const EvalOptions& o) {
     out["checks"] = cj;
 
     // Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
-    if (model.fine_tuned && model.fine_tuned->mode == FineTuneMode::classifier) {
+    if (model.fine_tuned && model.fine_tuned->mode == finetune::FineTuneMode::classifier) {
         Labels labels = d.labels;
         if (!o.labels.empty()) labels = data::read_labels(o.labels);
         DBN_CHECK(labels.size() > 0, FormatError,
@@ -131,12 +131,12 @@ int run_eval(const EvalOptions& o) {
             std::copy(labels.data(), labels.data() + d.size(), head.data());
             labels = head;
         }
-        const ClassifierEvaluation ev = evaluate_classifier(model, d.x, labels);
+        const finetune::ClassifierEvaluation ev = finetune::evaluate_classifier(model, d.x, labels);
         out["accuracy"] = ev.accuracy;
         out["confusion_matrix"] = ev.confusion_matrix;
         out["classes"] = std::vector<int>(ev.classes.begin(), ev.classes.end());
-    } else if (model.fine_tuned && model.fine_tuned->mode == FineTuneMode::autoencoder) {
-        out["reconstruction_error"] = evaluate_autoencoder(model, d.x).reconstruction_error;
+    } else if (model.fine_tuned && model.fine_tuned->mode == finetune::FineTuneMode::autoencoder) {
+        out["reconstruction_error"] = finetune::evaluate_autoencoder(model, d.x).reconstruction_error;
     }
 
     if (o.json) {

@@ -40,18 +40,18 @@ int run_features(const FeaturesOptions& o) {
     if (o.threads > 0) blas::set_num_threads(o.threads);
     const auto t0 = std::chrono::steady_clock::now();
     const Dbn model = io::load_model(o.model);
-    FeatureOptions options;
+    features::FeatureOptions options;
     options.layer = o.layer;
     options.chunk_rows = o.chunk_rows;
     options.model_file = o.model;
     if (o.label_column) options.csv.label_column = *o.label_column;
-    const FeatureSummary s = extract_features(model, o.data, o.out, options);
+    const features::FeatureSummary s = features::extract_features(model, o.data, o.out, options);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!o.quiet) {
         std::cout << "wrote " << o.out << ": " << s.rows << " rows x " << s.n_features
                   << " features of layer " << s.layer << (s.labels ? ", with labels" : "")
-                  << ", in " << format_duration(secs);
+                  << ", in " << observe::format_duration(secs);
         if (secs > 0 && s.rows > 0)
             std::cout << " (" << static_cast<long long>(static_cast<double>(s.rows) / secs)
                       << " rows/s)";

@@ -103,31 +103,31 @@ data::Dataset read_labelled(const std::string& spec, const std::string& labels) 
 
 json value(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
-class Progress : public FineTuneObserver {
+class Progress : public finetune::FineTuneObserver {
 public:
     Progress(std::ostream& out, bool classifier, bool quiet)
         : out_(out), classifier_(classifier), quiet_(quiet) {}
-    void on_begin(const Network& net, std::size_t n_train, std::size_t n_valid) override {
+    void on_begin(const finetune::Network& net, std::size_t n_train, std::size_t n_valid) override {
         if (quiet_) return;
         out_ << "network: " << net.n_inputs();
         for (const auto& l : net.layers) out_ << "-" << l.n_out();
         out_ << " (" << net.n_parameters() << " parameters); " << n_train << " training rows, "
              << n_valid << " validation rows" << std::endl;
     }
-    Control on_epoch_end(const FineTuneEpoch& e) override {
+    Control on_epoch_end(const finetune::FineTuneEpoch& e) override {
         if (quiet_) return Control::proceed;
         char buf[256];
         if (classifier_) {
             std::snprintf(buf, sizeof buf,
                           "epoch %3zu: loss %.5f  train acc %.4f  valid acc %.4f  lr %.3g  %s",
                           e.epoch, e.loss, e.train_accuracy, e.valid_accuracy, e.learning_rate,
-                          format_duration(e.seconds).c_str());
+                          observe::format_duration(e.seconds).c_str());
         } else {
             std::snprintf(buf, sizeof buf,
                           "epoch %3zu: loss %.5f  train recon %.6f  valid recon %.6f  lr %.3g  %s",
                           e.epoch, e.loss, e.train_reconstruction_error,
                           e.valid_reconstruction_error, e.learning_rate,
-                          format_duration(e.seconds).c_str());
+                          observe::format_duration(e.seconds).c_str());
         }
         out_ << buf << std::endl;
         return Control::proceed;
@@ -147,10 +147,10 @@ private:
 int run_finetune(const FinetuneOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     if (o.threads > 0) blas::set_num_threads(o.threads);
-    FineTuneConfig cfg;
-    cfg.mode = parse_fine_tune_mode(o.mode);
-    const bool classifier = cfg.mode == FineTuneMode::classifier;
-    if (!o.optimizer.empty()) cfg.optimizer = parse_optimizer(o.optimizer);
+    finetune::FineTuneConfig cfg;
+    cfg.mode = finetune::parse_fine_tune_mode(o.mode);
+    const bool classifier = cfg.mode == finetune::FineTuneMode::classifier;
+    if (!o.optimizer.empty()) cfg.optimizer = finetune::parse_optimizer(o.optimizer);
     if (o.epochs > 0) cfg.epochs = o.epochs;
     if (o.batch_size > 0) cfg.batch_size = o.batch_size;
     cfg.seed = o.seed;
@@ -160,14 +160,14 @@ int run_finetune(const FinetuneOptions& o) {
     if (o.weight_decay >= 0) cfg.weight_decay = o.weight_decay;
     if (o.patience >= 0) cfg.patience = static_cast<std::size_t>(o.patience);
     if (o.validation_fraction >= 0) cfg.validation_fraction = o.validation_fraction;
-    if (!o.random_init.empty()) cfg.init = parse_init_scheme(o.random_init);
-    DBN_CHECK(cfg.init != InitScheme::pretrained || o.random_init.empty(), ConfigError,
+    if (!o.random_init.empty()) cfg.init = finetune::parse_init_scheme(o.random_init);
+    DBN_CHECK(cfg.init != finetune::InitScheme::pretrained || o.random_init.empty(), ConfigError,
               "--random-init takes glorot or normal");
     cfg.dropout = o.dropout;
     cfg.input_dropout = o.input_dropout;
     cfg.head_only = o.head_only;
     cfg.linear_code = o.linear_code;
-    if (!o.loss.empty()) cfg.loss = parse_loss(o.loss);
+    if (!o.loss.empty()) cfg.loss = finetune::parse_loss(o.loss);
     DBN_CHECK(classifier || (!o.head_only), ConfigError, "--head-only applies to --mode classifier");
     DBN_CHECK(!classifier || (!o.linear_code && o.loss.empty()), ConfigError,
               "--linear-code and --loss apply to --mode autoencoder");
@@ -175,7 +175,7 @@ int run_finetune(const FinetuneOptions& o) {
 
     const Dbn model = io::load_model(o.model);
     if (!classifier && o.loss.empty() && model.layers[0].visible_type() == UnitType::gaussian)
-        cfg.loss = LossKind::squared_error;
+        cfg.loss = finetune::LossKind::squared_error;
     const auto parent = std::filesystem::absolute(o.out).parent_path();
     DBN_CHECK(std::filesystem::is_directory(parent), IoError,
               o.out << ": cannot write the model: folder " << parent.string() << " does not exist");
@@ -202,19 +202,19 @@ int run_finetune(const FinetuneOptions& o) {
             << blas::num_threads() << " threads" << std::endl;
     }
     Progress progress(log, classifier, o.quiet);
-    const Dbn tuned = fine_tune(model, train, o.validation.empty() ? nullptr : &valid, cfg, &progress);
+    const Dbn tuned = finetune::fine_tune(model, train, o.validation.empty() ? nullptr : &valid, cfg, &progress);
     io::save_model(tuned, o.out);
     const double train_secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-    const FineTuned& ft = *tuned.fine_tuned;
+    const finetune::FineTuned& ft = *tuned.fine_tuned;
     json summary = {{"model", o.out},
                     {"mode", to_string(ft.mode)},
                     {"init", to_string(ft.config.init)},
                     {"epochs_trained", ft.history.size()},
                     {"best_epoch", ft.best_epoch},
                     {"seconds", train_secs}};
-    const FineTuneEpoch* best =
+    const finetune::FineTuneEpoch* best =
         ft.best_epoch > 0 ? &ft.history[ft.best_epoch - 1] : nullptr;
     if (best) {
         summary[classifier ? "valid_accuracy" : "valid_reconstruction_error"] =
@@ -227,13 +227,13 @@ int run_finetune(const FinetuneOptions& o) {
         if (classifier) {
             DBN_CHECK(test.has_labels(), ConfigError,
                       o.test << ": no labels (give --test-labels SPEC)");
-            const ClassifierEvaluation ev = evaluate_classifier(tuned, test.x, test.labels);
+            const finetune::ClassifierEvaluation ev = finetune::evaluate_classifier(tuned, test.x, test.labels);
             summary["test_accuracy"] = ev.accuracy;
             summary["test_confusion_matrix"] = ev.confusion_matrix;
             std::snprintf(buf, sizeof buf, "test: accuracy %.4f on %zu rows of %s", ev.accuracy,
                           ev.n_samples, test.source.c_str());
         } else {
-            const AutoencoderEvaluation ev = evaluate_autoencoder(tuned, test.x);
+            const finetune::AutoencoderEvaluation ev = finetune::evaluate_autoencoder(tuned, test.x);
             summary["test_reconstruction_error"] = ev.reconstruction_error;
             summary["test_squared_error_per_sample"] = ev.reconstruction_error * double(ev.n_visible);
             summary["test_cross_entropy"] = value(ev.cross_entropy);
@@ -262,7 +262,7 @@ int run_finetune(const FinetuneOptions& o) {
         if (std::isfinite(classifier ? best->valid_accuracy : best->valid_reconstruction_error))
             std::cout << buf;
     }
-    std::cout << ", " << format_duration(train_secs) << std::endl;
+    std::cout << ", " << observe::format_duration(train_secs) << std::endl;
     if (!test_line.empty()) std::cout << test_line << std::endl;
     return exit_ok;
 }
@@ -274,8 +274,8 @@ namespace dbn::cli {
 nlohmann::json fine_tuned_json(const Dbn& m) {
     using json = nlohmann::json;
     if (!m.fine_tuned) return nullptr;
-    const FineTuned& ft = *m.fine_tuned;
-    const FineTuneConfig& c = ft.config;
+    const finetune::FineTuned& ft = *m.fine_tuned;
+    const finetune::FineTuneConfig& c = ft.config;
     json out = {{"mode", to_string(ft.mode)},
                 {"settings",
                  {{"optimizer", to_string(c.optimizer)},
@@ -293,7 +293,7 @@ nlohmann::json fine_tuned_json(const Dbn& m) {
                   {"head_only", c.head_only},
                   {"seed", c.seed}}},
                 {"best_epoch", ft.best_epoch}};
-    if (ft.mode == FineTuneMode::classifier) {
+    if (ft.mode == finetune::FineTuneMode::classifier) {
         out["classes"] = std::vector<std::int32_t>(ft.classes.begin(), ft.classes.end());
         out["head_weights_shape"] = {ft.head.n_in(), ft.head.n_out()};
     } else {
@@ -322,9 +322,9 @@ nlohmann::json fine_tuned_json(const Dbn& m) {
 
 void print_fine_tuned(std::ostream& out, const Dbn& m) {
     if (!m.fine_tuned) return;
-    const FineTuned& ft = *m.fine_tuned;
-    const FineTuneConfig& c = ft.config;
-    const bool classifier = ft.mode == FineTuneMode::classifier;
+    const finetune::FineTuned& ft = *m.fine_tuned;
+    const finetune::FineTuneConfig& c = ft.config;
+    const bool classifier = ft.mode == finetune::FineTuneMode::classifier;
     out << "  fine-tuned: " << to_string(ft.mode);
     if (classifier) {
         out << ", " << ft.classes.size() << " classes (";
@@ -339,7 +339,7 @@ void print_fine_tuned(std::ostream& out, const Dbn& m) {
     }
     out << "\n    settings: " << to_string(c.optimizer) << " lr " << c.effective_learning_rate()
         << " (decay " << c.learning_rate_decay << ")";
-    if (c.optimizer == OptimizerKind::sgd) out << ", momentum " << c.momentum;
+    if (c.optimizer == finetune::OptimizerKind::sgd) out << ", momentum " << c.momentum;
     out << ", batch " << c.batch_size << ", up to " << c.epochs << " epochs, patience "
         << c.patience << ", weight decay " << c.weight_decay;
     if (c.dropout > 0 || c.input_dropout > 0)

@@ -77,7 +77,7 @@ int run_pretrain(const PretrainOptions& o) {
             << blas::to_string(blas::kernel_choice().source) << "), " << blas::num_threads()
             << " threads; seed " << cfg.seed << std::endl;
     }
-    ConsoleProgress progress(log, isatty(STDOUT_FILENO) == 1);
+    observe::ConsoleProgress progress(log, isatty(STDOUT_FILENO) == 1);
     if (o.no_checks) cfg.checks.enabled = false;
     GreedyTrainer trainer(cfg);
     estimate::PretrainChecks checks(cfg.checks, o.quiet ? nullptr : &progress);
@@ -89,7 +89,7 @@ int run_pretrain(const PretrainOptions& o) {
     log << "saved " << out << ": " << model.n_layers() << " layers (";
     for (std::size_t k = 0; k < model.n_layers(); ++k)
         log << (k ? "-" : "") << model.layers[k].n_visible();
-    log << "-" << model.layers.back().n_hidden() << "), " << format_duration(secs) << std::endl;
+    log << "-" << model.layers.back().n_hidden() << "), " << observe::format_duration(secs) << std::endl;
     if (!checks.all_passed()) {
         std::cerr << "dbn: " << (o.strict ? "error" : "warning")
                   << ": a free-energy consistency check failed (D < 0 beyond its interval); see "

@@ -98,11 +98,11 @@ TEST(ExtractFeatures, StreamingIsBitIdenticalToOneTransform) {
         for (const std::size_t chunk :
              {std::size_t{4096}, std::size_t{8192}, std::size_t{5003}, std::size_t{100000}}) {
             SCOPED_TRACE("layer " + std::to_string(layer) + ", chunk " + std::to_string(chunk));
-            FeatureOptions o;
+            features::FeatureOptions o;
             o.layer = layer;
             o.chunk_rows = chunk;
             const std::string out = dir + "/f.h5";
-            const FeatureSummary s = extract_features(model, spec, out, o);
+            const features::FeatureSummary s = features::extract_features(model, spec, out, o);
             EXPECT_EQ(s.rows, rows);
             EXPECT_EQ(s.layer, layer);
             EXPECT_EQ(s.n_features, model.layers[layer].n_hidden());
@@ -129,10 +129,10 @@ TEST(ExtractFeatures, AnyChunkSizeIsTransformOfTheSameChunksBitForBit) {
         const Matrix one_go = model.transform(whole.x, layer);
         for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{333}}) {
             SCOPED_TRACE("layer " + std::to_string(layer) + ", chunk " + std::to_string(chunk));
-            FeatureOptions o;
+            features::FeatureOptions o;
             o.layer = layer;
             o.chunk_rows = chunk;
-            extract_features(model, spec, dir + "/f.h5", o);
+            features::extract_features(model, spec, dir + "/f.h5", o);
             const auto got = read_h5_features(dir + "/f.h5");
             EXPECT_TRUE(same_bits(got.x, chunked_transform(model, whole.x, layer, chunk), "x"));
             EXPECT_TRUE(same_bits(got.labels, whole.labels, "labels"));
@@ -140,18 +140,18 @@ TEST(ExtractFeatures, AnyChunkSizeIsTransformOfTheSameChunksBitForBit) {
         }
     }
     // The default layer is the top.
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.chunk_rows = 7;
-    EXPECT_EQ(extract_features(model, spec, dir + "/top.h5", o).layer, 2U);
+    EXPECT_EQ(features::extract_features(model, spec, dir + "/top.h5", o).layer, 2U);
 }
 
 TEST(ExtractFeatures, Hdf5OutputRecordsModelLayerAndSource) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 20, 50);
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.layer = 1;
     o.model_file = "models/mixed.h5";
-    extract_features(mixed_model(50), spec, dir + "/f.hdf5", o);
+    features::extract_features(mixed_model(50), spec, dir + "/f.hdf5", o);
     const auto f = hdf5::File::open(dir + "/f.hdf5");
     EXPECT_EQ(f.read_string_attribute("format"), "dbn-features");
     EXPECT_EQ(f.read_string_attribute("model"), "models/mixed.h5");
@@ -169,10 +169,10 @@ TEST(ExtractFeatures, CsvOutputIsFullPrecisionWithLabelFirst) {
     const Dbn model = mixed_model(50);
     const data::Dataset whole = data::read_dataset(spec);
     const Matrix expected = chunked_transform(model, whole.x, 0, 5);
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.layer = 0;
     o.chunk_rows = 5;
-    extract_features(model, spec, dir + "/f.csv", o);
+    features::extract_features(model, spec, dir + "/f.csv", o);
 
     std::ifstream in(dir + "/f.csv");
     std::string line;
@@ -215,7 +215,7 @@ TEST(ExtractFeatures, CsvInOutWithoutLabels) {
     }
     out.close();
     const Dbn model = mixed_model(50);
-    extract_features(model, dir + "/in.csv", dir + "/f.csv");
+    features::extract_features(model, dir + "/in.csv", dir + "/f.csv");
     std::ifstream in(dir + "/f.csv");
     std::string line;
     ASSERT_TRUE(std::getline(in, line));
@@ -223,7 +223,7 @@ TEST(ExtractFeatures, CsvInOutWithoutLabels) {
     const data::Dataset back = data::read_csv(dir + "/f.csv");
     EXPECT_FALSE(back.has_labels());
     EXPECT_TRUE(same_bits(back.x, model.transform(data::read_csv(dir + "/in.csv").x, 2), "x"));
-    extract_features(model, dir + "/in.csv", dir + "/f.h5");
+    features::extract_features(model, dir + "/in.csv", dir + "/f.h5");
     EXPECT_FALSE(read_h5_features(dir + "/f.h5").has_labels);
 }
 
@@ -231,10 +231,10 @@ TEST(ExtractFeatures, LabelsFromCsvColumnAndHdf5Sibling) {
     const std::string dir = feature_test_dir();
     const Dbn model = testing::random_stack({4, 3}, 9);
     std::ofstream(dir + "/in.csv") << "a,b,y,c,d\n1,2,7,3,4\n0,0,8,1,1\n0.5,0.25,9,0,1\n";
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.csv.label_column = 2;
     o.chunk_rows = 2;
-    extract_features(model, dir + "/in.csv", dir + "/a.h5", o);
+    features::extract_features(model, dir + "/in.csv", dir + "/a.h5", o);
     const auto a = read_h5_features(dir + "/a.h5");
     ASSERT_TRUE(a.has_labels);
     EXPECT_EQ(std::vector<std::int32_t>(a.labels.begin(), a.labels.end()),
@@ -249,7 +249,7 @@ TEST(ExtractFeatures, LabelsFromCsvColumnAndHdf5Sibling) {
         f.close();
     }
     o.chunk_rows = 3;
-    extract_features(model, dir + "/in.h5:/set/x", dir + "/b.h5", o);
+    features::extract_features(model, dir + "/in.h5:/set/x", dir + "/b.h5", o);
     const auto b = read_h5_features(dir + "/b.h5");
     ASSERT_TRUE(b.has_labels);
     EXPECT_EQ(std::vector<std::int32_t>(b.labels.begin(), b.labels.end()),
@@ -261,7 +261,7 @@ TEST(ExtractFeatures, LabelsFromCsvColumnAndHdf5Sibling) {
 TEST(ExtractFeatures, EmptyIdxGivesEmptyDatasets) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 0, 50);
-    const FeatureSummary s = extract_features(mixed_model(50), spec, dir + "/f.h5");
+    const features::FeatureSummary s = features::extract_features(mixed_model(50), spec, dir + "/f.h5");
     EXPECT_EQ(s.rows, 0U);
     const auto f = hdf5::File::open(dir + "/f.h5");
     EXPECT_EQ(f.open_dataset("features").shape(), (std::vector<std::size_t>{0, 20}));
@@ -272,18 +272,18 @@ TEST(ExtractFeatures, InMemoryFeaturesAndRowSource) {
     const Dbn model = mixed_model(50);
     Matrix raw = Matrix::from_shape({9, 50});
     for (std::size_t i = 0; i < raw.size(); ++i) raw.data()[i] = static_cast<float>(i % 256);
-    EXPECT_TRUE(same_bits(features(model, raw, 1), model.transform(raw, 1), "features"));
-    EXPECT_THROW(features(model, raw, 3), ConfigError);
-    EXPECT_THROW(features(model, Matrix::from_shape({2, 49}), 0), ShapeError);
+    EXPECT_TRUE(same_bits(features::features(model, raw, 1), model.transform(raw, 1), "features"));
+    EXPECT_THROW(features::features(model, raw, 3), ConfigError);
+    EXPECT_THROW(features::features(model, Matrix::from_shape({2, 49}), 0), ShapeError);
 
     const std::string dir = feature_test_dir();
     data::Dataset d;
     d.x = raw;
     d.source = "memory";
     auto rows = data::memory_row_source(d);
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.chunk_rows = 4;
-    extract_features(model, *rows, dir + "/f.h5", o);
+    features::extract_features(model, *rows, dir + "/f.h5", o);
     EXPECT_TRUE(same_bits(read_h5_features(dir + "/f.h5").x, model.transform(raw, 2), "x"));
 }
 
@@ -302,10 +302,10 @@ std::string message_of(Fn&& fn) {
 TEST(ExtractFeaturesErrors, BadLayerNamesTheValidRange) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 5, 50);
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.layer = 3;
     const std::string msg =
-        message_of<ConfigError>([&] { extract_features(mixed_model(50), spec, dir + "/f.h5", o); });
+        message_of<ConfigError>([&] { features::extract_features(mixed_model(50), spec, dir + "/f.h5", o); });
     EXPECT_NE(msg.find("layer 3 does not exist"), std::string::npos) << msg;
     EXPECT_NE(msg.find("0..2"), std::string::npos) << msg;
     EXPECT_EQ(entries(dir).size(), 2U) << "only the input files";
@@ -315,7 +315,7 @@ TEST(ExtractFeaturesErrors, ColumnMismatchNamesBoth) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 5, 49);
     const std::string msg =
-        message_of<ShapeError>([&] { extract_features(mixed_model(50), spec, dir + "/f.h5"); });
+        message_of<ShapeError>([&] { features::extract_features(mixed_model(50), spec, dir + "/f.h5"); });
     EXPECT_NE(msg.find("49 columns"), std::string::npos) << msg;
     EXPECT_NE(msg.find("50 visible units"), std::string::npos) << msg;
     EXPECT_EQ(entries(dir).size(), 2U);
@@ -326,12 +326,12 @@ TEST(ExtractFeaturesErrors, UnknownOutputExtension) {
     const std::string spec = labelled_idx(dir, 5, 50);
     for (const char* name : {"/f.txt", "/f", "/f.h5.bak", "/f.npy"}) {
         const std::string msg =
-            message_of<ConfigError>([&] { extract_features(mixed_model(50), spec, dir + name); });
+            message_of<ConfigError>([&] { features::extract_features(mixed_model(50), spec, dir + name); });
         EXPECT_NE(msg.find("unknown output extension"), std::string::npos) << msg;
     }
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.chunk_rows = 0;
-    EXPECT_THROW(extract_features(mixed_model(50), spec, dir + "/f.h5", o), ConfigError);
+    EXPECT_THROW(features::extract_features(mixed_model(50), spec, dir + "/f.h5", o), ConfigError);
     EXPECT_EQ(entries(dir).size(), 2U);
 }
 
@@ -345,16 +345,16 @@ TEST(ExtractFeaturesErrors, FailureMidStreamLeavesNothingAndKeepsTheOldFile) {
     }
     out.close();
     const Dbn model = testing::random_stack({4, 3}, 9);
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.chunk_rows = 7;
     for (const char* name : {"/f.h5", "/f.csv"}) {
         SCOPED_TRACE(name);
-        EXPECT_THROW(extract_features(model, dir + "/in.csv", dir + name, o), FormatError);
+        EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + name, o), FormatError);
         EXPECT_EQ(entries(dir), std::vector<std::string>{"in.csv"});
     }
     // An existing output is left as it was.
     std::ofstream(dir + "/f.csv") << "old";
-    EXPECT_THROW(extract_features(model, dir + "/in.csv", dir + "/f.csv", o), FormatError);
+    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/f.csv", o), FormatError);
     std::ifstream in(dir + "/f.csv");
     std::string old;
     std::getline(in, old);
@@ -364,7 +364,7 @@ TEST(ExtractFeaturesErrors, FailureMidStreamLeavesNothingAndKeepsTheOldFile) {
     // A truncated IDX file: same.
     const std::string spec = labelled_idx(dir, 100, 4);
     std::filesystem::resize_file(spec, std::filesystem::file_size(spec) - 10);
-    EXPECT_THROW(extract_features(model, spec, dir + "/g.h5", o), FormatError);
+    EXPECT_THROW(features::extract_features(model, spec, dir + "/g.h5", o), FormatError);
     EXPECT_FALSE(std::filesystem::exists(dir + "/g.h5"));
     EXPECT_EQ(entries(dir).size(), 4U);
 }
@@ -372,10 +372,10 @@ TEST(ExtractFeaturesErrors, FailureMidStreamLeavesNothingAndKeepsTheOldFile) {
 TEST(ExtractFeaturesErrors, MissingInputOrOutputFolder) {
     const std::string dir = feature_test_dir();
     const Dbn model = testing::random_stack({4, 3}, 9);
-    EXPECT_THROW(extract_features(model, dir + "/none.csv", dir + "/f.h5"), IoError);
+    EXPECT_THROW(features::extract_features(model, dir + "/none.csv", dir + "/f.h5"), IoError);
     std::ofstream(dir + "/in.csv") << "1,2,3,4\n";
-    EXPECT_THROW(extract_features(model, dir + "/in.csv", dir + "/no/such/f.h5"), IoError);
-    EXPECT_THROW(extract_features(model, dir + "/in.csv", dir + "/no/such/f.csv"), IoError);
+    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/no/such/f.h5"), IoError);
+    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/no/such/f.csv"), IoError);
     EXPECT_EQ(entries(dir), std::vector<std::string>{"in.csv"});
 }
 
@@ -407,10 +407,10 @@ TEST(ExtractFeaturesMemory, PeakRssGrowthIsFarBelowTheDataSize) {
     std::ofstream("/proc/self/clear_refs") << "5";
     const std::size_t before = peak_rss_kib();
     if (before == 0) GTEST_SKIP() << "no /proc/self/status";
-    FeatureOptions o;
+    features::FeatureOptions o;
     o.chunk_rows = 1024;
-    const FeatureSummary s =
-        extract_features(model, dir + "/big-images-idx3-ubyte", dir + "/f.h5", o);
+    const features::FeatureSummary s =
+        features::extract_features(model, dir + "/big-images-idx3-ubyte", dir + "/f.h5", o);
     const std::size_t growth_kib = peak_rss_kib() - before;
     EXPECT_EQ(s.rows, rows);
     const double data_mib = static_cast<double>(rows * cols * sizeof(float)) / (1 << 20);

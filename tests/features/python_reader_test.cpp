@@ -82,7 +82,7 @@ Matrix python_features(const std::string& model, const std::string& spec, std::s
     return read_h5_features(out).x;
 }
 
-/// @brief `dbn features` (or extract_features when the program was not built).
+/// @brief `dbn features` (or features::extract_features when the program was not built).
 Matrix library_features(const std::string& model, const std::string& spec, std::size_t layer,
                         const std::string& out, std::size_t chunk_rows = 777) {
     if (have_cli()) {
@@ -92,10 +92,10 @@ Matrix library_features(const std::string& model, const std::string& spec, std::
                     std::to_string(chunk_rows));
         EXPECT_EQ(r.status, 0) << r.output;
     } else {
-        FeatureOptions o;
+        features::FeatureOptions o;
         o.layer = layer;
         o.chunk_rows = chunk_rows;
-        extract_features(io::load_model(model), spec, out, o);
+        features::extract_features(io::load_model(model), spec, out, o);
     }
     return read_h5_features(out).x;
 }
@@ -232,12 +232,12 @@ TEST(PythonReader, ClassifierOutputsOfAFineTunedModelMatchTheLibrary) {
         "defaults": {"epochs": 1, "batch_size": 50, "learning_rate": 0.05, "monitor_samples": 200},
         "layers": [{"hidden": 64}, {"hidden": 32}]})",
                                            "test");
-    FineTuneConfig tune;
+    finetune::FineTuneConfig tune;
     tune.epochs = 3;
     tune.batch_size = 20;
     tune.learning_rate = 0.01;
     tune.patience = 0;
-    const Dbn tuned = fine_tune(GreedyTrainer(cfg).train(train), train, nullptr, tune);
+    const Dbn tuned = finetune::fine_tune(GreedyTrainer(cfg).train(train), train, nullptr, tune);
     const std::string path = dir + "/tuned.h5";
     io::save_model(tuned, path);
 
@@ -252,11 +252,11 @@ TEST(PythonReader, ClassifierOutputsOfAFineTunedModelMatchTheLibrary) {
     Matrix py = Matrix::from_shape({shape[0], shape[1]});
     ds.read(py.data(), py.size());
     const Dbn loaded = io::load_model(path);
-    expect_match(py, predict_proba(loaded, train.x), "classifier probabilities");
+    expect_match(py, finetune::predict_proba(loaded, train.x), "classifier probabilities");
 
     // The same predicted classes, except where two classes are within rounding of each other.
     const std::vector<std::int64_t> py_pred = f.open_dataset("predictions").read<std::int64_t>();
-    const Labels lib_pred = predict(loaded, train.x);
+    const Labels lib_pred = finetune::predict(loaded, train.x);
     ASSERT_EQ(py_pred.size(), lib_pred.size());
     std::size_t differ = 0;
     for (std::size_t i = 0; i < lib_pred.size(); ++i) differ += py_pred[i] != lib_pred(i);

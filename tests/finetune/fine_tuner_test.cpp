@@ -46,9 +46,9 @@ const data::Dataset& test_set() {
     return d;
 }
 
-FineTuneConfig classifier_config() {
-    FineTuneConfig c;
-    c.mode = FineTuneMode::classifier;
+finetune::FineTuneConfig classifier_config() {
+    finetune::FineTuneConfig c;
+    c.mode = finetune::FineTuneMode::classifier;
     c.epochs = 8;
     c.batch_size = 20;
     c.seed = 7;
@@ -58,18 +58,18 @@ FineTuneConfig classifier_config() {
 }
 
 TEST(FineTuneClassifier, LossFallsAndAccuracyBeatsChance) {
-    for (OptimizerKind opt : {OptimizerKind::adam, OptimizerKind::sgd}) {
-        FineTuneConfig c = classifier_config();
+    for (finetune::OptimizerKind opt : {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
+        finetune::FineTuneConfig c = classifier_config();
         c.optimizer = opt;
-        c.learning_rate = opt == OptimizerKind::adam ? 0.01 : 0.2;
-        const Dbn tuned = fine_tune(pretrained(), train_set(), nullptr, c);
+        c.learning_rate = opt == finetune::OptimizerKind::adam ? 0.01 : 0.2;
+        const Dbn tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
         ASSERT_TRUE(tuned.fine_tuned);
         const auto& h = tuned.fine_tuned->history;
         ASSERT_EQ(h.size(), c.epochs);
         EXPECT_LT(h.back().loss, 0.5 * h.front().loss) << to_string(opt);
         // 4 classes: chance is 25%; prototypes with 10% flipped bits are easy.
-        const ClassifierEvaluation ev =
-            evaluate_classifier(tuned, test_set().x, test_set().labels);
+        const finetune::ClassifierEvaluation ev =
+            finetune::evaluate_classifier(tuned, test_set().x, test_set().labels);
         EXPECT_GE(ev.accuracy, 0.95) << to_string(opt) << ": chance is 0.25";
         ASSERT_EQ(ev.confusion_matrix.size(), k_classes);
         std::int64_t total = 0, diagonal = 0;
@@ -82,70 +82,70 @@ TEST(FineTuneClassifier, LossFallsAndAccuracyBeatsChance) {
         EXPECT_NEAR(double(diagonal) / 400.0, ev.accuracy, 1e-12);
         EXPECT_EQ(ev.classes(0), 10);
         EXPECT_EQ(ev.classes(3), 40);
-        const Labels pred = predict(tuned, test_set().x);
+        const Labels pred = finetune::predict(tuned, test_set().x);
         EXPECT_TRUE(pred(0) % 10 == 0 && pred(0) >= 10 && pred(0) <= 40);
     }
 }
 
 TEST(FineTuneClassifier, RandomInitAndHeadOnlyTrainToo) {
-    FineTuneConfig c = classifier_config();
-    c.init = InitScheme::glorot;
-    const Dbn random = fine_tune(pretrained(), train_set(), nullptr, c);
+    finetune::FineTuneConfig c = classifier_config();
+    c.init = finetune::InitScheme::glorot;
+    const Dbn random = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     EXPECT_TRUE(random.records.empty());
-    EXPECT_GE(evaluate_classifier(random, test_set().x, test_set().labels).accuracy, 0.75);
+    EXPECT_GE(finetune::evaluate_classifier(random, test_set().x, test_set().labels).accuracy, 0.75);
 
-    c.init = InitScheme::pretrained;
+    c.init = finetune::InitScheme::pretrained;
     c.head_only = true;
     c.learning_rate = 0.02;
-    const Dbn head = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn head = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     for (std::size_t k = 0; k < head.n_layers(); ++k)
         EXPECT_TRUE(same_bits(head.layers[k].weights(), pretrained().layers[k].weights()));
-    EXPECT_GE(evaluate_classifier(head, test_set().x, test_set().labels).accuracy, 0.6)
+    EXPECT_GE(finetune::evaluate_classifier(head, test_set().x, test_set().labels).accuracy, 0.6)
         << "logistic regression on 8 pretrained features; chance is 0.25";
 }
 
 TEST(FineTuneClassifier, DropoutTrainsAndIsReproducible) {
-    FineTuneConfig c = classifier_config();
+    finetune::FineTuneConfig c = classifier_config();
     c.dropout = 0.3;
     c.input_dropout = 0.1;
-    const Dbn a = fine_tune(pretrained(), train_set(), nullptr, c);
-    const Dbn b = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn a = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn b = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     EXPECT_TRUE(same_bits(a.layers[1].weights(), b.layers[1].weights()));
-    EXPECT_GE(evaluate_classifier(a, test_set().x, test_set().labels).accuracy, 0.9)
+    EXPECT_GE(finetune::evaluate_classifier(a, test_set().x, test_set().labels).accuracy, 0.9)
         << "chance is 0.25";
 }
 
 TEST(FineTuneClassifier, SameSeedSameModelOtherSeedOtherModel) {
-    FineTuneConfig c = classifier_config();
+    finetune::FineTuneConfig c = classifier_config();
     c.epochs = 2;
-    const Dbn a = fine_tune(pretrained(), train_set(), nullptr, c);
-    const Dbn b = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn a = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn b = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     c.seed = 8;
-    const Dbn other = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn other = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     EXPECT_TRUE(same_bits(a.layers[0].weights(), b.layers[0].weights()));
     EXPECT_TRUE(same_bits(a.fine_tuned->head.weights, b.fine_tuned->head.weights));
     EXPECT_FALSE(same_bits(a.layers[0].weights(), other.layers[0].weights()));
 }
 
 TEST(FineTuneClassifier, FeatureExtractionUsesTheTunedEncoder) {
-    FineTuneConfig c = classifier_config();
+    finetune::FineTuneConfig c = classifier_config();
     c.epochs = 2;
-    const Dbn tuned = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     EXPECT_FALSE(same_bits(tuned.layers[0].weights(), pretrained().layers[0].weights()));
     EXPECT_TRUE(same_bits(tuned.layers[0].visible_bias(), pretrained().layers[0].visible_bias()));
-    EXPECT_TRUE(testing::allclose(tuned.transform(test_set().x, 1), encode(tuned, test_set().x),
+    EXPECT_TRUE(testing::allclose(tuned.transform(test_set().x, 1), finetune::encode(tuned, test_set().x),
                                   1e-5, 1e-6));
 }
 
 TEST(FineTuneClassifier, ContinuesFromItsHead) {
-    FineTuneConfig c = classifier_config();
+    finetune::FineTuneConfig c = classifier_config();
     c.epochs = 3;
-    const Dbn first = fine_tune(pretrained(), train_set(), nullptr, c);
-    struct Notes : FineTuneObserver {
+    const Dbn first = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    struct Notes : finetune::FineTuneObserver {
         std::vector<std::string> lines;
         void on_message(const char* t) override { lines.push_back(t); }
     } notes;
-    const Dbn second = fine_tune(first, train_set(), nullptr, c, &notes);
+    const Dbn second = finetune::fine_tune(first, train_set(), nullptr, c, &notes);
     EXPECT_TRUE(std::any_of(notes.lines.begin(), notes.lines.end(), [](const std::string& s) {
         return s.find("continuing") != std::string::npos;
     }));
@@ -158,34 +158,34 @@ TEST(FineTuneClassifier, EarlyStoppingKeepsTheBestWeights) {
     // `patience` epochs later, restoring epoch 1's weights.
     data::Dataset valid = prototypes(200, k_dim, k_classes, 0.1f, 3);
     for (auto& l : valid.labels) l = l == 40 ? 10 : l + 10;
-    FineTuneConfig c = classifier_config();
+    finetune::FineTuneConfig c = classifier_config();
     c.epochs = 10;
     c.patience = 2;
-    const Dbn stopped = fine_tune(pretrained(), train_set(), &valid, c);
+    const Dbn stopped = finetune::fine_tune(pretrained(), train_set(), &valid, c);
     const auto& h = stopped.fine_tuned->history;
     ASSERT_EQ(stopped.fine_tuned->best_epoch, 1u);
     EXPECT_EQ(h.size(), 3u) << "stops after `patience` epochs without improvement";
     EXPECT_GT(h[0].valid_accuracy, h[2].valid_accuracy);
-    EXPECT_DOUBLE_EQ(evaluate_classifier(stopped, valid.x, valid.labels).accuracy,
+    EXPECT_DOUBLE_EQ(finetune::evaluate_classifier(stopped, valid.x, valid.labels).accuracy,
                      h[0].valid_accuracy);
 
     // The same run for exactly one epoch, without validation: bit-identical weights.
     c.epochs = 1;
     c.validation_fraction = 0.0;
-    const Dbn one = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn one = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     for (std::size_t k = 0; k < one.n_layers(); ++k)
         EXPECT_TRUE(same_bits(stopped.layers[k].weights(), one.layers[k].weights())) << k;
     EXPECT_TRUE(same_bits(stopped.fine_tuned->head.weights, one.fine_tuned->head.weights));
 }
 
 TEST(FineTuneAutoencoder, ReconstructionErrorFalls) {
-    FineTuneConfig c;
-    c.mode = FineTuneMode::autoencoder;
+    finetune::FineTuneConfig c;
+    c.mode = finetune::FineTuneMode::autoencoder;
     c.epochs = 8;
     c.batch_size = 20;
     c.learning_rate = 0.01;
     c.patience = 0;
-    const Dbn tuned = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     const auto& h = tuned.fine_tuned->history;
     ASSERT_EQ(h.size(), 8u);
     EXPECT_LT(h.back().loss, h.front().loss);
@@ -193,30 +193,30 @@ TEST(FineTuneAutoencoder, ReconstructionErrorFalls) {
 
     // The untuned unrolled stack (transposed decoder) as the reference.
     Dbn untuned = pretrained();
-    auto ft = std::make_shared<FineTuned>();
-    ft->mode = FineTuneMode::autoencoder;
-    ft->decoder = transposed_decoder(untuned);
+    auto ft = std::make_shared<finetune::FineTuned>();
+    ft->mode = finetune::FineTuneMode::autoencoder;
+    ft->decoder = finetune::transposed_decoder(untuned);
     untuned.fine_tuned = ft;
-    const double before = evaluate_autoencoder(untuned, test_set().x).reconstruction_error;
-    const AutoencoderEvaluation after = evaluate_autoencoder(tuned, test_set().x);
+    const double before = finetune::evaluate_autoencoder(untuned, test_set().x).reconstruction_error;
+    const finetune::AutoencoderEvaluation after = finetune::evaluate_autoencoder(tuned, test_set().x);
     EXPECT_LT(after.reconstruction_error, 0.7 * before);
     EXPECT_EQ(after.n_visible, k_dim);
     EXPECT_TRUE(std::isfinite(after.cross_entropy));
-    const Matrix r = reconstruct(tuned, test_set().x);
+    const Matrix r = finetune::reconstruct(tuned, test_set().x);
     EXPECT_EQ(r.shape(1), k_dim);
 }
 
 TEST(FineTuneAutoencoder, LinearCodeAndEarlyStoppingOnReconstruction) {
-    FineTuneConfig c;
-    c.mode = FineTuneMode::autoencoder;
+    finetune::FineTuneConfig c;
+    c.mode = finetune::FineTuneMode::autoencoder;
     c.epochs = 4;
     c.batch_size = 20;
     c.linear_code = true;
-    c.loss = LossKind::squared_error;
-    c.optimizer = OptimizerKind::sgd;
+    c.loss = finetune::LossKind::squared_error;
+    c.optimizer = finetune::OptimizerKind::sgd;
     c.learning_rate = 0.05;
-    const Dbn tuned = fine_tune(pretrained(), train_set(), nullptr, c);
-    const FineTuned& ft = *tuned.fine_tuned;
+    const Dbn tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuned& ft = *tuned.fine_tuned;
     EXPECT_TRUE(ft.linear_code);
     ASSERT_GE(ft.best_epoch, 1u);
     const double best = ft.history[ft.best_epoch - 1].valid_reconstruction_error;
@@ -225,40 +225,40 @@ TEST(FineTuneAutoencoder, LinearCodeAndEarlyStoppingOnReconstruction) {
 }
 
 TEST(FineTuneErrors, RefusesBadInput) {
-    FineTuneConfig c = classifier_config();
+    finetune::FineTuneConfig c = classifier_config();
     data::Dataset unlabelled = train_set();
     unlabelled.labels = Labels::from_shape({0});
-    EXPECT_THROW(fine_tune(pretrained(), unlabelled, nullptr, c), ConfigError);
+    EXPECT_THROW(finetune::fine_tune(pretrained(), unlabelled, nullptr, c), ConfigError);
 
     data::Dataset one_class = train_set();
     one_class.labels.fill(3);
-    EXPECT_THROW(fine_tune(pretrained(), one_class, nullptr, c), ConfigError);
+    EXPECT_THROW(finetune::fine_tune(pretrained(), one_class, nullptr, c), ConfigError);
 
     data::Dataset narrow = train_set();
     narrow.x = xt::zeros<Real>({std::size_t{10}, std::size_t{5}});
-    EXPECT_THROW(fine_tune(pretrained(), narrow, nullptr, c), ShapeError);
+    EXPECT_THROW(finetune::fine_tune(pretrained(), narrow, nullptr, c), ShapeError);
 
     c.epochs = 0;
-    EXPECT_THROW(fine_tune(pretrained(), train_set(), nullptr, c), ConfigError);
+    EXPECT_THROW(finetune::fine_tune(pretrained(), train_set(), nullptr, c), ConfigError);
 
-    FineTuneConfig ae;
-    ae.mode = FineTuneMode::autoencoder;
+    finetune::FineTuneConfig ae;
+    ae.mode = finetune::FineTuneMode::autoencoder;
     data::Dataset big = train_set();
     big.x *= 3.0f;  // outside [0, 1]: no cross-entropy
-    EXPECT_THROW(fine_tune(pretrained(), big, nullptr, ae), ConfigError);
+    EXPECT_THROW(finetune::fine_tune(pretrained(), big, nullptr, ae), ConfigError);
 
-    EXPECT_THROW(evaluate_classifier(pretrained(), test_set().x, test_set().labels), ConfigError);
-    EXPECT_THROW(evaluate_autoencoder(pretrained(), test_set().x), ConfigError);
+    EXPECT_THROW(finetune::evaluate_classifier(pretrained(), test_set().x, test_set().labels), ConfigError);
+    EXPECT_THROW(finetune::evaluate_autoencoder(pretrained(), test_set().x), ConfigError);
 }
 
 TEST(FineTuneErrors, EvaluateRefusesUnknownLabels) {
-    FineTuneConfig c = classifier_config();
+    finetune::FineTuneConfig c = classifier_config();
     c.epochs = 1;
-    const Dbn tuned = fine_tune(pretrained(), train_set(), nullptr, c);
+    const Dbn tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     Labels labels = test_set().labels;
     labels(5) = 77;
     try {
-        evaluate_classifier(tuned, test_set().x, labels);
+        finetune::evaluate_classifier(tuned, test_set().x, labels);
         FAIL() << "expected ConfigError";
     } catch (const ConfigError& e) {
         EXPECT_NE(std::string(e.what()).find("label 77"), std::string::npos) << e.what();

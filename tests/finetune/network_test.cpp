@@ -23,11 +23,11 @@ using testing::random_stack;
 
 struct GradCase {
     const char* name;
-    FineTuneMode mode;
+    finetune::FineTuneMode mode;
     const char* hook;
     bool relu;
     bool linear_code;
-    LossKind loss;
+    finetune::LossKind loss;
     bool gaussian;
 };
 
@@ -35,7 +35,7 @@ std::ostream& operator<<(std::ostream& os, const GradCase& c) { return os << c.n
 
 /// @brief The network of `c` built from a random 6-5-4 stack, and a batch with its targets.
 struct Problem {
-    Network net;
+    finetune::Network net;
     Matrix x;
     Matrix t;
 };
@@ -71,21 +71,21 @@ Problem make_problem(const GradCase& c) {
     }
     Problem p;
     p.x = x;
-    if (c.mode == FineTuneMode::classifier) {
-        p.net = unroll_encoder(m);
-        DenseLayer head;
+    if (c.mode == finetune::FineTuneMode::classifier) {
+        p.net = finetune::unroll_encoder(m);
+        finetune::DenseLayer head;
         head.weights = Matrix::from_shape({4, 3});
         rng.fill_normal(head.weights.data(), head.weights.size());
         head.bias = Vector::from_shape({3});
         rng.fill_normal(head.bias.data(), 3);
-        head.activation = Activation::softmax;
+        head.activation = finetune::Activation::softmax;
         p.net.layers.push_back(head);
         p.net.hooks.push_back(nullptr);
         p.t = xt::zeros<Real>({rows, std::size_t{3}});
         for (std::size_t r = 0; r < rows; ++r) p.t(r, rng.below(3)) = 1.0f;
     } else {
-        p.net = unroll_encoder(m, c.linear_code);
-        auto dec = transposed_decoder(m);
+        p.net = finetune::unroll_encoder(m, c.linear_code);
+        auto dec = finetune::transposed_decoder(m);
         for (std::size_t k = dec.size(); k-- > 0;) {
             p.net.layers.push_back(dec[k]);
             p.net.hooks.push_back(nullptr);
@@ -103,8 +103,8 @@ class GradientCheck : public ::testing::TestWithParam<GradCase> {};
 TEST_P(GradientCheck, MatchesCentralFiniteDifferences) {
     const GradCase& c = GetParam();
     Problem p = make_problem(c);
-    Workspace ws(p.net, p.x.shape(0));
-    loss_and_gradient(p.net, p.x, p.t, ws);
+    finetune::Workspace ws(p.net, p.x.shape(0));
+    finetune::loss_and_gradient(p.net, p.x, p.t, ws);
     const std::vector<Matrix> gw = ws.grad_weights;
     const std::vector<Vector> gb = ws.grad_bias;
 
@@ -116,16 +116,16 @@ TEST_P(GradientCheck, MatchesCentralFiniteDifferences) {
         const Real saved = param;
         const Real up = saved + h, down = saved - h;
         param = up;
-        const double jp = loss_and_gradient(p.net, p.x, p.t, ws).objective;
+        const double jp = finetune::loss_and_gradient(p.net, p.x, p.t, ws).objective;
         param = down;
-        const double jm = loss_and_gradient(p.net, p.x, p.t, ws).objective;
+        const double jm = finetune::loss_and_gradient(p.net, p.x, p.t, ws).objective;
         param = saved;
         const double numeric = (jp - jm) / (double(up) - double(down));
         EXPECT_NEAR(analytic, numeric, 3e-4 + 2e-2 * std::abs(numeric)) << what;
         ++checked;
     };
     for (std::size_t i = 0; i < p.net.n_layers(); ++i) {
-        DenseLayer& l = p.net.layers[i];
+        finetune::DenseLayer& l = p.net.layers[i];
         for (std::size_t a = 0; a < l.n_in(); ++a)
             for (std::size_t b = 0; b < l.n_out(); ++b)
                 check(l.weights(a, b), gw[i](a, b),
@@ -140,40 +140,40 @@ TEST_P(GradientCheck, MatchesCentralFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(
     Backprop, GradientCheck,
     ::testing::Values(
-        GradCase{"classifier", FineTuneMode::classifier, "none", false, false,
-                 LossKind::cross_entropy, false},
-        GradCase{"classifier_standardize", FineTuneMode::classifier, "standardize", false, false,
-                 LossKind::cross_entropy, false},
-        GradCase{"classifier_layernorm", FineTuneMode::classifier, "layernorm", false, false,
-                 LossKind::cross_entropy, false},
-        GradCase{"classifier_relu_layernorm", FineTuneMode::classifier, "layernorm", true, false,
-                 LossKind::cross_entropy, false},
-        GradCase{"classifier_gaussian", FineTuneMode::classifier, "none", false, false,
-                 LossKind::cross_entropy, true},
-        GradCase{"autoencoder_xent", FineTuneMode::autoencoder, "none", false, false,
-                 LossKind::cross_entropy, false},
-        GradCase{"autoencoder_xent_standardize", FineTuneMode::autoencoder, "standardize", false,
-                 false, LossKind::cross_entropy, false},
-        GradCase{"autoencoder_xent_layernorm_linear_code", FineTuneMode::autoencoder, "layernorm",
-                 false, true, LossKind::cross_entropy, false},
-        GradCase{"autoencoder_squared_relu", FineTuneMode::autoencoder, "standardize", true, true,
-                 LossKind::squared_error, false},
-        GradCase{"autoencoder_squared_gaussian", FineTuneMode::autoencoder, "none", false, true,
-                 LossKind::squared_error, true}),
+        GradCase{"classifier", finetune::FineTuneMode::classifier, "none", false, false,
+                 finetune::LossKind::cross_entropy, false},
+        GradCase{"classifier_standardize", finetune::FineTuneMode::classifier, "standardize", false, false,
+                 finetune::LossKind::cross_entropy, false},
+        GradCase{"classifier_layernorm", finetune::FineTuneMode::classifier, "layernorm", false, false,
+                 finetune::LossKind::cross_entropy, false},
+        GradCase{"classifier_relu_layernorm", finetune::FineTuneMode::classifier, "layernorm", true, false,
+                 finetune::LossKind::cross_entropy, false},
+        GradCase{"classifier_gaussian", finetune::FineTuneMode::classifier, "none", false, false,
+                 finetune::LossKind::cross_entropy, true},
+        GradCase{"autoencoder_xent", finetune::FineTuneMode::autoencoder, "none", false, false,
+                 finetune::LossKind::cross_entropy, false},
+        GradCase{"autoencoder_xent_standardize", finetune::FineTuneMode::autoencoder, "standardize", false,
+                 false, finetune::LossKind::cross_entropy, false},
+        GradCase{"autoencoder_xent_layernorm_linear_code", finetune::FineTuneMode::autoencoder, "layernorm",
+                 false, true, finetune::LossKind::cross_entropy, false},
+        GradCase{"autoencoder_squared_relu", finetune::FineTuneMode::autoencoder, "standardize", true, true,
+                 finetune::LossKind::squared_error, false},
+        GradCase{"autoencoder_squared_gaussian", finetune::FineTuneMode::autoencoder, "none", false, true,
+                 finetune::LossKind::squared_error, true}),
     [](const ::testing::TestParamInfo<GradCase>& p) { return std::string(p.param.name); });
 
 TEST(Backprop, DropoutGradientMatchesFiniteDifferencesUnderAFixedMask) {
     // The same seed before every pass draws the same masks, so J is a smooth function of the
     // parameters and its gradient is checked like any other.
     for (const char* hook : {"none", "layernorm"}) {
-        Problem p = make_problem({"c", FineTuneMode::classifier, hook, false, false,
-                                  LossKind::cross_entropy, false});
+        Problem p = make_problem({"c", finetune::FineTuneMode::classifier, hook, false, false,
+                                  finetune::LossKind::cross_entropy, false});
         p.net.dropout = 0.3;
         p.net.input_dropout = 0.2;
-        Workspace ws(p.net, p.x.shape(0));
+        finetune::Workspace ws(p.net, p.x.shape(0));
         auto objective = [&] {
             Rng masks(77);
-            return loss_and_gradient(p.net, p.x, p.t, ws, false, &masks).objective;
+            return finetune::loss_and_gradient(p.net, p.x, p.t, ws, false, &masks).objective;
         };
         objective();
         const std::vector<Matrix> gw = ws.grad_weights;
@@ -197,7 +197,7 @@ TEST(Backprop, DropoutGradientMatchesFiniteDifferencesUnderAFixedMask) {
             }
         }
         // Without a generator nothing is dropped: inference is deterministic.
-        Workspace plain(p.net, p.x.shape(0));
+        finetune::Workspace plain(p.net, p.x.shape(0));
         const ConstRows a = forward(p.net, p.x, plain);
         const std::vector<Real> first(a.data, a.data + a.rows * a.cols);
         const ConstRows b = forward(p.net, p.x, plain);
@@ -206,30 +206,30 @@ TEST(Backprop, DropoutGradientMatchesFiniteDifferencesUnderAFixedMask) {
 }
 
 TEST(Backprop, HeadOnlyGivesTheSameHeadGradient) {
-    Problem p = make_problem({"c", FineTuneMode::classifier, "layernorm", false, false,
-                              LossKind::cross_entropy, false});
-    Workspace ws(p.net, p.x.shape(0));
-    loss_and_gradient(p.net, p.x, p.t, ws);
+    Problem p = make_problem({"c", finetune::FineTuneMode::classifier, "layernorm", false, false,
+                              finetune::LossKind::cross_entropy, false});
+    finetune::Workspace ws(p.net, p.x.shape(0));
+    finetune::loss_and_gradient(p.net, p.x, p.t, ws);
     const Matrix full = ws.grad_weights.back();
     const Vector full_b = ws.grad_bias.back();
-    Workspace ws2(p.net, p.x.shape(0));
-    loss_and_gradient(p.net, p.x, p.t, ws2, /*head_only=*/true);
+    finetune::Workspace ws2(p.net, p.x.shape(0));
+    finetune::loss_and_gradient(p.net, p.x, p.t, ws2, /*head_only=*/true);
     EXPECT_TRUE(testing::same_bits(full, ws2.grad_weights.back()));
     EXPECT_TRUE(testing::same_bits(full_b, ws2.grad_bias.back()));
 }
 
 TEST(Backprop, PartialBatchUsesOnlyItsRows) {
-    Problem p = make_problem({"c", FineTuneMode::classifier, "standardize", false, false,
-                              LossKind::cross_entropy, false});
-    Workspace big(p.net, 50);
-    Workspace exact(p.net, p.x.shape(0));
-    const double a = loss_and_gradient(p.net, p.x, p.t, big).objective;
-    const double b = loss_and_gradient(p.net, p.x, p.t, exact).objective;
+    Problem p = make_problem({"c", finetune::FineTuneMode::classifier, "standardize", false, false,
+                              finetune::LossKind::cross_entropy, false});
+    finetune::Workspace big(p.net, 50);
+    finetune::Workspace exact(p.net, p.x.shape(0));
+    const double a = finetune::loss_and_gradient(p.net, p.x, p.t, big).objective;
+    const double b = finetune::loss_and_gradient(p.net, p.x, p.t, exact).objective;
     EXPECT_NEAR(a, b, 1e-6 * std::abs(b));
     EXPECT_TRUE(testing::allclose(big.grad_weights[0], exact.grad_weights[0], 1e-5, 1e-7));
 }
 
-/// @brief A classifier big enough for a Workspace to split it across threads: 30-24-20 stack
+/// @brief A classifier big enough for a finetune::Workspace to split it across threads: 30-24-20 stack
 /// with hooks, a 5-class head, dropout and weight decay, and `rows` rows with one-hot targets.
 Problem threaded_problem(const char* hook, std::size_t rows) {
     Rng rng(11);
@@ -238,16 +238,16 @@ Problem threaded_problem(const char* hook, std::size_t rows) {
     const Dbn m = random_stack({30, 24, 20}, rng, 0.3f, {UnitType::relu, UnitType::bernoulli},
                                hook, fit);
     Problem p;
-    p.net = unroll_encoder(m);
-    DenseLayer head;
+    p.net = finetune::unroll_encoder(m);
+    finetune::DenseLayer head;
     head.weights = Matrix::from_shape({20, 5});
     rng.fill_normal(head.weights.data(), head.weights.size());
     head.bias = Vector::from_shape({5});
     rng.fill_normal(head.bias.data(), 5);
-    head.activation = Activation::softmax;
+    head.activation = finetune::Activation::softmax;
     p.net.layers.push_back(head);
     p.net.hooks.push_back(nullptr);
-    p.net.loss = LossKind::cross_entropy;
+    p.net.loss = finetune::LossKind::cross_entropy;
     p.net.weight_decay = 0.01;
     p.net.dropout = 0.2;
     p.net.input_dropout = 0.1;
@@ -269,13 +269,13 @@ TEST(Backprop, ThreadCountDoesNotChangeGradientsOrSteps) {
                 SCOPED_TRACE(std::string(hook) + ", " + std::to_string(rows) + " rows" +
                              (head_only ? ", head only" : ""));
                 Problem p = threaded_problem(hook, rows);
-                std::vector<BatchLoss> losses;
-                std::vector<Workspace> spaces;
+                std::vector<finetune::BatchLoss> losses;
+                std::vector<finetune::Workspace> spaces;
                 for (const std::size_t threads : {1, 2, 3}) {
-                    Workspace ws(p.net, 64, threads);
+                    finetune::Workspace ws(p.net, 64, threads);
                     EXPECT_EQ(ws.threads(), threads);
                     Rng masks(5);
-                    losses.push_back(loss_and_gradient(p.net, p.x, p.t, ws, head_only, &masks));
+                    losses.push_back(finetune::loss_and_gradient(p.net, p.x, p.t, ws, head_only, &masks));
                     spaces.push_back(std::move(ws));
                 }
                 const std::size_t first = head_only ? p.net.n_layers() - 1 : 0;
@@ -309,15 +309,15 @@ TEST(Backprop, ThreadCountDoesNotChangeGradientsOrSteps) {
                     }
                 }
                 // The same gradient in every workspace: the steps agree bit for bit.
-                for (const OptimizerKind kind : {OptimizerKind::adam, OptimizerKind::sgd}) {
-                    FineTuneConfig cfg;
+                for (const finetune::OptimizerKind kind : {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
+                    finetune::FineTuneConfig cfg;
                     cfg.optimizer = kind;
-                    std::vector<Network> nets;
-                    for (Workspace& ws : spaces) {
+                    std::vector<finetune::Network> nets;
+                    for (finetune::Workspace& ws : spaces) {
                         ws.grad_weights = spaces[0].grad_weights;
                         ws.grad_bias = spaces[0].grad_bias;
-                        Network net = p.net;
-                        ParameterUpdater up(net, cfg);
+                        finetune::Network net = p.net;
+                        finetune::ParameterUpdater up(net, cfg);
                         up.step(net, ws, 0.05, head_only);
                         up.step(net, ws, 0.05, head_only);
                         nets.push_back(std::move(net));
@@ -340,20 +340,20 @@ TEST(Backprop, ThreadCountDoesNotChangeGradientsOrSteps) {
 TEST(Backprop, TrainStepIsLossAndGradientThenStep) {
     for (const char* hook : {"none", "layernorm"}) {
         for (const std::size_t threads : {1, 3}) {
-            for (const OptimizerKind kind : {OptimizerKind::adam, OptimizerKind::sgd}) {
+            for (const finetune::OptimizerKind kind : {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
                 SCOPED_TRACE(std::string(hook) + ", " + std::to_string(threads) + " threads, " +
                              to_string(kind));
                 const Problem p = threaded_problem(hook, 50);
-                FineTuneConfig cfg;
+                finetune::FineTuneConfig cfg;
                 cfg.optimizer = kind;
-                Network a = p.net, b = p.net;
-                Workspace wa(a, 64, threads), wb(b, 64, threads);
-                ParameterUpdater ua(a, cfg), ub(b, cfg);
+                finetune::Network a = p.net, b = p.net;
+                finetune::Workspace wa(a, 64, threads), wb(b, 64, threads);
+                finetune::ParameterUpdater ua(a, cfg), ub(b, cfg);
                 for (int step = 0; step < 3; ++step) {
                     Rng ra(9 + step), rb(9 + step);
-                    const BatchLoss la = loss_and_gradient(a, p.x, p.t, wa, false, &ra);
+                    const finetune::BatchLoss la = finetune::loss_and_gradient(a, p.x, p.t, wa, false, &ra);
                     ua.step(a, wa, 0.01);
-                    const BatchLoss lb = train_step(b, p.x, p.t, wb, ub, 0.01, false, &rb);
+                    const finetune::BatchLoss lb = finetune::train_step(b, p.x, p.t, wb, ub, 0.01, false, &rb);
                     EXPECT_EQ(la.loss, lb.loss);
                     EXPECT_EQ(la.objective, lb.objective);
                 }
@@ -369,8 +369,8 @@ TEST(Backprop, TrainStepIsLossAndGradientThenStep) {
 
 TEST(Backprop, SmallWorkspacesKeepOneThread) {
     Problem p = threaded_problem("none", 20);
-    EXPECT_EQ(Workspace(p.net, 20, 4).threads(), 1u);
-    EXPECT_EQ(Workspace(p.net, 2 * Workspace::k_min_rows_per_thread, 4).threads(), 2u);
+    EXPECT_EQ(finetune::Workspace(p.net, 20, 4).threads(), 1u);
+    EXPECT_EQ(finetune::Workspace(p.net, 2 * finetune::Workspace::k_min_rows_per_thread, 4).threads(), 2u);
 }
 
 TEST(Unroll, EncoderMatchesDbnTransformWithHooksAndSigma) {
@@ -381,9 +381,9 @@ TEST(Unroll, EncoderMatchesDbnTransformWithHooksAndSigma) {
         const Dbn m = random_stack({6, 5, 4, 3}, rng, 0.7f,
                                    {UnitType::relu, UnitType::bernoulli, UnitType::bernoulli},
                                    hook, fit, UnitType::gaussian);
-        const Network net = unroll_encoder(m);
-        Workspace ws(net, 40);
-        const ConstRows y = forward(net, network_inputs(m, fit), ws);
+        const finetune::Network net = finetune::unroll_encoder(m);
+        finetune::Workspace ws(net, 40);
+        const ConstRows y = forward(net, finetune::network_inputs(m, fit), ws);
         const Matrix expected = m.transform(fit, 2);
         Matrix got = Matrix::from_shape({40, 3});
         std::copy(y.data, y.data + got.size(), got.data());
@@ -397,14 +397,14 @@ TEST(Unroll, DecoderIsTheRbmsVisibleMean) {
     rng.fill_uniform(fit.data(), fit.size());
     for (UnitType vis : {UnitType::bernoulli, UnitType::gaussian}) {
         const Dbn m = random_stack({6, 4}, rng, 0.7f, {UnitType::bernoulli}, "none", fit, vis);
-        const auto dec = transposed_decoder(m);
+        const auto dec = finetune::transposed_decoder(m);
         ASSERT_EQ(dec.size(), 1u);
-        Network net;
+        finetune::Network net;
         net.layers.push_back(dec[0]);
-        net.loss = LossKind::squared_error;
+        net.loss = finetune::LossKind::squared_error;
         Matrix h = Matrix::from_shape({10, 4});
         rng.fill_uniform(h.data(), h.size());
-        Workspace ws(net, 10);
+        finetune::Workspace ws(net, 10);
         const ConstRows y = forward(net, h, ws);
         Matrix got = Matrix::from_shape({10, 6});
         std::copy(y.data, y.data + got.size(), got.data());
@@ -416,18 +416,18 @@ TEST(Unroll, DecoderIsTheRbmsVisibleMean) {
 }
 
 TEST(NetworkValidate, RejectsMisfitsAndLossOutputMismatch) {
-    Problem p = make_problem({"c", FineTuneMode::classifier, "none", false, false,
-                              LossKind::cross_entropy, false});
-    Network bad = p.net;
-    bad.loss = LossKind::squared_error;
+    Problem p = make_problem({"c", finetune::FineTuneMode::classifier, "none", false, false,
+                              finetune::LossKind::cross_entropy, false});
+    finetune::Network bad = p.net;
+    bad.loss = finetune::LossKind::squared_error;
     EXPECT_THROW(bad.validate(), ConfigError);  // softmax with squared error
     bad = p.net;
     bad.layers[1].weights = xt::zeros<Real>({3, 4});
     EXPECT_THROW(bad.validate(), ShapeError);
     bad = p.net;
-    bad.layers.back().activation = Activation::linear;
+    bad.layers.back().activation = finetune::Activation::linear;
     EXPECT_THROW(bad.validate(), ConfigError);  // cross-entropy on a linear output
-    Workspace ws(p.net, 3);
+    finetune::Workspace ws(p.net, 3);
     EXPECT_THROW(forward(p.net, p.x, ws), ShapeError);  // 7 rows for a workspace of 3
 }
 

@@ -23,26 +23,26 @@ using testing::same_bits;
 bool same_double_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 /// A small fine-tuned model, trained from a random 12-6-4 stack with a layernorm hook.
-Dbn tuned_model(FineTuneMode mode, bool linear_code = false) {
+Dbn tuned_model(finetune::FineTuneMode mode, bool linear_code = false) {
     Rng rng(11);
     const data::Dataset d = testing::prototypes(120, 12, 3, 0.1f, 4);
     Dbn m = testing::random_stack({12, 6, 4}, rng, 0.3f, {UnitType::bernoulli, UnitType::relu},
                                   "layernorm", d.x);
     m.name = "tiny";
-    FineTuneConfig c;
+    finetune::FineTuneConfig c;
     c.mode = mode;
     c.epochs = 3;
     c.batch_size = 16;
     c.linear_code = linear_code;
     c.seed = 123;
     c.dropout = 0.25;
-    return fine_tune(m, d, nullptr, c);
+    return finetune::fine_tune(m, d, nullptr, c);
 }
 
 void expect_same_fine_tuned(const Dbn& a, const Dbn& b) {
     ASSERT_TRUE(a.fine_tuned && b.fine_tuned);
-    const FineTuned& x = *a.fine_tuned;
-    const FineTuned& y = *b.fine_tuned;
+    const finetune::FineTuned& x = *a.fine_tuned;
+    const finetune::FineTuned& y = *b.fine_tuned;
     EXPECT_EQ(x.mode, y.mode);
     for (std::size_t k = 0; k < a.n_layers(); ++k) {
         EXPECT_TRUE(same_bits(a.layers[k].weights(), b.layers[k].weights())) << k;
@@ -60,7 +60,7 @@ void expect_same_fine_tuned(const Dbn& a, const Dbn& b) {
     }
     EXPECT_EQ(x.linear_code, y.linear_code);
     EXPECT_EQ(x.best_epoch, y.best_epoch);
-    const FineTuneConfig &c = x.config, &d = y.config;
+    const finetune::FineTuneConfig &c = x.config, &d = y.config;
     EXPECT_EQ(c.mode, d.mode);
     EXPECT_EQ(c.optimizer, d.optimizer);
     EXPECT_EQ(c.init, d.init);
@@ -71,38 +71,38 @@ void expect_same_fine_tuned(const Dbn& a, const Dbn& b) {
     EXPECT_EQ(c.seed, d.seed);
     EXPECT_EQ(c.linear_code, d.linear_code);
     EXPECT_EQ(c.head_only, d.head_only);
-    for (double FineTuneConfig::*m :
-         {&FineTuneConfig::learning_rate, &FineTuneConfig::learning_rate_decay,
-          &FineTuneConfig::momentum, &FineTuneConfig::beta1, &FineTuneConfig::beta2,
-          &FineTuneConfig::epsilon, &FineTuneConfig::weight_decay,
-          &FineTuneConfig::validation_fraction, &FineTuneConfig::init_stddev,
-          &FineTuneConfig::head_init_stddev, &FineTuneConfig::dropout,
-          &FineTuneConfig::input_dropout})
+    for (double finetune::FineTuneConfig::*m :
+         {&finetune::FineTuneConfig::learning_rate, &finetune::FineTuneConfig::learning_rate_decay,
+          &finetune::FineTuneConfig::momentum, &finetune::FineTuneConfig::beta1, &finetune::FineTuneConfig::beta2,
+          &finetune::FineTuneConfig::epsilon, &finetune::FineTuneConfig::weight_decay,
+          &finetune::FineTuneConfig::validation_fraction, &finetune::FineTuneConfig::init_stddev,
+          &finetune::FineTuneConfig::head_init_stddev, &finetune::FineTuneConfig::dropout,
+          &finetune::FineTuneConfig::input_dropout})
         EXPECT_TRUE(same_double_bits(c.*m, d.*m));
     ASSERT_EQ(x.history.size(), y.history.size());
     for (std::size_t e = 0; e < x.history.size(); ++e) {
-        const FineTuneEpoch &p = x.history[e], &q = y.history[e];
+        const finetune::FineTuneEpoch &p = x.history[e], &q = y.history[e];
         EXPECT_EQ(p.epoch, q.epoch);
-        for (double FineTuneEpoch::*m :
-             {&FineTuneEpoch::loss, &FineTuneEpoch::train_accuracy, &FineTuneEpoch::valid_accuracy,
-              &FineTuneEpoch::train_reconstruction_error,
-              &FineTuneEpoch::valid_reconstruction_error, &FineTuneEpoch::learning_rate,
-              &FineTuneEpoch::seconds})
+        for (double finetune::FineTuneEpoch::*m :
+             {&finetune::FineTuneEpoch::loss, &finetune::FineTuneEpoch::train_accuracy, &finetune::FineTuneEpoch::valid_accuracy,
+              &finetune::FineTuneEpoch::train_reconstruction_error,
+              &finetune::FineTuneEpoch::valid_reconstruction_error, &finetune::FineTuneEpoch::learning_rate,
+              &finetune::FineTuneEpoch::seconds})
             EXPECT_TRUE(same_double_bits(p.*m, q.*m)) << "epoch " << e;  // NaNs included
     }
 }
 
 TEST(FineTuneIo, ClassifierRoundTripIsBitExact) {
     const std::string path = testing::finetune_test_dir() + "/classifier.h5";
-    const Dbn m = tuned_model(FineTuneMode::classifier);
+    const Dbn m = tuned_model(finetune::FineTuneMode::classifier);
     io::save_model(m, path);
     const Dbn back = io::load_model(path);
     expect_same_fine_tuned(m, back);
     EXPECT_EQ(back.name, "tiny");
     ASSERT_EQ(back.hooks.size(), 1u);
     const data::Dataset d = testing::prototypes(50, 12, 3, 0.1f, 9);
-    EXPECT_EQ(evaluate_classifier(m, d.x, d.labels).accuracy,
-              evaluate_classifier(back, d.x, d.labels).accuracy);
+    EXPECT_EQ(finetune::evaluate_classifier(m, d.x, d.labels).accuracy,
+              finetune::evaluate_classifier(back, d.x, d.labels).accuracy);
 
     const hdf5::File f = hdf5::File::open(path);
     EXPECT_EQ(f.read_string_attribute("fine_tuned"), "classifier");
@@ -113,7 +113,7 @@ TEST(FineTuneIo, ClassifierRoundTripIsBitExact) {
 
 TEST(FineTuneIo, AutoencoderRoundTripIsBitExactAndLoadsForMoreTuning) {
     const std::string path = testing::finetune_test_dir() + "/autoencoder.h5";
-    const Dbn m = tuned_model(FineTuneMode::autoencoder, /*linear_code=*/true);
+    const Dbn m = tuned_model(finetune::FineTuneMode::autoencoder, /*linear_code=*/true);
     io::save_model(m, path);
     const Dbn back = io::load_model(path);
     expect_same_fine_tuned(m, back);
@@ -123,9 +123,9 @@ TEST(FineTuneIo, AutoencoderRoundTripIsBitExactAndLoadsForMoreTuning) {
     EXPECT_EQ(f.open_group("decoder/0").read_string_attribute("units"), "sigmoid");
 
     // Further fine-tuning continues from the saved decoder.
-    FineTuneConfig c = back.fine_tuned->config;
+    finetune::FineTuneConfig c = back.fine_tuned->config;
     c.epochs = 1;
-    const Dbn more = fine_tune(back, testing::prototypes(60, 12, 3, 0.1f, 4), nullptr, c);
+    const Dbn more = finetune::fine_tune(back, testing::prototypes(60, 12, 3, 0.1f, 4), nullptr, c);
     EXPECT_TRUE(more.fine_tuned->linear_code);
     EXPECT_EQ(more.fine_tuned->history.size(), 1u);
 }
@@ -142,7 +142,7 @@ TEST(FineTuneIo, PlainModelHasNoFineTunedPart) {
 
 /// Saves a tuned model, breaks it with `edit`, and expects load_model to name `object`.
 template <class Edit>
-void expect_rejected(FineTuneMode mode, Edit edit, const std::string& object,
+void expect_rejected(finetune::FineTuneMode mode, Edit edit, const std::string& object,
                      const std::string& problem) {
     const std::string path = testing::finetune_test_dir() + "/broken.h5";
     io::save_model(tuned_model(mode), path);
@@ -163,22 +163,22 @@ void expect_rejected(FineTuneMode mode, Edit edit, const std::string& object,
 
 TEST(FineTuneIo, RejectsMissingHeadArrays) {
     using hdf5::File;
-    expect_rejected(FineTuneMode::classifier, [](File& f) { f.remove("classifier/bias"); },
+    expect_rejected(finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier/bias"); },
                     "/classifier/bias", "missing");
-    expect_rejected(FineTuneMode::classifier, [](File& f) { f.remove("classifier/classes"); },
+    expect_rejected(finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier/classes"); },
                     "/classifier/classes", "missing");
-    expect_rejected(FineTuneMode::classifier, [](File& f) { f.remove("classifier"); },
+    expect_rejected(finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier"); },
                     "/classifier", "missing");
-    expect_rejected(FineTuneMode::autoencoder, [](File& f) { f.remove("decoder/1"); },
+    expect_rejected(finetune::FineTuneMode::autoencoder, [](File& f) { f.remove("decoder/1"); },
                     "/decoder/1", "missing");
-    expect_rejected(FineTuneMode::autoencoder, [](File& f) { f.remove("decoder/0/bias"); },
+    expect_rejected(finetune::FineTuneMode::autoencoder, [](File& f) { f.remove("decoder/0/bias"); },
                     "/decoder/0/bias", "missing");
 }
 
 TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
     using hdf5::File;
     expect_rejected(
-        FineTuneMode::classifier,
+        finetune::FineTuneMode::classifier,
         [](File& f) {
             f.remove("classifier/weights");
             const std::vector<float> w(5 * 3, 0.0f);
@@ -186,7 +186,7 @@ TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
         },
         "/classifier/weights", "shape [5, 3]");
     expect_rejected(
-        FineTuneMode::classifier,
+        finetune::FineTuneMode::classifier,
         [](File& f) {
             f.remove("classifier/bias");
             const std::vector<float> b(4, 0.0f);
@@ -194,7 +194,7 @@ TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
         },
         "/classifier/bias", "shape [4]");
     expect_rejected(
-        FineTuneMode::classifier,
+        finetune::FineTuneMode::classifier,
         [](File& f) {
             f.remove("classifier/classes");
             const std::vector<std::int32_t> c = {10, 30, 20};
@@ -202,7 +202,7 @@ TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
         },
         "/classifier/classes", "not strictly increasing");
     expect_rejected(
-        FineTuneMode::classifier,
+        finetune::FineTuneMode::classifier,
         [](File& f) {
             f.remove("classifier/bias");
             const std::vector<double> b(3, 0.0);
@@ -210,7 +210,7 @@ TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
         },
         "/classifier/bias", "dtype float64");
     expect_rejected(
-        FineTuneMode::autoencoder,
+        finetune::FineTuneMode::autoencoder,
         [](File& f) {
             f.remove("decoder/1/weights");
             const std::vector<float> w(6 * 4, 0.0f);
@@ -218,15 +218,15 @@ TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
         },
         "/decoder/1/weights", "shape [6, 4]");
     expect_rejected(
-        FineTuneMode::autoencoder,
+        finetune::FineTuneMode::autoencoder,
         [](File& f) { f.open_group("decoder/0").write_string_attribute("units", "tanh"); },
         "/decoder/0", "units \"tanh\"");
     expect_rejected(
-        FineTuneMode::classifier,
+        finetune::FineTuneMode::classifier,
         [](File& f) { f.write_string_attribute("fine_tuned", "regressor"); }, "/",
         "fine_tuned is \"regressor\"");
     expect_rejected(
-        FineTuneMode::classifier,
+        finetune::FineTuneMode::classifier,
         [](File& f) {
             f.remove("classifier/weights");
             std::vector<float> w(4 * 3, 0.0f);
@@ -237,8 +237,8 @@ TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
 }
 
 TEST(FineTuneIo, SaveRefusesAHeadThatDoesNotFit) {
-    Dbn m = tuned_model(FineTuneMode::classifier);
-    auto ft = std::make_shared<FineTuned>(*m.fine_tuned);
+    Dbn m = tuned_model(finetune::FineTuneMode::classifier);
+    auto ft = std::make_shared<finetune::FineTuned>(*m.fine_tuned);
     ft->head.weights = xt::zeros<Real>({std::size_t{5}, std::size_t{3}});
     m.fine_tuned = ft;
     EXPECT_THROW(io::save_model(m, testing::finetune_test_dir() + "/x.h5"), ShapeError);

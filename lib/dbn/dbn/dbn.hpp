@@ -16,7 +16,9 @@
 
 namespace dbn {
 
+namespace finetune {
 struct FineTuned;  // dbn/finetune/fine_tuned.hpp
+}  // namespace finetune
 
 /// @brief What training recorded about one layer: its settings and per-epoch monitors.
 struct LayerRecord {
@@ -46,7 +48,7 @@ public:
     std::string config_json;
     std::string name;
     /// Classifier head or decoder, settings and history of fine-tuning; null when not fine-tuned.
-    std::shared_ptr<const FineTuned> fine_tuned;
+    std::shared_ptr<const finetune::FineTuned> fine_tuned;
 
     std::size_t n_layers() const { return layers.size(); }
     std::size_t n_visible() const { return layers.empty() ? 0 : layers.front().n_visible(); }

@@ -20,7 +20,7 @@
 #include "dbn/core/version.hpp"
 #include "dbn/hdf5/hdf5.hpp"
 
-namespace dbn {
+namespace dbn::features {
 namespace {
 
 namespace fs = std::filesystem;
@@ -252,4 +252,4 @@ FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
     return summary;
 }
 
-}  // namespace dbn
+}  // namespace dbn::features

@@ -9,7 +9,7 @@
 #include "dbn/data/row_source.hpp"
 #include "dbn/dbn/dbn.hpp"
 
-namespace dbn {
+namespace dbn::features {
 
 /// @brief Settings of extract_features().
 struct FeatureOptions {
@@ -64,4 +64,4 @@ FeatureSummary extract_features(const Dbn& model, const std::string& data_spec,
 FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
                                 const std::string& out_path, const FeatureOptions& options = {});
 
-}  // namespace dbn
+}  // namespace dbn::features

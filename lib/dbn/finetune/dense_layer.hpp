@@ -4,7 +4,7 @@
 
 #include "dbn/core/types.hpp"
 
-namespace dbn {
+namespace dbn::finetune {
 
 /// @brief Output function of a dense layer of an unrolled network.
 ///
@@ -29,4 +29,4 @@ struct DenseLayer {
     std::size_t n_out() const { return weights.shape(1); }
 };
 
-}  // namespace dbn
+}  // namespace dbn::finetune

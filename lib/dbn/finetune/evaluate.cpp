@@ -7,7 +7,7 @@
 #include "dbn/core/math.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
 
-namespace dbn {
+namespace dbn::finetune {
 namespace {
 
 /// Rows per forward block when evaluating: large enough for efficient GEMMs, small enough that
@@ -153,4 +153,4 @@ Matrix encode(const Dbn& model, const Matrix& raw) {
     return network_outputs(net, x, ws);
 }
 
-}  // namespace dbn
+}  // namespace dbn::finetune

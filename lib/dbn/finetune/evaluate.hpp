@@ -8,7 +8,7 @@
 #include "dbn/dbn/dbn.hpp"
 #include "dbn/finetune/network.hpp"
 
-namespace dbn {
+namespace dbn::finetune {
 
 /// @brief Accuracy and confusion matrix of a fine-tuned classifier on labelled data.
 struct ClassifierEvaluation {
@@ -59,4 +59,4 @@ std::vector<std::size_t> predict_indices(const Network& net, ConstRows x, Worksp
 /// @brief Sum over all rows and units of (output - target)^2, in double, in blocks.
 double squared_error_sum(const Network& net, ConstRows x, ConstRows target, Workspace& ws);
 
-}  // namespace dbn
+}  // namespace dbn::finetune

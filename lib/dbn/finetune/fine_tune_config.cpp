@@ -5,7 +5,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/finetune/dense_layer.hpp"
 
-namespace dbn {
+namespace dbn::finetune {
 
 const char* to_string(Activation a) {
     switch (a) {
@@ -114,4 +114,4 @@ void FineTuneConfig::validate() const {
               "FineTuneConfig: head_only applies to the classifier only");
 }
 
-}  // namespace dbn
+}  // namespace dbn::finetune

@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-namespace dbn {
+namespace dbn::finetune {
 
 /// @brief What the unrolled stack is trained for.
 enum class FineTuneMode { classifier, autoencoder };
@@ -98,4 +98,4 @@ struct FineTuneEpoch {
     double seconds = nan;                       ///< wall time of the epoch, validation included
 };
 
-}  // namespace dbn
+}  // namespace dbn::finetune

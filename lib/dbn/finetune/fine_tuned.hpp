@@ -7,7 +7,7 @@
 #include "dbn/finetune/dense_layer.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
 
-namespace dbn {
+namespace dbn::finetune {
 
 /// @brief The part of a fine-tuned model that is not an RBM stack: the classifier head or the
 /// decoder, the settings and the per-epoch history (docs/FORMAT.md, "Fine-tuned models").
@@ -37,4 +37,4 @@ struct FineTuned {
     std::size_t n_classes() const { return classes.size(); }
 };
 
-}  // namespace dbn
+}  // namespace dbn::finetune

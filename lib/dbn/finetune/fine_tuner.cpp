@@ -11,7 +11,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/finetune/evaluate.hpp"
 
-namespace dbn {
+namespace dbn::finetune {
 namespace {
 
 Activation unit_activation(UnitType t) {
@@ -534,4 +534,4 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
     return out;
 }
 
-}  // namespace dbn
+}  // namespace dbn::finetune

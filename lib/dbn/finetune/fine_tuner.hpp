@@ -11,7 +11,7 @@
 #include "dbn/finetune/network.hpp"
 #include "dbn/train/observer.hpp"
 
-namespace dbn {
+namespace dbn::finetune {
 
 /// @brief Watches fine-tuning; every method has a no-op default. The library never prints.
 class FineTuneObserver {
@@ -78,4 +78,4 @@ void validate_fine_tuned(const Dbn& model);
 Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset* validation,
               const FineTuneConfig& config, FineTuneObserver* observer = nullptr);
 
-}  // namespace dbn
+}  // namespace dbn::finetune

@@ -13,7 +13,7 @@
 #include "dbn/core/parallel.hpp"
 #include "dbn/core/vector_math.hpp"
 
-namespace dbn {
+namespace dbn::finetune {
 namespace {
 
 /// @brief Every row of `m` filled with `bias`.
@@ -612,4 +612,4 @@ void ParameterUpdater::step(Network& net, const Workspace& ws, double lr, bool h
     });
 }
 
-}  // namespace dbn
+}  // namespace dbn::finetune

@@ -12,8 +12,10 @@
 #include "dbn/hooks/layer_hook.hpp"
 
 namespace dbn {
-
 class ThreadPool;  // dbn/core/parallel.hpp
+}  // namespace dbn
+
+namespace dbn::finetune {
 
 /// @brief A feed-forward network of dense layers with fixed hooks between them: the form a DBN
 /// takes for fine-tuning by backpropagation.
@@ -182,4 +184,4 @@ private:
     std::vector<Vector> m_bias_, v_bias_;
 };
 
-}  // namespace dbn
+}  // namespace dbn::finetune

@@ -20,55 +20,55 @@ using hdf5::TypeClass;
 
 struct SizeSetting {
     const char* name;
-    std::size_t FineTuneConfig::*member;
+    std::size_t finetune::FineTuneConfig::*member;
 };
 struct DoubleSetting {
     const char* name;
-    double FineTuneConfig::*member;
+    double finetune::FineTuneConfig::*member;
 };
 struct FlagSetting {
     const char* name;
-    bool FineTuneConfig::*member;
+    bool finetune::FineTuneConfig::*member;
 };
 
 // One table of names for writer and reader.
 constexpr SizeSetting size_settings[] = {
-    {"epochs", &FineTuneConfig::epochs},
-    {"batch_size", &FineTuneConfig::batch_size},
-    {"patience", &FineTuneConfig::patience},
+    {"epochs", &finetune::FineTuneConfig::epochs},
+    {"batch_size", &finetune::FineTuneConfig::batch_size},
+    {"patience", &finetune::FineTuneConfig::patience},
 };
 constexpr DoubleSetting double_settings[] = {
-    {"learning_rate", &FineTuneConfig::learning_rate},
-    {"learning_rate_decay", &FineTuneConfig::learning_rate_decay},
-    {"momentum", &FineTuneConfig::momentum},
-    {"beta1", &FineTuneConfig::beta1},
-    {"beta2", &FineTuneConfig::beta2},
-    {"epsilon", &FineTuneConfig::epsilon},
-    {"weight_decay", &FineTuneConfig::weight_decay},
-    {"validation_fraction", &FineTuneConfig::validation_fraction},
-    {"init_stddev", &FineTuneConfig::init_stddev},
-    {"head_init_stddev", &FineTuneConfig::head_init_stddev},
-    {"dropout", &FineTuneConfig::dropout},
-    {"input_dropout", &FineTuneConfig::input_dropout},
+    {"learning_rate", &finetune::FineTuneConfig::learning_rate},
+    {"learning_rate_decay", &finetune::FineTuneConfig::learning_rate_decay},
+    {"momentum", &finetune::FineTuneConfig::momentum},
+    {"beta1", &finetune::FineTuneConfig::beta1},
+    {"beta2", &finetune::FineTuneConfig::beta2},
+    {"epsilon", &finetune::FineTuneConfig::epsilon},
+    {"weight_decay", &finetune::FineTuneConfig::weight_decay},
+    {"validation_fraction", &finetune::FineTuneConfig::validation_fraction},
+    {"init_stddev", &finetune::FineTuneConfig::init_stddev},
+    {"head_init_stddev", &finetune::FineTuneConfig::head_init_stddev},
+    {"dropout", &finetune::FineTuneConfig::dropout},
+    {"input_dropout", &finetune::FineTuneConfig::input_dropout},
 };
 constexpr FlagSetting flag_settings[] = {
-    {"linear_code", &FineTuneConfig::linear_code},
-    {"head_only", &FineTuneConfig::head_only},
+    {"linear_code", &finetune::FineTuneConfig::linear_code},
+    {"head_only", &finetune::FineTuneConfig::head_only},
 };
 
 struct HistoryColumn {
     const char* name;
-    double FineTuneEpoch::*member;
+    double finetune::FineTuneEpoch::*member;
 };
 /// Columns of /fine_tuning/history besides `epoch`.
 constexpr HistoryColumn history_columns[] = {
-    {"loss", &FineTuneEpoch::loss},
-    {"train_accuracy", &FineTuneEpoch::train_accuracy},
-    {"valid_accuracy", &FineTuneEpoch::valid_accuracy},
-    {"train_reconstruction_error", &FineTuneEpoch::train_reconstruction_error},
-    {"valid_reconstruction_error", &FineTuneEpoch::valid_reconstruction_error},
-    {"learning_rate", &FineTuneEpoch::learning_rate},
-    {"seconds", &FineTuneEpoch::seconds},
+    {"loss", &finetune::FineTuneEpoch::loss},
+    {"train_accuracy", &finetune::FineTuneEpoch::train_accuracy},
+    {"valid_accuracy", &finetune::FineTuneEpoch::valid_accuracy},
+    {"train_reconstruction_error", &finetune::FineTuneEpoch::train_reconstruction_error},
+    {"valid_reconstruction_error", &finetune::FineTuneEpoch::valid_reconstruction_error},
+    {"learning_rate", &finetune::FineTuneEpoch::learning_rate},
+    {"seconds", &finetune::FineTuneEpoch::seconds},
 };
 
 template <class A>
@@ -85,9 +85,9 @@ public:
     Writer(const Dbn& model, const std::string& target) : model_(model), target_(target) {}
 
     void write(File& file) {
-        const FineTuned& ft = *model_.fine_tuned;
+        const finetune::FineTuned& ft = *model_.fine_tuned;
         file.write_string_attribute("fine_tuned", to_string(ft.mode));
-        if (ft.mode == FineTuneMode::classifier) {
+        if (ft.mode == finetune::FineTuneMode::classifier) {
             write_classifier(file, ft);
         } else {
             write_decoder(file, ft);
@@ -100,7 +100,7 @@ private:
         return "io::save_model: " + target_ + ": " + object;
     }
 
-    void check_layer(const DenseLayer& l, std::size_t n_in, std::size_t n_out,
+    void check_layer(const finetune::DenseLayer& l, std::size_t n_in, std::size_t n_out,
                      const std::string& object) const {
         DBN_CHECK(l.n_in() == n_in && l.n_out() == n_out && l.bias.size() == n_out, ShapeError,
                   where(object) << ": weights [" << l.n_in() << ", " << l.n_out() << "] and bias ["
@@ -110,7 +110,7 @@ private:
                   where(object) << ": parameters must be finite");
     }
 
-    void write_classifier(File& file, const FineTuned& ft) {
+    void write_classifier(File& file, const finetune::FineTuned& ft) {
         const std::size_t n_top = model_.layers.back().n_hidden();
         const std::size_t c = ft.classes.size();
         DBN_CHECK(c >= 2, ConfigError, where("/classifier") << ": " << c << " classes (expected at least 2)");
@@ -118,7 +118,7 @@ private:
             DBN_CHECK(ft.classes(i - 1) < ft.classes(i), ConfigError,
                       where("/classifier/classes") << ": not strictly increasing at element " << i);
         check_layer(ft.head, n_top, c, "/classifier");
-        DBN_CHECK(ft.head.activation == Activation::softmax, ConfigError,
+        DBN_CHECK(ft.head.activation == finetune::Activation::softmax, ConfigError,
                   where("/classifier") << ": the head must be softmax (got "
                                        << to_string(ft.head.activation) << ")");
         Group g = file.create_group("classifier");
@@ -127,18 +127,18 @@ private:
         g.write_dataset("classes", ft.classes.data(), {c});
     }
 
-    void write_decoder(File& file, const FineTuned& ft) {
+    void write_decoder(File& file, const finetune::FineTuned& ft) {
         const std::size_t n = model_.n_layers();
         DBN_CHECK(ft.decoder.size() == n, ShapeError,
                   where("/decoder") << ": " << ft.decoder.size() << " layers for a stack of " << n);
         Group g = file.create_group("decoder");
         g.write_int_attribute("linear_code", ft.linear_code ? 1 : 0);
         for (std::size_t k = 0; k < n; ++k) {
-            const DenseLayer& d = ft.decoder[k];
+            const finetune::DenseLayer& d = ft.decoder[k];
             const Rbm& r = model_.layers[k];
             const std::string name = std::to_string(k);
             check_layer(d, r.n_hidden(), r.n_visible(), "/decoder/" + name);
-            DBN_CHECK(d.activation != Activation::softmax, ConfigError,
+            DBN_CHECK(d.activation != finetune::Activation::softmax, ConfigError,
                       where("/decoder/" + name) << ": softmax units are not supported");
             Group l = g.create_group(name);
             l.write_string_attribute("units", to_string(d.activation));
@@ -147,9 +147,9 @@ private:
         }
     }
 
-    void write_settings(File& file, const FineTuned& ft) {
+    void write_settings(File& file, const finetune::FineTuned& ft) {
         Group g = file.create_group("fine_tuning");
-        const FineTuneConfig& c = ft.config;
+        const finetune::FineTuneConfig& c = ft.config;
         g.write_string_attribute("mode", to_string(c.mode));
         g.write_string_attribute("optimizer", to_string(c.optimizer));
         g.write_string_attribute("init", to_string(c.init));
@@ -181,16 +181,16 @@ class Reader {
 public:
     Reader(const File& file, const std::string& path) : file_(file), path_(path) {}
 
-    std::shared_ptr<FineTuned> read(const Dbn& model) {
-        auto ft = std::make_shared<FineTuned>();
+    std::shared_ptr<finetune::FineTuned> read(const Dbn& model) {
+        auto ft = std::make_shared<finetune::FineTuned>();
         if (file_.attribute_type("fine_tuned").type_class != TypeClass::string)
             fail("/", "attribute \"fine_tuned\" is not a string");
         const std::string mode = file_.read_string_attribute("fine_tuned");
         if (mode == "classifier") {
-            ft->mode = FineTuneMode::classifier;
+            ft->mode = finetune::FineTuneMode::classifier;
             read_classifier(model, *ft);
         } else if (mode == "autoencoder") {
-            ft->mode = FineTuneMode::autoencoder;
+            ft->mode = finetune::FineTuneMode::autoencoder;
             read_decoder(model, *ft);
         } else {
             fail("/", "fine_tuned is \"" + mode +
@@ -253,7 +253,7 @@ private:
                 fail(ds.path(), "element " + std::to_string(i) + " is not finite");
     }
 
-    void read_classifier(const Dbn& model, FineTuned& ft) const {
+    void read_classifier(const Dbn& model, finetune::FineTuned& ft) const {
         const Group g = group(file_, "classifier");
         const std::size_t n_top = model.layers.back().n_hidden();
         const std::string top = "the top layer's " + std::to_string(n_top) + " hidden units";
@@ -265,7 +265,7 @@ private:
         if (c < 2) fail(g.path() + "/weights", "shape " + shape_text(wshape) + ": fewer than 2 classes");
         ft.head.weights = Matrix::from_shape({n_top, c});
         ft.head.bias = Vector::from_shape({c});
-        ft.head.activation = Activation::softmax;
+        ft.head.activation = finetune::Activation::softmax;
         read_floats(g, "weights", ft.head.weights, {n_top, c}, top);
         const std::string from = "weights " + shape_text(wshape);
         read_floats(g, "bias", ft.head.bias, {c}, from);
@@ -296,19 +296,19 @@ private:
         return g.read_string_attribute(name);
     }
 
-    void read_decoder(const Dbn& model, FineTuned& ft) const {
+    void read_decoder(const Dbn& model, finetune::FineTuned& ft) const {
         const Group g = group(file_, "decoder");
         ft.linear_code = flag(g, "linear_code");
         const std::size_t n = model.n_layers();
         for (std::size_t k = 0; k < n; ++k) {
             const Group l = group(g, std::to_string(k));
             const Rbm& r = model.layers[k];
-            DenseLayer d;
+            finetune::DenseLayer d;
             const std::string units = text(l, "units");
             if (units != "sigmoid" && units != "relu" && units != "linear")
                 fail(l.path(), "units \"" + units +
                                    "\" (expected \"sigmoid\", \"relu\" or \"linear\")");
-            d.activation = parse_activation(units);
+            d.activation = finetune::parse_activation(units);
             d.weights = Matrix::from_shape({r.n_hidden(), r.n_visible()});
             d.bias = Vector::from_shape({r.n_visible()});
             const std::string from = "layer " + std::to_string(k) + "'s weights [" +
@@ -325,16 +325,16 @@ private:
                                                          std::to_string(n) + " layers");
     }
 
-    void read_settings(FineTuned& ft) const {
+    void read_settings(finetune::FineTuned& ft) const {
         const Group g = group(file_, "fine_tuning");
-        FineTuneConfig& c = ft.config;
+        finetune::FineTuneConfig& c = ft.config;
         try {
             const std::string mode = text(g, "mode");
-            if (parse_fine_tune_mode(mode) != ft.mode)
+            if (finetune::parse_fine_tune_mode(mode) != ft.mode)
                 fail(g.path(), "mode \"" + mode + "\" differs from the root's fine_tuned");
-            c.optimizer = parse_optimizer(text(g, "optimizer"));
-            c.init = parse_init_scheme(text(g, "init"));
-            c.loss = parse_loss(text(g, "loss"));
+            c.optimizer = finetune::parse_optimizer(text(g, "optimizer"));
+            c.init = finetune::parse_init_scheme(text(g, "init"));
+            c.loss = finetune::parse_loss(text(g, "loss"));
         } catch (const ConfigError& e) {
             fail(g.path(), e.what());
         }

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-namespace dbn {
+namespace dbn::observe {
 
 std::string format_duration(double seconds) {
     char buf[32];
@@ -94,4 +94,4 @@ void ConsoleProgress::on_layer_end(std::size_t layer, const Rbm& /*rbm*/) {
 
 void ConsoleProgress::on_message(const char* text) { out_ << text << std::endl; }
 
-}  // namespace dbn
+}  // namespace dbn::observe

@@ -6,7 +6,7 @@
 
 #include "dbn/train/observer.hpp"
 
-namespace dbn {
+namespace dbn::observe {
 
 /// @brief Prints training progress: on a terminal, a live line per layer (epoch, batch, time
 /// left) followed by one line of monitors per epoch; elsewhere, plain lines only (one per
@@ -39,4 +39,4 @@ private:
 /// @brief "1h02m", "3m05s" or "12.3s".
 std::string format_duration(double seconds);
 
-}  // namespace dbn
+}  // namespace dbn::observe
