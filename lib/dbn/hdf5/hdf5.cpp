@@ -1,3 +1,9 @@
+// The whole boundary to HDF5's C API (about 850 lines, over the usual 500 on purpose): this is
+// the one file of the project that includes <hdf5.h>, so that every call into the C library, the
+// check of its return code, the silencing of its error printing and the validation of what a
+// file declares (types, ranks, sizes) before it is read stay in one place to audit. Objects,
+// attributes, groups, datasets and files share the handle, error and type helpers of the
+// anonymous namespaces below.
 #include "dbn/hdf5/hdf5.hpp"
 
 #include <algorithm>
