@@ -247,6 +247,41 @@ TEST(RbmTurnedOver, FreeEnergiesSwapSides) {
     const Rbm t = rbm.turned_over();
     const Matrix hs = all_binary_states(3);
     EXPECT_TRUE(testing::allclose(t.free_energy(hs), rbm.hidden_free_energy(hs), 1e-6, 1e-6));
+    EXPECT_EQ(t.visible_type(), UnitType::bernoulli);
+    EXPECT_EQ(t.hidden_type(), UnitType::bernoulli);
+}
+
+TEST(RbmTurnedOver, RefusesUnitsThatCannotSwapSides) {
+    EXPECT_THROW(Rbm(3, 2, UnitType::gaussian).turned_over(), ConfigError);
+    EXPECT_THROW(Rbm(3, 2, UnitType::bernoulli, UnitType::relu).turned_over(), ConfigError);
+}
+
+TEST(RbmUnits, MethodsDispatchToTheFamilies) {
+    Rng rng{17};
+    Rbm rbm = random_rbm(3, 4, rng, 0.5f, UnitType::gaussian, UnitType::relu);
+    rbm.visible_sigma() = {0.5f, 2.0f, 1.5f};
+    EXPECT_EQ(&rbm.visible_units(), &units(UnitType::gaussian));
+    EXPECT_EQ(&rbm.hidden_units(), &units(UnitType::relu));
+    EXPECT_EQ(rbm.visible_params().bias, rbm.visible_bias().data());
+    EXPECT_EQ(rbm.visible_params().sigma, rbm.visible_sigma().data());
+    EXPECT_EQ(rbm.hidden_params().bias, rbm.hidden_bias().data());
+    // hidden_activation is the visible units' scaling, then hidden_activation_of_input.
+    const Matrix v = {{0.3f, -1.2f, 2.5f}, {1.0f, 0.0f, -0.5f}};
+    Matrix act = Matrix::from_shape({2, 4}), by_parts = Matrix::from_shape({2, 4});
+    Matrix x = Matrix::from_shape({2, 3});
+    rbm.hidden_activation(v, act);
+    rbm.visible_units().scale_input(v, rbm.visible_params(), x);
+    rbm.hidden_activation_of_input(x, by_parts);
+    EXPECT_EQ(act, by_parts);
+    // visible_mean: a + s (W h) for Gaussian units.
+    const Matrix h = {{1.0f, 0.0f, 2.0f, 0.5f}};
+    Matrix mean = Matrix::from_shape({1, 3});
+    rbm.visible_mean(h, mean);
+    for (std::size_t i = 0; i < 3; ++i) {
+        double wh = 0.0;
+        for (std::size_t j = 0; j < 4; ++j) wh += double(rbm.weights()(i, j)) * h(0, j);
+        EXPECT_NEAR(mean(0, i), rbm.visible_bias()(i) + rbm.visible_sigma()(i) * wh, 1e-5);
+    }
 }
 
 }  // namespace

@@ -9,40 +9,39 @@
 #include "dbn/core/math.hpp"
 #include "dbn/core/parallel.hpp"
 #include "dbn/core/rng.hpp"
-#include "dbn/estimate/kernels.hpp"
 
 namespace dbn::estimate {
 namespace {
 
-constexpr double k_log_sqrt_two_pi = 0.91893853320467274178032973640562;
-constexpr double k_log_two = 0.69314718055994530941723212145818;
 /// The paper's interval: mean weight +- 3 standard errors.
 constexpr double k_interval_sigmas = 3.0;
 
 void check_target(const Rbm& target, const char* fn) {
-    DBN_CHECK(target.hidden_type() == UnitType::bernoulli, ConfigError,
-              "Ais::" << fn
-                      << ": rectified (relu) hidden units have no closed-form free energy, so "
-                         "AIS has no importance weights (expected bernoulli hidden units, got "
-                      << to_string(target.hidden_type()) << ")");
-    DBN_CHECK(
-        target.visible_type() == UnitType::bernoulli || target.visible_type() == UnitType::gaussian,
-        ConfigError,
-        "Ais::" << fn << ": visible units must be bernoulli or gaussian (got "
-                << to_string(target.visible_type()) << ")");
+    const Units& hidden = target.hidden_units();
+    DBN_CHECK(hidden.closed_form(), ConfigError,
+              "Ais::" << fn << ": " << hidden.name()
+                      << " hidden units have no closed-form free energy, so AIS has no "
+                         "importance weights (expected "
+                      << unit_names([](const Units& u) {
+                             return u.closed_form() && u.allowed(UnitSide::hidden);
+                         })
+                      << " hidden units)");
 }
 
-/// The M chains and every buffer of the temperature loop, allocated once.
+/// The M chains and every buffer of the temperature loop, allocated once. The unit objects
+/// hold every formula that depends on the units; the chains hold the path between the models.
 class Chains {
 public:
     Chains(const Rbm& target, const Vector& base_bias, std::size_t runs)
         : rbm_(target),
-          gaussian_(target.visible_type() == UnitType::gaussian),
+          visible_(target.visible_units()),
+          hidden_(target.hidden_units()),
+          scaled_(visible_.has_sigma()),
           runs_(runs),
           nv_(target.n_visible()),
           nh_(target.n_hidden()),
           v_(Matrix::from_shape({runs, nv_})),
-          x_(Matrix::from_shape({gaussian_ ? runs : 0, nv_})),
+          x_(Matrix::from_shape({scaled_ ? runs : 0, nv_})),
           act_(Matrix::from_shape({runs, nh_})),
           prob_(Matrix::from_shape({runs, nh_})),
           h_(Matrix::from_shape({runs, nh_})),
@@ -50,111 +49,77 @@ public:
           bias_k_(Vector::from_shape({nv_})),
           inv_sigma_(Vector::from_shape({nv_})),
           q_(runs, 0.0),
+          now_(runs, 0.0),
+          before_(runs, 0.0),
           base_(nv_),
-          target_(nv_),
-          sigma_(nv_) {
+          target_(nv_) {
         for (std::size_t i = 0; i < nv_; ++i) {
             base_[i] = base_bias(i);
             target_[i] = target.visible_bias()(i);
-            sigma_[i] = target.visible_sigma()(i);
-            inv_sigma_(i) = static_cast<Real>(1.0 / sigma_[i]);
+            inv_sigma_(i) = static_cast<Real>(1.0 / static_cast<double>(target.visible_sigma()(i)));
         }
+        const Real* sigma = target.visible_sigma().data();
+        base_params_ = {base_bias.data(), sigma};
+        target_params_ = target.visible_params();
+        scale_params_ = {nullptr, sigma, inv_sigma_.data()};
+        bias_k_params_ = {bias_k_.data(), sigma};
     }
 
     /// Exact draws from the base model: v_i ~ Bernoulli(sigmoid(a_A,i)) or N(a_A,i, s_i^2).
     void sample_base(Rng& rng) {
-        if (gaussian_) {
-            rng.fill_normal(v_.data(), v_.size());
-            for (std::size_t r = 0; r < runs_; ++r) {
-                Real* v = &v_(r, 0);
-                for (std::size_t i = 0; i < nv_; ++i)
-                    v[i] = static_cast<Real>(base_[i] + sigma_[i] * v[i]);
-            }
-        } else {
-            for (std::size_t i = 0; i < nv_; ++i)
-                vmean_(0, i) = sigmoid(static_cast<Real>(base_[i]));
-            for (std::size_t r = 1; r < runs_; ++r)
-                std::copy(&vmean_(0, 0), &vmean_(0, 0) + nv_, &vmean_(r, 0));
-            rng.bernoulli(vmean_.data(), v_.data(), v_.size());
-        }
+        visible_.sample_uncoupled(base_params_, v_, rng);
         update_visible_terms();
     }
 
-    /// Adds F_{k-1}(v) - F_k(v) to each log weight, and when `next_prob` is set leaves
-    /// sigmoid(beta_k act) in prob_ for the hidden draw of the transition at beta_k.
+    /// Adds F_{k-1}(v) - F_k(v) to each log weight, and when `next_prob` is set leaves the
+    /// hidden means at beta_k (sigmoid(beta_k act)) in prob_ for the transition at beta_k.
     void accumulate(double beta_prev, double beta, bool next_prob, double* logw) {
         const double dbeta = beta - beta_prev;
-        for (std::size_t r = 0; r < runs_; ++r) {
-            const float* act = &act_(r, 0);
-            const double now =
-                detail::scaled_softplus_sum(act, beta, nh_, next_prob ? &prob_(r, 0) : nullptr);
-            const double before = detail::scaled_softplus_sum(act, beta_prev, nh_, nullptr);
-            logw[r] += dbeta * q_[r] + (now - before);
-        }
+        const Rows mean = next_prob ? Rows(prob_) : Rows();
+        hidden_.tempered_log_marginals(act_, {}, beta, now_.data(), mean);
+        hidden_.tempered_log_marginals(act_, {}, beta_prev, before_.data(), Rows());
+        for (std::size_t r = 0; r < runs_; ++r) logw[r] += dbeta * q_[r] + (now_[r] - before_[r]);
     }
 
     /// One Gibbs transition at inverse temperature beta, from the probabilities in prob_.
     void transition(double beta, Rng& rng) {
-        rng.bernoulli(prob_.data(), h_.data(), h_.size());
+        hidden_.sample(prob_, prob_, {}, h_, rng);
         // beta * (W h) for every chain at once.
         blas::gemm(false, true, static_cast<float>(beta), h_, rbm_.weights(), 0.0f, vmean_);
         for (std::size_t i = 0; i < nv_; ++i)
             bias_k_(i) = static_cast<Real>((1.0 - beta) * base_[i] + beta * target_[i]);
-        if (gaussian_) {
-            // v | h ~ N(a_k + s beta W h, s^2), a_k = (1 - beta) a_A + beta a_B.
-            rng.fill_normal(v_.data(), v_.size());
-            for (std::size_t r = 0; r < runs_; ++r) {
-                const Real* m = &vmean_(r, 0);
-                Real* v = &v_(r, 0);
-                const Real* s = rbm_.visible_sigma().data();
-                for (std::size_t i = 0; i < nv_; ++i) v[i] = bias_k_(i) + s[i] * m[i] + s[i] * v[i];
-            }
-        } else {
-            for (std::size_t r = 0; r < runs_; ++r)
-                detail::shifted_sigmoid(&vmean_(r, 0), bias_k_.data(), &vmean_(r, 0), nv_);
-            rng.bernoulli(vmean_.data(), v_.data(), v_.size());
-        }
+        // v | h from the visible units with bias a_k = (1 - beta) a_A + beta a_B and input
+        // beta W h: Bernoulli(sigmoid(a_k + beta W h)) or N(a_k + s beta W h, s^2).
+        visible_.mean(vmean_, bias_k_params_, vmean_);
+        visible_.sample(vmean_, vmean_, bias_k_params_, v_, rng);
         update_visible_terms();
     }
 
 private:
-    /// act = b + x W for the current v (x = v / s for Gaussian units), and
-    /// q(v) = log p*_B(v) - log p*_A(v) of the visible terms alone:
-    ///     (a_B - a_A).v                                         Bernoulli
-    ///     sum_i [(v_i - a_A,i)^2 - (v_i - a_B,i)^2] / (2 s_i^2) Gaussian
+    /// act = b + x W for the current v (x = v / s for Gaussian units, through the reciprocals),
+    /// and q(v) = log p*_B(v) - log p*_A(v) of the visible terms alone: E_A's energy terms
+    /// minus E_B's.
     void update_visible_terms() {
-        const Real* b = rbm_.hidden_bias().data();
-        for (std::size_t r = 0; r < runs_; ++r) std::copy(b, b + nh_, &act_(r, 0));
-        if (gaussian_) {
-            for (std::size_t r = 0; r < runs_; ++r)
-                for (std::size_t i = 0; i < nv_; ++i) x_(r, i) = v_(r, i) * inv_sigma_(i);
-            blas::gemm(false, false, 1.0f, x_, rbm_.weights(), 1.0f, act_);
+        if (scaled_) {
+            visible_.scale_input(v_, scale_params_, x_);
+            rbm_.hidden_activation_of_input(x_, act_);
         } else {
-            blas::gemm(false, false, 1.0f, v_, rbm_.weights(), 1.0f, act_);
+            rbm_.hidden_activation_of_input(v_, act_);
         }
-        for (std::size_t r = 0; r < runs_; ++r) {
-            const Real* v = &v_(r, 0);
-            double acc = 0.0;
-            if (gaussian_) {
-                for (std::size_t i = 0; i < nv_; ++i) {
-                    const double da = v[i] - base_[i];
-                    const double db = v[i] - target_[i];
-                    acc += (da * da - db * db) / (2.0 * sigma_[i] * sigma_[i]);
-                }
-            } else {
-                for (std::size_t i = 0; i < nv_; ++i) acc += (target_[i] - base_[i]) * v[i];
-            }
-            q_[r] = acc;
-        }
+        std::fill(q_.begin(), q_.end(), 0.0);
+        visible_.add_energy_difference(v_, base_params_, target_params_, q_.data());
     }
 
     const Rbm& rbm_;
-    bool gaussian_;
+    const Units& visible_;
+    const Units& hidden_;
+    bool scaled_;
     std::size_t runs_, nv_, nh_;
     Matrix v_, x_, act_, prob_, h_, vmean_;
     Vector bias_k_, inv_sigma_;
-    std::vector<double> q_;
-    std::vector<double> base_, target_, sigma_;
+    std::vector<double> q_, now_, before_;
+    std::vector<double> base_, target_;
+    UnitParams base_params_, target_params_, scale_params_, bias_k_params_;
 };
 
 AisResult summarize(std::vector<double> logw, double log_z_base, std::size_t steps) {
@@ -249,18 +214,13 @@ Vector base_rate_bias(const Rbm& target, ConstRows data, double clip) {
         const Real* row = data.row(r);
         for (std::size_t i = 0; i < data.cols; ++i) mean[i] += row[i];
     }
-    Vector bias = Vector::from_shape({data.cols});
     for (std::size_t i = 0; i < data.cols; ++i) {
-        const double m = mean[i] / static_cast<double>(data.rows);
-        DBN_CHECK(std::isfinite(m), NumericalError,
+        mean[i] /= static_cast<double>(data.rows);
+        DBN_CHECK(std::isfinite(mean[i]), NumericalError,
                   "base_rate_bias: column " << i << " of the data holds NaN or Inf");
-        if (target.visible_type() == UnitType::gaussian) {
-            bias(i) = static_cast<Real>(m);
-        } else {
-            const double p = std::clamp(m, clip, 1.0 - clip);
-            bias(i) = static_cast<Real>(std::log(p / (1.0 - p)));
-        }
     }
+    Vector bias = Vector::from_shape({data.cols});
+    target.visible_units().base_rate_bias(mean.data(), data.cols, clip, bias.data());
     return bias;
 }
 
@@ -268,15 +228,11 @@ double base_log_partition(const Rbm& target, const Vector& base_bias) {
     DBN_CHECK(base_bias.size() == target.n_visible(), ShapeError,
               "base_log_partition: base bias has " << base_bias.size() << " entries (expected "
                                                    << target.n_visible() << ")");
-    double log_z = static_cast<double>(target.n_hidden()) * k_log_two;
-    for (std::size_t i = 0; i < target.n_visible(); ++i) {
-        if (target.visible_type() == UnitType::gaussian) {
-            log_z += k_log_sqrt_two_pi + std::log(static_cast<double>(target.visible_sigma()(i)));
-        } else {
-            log_z += softplus(static_cast<double>(base_bias(i)));
-        }
-    }
-    return log_z;
+    // Hidden units on their own (W = 0, zero biases), then the visible ones with the base biases.
+    const double hidden = target.hidden_units().add_uncoupled_log_partition(
+        UnitParams{}, target.n_hidden(), 0.0);
+    return target.visible_units().add_uncoupled_log_partition(
+        {base_bias.data(), target.visible_sigma().data()}, target.n_visible(), hidden);
 }
 
 Ais::Ais(AisConfig config) : config_(config) {
@@ -302,7 +258,7 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
     for (float b : base_bias)
         DBN_CHECK(std::isfinite(b), NumericalError, "Ais::estimate: a base bias is NaN or Inf");
     target.check_finite("Ais::estimate");
-    if (target.visible_type() == UnitType::gaussian) {
+    if (target.visible_units().has_sigma()) {
         for (float s : target.visible_sigma())
             DBN_CHECK(s > 0.0f, ConfigError,
                       "Ais::estimate: visible sigma must be positive (got " << s << ")");

@@ -3,17 +3,16 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
-#include "dbn/core/math.hpp"
 #include "dbn/estimate/exact_log_partition.hpp"
 
 namespace dbn::estimate {
 namespace {
 
 constexpr double k_inf = std::numeric_limits<double>::infinity();
-constexpr double k_log_sqrt_two_pi = 0.91893853320467274178032973640562;
 
 // Binary samples of layer k's hidden units given its input x. The samples overwrite the
 // probabilities they are drawn from (element by element, as GreedyTrainer's propagation does),
@@ -37,11 +36,6 @@ double mean_of(const DVector& v, double* se = nullptr) {
         *se = v.size() > 1 ? std::sqrt(sq / static_cast<double>(v.size() - 1) / static_cast<double>(v.size())) : 0.0;
     }
     return m;
-}
-
-std::size_t enumerated_units(const Rbm& rbm) {
-    if (rbm.visible_type() == UnitType::gaussian) return rbm.n_hidden();
-    return std::min(rbm.n_visible(), rbm.n_hidden());
 }
 
 }  // namespace
@@ -80,8 +74,9 @@ LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_i
     const Rbm& rbm = model.layers[k];
     LayerLogZ out;
     out.index = k;
-    if (rbm.hidden_type() != UnitType::bernoulli) {
-        out.note = "relu hidden units have no closed-form free energy, so no log Z";
+    if (!rbm.hidden_units().closed_form()) {
+        out.note = std::string(rbm.hidden_units().name()) +
+                   " hidden units have no closed-form free energy, so no log Z";
         return out;
     }
     const auto start = std::chrono::steady_clock::now();
@@ -119,7 +114,7 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
     c.samples = input_k.shape(0);
     const Rbm& lower = model.layers[k];
     const Rbm& upper = model.layers[k + 1];
-    if (lower.hidden_type() != UnitType::bernoulli || upper.hidden_type() != UnitType::bernoulli) {
+    if (!lower.hidden_units().closed_form() || !upper.hidden_units().closed_form()) {
         c.note = "defined for Bernoulli hidden units only (relu units have no closed-form free energy)";
         return c;
     }
@@ -201,7 +196,7 @@ LowerBound dbn_lower_bound(const Dbn& model, const Matrix& raw, const LayerLogZ&
         return b;
     }
     for (std::size_t k = 0; k < n_layers; ++k) {
-        if (model.layers[k].hidden_type() != UnitType::bernoulli) {
+        if (!model.layers[k].hidden_units().closed_form()) {
             b.note = "needs Bernoulli hidden units in every layer";
             return b;
         }
@@ -219,34 +214,20 @@ LowerBound dbn_lower_bound(const Dbn& model, const Matrix& raw, const LayerLogZ&
     for (std::size_t l = 0; l + 1 < n_layers; ++l) {
         const Rbm& rbm = model.layers[l];
         const std::size_t nv = rbm.n_visible(), nh = rbm.n_hidden();
-        // h ~ Q(h | x) with log Q = sum_j [h act_j - softplus(act_j)].
+        // h ~ Q(h | x), log Q(h | x) from the hidden units' conditional.
         Matrix act = Matrix::from_shape({n, nh});
         Matrix p = Matrix::from_shape({n, nh});
         Matrix h = Matrix::from_shape({n, nh});
         rbm.hidden_activation(x, act);
         rbm.hidden_mean(act, p);
         rbm.sample_hidden(act, p, h, rng);
-        // log p(x | h): Bernoulli sum_i [x c_i - softplus(c_i)], c = a + W h;
-        // Gaussian sum_i log N(x_i; a_i + s_i (W h)_i, s_i^2).
+        // log p(x | h) from c = W h, each visible unit applying its own bias (and sigma).
         Matrix wh = Matrix::from_shape({n, nv});
         blas::gemm(false, true, 1.0f, h, rbm.weights(), 0.0f, wh);
-        const bool gaussian = rbm.visible_type() == UnitType::gaussian;
-        for (std::size_t r = 0; r < n; ++r) {
-            double lq = 0.0, lp = 0.0;
-            for (std::size_t j = 0; j < nh; ++j) lq += h(r, j) * double(act(r, j)) - softplus(act(r, j));
-            for (std::size_t i = 0; i < nv; ++i) {
-                const double a = rbm.visible_bias()(i);
-                if (gaussian) {
-                    const double s = rbm.visible_sigma()(i);
-                    const double d = (x(r, i) - a - s * wh(r, i)) / s;
-                    lp += -0.5 * d * d - k_log_sqrt_two_pi - std::log(s);
-                } else {
-                    const double c = a + wh(r, i);
-                    lp += x(r, i) * c - softplus(c);
-                }
-            }
-            total(r) += lp - lq;
-        }
+        std::vector<double> lq(n, 0.0), lp(n, 0.0);
+        rbm.hidden_units().add_log_conditional(h, act, {}, lq.data());
+        rbm.visible_units().add_log_conditional(x, wh, rbm.visible_params(), lp.data());
+        for (std::size_t r = 0; r < n; ++r) total(r) += lp[r] - lq[r];
         x = std::move(h);
     }
     const DVector f = model.layers.back().free_energy(x);

@@ -11,12 +11,10 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/math.hpp"
-#include "dbn/estimate/kernels.hpp"
 
 namespace dbn::estimate {
 namespace {
 
-constexpr double k_log_sqrt_two_pi = 0.91893853320467274178032973640562;
 /// Cost on the reference machine (2 cores) of one (state, other unit) softplus term and of the
 /// per-state work (a log per 64 terms, the log-sum-exp update), for the refusal message.
 constexpr double k_seconds_per_term = 0.6e-9;
@@ -29,20 +27,24 @@ constexpr double k_seconds_per_state = 15e-9;
 /// needs no further GEMM and the workers share nothing but read-only tables.
 struct Problem {
     bool enumerate_hidden = true;
-    bool gaussian = false;
+    /// The units summed out against each enumerated state (the other side).
+    const Units* other = nullptr;
     std::size_t n_enum = 0;
     std::size_t n_other = 0;
     std::size_t n_low = 0;
     /// n_enum x n_other: W (visible enumerated) or W^T (hidden enumerated), row k = unit k.
     std::vector<double> weights;
     std::vector<double> enum_bias;
-    /// The other side's biases (Bernoulli other side) or a_i / s_i (Gaussian visible units).
+    /// Where the other side's input starts: its biases when they add to the input (Bernoulli),
+    /// else zero (Gaussian units apply theirs).
+    std::vector<double> other_start;
+    /// The other side's log_marginal_coefficients() (Gaussian: a_i / s_i).
     std::vector<double> other_coef;
     /// 2^n_low x n_other: low states times the first n_low rows of `weights`.
     std::vector<double> table;
     /// 2^n_low: the enumerated side's bias term of each low state.
     std::vector<double> table_linear;
-    double constant = 0.0;  ///< added to every -F or -G (the Gaussian normalizer)
+    double constant = 0.0;  ///< added to every -F or -G (the other side's log_marginal_constant)
 };
 
 /// Low bits: a table of 2^n_low x n_other doubles of at most 2^18 (2 MB, about a core's L2
@@ -73,31 +75,19 @@ void build_table(Problem& p) {
                 p.table.data());
 }
 
-/// -F or -G of one state: its product row is table_row + high, the linear term excluded.
-double row_term(const Problem& p, const double* table_row, const double* high) {
-    if (!p.gaussian) return detail::softplus_sum(table_row, high, p.n_other);
-    // Gaussian visible units integrated out: a_i c_i / s_i + c_i^2 / 2 for each i.
-    double acc = 0.0;
-    for (std::size_t i = 0; i < p.n_other; ++i) {
-        const double c = table_row[i] + high[i];
-        acc += (p.other_coef[i] + 0.5 * c) * c;
-    }
-    return acc;
-}
-
 /// Sums exp(-F) or exp(-G) over the states of the blocks b = worker, worker + stride, ...
 /// into partial[b] (block b = the states whose high bits are b).
 void enumerate_blocks(const Problem& p, std::size_t worker, std::size_t stride,
                       std::vector<LogSumExp>& partial) {
     std::vector<double> high(p.n_other);
     const std::size_t low_states = std::size_t{1} << p.n_low;
+    // -F or -G of each low state of a block, the linear terms excluded: the other side's units
+    // summed out against table row z + the high bits' row.
+    std::vector<double> terms(low_states);
     for (std::size_t b = worker; b < partial.size(); b += stride) {
-        // The high bits' row: the other side's biases plus the weight rows of the set bits.
-        if (p.gaussian) {
-            std::fill(high.begin(), high.end(), 0.0);
-        } else {
-            std::copy(p.other_coef.begin(), p.other_coef.end(), high.begin());
-        }
+        // The high bits' row: where the other side's input starts plus the weight rows of the
+        // set bits.
+        std::copy(p.other_start.begin(), p.other_start.end(), high.begin());
         double high_linear = p.constant;
         for (std::size_t k = p.n_low; k < p.n_enum; ++k) {
             if (((b >> (k - p.n_low)) & 1U) == 0) continue;
@@ -105,32 +95,19 @@ void enumerate_blocks(const Problem& p, std::size_t worker, std::size_t stride,
             const double* w = p.weights.data() + k * p.n_other;
             for (std::size_t i = 0; i < p.n_other; ++i) high[i] += w[i];
         }
+        p.other->log_marginal_rows(p.table.data(), low_states, high.data(), p.n_other,
+                                   p.other_coef, terms.data());
         LogSumExp& acc = partial[b];
         for (std::size_t z = 0; z < low_states; ++z)
-            acc.add(high_linear + p.table_linear[z] +
-                    row_term(p, p.table.data() + z * p.n_other, high.data()));
+            acc.add(high_linear + p.table_linear[z] + terms[z]);
     }
 }
 
 Problem make_problem(const Rbm& rbm, EnumeratedSide side) {
     Problem p;
-    p.gaussian = rbm.visible_type() == UnitType::gaussian;
     const std::size_t nv = rbm.n_visible();
     const std::size_t nh = rbm.n_hidden();
-    switch (side) {
-        case EnumeratedSide::smaller:
-            p.enumerate_hidden = p.gaussian || nh <= nv;
-            break;
-        case EnumeratedSide::hidden:
-            p.enumerate_hidden = true;
-            break;
-        case EnumeratedSide::visible:
-            DBN_CHECK(!p.gaussian, ConfigError,
-                      "exact_log_partition: Gaussian visible units cannot be enumerated, only "
-                      "integrated out (enumerate the hidden side)");
-            p.enumerate_hidden = false;
-            break;
-    }
+    p.enumerate_hidden = enumerates_hidden(rbm, side);
     p.n_enum = p.enumerate_hidden ? nh : nv;
     p.n_other = p.enumerate_hidden ? nv : nh;
     if (p.n_enum > k_max_enumerated_units) {
@@ -145,9 +122,11 @@ Problem make_problem(const Rbm& rbm, EnumeratedSide side) {
                       << (p.enumerate_hidden ? "visible" : "hidden") << " units is about "
                       << std::setprecision(2) << seconds << " s at ~" << k_seconds_per_term * 1e9
                       << " ns per term"
-                      << (p.gaussian ? " (Gaussian visible units can only be integrated out, "
-                                       "so the hidden side must be enumerated)"
-                                     : "")
+                      << (rbm.visible_units().binary()
+                              ? ""
+                              : std::string(" (") + rbm.visible_units().label() +
+                                    " visible units can only be integrated out, so the hidden "
+                                    "side must be enumerated)")
                       << "; estimate log Z with AIS instead");
     }
     const Matrix& w = rbm.weights();
@@ -161,34 +140,65 @@ Problem make_problem(const Rbm& rbm, EnumeratedSide side) {
             }
         }
     }
-    const Vector& a = rbm.visible_bias();
-    const Vector& b = rbm.hidden_bias();
-    const Vector& enum_bias = p.enumerate_hidden ? b : a;
-    const Vector& other_bias = p.enumerate_hidden ? a : b;
+    const Vector& enum_bias = p.enumerate_hidden ? rbm.hidden_bias() : rbm.visible_bias();
     p.enum_bias.assign(enum_bias.begin(), enum_bias.end());
-    p.other_coef.assign(other_bias.begin(), other_bias.end());
-    if (p.gaussian) {
+    p.other = p.enumerate_hidden ? &rbm.visible_units() : &rbm.hidden_units();
+    const UnitParams other = p.enumerate_hidden ? rbm.visible_params() : rbm.hidden_params();
+    if (p.other->has_sigma()) {
         const Vector& s = rbm.visible_sigma();
         for (std::size_t i = 0; i < nv; ++i) {
             const double si = s(i);
             DBN_CHECK(
                 si > 0.0, ConfigError,
                 "exact_log_partition: visible sigma " << i << " is " << si << " (expected > 0)");
-            p.other_coef[i] = double(a(i)) / si;
-            p.constant += k_log_sqrt_two_pi + std::log(si);
         }
     }
+    p.other_start.assign(p.n_other, 0.0);
+    if (p.other->bias_adds_to_input())
+        p.other_start.assign(other.bias, other.bias + p.n_other);
+    p.other_coef = p.other->log_marginal_coefficients(other, p.n_other);
+    p.constant = p.other->log_marginal_constant(other, p.n_other);
     build_table(p);
     return p;
 }
 
 }  // namespace
 
+bool enumerates_hidden(const Rbm& rbm, EnumeratedSide side) {
+    // A side can be enumerated when its units are binary and the other side's can be summed
+    // out in closed form.
+    const Units& visible = rbm.visible_units();
+    const Units& hidden = rbm.hidden_units();
+    const bool hidden_ok = hidden.binary() && visible.closed_form();
+    const bool visible_ok = visible.binary() && hidden.closed_form();
+    switch (side) {
+        case EnumeratedSide::smaller:
+            return !visible_ok || (hidden_ok && rbm.n_hidden() <= rbm.n_visible());
+        case EnumeratedSide::hidden:
+            break;
+        case EnumeratedSide::visible:
+            DBN_CHECK(visible_ok, ConfigError,
+                      "exact_log_partition: " << visible.label()
+                                              << " visible units cannot be enumerated, only "
+                                                 "integrated out (enumerate the hidden side)");
+            return false;
+    }
+    return true;
+}
+
+std::size_t enumerated_units(const Rbm& rbm, EnumeratedSide side) {
+    return enumerates_hidden(rbm, side) ? rbm.n_hidden() : rbm.n_visible();
+}
+
 double exact_log_partition(const Rbm& rbm, const ExactOptions& options) {
-    DBN_CHECK(rbm.hidden_type() == UnitType::bernoulli, ConfigError,
-              "exact_log_partition: rectified (relu) hidden units have no closed-form free "
-              "energy, so log Z has no exact enumeration (expected bernoulli hidden units, got "
-                  << to_string(rbm.hidden_type()) << ")");
+    DBN_CHECK(rbm.hidden_units().closed_form(), ConfigError,
+              "exact_log_partition: " << rbm.hidden_units().name()
+                                      << " hidden units have no closed-form free energy, so log Z "
+                                         "has no exact enumeration (expected "
+                                      << unit_names([](const Units& u) {
+                                             return u.closed_form() && u.allowed(UnitSide::hidden);
+                                         })
+                                      << " hidden units)");
     DBN_CHECK(options.threads >= 1, ConfigError,
               "exact_log_partition: threads must be >= 1 (got " << options.threads << ")");
     DBN_CHECK(rbm.n_visible() > 0 && rbm.n_hidden() > 0, ConfigError,

@@ -21,6 +21,14 @@ enum class EnumeratedSide {
 /// (docs/MATH.md#free-energies).
 inline constexpr std::size_t k_max_enumerated_units = 24;
 
+/// @brief Whether exact_log_partition enumerates the hidden side for `side`: a side of binary
+/// units whose other side sums out in closed form; `smaller` picks the smaller such side.
+/// @throws ConfigError when `side` is visible and the visible units cannot be enumerated.
+bool enumerates_hidden(const Rbm& rbm, EnumeratedSide side = EnumeratedSide::smaller);
+
+/// @brief How many units exact_log_partition enumerates for `side` (2^n states).
+std::size_t enumerated_units(const Rbm& rbm, EnumeratedSide side = EnumeratedSide::smaller);
+
 /// @brief Options of exact_log_partition.
 struct ExactOptions {
     EnumeratedSide side = EnumeratedSide::smaller;
@@ -40,7 +48,8 @@ struct ExactOptions {
 /// States are enumerated in blocks: the first up-to-12 units ("low bits") take all their
 /// values within a block, and one double GEMM of those binary rows by W (or W^T) gives a table
 /// of their products, computed once; each block (a setting of the remaining units) adds one
-/// row for its high bits. Softplus terms (a vectorized kernel, estimate/kernels.hpp) and a
+/// row for its high bits. The other side's units are summed out against a block's rows by their
+/// Units object (Units::log_marginal_rows: vectorized softplus sums for Bernoulli units), and a
 /// log-sum-exp per block are kept in double, so nothing overflows (activations of +-1000 give
 /// finite results) and the value is accurate to ~1e-14 relative. The blocks are shared among
 /// `options.threads` threads and merged in block order, so the result is the same bits for any

@@ -14,8 +14,14 @@
 namespace dbn::finetune {
 namespace {
 
-Activation unit_activation(UnitType t) {
-    return t == UnitType::relu ? Activation::relu : Activation::sigmoid;
+/// @brief The network layer that a unit family's mean becomes.
+Activation unit_activation(const Units& u) {
+    switch (u.mean_function()) {
+        case MeanFunction::logistic: return Activation::sigmoid;
+        case MeanFunction::rectified: return Activation::relu;
+        case MeanFunction::affine: return Activation::linear;
+    }
+    return Activation::sigmoid;
 }
 
 void check_columns(const Dbn& model, const Matrix& raw, const char* fn) {
@@ -244,8 +250,8 @@ Network unroll_encoder(const Dbn& model, bool linear_code) {
         l.weights = rbm.weights();
         l.bias = rbm.hidden_bias();
         l.activation = (linear_code && k + 1 == n) ? Activation::linear
-                                                   : unit_activation(rbm.hidden_type());
-        if (rbm.visible_type() == UnitType::gaussian) {
+                                                   : unit_activation(rbm.hidden_units());
+        if (rbm.visible_units().has_sigma()) {
             // x = v / s enters the layer: fold 1/s_i into row i of W.
             for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
                 const Real s = rbm.visible_sigma()(i);
@@ -264,14 +270,16 @@ std::vector<DenseLayer> transposed_decoder(const Dbn& model) {
     std::vector<DenseLayer> decoder;
     for (std::size_t k = 0; k < model.n_layers(); ++k) {
         const Rbm& rbm = model.layers[k];
-        const bool gaussian = rbm.visible_type() == UnitType::gaussian;
-        const Activation a = gaussian ? Activation::linear
-                             : k == 0 ? Activation::sigmoid
-                                      : unit_activation(model.layers[k - 1].hidden_type());
+        // The visible units' mean, a + s (W h) for Gaussian units, sigmoid(a + W h) for
+        // Bernoulli ones; above layer 0 a non-affine output takes the units of the layer below,
+        // whose representation it reconstructs.
+        const Units& visible = rbm.visible_units();
+        const Activation a = k == 0 || visible.mean_function() == MeanFunction::affine
+                                 ? unit_activation(visible)
+                                 : unit_activation(model.layers[k - 1].hidden_units());
         DenseLayer l = dense(rbm.n_hidden(), rbm.n_visible(), a);
-        // Visible mean of the RBM: a + s (W h) for Gaussian units, sigmoid(a + W h) otherwise.
         for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
-            const Real s = gaussian ? rbm.visible_sigma()(i) : Real{1};
+            const Real s = visible.has_sigma() ? rbm.visible_sigma()(i) : Real{1};
             for (std::size_t j = 0; j < rbm.n_hidden(); ++j)
                 l.weights(j, i) = rbm.weights()(i, j) * s;
         }
@@ -521,7 +529,7 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             Rbm& rbm = out.layers[k];
             rbm.weights() = net.layers[k].weights;
             rbm.hidden_bias() = net.layers[k].bias;
-            if (rbm.visible_type() == UnitType::gaussian) {
+            if (rbm.visible_units().has_sigma()) {
                 for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
                     const Real s = rbm.visible_sigma()(i);
                     if (s == Real{1}) continue;

@@ -145,8 +145,8 @@ private:
                   where() << ": layer " << k << ": biases of sizes " << rbm.visible_bias().size()
                           << " and " << rbm.hidden_bias().size() << " (expected " << nv << " and "
                           << nh << ")");
-        const bool gaussian = rbm.visible_type() == UnitType::gaussian;
-        DBN_CHECK(!gaussian || rbm.visible_sigma().size() == nv, ShapeError,
+        const bool sigma = rbm.visible_units().has_sigma();
+        DBN_CHECK(!sigma || rbm.visible_sigma().size() == nv, ShapeError,
                   where() << ": layer " << k << ": visible_sigma has "
                           << rbm.visible_sigma().size() << " values (expected " << nv << ")");
         auto check_finite = [&](const auto& a, const char* name) {
@@ -158,7 +158,7 @@ private:
         check_finite(rbm.weights(), "weights");
         check_finite(rbm.visible_bias(), "visible_bias");
         check_finite(rbm.hidden_bias(), "hidden_bias");
-        if (gaussian) {
+        if (sigma) {
             check_finite(rbm.visible_sigma(), "visible_sigma");
             for (std::size_t i = 0; i < nv; ++i) {
                 DBN_CHECK(rbm.visible_sigma()(i) > 0.0f, NumericalError,
@@ -181,7 +181,7 @@ private:
         g.write_dataset("weights", rbm.weights().data(), {nv, nh});
         g.write_dataset("visible_bias", rbm.visible_bias().data(), {nv});
         g.write_dataset("hidden_bias", rbm.hidden_bias().data(), {nh});
-        if (rbm.visible_type() == UnitType::gaussian)
+        if (rbm.visible_units().has_sigma())
             g.write_dataset("visible_sigma", rbm.visible_sigma().data(), {nv});
         if (const LayerHook* hook = model_.hook_after(k)) write_hook(g, *hook, k);
     }
@@ -468,34 +468,24 @@ private:
         fail(object, s.str());
     }
 
-    UnitType read_unit(const Group& g, const char* attr, bool visible) const {
+    UnitType read_unit(const Group& g, const char* attr, UnitSide side) const {
         const std::string name = read_string(g, attr);
-        UnitType t;
-        if (name == "bernoulli") {
-            t = UnitType::bernoulli;
-        } else if (name == "gaussian") {
-            t = UnitType::gaussian;
-        } else if (name == "relu") {
-            t = UnitType::relu;
-        } else {
-            fail(g.path(), std::string("unknown ") + attr + " \"" + name +
-                               "\" (expected \"bernoulli\", \"gaussian\" or \"relu\")");
-        }
-        if (visible && t == UnitType::relu)
-            fail(g.path(), "visible_units \"relu\" is not supported (visible units are "
-                           "\"bernoulli\" or \"gaussian\")");
-        if (!visible && t == UnitType::gaussian)
-            fail(g.path(), "hidden_units \"gaussian\" is not supported (hidden units are "
-                           "\"bernoulli\" or \"relu\")");
-        return t;
+        const Units* u = find_units(name);
+        if (u == nullptr)
+            fail(g.path(), std::string("unknown ") + attr + " \"" + name + "\" (expected " +
+                               unit_names() + ")");
+        if (!u->allowed(side))
+            fail(g.path(), std::string(attr) + " \"" + name + "\" is not supported (" +
+                               to_string(side) + " units are " + unit_names(side) + ")");
+        return u->type();
     }
 
     Rbm read_layer(const File& file, std::size_t k) const {
         const std::string at = layer_path(k);
         if (!file.has_group(at)) fail(at, file.exists(at) ? "is not a group" : "missing");
         const Group g = file.open_group(at);
-        const UnitType visible = read_unit(g, "visible_units", true);
-        const UnitType hidden = read_unit(g, "hidden_units", false);
+        const UnitType visible = read_unit(g, "visible_units", UnitSide::visible);
+        const UnitType hidden = read_unit(g, "hidden_units", UnitSide::hidden);
 
         Dataset w = open_array(g, "weights", TypeClass::floating, 4, 2);
         const auto shape = w.shape();
@@ -510,7 +500,7 @@ private:
         const std::string from = "weights " + shape_text(shape);
         rbm.visible_bias() = read_vector(g, "visible_bias", nv, from);
         rbm.hidden_bias() = read_vector(g, "hidden_bias", nh, from);
-        if (visible == UnitType::gaussian) {
+        if (rbm.visible_units().has_sigma()) {
             rbm.visible_sigma() = read_vector(g, "visible_sigma", nv, from);
             for (std::size_t i = 0; i < nv; ++i) {
                 if (!(rbm.visible_sigma()(i) > 0.0f))
@@ -519,7 +509,7 @@ private:
                                                     " (must be positive)");
             }
         }
-        // A visible_sigma beside non-Gaussian units has no meaning and is ignored.
+        // A visible_sigma beside units without one has no meaning and is ignored.
         return rbm;
     }
 

@@ -128,9 +128,10 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const std::string where = source + ": input";
         DBN_CHECK(in.is_object(), ConfigError, where << ": must be an object");
         check_keys(in, {"units", "scale", "binarize", "standardize", "sigma"}, where);
-        cfg.input.units = parse_unit_type(get_string(in, "units", "bernoulli", where), where + ".units");
-        DBN_CHECK(cfg.input.units != UnitType::relu, ConfigError,
-                  where << ".units: input units must be \"bernoulli\" or \"gaussian\"");
+        cfg.input.units = parse_unit_type(
+            get_string(in, "units", to_string(UnitType::bernoulli), where), where + ".units");
+        DBN_CHECK(units(cfg.input.units).allowed(UnitSide::visible), ConfigError,
+                  where << ".units: input units must be " << unit_names(UnitSide::visible));
         if (in.contains("scale")) {
             const json& s = in.at("scale");
             if (s.is_string()) {
@@ -221,13 +222,14 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         spec.n_hidden = get_count(l, "hidden", 0, where);
         DBN_CHECK(spec.n_hidden > 0, ConfigError,
                   where << ": \"hidden\" (the number of hidden units) must be a positive integer");
+        const std::string bernoulli = to_string(UnitType::bernoulli);
         const std::string default_units =
-            root.contains("defaults") ? get_string(root.at("defaults"), "hidden_units", "bernoulli", where)
-                                      : "bernoulli";
+            root.contains("defaults") ? get_string(root.at("defaults"), "hidden_units", bernoulli, where)
+                                      : bernoulli;
         spec.hidden = parse_unit_type(get_string(l, "hidden_units", default_units, where),
                                       where + ".hidden_units");
-        DBN_CHECK(spec.hidden != UnitType::gaussian, ConfigError,
-                  where << ".hidden_units: hidden units must be \"bernoulli\" or \"relu\"");
+        DBN_CHECK(units(spec.hidden).allowed(UnitSide::hidden), ConfigError,
+                  where << ".hidden_units: hidden units must be " << unit_names(UnitSide::hidden));
         spec.train = read_training(l, defaults, where);
         spec.init = get_string(l, "init", "random", where);
         DBN_CHECK(spec.init == "random" || spec.init == "turned_over", ConfigError,
@@ -235,7 +237,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         if (spec.init == "turned_over") {
             // The sizes are checked when training starts (layer 0's visible size is the data's).
             DBN_CHECK(k > 0, ConfigError, where << ".init: layer 0 has no layer below to turn over");
-            DBN_CHECK(cfg.layers[k - 1].hidden == UnitType::bernoulli && spec.hidden == UnitType::bernoulli &&
+            DBN_CHECK(swappable(cfg.layers[k - 1].hidden) && swappable(spec.hidden) &&
                           cfg.layers[k - 1].hook == "none",
                       ConfigError,
                       where << ".init: \"turned_over\" needs Bernoulli hidden units in this layer and the "

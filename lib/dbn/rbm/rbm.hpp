@@ -12,8 +12,10 @@ namespace dbn {
 /// docs/MATH.md#free-energies.
 ///
 /// Holds only parameters (no data, no chain state). Visible units are Bernoulli or Gaussian with a
-/// fixed per-unit standard deviation s; hidden units are Bernoulli or rectified (NReLU).
-/// Writes go into caller-allocated outputs, so that the training loop allocates nothing.
+/// fixed per-unit standard deviation s; hidden units are Bernoulli or rectified (NReLU): the
+/// sides allowed by each family's `Units` object (units/), to which every method dispatches
+/// once per call. Writes go into caller-allocated outputs, so that the training loop allocates
+/// nothing.
 ///
 /// Energies (x_i = v_i for Bernoulli visible units, v_i / s_i for Gaussian ones):
 ///   E(v,h) = -a.v - b.h - v W h                                    Bernoulli visible
@@ -21,15 +23,21 @@ namespace dbn {
 class Rbm {
 public:
     Rbm() = default;
-    /// @throws ConfigError for a zero size or an unsupported unit combination
+    /// @throws ConfigError for a zero size or a family on a side it is not allowed on
     ///         (visible: bernoulli|gaussian, hidden: bernoulli|relu).
     Rbm(std::size_t n_visible, std::size_t n_hidden, UnitType visible = UnitType::bernoulli,
         UnitType hidden = UnitType::bernoulli);
 
     std::size_t n_visible() const { return weights_.shape(0); }
     std::size_t n_hidden() const { return weights_.shape(1); }
-    UnitType visible_type() const { return visible_; }
-    UnitType hidden_type() const { return hidden_; }
+    UnitType visible_type() const { return visible_->type(); }
+    UnitType hidden_type() const { return hidden_->type(); }
+    /// @brief The unit families: ask them, rather than the type, what the units can do.
+    const Units& visible_units() const { return *visible_; }
+    const Units& hidden_units() const { return *hidden_; }
+    /// @brief Views of the visible (a, s) and hidden (b) parameters for the unit objects.
+    UnitParams visible_params() const { return {visible_bias_.data(), visible_sigma_.data()}; }
+    UnitParams hidden_params() const { return {hidden_bias_.data()}; }
 
     Matrix& weights() { return weights_; }
     const Matrix& weights() const { return weights_; }
@@ -47,6 +55,9 @@ public:
     /// @brief act = x W + b for each row of v (x = v / s for Gaussian visible units).
     /// @param scratch rows x n_visible buffer used when some s_i != 1 (allocated if empty).
     void hidden_activation(ConstRows v, Rows act, Rows scratch = {}) const;
+    /// @brief act = x W + b for x already scaled (x = phi(v), see Units::scale_input): the
+    /// product of hidden_activation, for callers that keep their own scaled states (AIS).
+    void hidden_activation_of_input(ConstRows x, Rows act) const;
     /// @brief Mean-field hidden values from activations: sigmoid (Bernoulli) or max(0, x) (NReLU).
     void hidden_mean(ConstRows act, Rows mean) const;
     /// @brief Samples hidden states from activations and their means.
@@ -68,17 +79,17 @@ public:
     /// @brief Hidden-side free energy G(h) of each row, visible units summed or integrated out.
     DVector hidden_free_energy(ConstRows h) const;
 
-    /// @brief The RBM with visible and hidden sides swapped: W^T, a <-> b (Bernoulli units only).
+    /// @brief The RBM with visible and hidden sides swapped: W^T, a <-> b, the families swapped
+    /// (families allowed on either side only, i.e. Bernoulli units).
+    /// @throws ConfigError otherwise.
     Rbm turned_over() const;
 
     /// @brief Throws NumericalError naming `what` when any parameter is NaN or infinite.
     void check_finite(const char* what) const;
 
 private:
-    bool unit_sigma() const;
-
-    UnitType visible_ = UnitType::bernoulli;
-    UnitType hidden_ = UnitType::bernoulli;
+    const Units* visible_ = &units(UnitType::bernoulli);
+    const Units* hidden_ = &units(UnitType::bernoulli);
     Matrix weights_ = Matrix::from_shape({0, 0});
     Vector visible_bias_ = Vector::from_shape({0});
     Vector hidden_bias_ = Vector::from_shape({0});

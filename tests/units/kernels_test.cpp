@@ -1,4 +1,4 @@
-#include "dbn/estimate/kernels.hpp"
+#include "dbn/units/kernels.hpp"
 
 #include <cmath>
 #include <limits>
@@ -9,7 +9,7 @@
 #include "dbn/core/math.hpp"
 #include "dbn/core/rng.hpp"
 
-namespace dbn::estimate::detail {
+namespace dbn::detail {
 namespace {
 
 /// The kernels' exp is a degree-12 polynomial (truncation < 2e-16) and sums run in double:
@@ -107,4 +107,4 @@ TEST(SoftplusKernels, ShiftedSigmoidMatchesSigmoid) {
 }
 
 }  // namespace
-}  // namespace dbn::estimate::detail
+}  // namespace dbn::detail

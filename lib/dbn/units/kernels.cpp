@@ -1,4 +1,4 @@
-#include "dbn/estimate/kernels.hpp"
+#include "dbn/units/kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,7 +15,7 @@
 #define DBN_VECTOR_CLONES
 #endif
 
-namespace dbn::estimate::detail {
+namespace dbn::detail {
 namespace {
 
 /// Terms per chunk: one std::log per chunk, and a product of 64 factors in (1, 2] stays below
@@ -178,4 +178,4 @@ void shifted_sigmoid(const float* in, const float* shift, float* out, std::size_
     }
 }
 
-}  // namespace dbn::estimate::detail
+}  // namespace dbn::detail
