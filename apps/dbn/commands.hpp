@@ -111,9 +111,9 @@ void print_fine_tuned(std::ostream& out, const Dbn& m);
 
 /// `dbn bench` (cmd_bench.cpp).
 struct BenchOptions {
-    std::string data;
-    std::size_t rows = 0;
-    int threads = 0, runs = 0;
+    std::optional<std::string> data;   ///< default: k_default_train
+    std::optional<std::size_t> rows;   ///< default: bench::Settings::make()'s
+    std::optional<int> threads, runs;  ///< default: OpenBLAS's thread count; Settings::make()'s
     bool quick = false, json = false, no_ais = false;
     /// Also time CD-1 epochs over 1/8 .. all of the rows and n_hidden 125 .. 1000 (linearity).
     bool scaling = false;
