@@ -2,8 +2,11 @@
 // the sigmoid, the free energy, the products, and one whole CD step on 1 and 2 threads.
 #include <benchmark/benchmark.h>
 
+#include <stdexcept>
+#include <string>
 #include <vector>
 
+#include "dbn/bench/measurements.hpp"
 #include "dbn/core/blas.hpp"
 #include "dbn/core/math.hpp"
 #include "dbn/core/rng.hpp"
@@ -111,27 +114,36 @@ void BM_VisibleMean(benchmark::State& state) {
 }
 BENCHMARK(BM_VisibleMean)->Unit(benchmark::kMicrosecond);
 
-// The three product shapes of a minibatch; arg 0 = BLAS threads.
-void gemm_bench(benchmark::State& state, bool ta, bool tb, std::size_t m, std::size_t n,
-                std::size_t k) {
+// The products of a CD-1 minibatch as the trainer describes them (dbn::bench's binding of
+// RbmTrainer::minibatch_products): "up", "down" and the fused "statistics".
+dbn::blas::GemmShape minibatch_product(const std::string& name) {
+    dbn::LayerTrainingConfig cfg;
+    cfg.batch_size = k_batch;
+    for (const auto& s : dbn::bench::default_rbm_products()(k_nv, k_nh, cfg))
+        if (s.name == name) return s;
+    throw std::logic_error("no product named " + name);
+}
+
+// One product of a minibatch; arg 0 = BLAS threads.
+void gemm_bench(benchmark::State& state, const std::string& name) {
+    const dbn::blas::GemmShape s = minibatch_product(name);
+    const std::size_t m = s.m, n = s.n, k = s.k;
     dbn::blas::set_num_threads(static_cast<int>(state.range(0)));
-    dbn::Matrix a = dbn::Matrix::from_shape({ta ? k : m, ta ? m : k});
-    dbn::Matrix b = dbn::Matrix::from_shape({tb ? n : k, tb ? k : n});
+    dbn::Matrix a = dbn::Matrix::from_shape({s.trans_a ? k : m, s.trans_a ? m : k});
+    dbn::Matrix b = dbn::Matrix::from_shape({s.trans_b ? n : k, s.trans_b ? k : n});
     dbn::Matrix c = dbn::Matrix::from_shape({m, n});
     a.fill(0.5f);
     b.fill(0.25f);
     for (auto _ : state) {
-        dbn::blas::gemm(ta, tb, 1.0f, a, b, 0.0f, c);
+        dbn::blas::gemm(s.trans_a, s.trans_b, 1.0f, a, b, 0.0f, c);
         benchmark::DoNotOptimize(c.data());
     }
     state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(m) * double(n) * double(k) * 1e-9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
-void BM_SgemmUp(benchmark::State& s) { gemm_bench(s, false, false, k_batch, k_nh, k_nv); }
-void BM_SgemmDown(benchmark::State& s) { gemm_bench(s, false, true, k_batch, k_nv, k_nh); }
-void BM_SgemmStatistics(benchmark::State& s) {
-    gemm_bench(s, false, false, k_nv + 1, k_nh + 1, 2 * k_batch);  // the fused X Y of the trainer
-}
+void BM_SgemmUp(benchmark::State& s) { gemm_bench(s, "up"); }
+void BM_SgemmDown(benchmark::State& s) { gemm_bench(s, "down"); }
+void BM_SgemmStatistics(benchmark::State& s) { gemm_bench(s, "statistics"); }
 BENCHMARK(BM_SgemmUp)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SgemmDown)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SgemmStatistics)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
@@ -155,10 +167,11 @@ void BM_CdStep(benchmark::State& state) {
     trainer.set_threads(static_cast<std::size_t>(state.range(0)));
     const dbn::blas::ScopedThreads blas_threads(state.range(0) == 1 ? 1 : 0);
     for (auto _ : state) trainer.train_epoch(v);
-    // Five products of 2 B n_v n_h flops each, per minibatch.
-    state.counters["GFLOP/s"] =
-        benchmark::Counter(double(k_batches) * 10.0 * k_batch * k_nv * k_nh * 1e-9,
-                           benchmark::Counter::kIsIterationInvariantRate);
+    // The products of a minibatch, as the trainer describes them.
+    double flops = 0.0;
+    for (const auto& s : dbn::bench::default_rbm_products()(k_nv, k_nh, cfg)) flops += s.flops();
+    state.counters["GFLOP/s"] = benchmark::Counter(double(k_batches) * flops * 1e-9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
     state.counters["minibatches/s"] = benchmark::Counter(
         double(k_batches), benchmark::Counter::kIsIterationInvariantRate);
 }

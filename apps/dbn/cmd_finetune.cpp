@@ -1,3 +1,5 @@
+// `dbn finetune`: parses the flags, has finetune::fine_tune_config() check them and fill in the
+// defaults (while parsing, so that a bad value is a usage error), fine-tunes, saves and prints.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,13 +19,15 @@
 #include "dbn/observe/console_progress.hpp"
 
 namespace dbn::cli {
-
 void add_finetune(CLI::App& app, FinetuneOptions& o) {
     auto* c = app.add_subcommand(
-        "finetune", "Fine-tune a pretrained DBN by backpropagation, as a classifier (softmax "
-                    "output) or an autoencoder (transposed decoder), and save it");
+        "finetune",
+        "Fine-tune a pretrained DBN by backpropagation, as a classifier (softmax "
+        "output) or an autoencoder (transposed decoder), and save it");
+    finetune::FineTuneOverrides& s = o.settings;
     c->add_option("model", o.model, "pretrained (or fine-tuned) model file (.h5)")->required();
-    c->add_option("--data", o.data, "training data SPEC (IDX, *.csv, file.h5:/dataset)")->required();
+    c->add_option("--data", o.data, "training data SPEC (IDX, *.csv, file.h5:/dataset)")
+        ->required();
     c->add_option("--labels", o.labels,
                   "labels SPEC for --data (default: those that come with the data, e.g. the IDX "
                   "labels file beside the images)");
@@ -31,51 +35,43 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
                   "validation data SPEC for early stopping (default: a seeded share of --data, "
                   "see --validation-fraction)");
     c->add_option("--validation-labels", o.validation_labels, "labels SPEC for --validation");
-    c->add_option("--mode", o.mode, "classifier or autoencoder")
-        ->required()
-        ->check(CLI::IsMember({"classifier", "autoencoder"}));
+    c->add_option("--mode", s.mode, "classifier or autoencoder")->required();
     c->add_option("--out", o.out, "fine-tuned model file to write")->required();
-    c->add_option("--epochs", o.epochs, "maximum number of epochs (default 30)")
+    c->add_option("--epochs", s.epochs, "maximum number of epochs (default 30)")
         ->check(count_validator());
-    c->add_option("--seed", o.seed, "random seed (default 1)");
-    c->add_option("--optimizer", o.optimizer, "sgd (with momentum) or adam (default)")
-        ->check(CLI::IsMember({"sgd", "adam"}));
-    c->add_option("--learning-rate", o.learning_rate,
-                  "step size (default: sgd 0.1, adam 0.001)")
-        ->check(CLI::PositiveNumber);
-    c->add_option("--learning-rate-decay", o.learning_rate_decay,
-                  "multiply the learning rate by this after every epoch (default 1)")
-        ->check(CLI::Range(1e-6, 1.0));
-    c->add_option("--momentum", o.momentum, "SGD momentum (default 0.9)")->check(CLI::Range(0.0, 0.999));
-    c->add_option("--weight-decay", o.weight_decay, "L2 penalty on the weights (default 1e-5)")
-        ->check(CLI::NonNegativeNumber);
-    c->add_option("--dropout", o.dropout,
-                  "dropout probability of the hidden values in training (default 0)")
-        ->check(CLI::Range(0.0, 0.9));
-    c->add_option("--input-dropout", o.input_dropout,
-                  "dropout probability of the input values in training (default 0)")
-        ->check(CLI::Range(0.0, 0.9));
-    c->add_option("--batch-size", o.batch_size, "minibatch size (default 100)")
+    c->add_option("--seed", s.seed, "random seed (default 1)");
+    c->add_option("--optimizer", s.optimizer, "sgd (with momentum) or adam (default)");
+    c->add_option("--learning-rate", s.learning_rate,
+                  "step size, in (0, 1e6] (default: sgd 0.1, adam 0.001)");
+    c->add_option("--learning-rate-decay", s.learning_rate_decay,
+                  "multiply the learning rate by this after every epoch, in [1e-6, 1] (default 1)");
+    c->add_option("--momentum", s.momentum, "SGD momentum, in [0, 0.999] (default 0.9)");
+    c->add_option("--weight-decay", s.weight_decay,
+                  "L2 penalty on the weights, in [0, 1e6] (default 1e-5)");
+    c->add_option("--dropout", s.dropout,
+                  "dropout probability of the hidden values in training, in [0, 0.9] (default 0)");
+    c->add_option("--input-dropout", s.input_dropout,
+                  "dropout probability of the input values in training, in [0, 0.9] (default 0)");
+    c->add_option("--batch-size", s.batch_size, "minibatch size (default 100)")
         ->check(count_validator());
-    c->add_option("--patience", o.patience,
+    c->add_option("--patience", s.patience,
                   "stop after N epochs without a better validation figure, keeping the best "
-                  "weights; 0 trains every epoch (default 5)")
-        ->check(CLI::NonNegativeNumber);
-    c->add_option("--validation-fraction", o.validation_fraction,
-                  "share of --data held out when no --validation is given (default 0.1; 0: none)")
-        ->check(CLI::Range(0.0, 0.99));
-    c->add_flag("--random-init{glorot}", o.random_init,
+                  "weights; 0 trains every epoch (default 5)");
+    c->add_option("--validation-fraction", s.validation_fraction,
+                  "share of --data held out when no --validation is given, in [0, 0.99] "
+                  "(default 0.1; 0: none)");
+    c->add_flag("--random-init{glorot}", s.random_init,
                 "ignore the pretrained weights: same architecture from random weights, "
                 "--random-init=glorot (default) or --random-init=normal (N(0, 0.01^2))");
-    c->add_flag("--head-only", o.head_only,
+    c->add_flag("--head-only", s.head_only,
                 "classifier: train only the softmax layer on the frozen stack's top-layer "
                 "features (logistic regression on the features)");
-    c->add_flag("--linear-code", o.linear_code, "autoencoder: the top layer's units become linear");
-    c->add_option("--loss", o.loss,
+    c->add_flag("--linear-code", s.linear_code, "autoencoder: the top layer's units become linear");
+    c->add_option("--loss", s.loss,
                   "autoencoder loss: cross_entropy (default for data in [0, 1]) or squared_error "
-                  "(default for Gaussian visible units)")
-        ->check(CLI::IsMember({"cross_entropy", "squared_error"}));
-    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(count_validator());
+                  "(default for Gaussian visible units)");
+    c->add_option("--limit", o.limit, "use only the first N rows of --data")
+        ->check(count_validator());
     c->add_option("--test", o.test,
                   "after training, report accuracy or reconstruction error on this data SPEC "
                   "(never used for training or early stopping)");
@@ -84,19 +80,27 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
         ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print only the final summary");
     c->add_flag("--json", o.json, "print the final summary as one JSON object");
+    // The settings are checked once parsing is done: a bad value is a usage error.
+    c->final_callback([&s] {
+        try {
+            (void)finetune::fine_tune_config(s);
+        } catch (const ConfigError& e) {
+            throw CLI::ValidationError(e.what());
+        }
+    });
 }
 
 namespace {
 
 using json = nlohmann::json;
 
-data::Dataset read_labelled(const std::string& spec, const std::string& labels) {
+data::Dataset read_labelled(const std::string& spec, const std::optional<std::string>& labels) {
     data::Dataset d = data::read_dataset(spec);
-    if (!labels.empty()) {
-        d.labels = data::read_labels(labels);
+    if (labels) {
+        d.labels = data::read_labels(*labels);
         DBN_CHECK(d.labels.size() == d.size(), FormatError,
-                  labels << ": " << d.labels.size() << " labels for the " << d.size()
-                         << " rows of " << spec);
+                  *labels << ": " << d.labels.size() << " labels for the " << d.size()
+                          << " rows of " << spec);
     }
     return d;
 }
@@ -146,55 +150,32 @@ private:
 
 int run_finetune(const FinetuneOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (o.threads > 0) blas::set_num_threads(o.threads);
-    finetune::FineTuneConfig cfg;
-    cfg.mode = finetune::parse_fine_tune_mode(o.mode);
-    const bool classifier = cfg.mode == finetune::FineTuneMode::classifier;
-    if (!o.optimizer.empty()) cfg.optimizer = finetune::parse_optimizer(o.optimizer);
-    if (o.epochs > 0) cfg.epochs = o.epochs;
-    if (o.batch_size > 0) cfg.batch_size = o.batch_size;
-    cfg.seed = o.seed;
-    if (o.learning_rate > 0) cfg.learning_rate = o.learning_rate;
-    if (o.learning_rate_decay > 0) cfg.learning_rate_decay = o.learning_rate_decay;
-    if (o.momentum >= 0) cfg.momentum = o.momentum;
-    if (o.weight_decay >= 0) cfg.weight_decay = o.weight_decay;
-    if (o.patience >= 0) cfg.patience = static_cast<std::size_t>(o.patience);
-    if (o.validation_fraction >= 0) cfg.validation_fraction = o.validation_fraction;
-    if (!o.random_init.empty()) cfg.init = finetune::parse_init_scheme(o.random_init);
-    DBN_CHECK(cfg.init != finetune::InitScheme::pretrained || o.random_init.empty(), ConfigError,
-              "--random-init takes glorot or normal");
-    cfg.dropout = o.dropout;
-    cfg.input_dropout = o.input_dropout;
-    cfg.head_only = o.head_only;
-    cfg.linear_code = o.linear_code;
-    if (!o.loss.empty()) cfg.loss = finetune::parse_loss(o.loss);
-    DBN_CHECK(classifier || (!o.head_only), ConfigError, "--head-only applies to --mode classifier");
-    DBN_CHECK(!classifier || (!o.linear_code && o.loss.empty()), ConfigError,
-              "--linear-code and --loss apply to --mode autoencoder");
-    cfg.validate();
-
+    if (o.threads) blas::set_num_threads(*o.threads);
     const Dbn model = io::load_model(o.model);
-    if (!classifier && o.loss.empty() && model.layers[0].visible_type() == UnitType::gaussian)
-        cfg.loss = finetune::LossKind::squared_error;
+    const finetune::FineTuneConfig cfg = finetune::fine_tune_config(
+        o.settings, model.layers[0].visible_type() == UnitType::gaussian);
+    const bool classifier = cfg.mode == finetune::FineTuneMode::classifier;
     const auto parent = std::filesystem::absolute(o.out).parent_path();
     DBN_CHECK(std::filesystem::is_directory(parent), IoError,
               o.out << ": cannot write the model: folder " << parent.string() << " does not exist");
 
-    const data::Dataset train = data::first_rows(read_labelled(o.data, o.labels), o.limit);
+    data::Dataset train = read_labelled(o.data, o.labels);
+    if (o.limit) train = data::first_rows(std::move(train), *o.limit);
     data::Dataset valid;
-    if (!o.validation.empty()) valid = read_labelled(o.validation, o.validation_labels);
+    if (o.validation) valid = read_labelled(*o.validation, o.validation_labels);
     std::ostream& log = o.json ? std::cerr : std::cout;
     if (!o.quiet) {
         log << "model: " << o.model << " (" << model.n_visible();
         for (const auto& l : model.layers) log << "-" << l.n_hidden();
-        log << ")" << (model.fine_tuned ? ", fine-tuned" : "") << "\ndata: " << train.source
-            << ": " << train.size() << " rows" << (train.has_labels() ? ", labelled" : "");
-        if (!o.validation.empty()) log << "; validation " << valid.source << ": " << valid.size() << " rows";
+        log << ")" << (model.fine_tuned ? ", fine-tuned" : "") << "\ndata: " << train.source << ": "
+            << train.size() << " rows" << (train.has_labels() ? ", labelled" : "");
+        if (o.validation) log << "; validation " << valid.source << ": " << valid.size() << " rows";
         log << "\nfine-tuning: " << to_string(cfg.mode) << ", " << to_string(cfg.optimizer)
             << " lr " << cfg.effective_learning_rate() << ", batch " << cfg.batch_size << ", up to "
             << cfg.epochs << " epochs, patience " << cfg.patience << ", weight decay "
             << cfg.weight_decay << ", init " << to_string(cfg.init);
-        if (!classifier) log << ", loss " << to_string(cfg.loss) << (cfg.linear_code ? ", linear code" : "");
+        if (!classifier)
+            log << ", loss " << to_string(cfg.loss) << (cfg.linear_code ? ", linear code" : "");
         if (cfg.dropout > 0 || cfg.input_dropout > 0)
             log << ", dropout " << cfg.dropout << " (input " << cfg.input_dropout << ")";
         if (cfg.head_only) log << ", head only";
@@ -202,7 +183,8 @@ int run_finetune(const FinetuneOptions& o) {
             << blas::num_threads() << " threads" << std::endl;
     }
     Progress progress(log, classifier, o.quiet);
-    const Dbn tuned = finetune::fine_tune(model, train, o.validation.empty() ? nullptr : &valid, cfg, &progress);
+    const Dbn tuned =
+        finetune::fine_tune(model, train, o.validation ? &valid : nullptr, cfg, &progress);
     io::save_model(tuned, o.out);
     const double train_secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -221,21 +203,24 @@ int run_finetune(const FinetuneOptions& o) {
             value(classifier ? best->valid_accuracy : best->valid_reconstruction_error);
     }
     std::string test_line;
-    if (!o.test.empty()) {
-        const data::Dataset test = read_labelled(o.test, o.test_labels);
+    if (o.test) {
+        const data::Dataset test = read_labelled(*o.test, o.test_labels);
         char buf[200];
         if (classifier) {
             DBN_CHECK(test.has_labels(), ConfigError,
-                      o.test << ": no labels (give --test-labels SPEC)");
-            const finetune::ClassifierEvaluation ev = finetune::evaluate_classifier(tuned, test.x, test.labels);
+                      *o.test << ": no labels (give --test-labels SPEC)");
+            const finetune::ClassifierEvaluation ev =
+                finetune::evaluate_classifier(tuned, test.x, test.labels);
             summary["test_accuracy"] = ev.accuracy;
             summary["test_confusion_matrix"] = ev.confusion_matrix;
             std::snprintf(buf, sizeof buf, "test: accuracy %.4f on %zu rows of %s", ev.accuracy,
                           ev.n_samples, test.source.c_str());
         } else {
-            const finetune::AutoencoderEvaluation ev = finetune::evaluate_autoencoder(tuned, test.x);
+            const finetune::AutoencoderEvaluation ev =
+                finetune::evaluate_autoencoder(tuned, test.x);
             summary["test_reconstruction_error"] = ev.reconstruction_error;
-            summary["test_squared_error_per_sample"] = ev.reconstruction_error * double(ev.n_visible);
+            summary["test_squared_error_per_sample"] =
+                ev.reconstruction_error * double(ev.n_visible);
             summary["test_cross_entropy"] = value(ev.cross_entropy);
             std::snprintf(buf, sizeof buf,
                           "test: reconstruction error %.6f per unit (%.3f per sample) on %zu rows "

@@ -8,6 +8,8 @@
 #include <iosfwd>
 #include <nlohmann/json_fwd.hpp>
 
+#include "dbn/finetune/fine_tune_config.hpp"
+
 namespace dbn {
 class Dbn;
 }
@@ -91,17 +93,15 @@ struct FeaturesOptions {
 void add_features(CLI::App& app, FeaturesOptions& o);
 int run_features(const FeaturesOptions& o);
 
-/// `dbn finetune` (cmd_finetune.cpp); negative numbers and empty strings mean "the default".
+/// `dbn finetune` (cmd_finetune.cpp): files and output here, the training settings in
+/// `settings` (finetune::fine_tune_config() checks them and fills in the defaults).
 struct FinetuneOptions {
-    std::string model, data, labels, validation, validation_labels, mode, out;
-    std::string optimizer, random_init, loss, test, test_labels;
-    std::size_t epochs = 0, batch_size = 0, limit = 0;
-    std::uint64_t seed = 1;
-    double learning_rate = 0, learning_rate_decay = 0, momentum = -1, weight_decay = -1;
-    double validation_fraction = -1, dropout = 0, input_dropout = 0;
-    long patience = -1;
-    int threads = 0;
-    bool head_only = false, linear_code = false, quiet = false, json = false;
+    std::string model, data, out;
+    std::optional<std::string> labels, validation, validation_labels, test, test_labels;
+    std::optional<std::size_t> limit;  ///< default: every row
+    std::optional<int> threads;        ///< default: OpenBLAS's thread count
+    bool quiet = false, json = false;
+    finetune::FineTuneOverrides settings;
 };
 void add_finetune(CLI::App& app, FinetuneOptions& o);
 int run_finetune(const FinetuneOptions& o);
@@ -111,9 +111,9 @@ void print_fine_tuned(std::ostream& out, const Dbn& m);
 
 /// `dbn bench` (cmd_bench.cpp).
 struct BenchOptions {
-    std::string data;
-    std::size_t rows = 0;
-    int threads = 0, runs = 0;
+    std::optional<std::string> data;   ///< default: k_default_train
+    std::optional<std::size_t> rows;   ///< default: bench::Settings::make()'s
+    std::optional<int> threads, runs;  ///< default: OpenBLAS's thread count; Settings::make()'s
     bool quick = false, json = false, no_ais = false;
     /// Also time CD-1 epochs over 1/8 .. all of the rows and n_hidden 125 .. 1000 (linearity).
     bool scaling = false;

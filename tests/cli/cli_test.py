@@ -567,6 +567,41 @@ def usage_bad_epochs():
 
 
 @case
+def finetune_bad_flags():
+    """Every bad value or combination of `dbn finetune`'s settings is a usage error that names
+    the flag, refused before the model or the data is read."""
+    model = small_model()
+    base = ["finetune", model, "--data", "bars-and-stripes:4", "--out", "t.h5"]
+    for flags, pattern in [
+            (["--mode", "regression"], r"--mode\b.*regression"),
+            (["--mode", "classifier", "--optimizer", "rmsprop"], r"--optimizer\b.*rmsprop"),
+            (["--mode", "classifier", "--momentum", "2"], r"--momentum must be in \[0, 0\.999\]"),
+            (["--mode", "classifier", "--learning-rate", "0"], r"--learning-rate must be in"),
+            (["--mode", "classifier", "--learning-rate", "nan"], r"--learning-rate must be in"),
+            (["--mode", "classifier", "--learning-rate-decay", "1.5"], r"--learning-rate-decay"),
+            (["--mode", "classifier", "--weight-decay", "-1"], r"--weight-decay must be in"),
+            (["--mode", "classifier", "--dropout", "0.95"], r"--dropout must be in"),
+            (["--mode", "classifier", "--input-dropout", "-0.1"], r"--input-dropout must be in"),
+            (["--mode", "classifier", "--validation-fraction", "1"], r"--validation-fraction"),
+            (["--mode", "classifier", "--patience", "-1"], r"--patience must be at least 0"),
+            (["--mode", "classifier", "--patience", "1.5"], r"--patience\b"),
+            (["--mode", "classifier", "--epochs", "0"], r"--epochs\b.*at least 1"),
+            (["--mode", "classifier", "--batch-size", "abc"], r"--batch-size\b"),
+            (["--mode", "classifier", "--random-init=pretrained"], r"--random-init takes glorot"),
+            (["--mode", "classifier", "--linear-code"], r"--linear-code and --loss apply"),
+            (["--mode", "classifier", "--loss", "squared_error"], r"--linear-code and --loss"),
+            (["--mode", "autoencoder", "--loss", "l1"], r"--loss\b.*l1"),
+            (["--mode", "autoencoder", "--head-only"], r"--head-only applies to --mode classifier"),
+    ]:
+        expect_failure(base + flags, EXIT_USAGE, [pattern], out="t.h5")
+    # Settings are checked before the model is opened.
+    expect_failure(["finetune", "missing.h5", "--data", "bars-and-stripes:4", "--out", "t.h5",
+                    "--mode", "classifier", "--momentum", "2"], EXIT_USAGE, [r"--momentum"])
+    expect_failure(["finetune", "missing.h5", "--data", "bars-and-stripes:4", "--out", "t.h5",
+                    "--mode", "classifier"], EXIT_BAD_INPUT, [r"missing\.h5"])
+
+
+@case
 def usage_no_subcommand():
     expect_failure([], EXIT_USAGE, [r"subcommand"])
     expect_failure(["info"], EXIT_USAGE, [r"model file"])

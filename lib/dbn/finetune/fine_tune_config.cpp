@@ -1,6 +1,8 @@
 #include "dbn/finetune/fine_tune_config.hpp"
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "dbn/core/error.hpp"
 #include "dbn/finetune/dense_layer.hpp"
@@ -112,6 +114,75 @@ void FineTuneConfig::validate() const {
               "FineTuneConfig: head_init_stddev must be positive, got " << head_init_stddev);
     DBN_CHECK(!head_only || mode == FineTuneMode::classifier, ConfigError,
               "FineTuneConfig: head_only applies to the classifier only");
+}
+
+namespace {
+
+// `parse(value)`, its ConfigError prefixed with the flag.
+template <class Parse>
+auto parse_flag(const std::string& value, const char* flag, Parse parse) {
+    try {
+        return parse(value);
+    } catch (const ConfigError& e) {
+        throw ConfigError(std::string(flag) + ": " + e.what());
+    }
+}
+
+// Nothing when `value` is unset or in [lo, hi] (and finite); else a ConfigError that names the
+// flag and `range`, the interval as the message shows it.
+void check_range(const std::optional<double>& value, const char* flag, double lo, double hi,
+                 const char* range) {
+    if (!value) return;
+    DBN_CHECK(std::isfinite(*value) && *value >= lo && *value <= hi, ConfigError,
+              flag << " must be in " << range << ", got " << *value);
+}
+
+}  // namespace
+
+FineTuneConfig fine_tune_config(const FineTuneOverrides& o, bool gaussian_visible) {
+    FineTuneConfig c;
+    c.mode = parse_flag(o.mode, "--mode", parse_fine_tune_mode);
+    const bool classifier = c.mode == FineTuneMode::classifier;
+    DBN_CHECK(classifier || !o.head_only, ConfigError, "--head-only applies to --mode classifier");
+    DBN_CHECK(!classifier || (!o.linear_code && !o.loss), ConfigError,
+              "--linear-code and --loss apply to --mode autoencoder");
+    if (o.optimizer) c.optimizer = parse_flag(*o.optimizer, "--optimizer", parse_optimizer);
+    if (o.loss)
+        c.loss = parse_flag(*o.loss, "--loss", parse_loss);
+    else if (!classifier && gaussian_visible)
+        c.loss = LossKind::squared_error;
+    if (o.random_init) {
+        DBN_CHECK(*o.random_init == "glorot" || *o.random_init == "normal", ConfigError,
+                  "--random-init takes glorot or normal, got \"" << *o.random_init << "\"");
+        c.init = parse_init_scheme(*o.random_init);
+    }
+    DBN_CHECK(o.epochs.value_or(1) > 0, ConfigError, "--epochs must be at least 1, got 0");
+    DBN_CHECK(o.batch_size.value_or(1) > 0, ConfigError, "--batch-size must be at least 1, got 0");
+    DBN_CHECK(o.patience.value_or(0) >= 0, ConfigError,
+              "--patience must be at least 0, got " << *o.patience);
+    const double lr_min = std::numeric_limits<double>::min();  // (0, 1e6]: 0 is not a rate
+    check_range(o.learning_rate, "--learning-rate", lr_min, 1e6, "(0, 1e6]");
+    check_range(o.learning_rate_decay, "--learning-rate-decay", 1e-6, 1.0, "[1e-6, 1]");
+    check_range(o.momentum, "--momentum", 0.0, 0.999, "[0, 0.999]");
+    check_range(o.weight_decay, "--weight-decay", 0.0, 1e6, "[0, 1e6]");
+    check_range(o.dropout, "--dropout", 0.0, 0.9, "[0, 0.9]");
+    check_range(o.input_dropout, "--input-dropout", 0.0, 0.9, "[0, 0.9]");
+    check_range(o.validation_fraction, "--validation-fraction", 0.0, 0.99, "[0, 0.99]");
+    c.epochs = o.epochs.value_or(c.epochs);
+    c.batch_size = o.batch_size.value_or(c.batch_size);
+    c.seed = o.seed.value_or(c.seed);
+    c.learning_rate = o.learning_rate.value_or(c.learning_rate);
+    c.learning_rate_decay = o.learning_rate_decay.value_or(c.learning_rate_decay);
+    c.momentum = o.momentum.value_or(c.momentum);
+    c.weight_decay = o.weight_decay.value_or(c.weight_decay);
+    c.dropout = o.dropout.value_or(c.dropout);
+    c.input_dropout = o.input_dropout.value_or(c.input_dropout);
+    if (o.patience) c.patience = static_cast<std::size_t>(*o.patience);
+    c.validation_fraction = o.validation_fraction.value_or(c.validation_fraction);
+    c.head_only = o.head_only;
+    c.linear_code = o.linear_code;
+    c.validate();
+    return c;
 }
 
 }  // namespace dbn::finetune

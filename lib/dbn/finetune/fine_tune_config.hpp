@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace dbn::finetune {
@@ -83,6 +84,37 @@ struct FineTuneConfig {
     /// @throws ConfigError naming the setting and its allowed range.
     void validate() const;
 };
+
+/// @brief The settings of `dbn finetune` as its flags give them: an unset one takes its
+/// default. fine_tune_config() checks them and builds the FineTuneConfig; its messages name the
+/// flags.
+struct FineTuneOverrides {
+    std::string mode;                           ///< --mode: classifier or autoencoder
+    std::optional<std::string> optimizer;       ///< --optimizer: sgd or adam
+    std::optional<std::size_t> epochs;          ///< --epochs, at least 1
+    std::optional<std::size_t> batch_size;      ///< --batch-size, at least 1
+    std::optional<std::uint64_t> seed;          ///< --seed
+    std::optional<double> learning_rate;        ///< --learning-rate, in (0, 1e6]
+    std::optional<double> learning_rate_decay;  ///< --learning-rate-decay, in [1e-6, 1]
+    std::optional<double> momentum;             ///< --momentum, in [0, 0.999]
+    std::optional<double> weight_decay;         ///< --weight-decay, in [0, 1e6]
+    std::optional<double> dropout;              ///< --dropout, in [0, 0.9]
+    std::optional<double> input_dropout;        ///< --input-dropout, in [0, 0.9]
+    std::optional<long> patience;               ///< --patience, at least 0
+    std::optional<double> validation_fraction;  ///< --validation-fraction, in [0, 0.99]
+    std::optional<std::string> random_init;     ///< --random-init: glorot or normal
+    std::optional<std::string> loss;            ///< --loss (autoencoder): cross_entropy, ...
+    bool head_only = false;                     ///< --head-only (classifier)
+    bool linear_code = false;                   ///< --linear-code (autoencoder)
+};
+
+/// @brief The configuration the overrides ask for: FineTuneConfig's defaults where they are
+/// unset, InitScheme::pretrained without random_init, and for an autoencoder without a loss
+/// squared error when `gaussian_visible` (the data's units are Gaussian), else cross-entropy.
+/// @throws ConfigError naming the flag: an unknown name, a value outside its range (given
+///         above), --head-only without --mode classifier, --linear-code or --loss without
+///         --mode autoencoder.
+FineTuneConfig fine_tune_config(const FineTuneOverrides& overrides, bool gaussian_visible = false);
 
 /// @brief What one epoch of fine-tuning recorded. Figures that do not apply are NaN.
 struct FineTuneEpoch {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -265,6 +266,31 @@ std::size_t Network::n_parameters() const {
     std::size_t n = 0;
     for (const auto& l : layers) n += l.weights.size() + l.bias.size();
     return n;
+}
+
+// The shapes of the gemm calls of forward_rows() and backprop_pass() below, per minibatch:
+// those run the same products split by rows across the Workspace's threads.
+std::vector<blas::GemmShape> Network::forward_products(std::size_t rows) const {
+    std::vector<blas::GemmShape> out;
+    for (std::size_t i = 0; i < layers.size(); ++i)
+        out.push_back({"L" + std::to_string(i + 1) + " forward", false, false, rows,
+                       layers[i].n_out(), layers[i].n_in(), 1});
+    return out;
+}
+
+std::vector<blas::GemmShape> Network::training_products(std::size_t rows, bool head_only) const {
+    std::vector<blas::GemmShape> out;
+    const std::size_t first_trained = head_only && !layers.empty() ? layers.size() - 1 : 0;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const std::string name = "L" + std::to_string(i + 1);
+        const std::size_t n_in = layers[i].n_in(), n_out = layers[i].n_out();
+        out.push_back({name + " forward", false, false, rows, n_out, n_in, 1});
+        if (i < first_trained) continue;
+        out.push_back({name + " weight gradient", true, false, n_in, n_out, rows, 1});
+        if (i > first_trained)
+            out.push_back({name + " input gradient", false, true, rows, n_in, n_out, 1});
+    }
+    return out;
 }
 
 void Network::validate() const {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "dbn/core/blas.hpp"
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
 #include "dbn/finetune/dense_layer.hpp"
@@ -57,6 +58,16 @@ public:
     /// the output (cross-entropy needs a softmax or sigmoid output; squared error no softmax).
     /// @throws ShapeError or ConfigError naming the layer.
     void validate() const;
+
+    /// @brief The matrix products forward() runs on `rows` rows: "L<i+1> forward", the input
+    /// of layer i times its weights (m = rows, n = n_out, k = n_in), for every layer in order.
+    std::vector<blas::GemmShape> forward_products(std::size_t rows) const;
+    /// @brief The matrix products one train_step() (or loss_and_gradient()) runs on a
+    /// minibatch of `rows` rows, grouped by layer from the bottom: its forward product, its
+    /// "weight gradient" X_i^T delta_i (A transposed: m = n_in, n = n_out, k = rows) and, for
+    /// every layer but the lowest, its "input gradient" delta_i W_i^T (B transposed: m = rows,
+    /// n = n_in, k = n_out). With `head_only`, the gradient products of the last layer only.
+    std::vector<blas::GemmShape> training_products(std::size_t rows, bool head_only = false) const;
 };
 
 /// @brief Buffers for forward and backward passes of up to `max_rows` rows, allocated once, so
