@@ -7,7 +7,6 @@
 #include "dbn/bench/line_fit.hpp"
 #include "dbn/bench/scaling.hpp"
 #include "dbn/bench/timing.hpp"
-#include "dbn/bench/trainer_products.hpp"
 
 namespace dbn {
 namespace {
@@ -79,41 +78,6 @@ TEST(BenchTiming, ProductTimingAndLimit) {
         EXPECT_DOUBLE_EQ(l.flops, shapes[0].flops() + shapes[1].flops() + shapes[2].flops());
         EXPECT_GT(l.gflops(), 0.0);
     }
-}
-
-// The temporary copy of RbmTrainer::minibatch_products (see trainer_products.hpp).
-double total_flops(const std::vector<blas::GemmShape>& shapes) {
-    double f = 0.0;
-    for (const auto& s : shapes) f += s.flops();
-    return f;
-}
-
-TEST(BenchTrainerProducts, CdPcdAndExact) {
-    LayerTrainingConfig c;
-    c.batch_size = 100;
-    c.k = 1;
-    c.algorithm = Algorithm::cd;
-    // CD-1: two up products, one down, and the fused statistics [785 x 200] [200 x 501].
-    auto cd = bench::detail::minibatch_products(784, 500, c);
-    ASSERT_EQ(cd.size(), 3u);
-    EXPECT_EQ(cd[0].name, "up");
-    EXPECT_EQ(cd[0].count, 2);
-    EXPECT_EQ(cd[2].name, "statistics");
-    EXPECT_EQ(cd[2].m, 785u);
-    EXPECT_EQ(cd[2].n, 501u);
-    EXPECT_EQ(cd[2].k, 200u);
-    EXPECT_DOUBLE_EQ(total_flops(cd), 3 * 2.0 * 100 * 784 * 500 + 2.0 * 785 * 501 * 200);
-    c.k = 3;
-    EXPECT_DOUBLE_EQ(total_flops(bench::detail::minibatch_products(784, 500, c)),
-                     7 * 2.0 * 100 * 784 * 500 + 2.0 * 785 * 501 * 200);
-    c.k = 1;
-    c.algorithm = Algorithm::pcd;
-    c.persistent_chains = 50;
-    EXPECT_DOUBLE_EQ(total_flops(bench::detail::minibatch_products(784, 500, c)),
-                     2.0 * 150 * 784 * 500 + 2.0 * 50 * 784 * 500 + 2.0 * 785 * 501 * 150);
-    c.algorithm = Algorithm::exact;
-    EXPECT_DOUBLE_EQ(total_flops(bench::detail::minibatch_products(4, 3, c)),
-                     2.0 * (100 + 16) * 4 * 3 + 2.0 * 5 * 4 * 116);
 }
 
 }  // namespace

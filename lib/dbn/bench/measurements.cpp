@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "dbn/bench/trainer_products.hpp"
 #include "dbn/core/rng.hpp"
 #include "dbn/features/features.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
@@ -11,7 +10,7 @@
 namespace dbn::bench {
 
 RbmProducts default_rbm_products() {
-    return &detail::minibatch_products;  // TEMPORARY: &RbmTrainer::minibatch_products
+    return &RbmTrainer::minibatch_products;
 }
 
 Settings Settings::make(bool quick, std::size_t threads) {
