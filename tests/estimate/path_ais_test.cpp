@@ -177,7 +177,8 @@ const CloseStack& close_stack() {
     return s;
 }
 
-void expect_covers(const PathAisResult& r, double exact, double max_error, const std::string& what) {
+void expect_covers(const PathAisResult& r, double exact, double max_error,
+                   const std::string& what) {
     EXPECT_LE(r.delta_log_z_low, exact) << what << ": " << r.delta_log_z << " ess " << r.ess;
     EXPECT_GE(r.delta_log_z_high, exact) << what << ": " << r.delta_log_z << " ess " << r.ess;
     EXPECT_NEAR(r.delta_log_z, exact, max_error) << what;
@@ -247,6 +248,8 @@ TEST(PathAis, EveryMoveMixMatchesExact) {
 TEST(PathAis, GaussianVisibleLowerLayerMatchesExact) {
     // Layer 0: 8 Gaussian visible units (sigma 0.5 to 2) x 10 hidden; layer 1: 10 x 6. G of
     // layer 0 integrates the visible units out, and exact log Z enumerates its hidden units.
+    // Over 10 seeds: half-widths ~0.02, errors at most 0.01, so the close-stack bound applies
+    // (a missing normalizing constant of the Gaussian units would be off by 8.8 nats).
     Rng rng{11};
     Rbm lower = testing::random_rbm(8, 10, rng, 0.3f, UnitType::gaussian);
     for (std::size_t i = 0; i < 8; ++i) lower.visible_sigma()(i) = 0.5f + 1.5f * i / 7.0f;
@@ -255,7 +258,7 @@ TEST(PathAis, GaussianVisibleLowerLayerMatchesExact) {
     for (std::uint64_t seed = 1; seed <= 3; ++seed) {
         const Matrix start = exact_visible_samples(lower, 100, rng);
         const PathAisResult r = PathAis(path_config(seed)).estimate(lower, upper, start);
-        expect_covers(r, exact, k_max_error_far, "seed " + std::to_string(seed));
+        expect_covers(r, exact, k_max_error_close, "seed " + std::to_string(seed));
     }
 }
 
@@ -307,10 +310,10 @@ TEST(PathAis, WidenedTurnedOverLayerIsExact) {
 
 TEST(PathAis, GeneralPathIsAccurateOnTurnedOverLayers) {
     // With the shortcut off, r(h) is the same constant for every h up to float rounding (W h
-    // against h W^T, ~1e-6 per state), so every run's log weight is that constant to ~1e-6
-    // and the estimate is within 1e-4 of the exact value (the tolerance leaves a margin of
-    // 100 over the rounding while any error of the path's arithmetic, a dt or a bias term,
-    // would be O(0.1) or more).
+    // against h W^T: at most ~1e-6 per state here; 0 and 2e-15 were seen), so every run's log
+    // weight is that constant and the estimate is within 1e-4 of the exact value, a margin of
+    // 100 over the rounding, while an error of the path's arithmetic (a dt, a bias term)
+    // would be O(0.1) or more.
     const Rbm& lower = far_stack().lower;
     const std::vector<float> extra = {-1.5f, 0.0f, 0.75f, 3.0f};
     double widened = 0.0;
@@ -379,6 +382,22 @@ TEST(PathAis, NarrowerThanTwoIndependentAisEstimatesOnFashionMnist) {
         // The interval is a few thousandths wide; an error of 0.02 would be far outside it.
         EXPECT_NEAR(r.delta_log_z, exact, 0.02) << "seed " << seed;
     }
+}
+
+TEST(PathAis, OpensTheIntervalWhenAFewRunsCarryTheWeight) {
+    // One increment (plain importance sampling from p_k) on the far stack with 20 runs: the
+    // log weights r(h) spread by ~1.4 nats, a few runs carry the weight, and the delta-method
+    // interval would mean nothing.
+    const FarStack& s = far_stack();
+    Rng rng{16};
+    const Matrix start = exact_visible_samples(s.lower, 20, rng);
+    PathAisConfig c = path_config(1, 1);
+    c.adapt_schedule = false;
+    const PathAisResult r = PathAis(c).estimate(s.lower, s.upper, start);
+    ASSERT_LT(r.ess, k_path_min_ess);
+    EXPECT_TRUE(std::isfinite(r.delta_log_z));
+    EXPECT_EQ(r.delta_log_z_low, -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(r.delta_log_z_high, std::numeric_limits<double>::infinity());
 }
 
 TEST(PathAis, SameSeedGivesIdenticalBits) {
@@ -497,9 +516,11 @@ TEST(PathAis, SchedulesAreAsConfigured) {
 TEST(PathAis, RefusesRectifiedHiddenUnits) {
     Rng rng{14};
     const Rbm bernoulli_lower = testing::random_rbm(6, 4, rng);
-    const Rbm relu_lower = testing::random_rbm(6, 4, rng, 1.0f, UnitType::bernoulli, UnitType::relu);
+    const Rbm relu_lower =
+        testing::random_rbm(6, 4, rng, 1.0f, UnitType::bernoulli, UnitType::relu);
     const Rbm bernoulli_upper = testing::random_rbm(4, 3, rng);
-    const Rbm relu_upper = testing::random_rbm(4, 3, rng, 1.0f, UnitType::bernoulli, UnitType::relu);
+    const Rbm relu_upper =
+        testing::random_rbm(4, 3, rng, 1.0f, UnitType::bernoulli, UnitType::relu);
     const Matrix start = Matrix::from_shape({4, 6});
     for (const auto& [lower, upper] :
          {std::pair<const Rbm*, const Rbm*>{&relu_lower, &bernoulli_upper},

@@ -166,7 +166,8 @@ private:
             blas::gemm(false, true, 1.0f, s.h, lower_.weights(), 0.0f, vact_);
         } else {
             // Biases first and beta = 1, as Rbm::visible_mean does.
-            for (std::size_t m = 0; m < runs_; ++m) std::memcpy(&vact_(m, 0), a, nv_ * sizeof(Real));
+            for (std::size_t m = 0; m < runs_; ++m)
+                std::memcpy(&vact_(m, 0), a, nv_ * sizeof(Real));
             blas::gemm(false, true, 1.0f, s.h, lower_.weights(), 1.0f, vact_);
         }
         const Real* bu = upper_.hidden_bias().data();
@@ -271,11 +272,14 @@ void summarize(const std::vector<double>& start, const std::vector<double>& path
                               ? out.delta_log_z + std::log1p(-k_interval_sigmas * rel)
                               : -k_inf;
     out.ess = sum_u * sum_u / sum_u2;
+    if (out.ess < k_path_min_ess) {
+        out.delta_log_z_low = -k_inf;
+        out.delta_log_z_high = k_inf;
+    }
     out.runs = m;
     out.log_weights = path;
     out.final_log_weights = std::move(total);
 }
-
 
 /// What one pass of the runs along a schedule gives back.
 struct Pass {
@@ -475,7 +479,8 @@ bool turned_over_delta_log_z(const Rbm& lower, const Rbm& upper, double* delta_l
         if (upper.hidden_bias()(i) != lower.visible_bias()(i)) return false;
     // Each extra unit, with no weights, adds -softplus(c) to F_{k+1} for every h.
     double extra = 0.0;
-    for (std::size_t i = nv; i < nu; ++i) extra += softplus(static_cast<double>(upper.hidden_bias()(i)));
+    for (std::size_t i = nv; i < nu; ++i)
+        extra += softplus(static_cast<double>(upper.hidden_bias()(i)));
     if (delta_log_z) *delta_log_z = extra;
     return true;
 }
