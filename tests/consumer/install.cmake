@@ -33,7 +33,8 @@ foreach(header dbn/core/version.hpp dbn/core/types.hpp dbn/rbm/rbm.hpp dbn/io/mo
   endif()
 endforeach()
 # Internal headers are not installed, and no installed header may need one.
-foreach(header dbn/data/readers.hpp dbn/estimate/kernels.hpp dbn/core/vector_math.hpp
+foreach(header dbn/data/readers.hpp dbn/units/kernels.hpp dbn/estimate/kernels.hpp
+               dbn/core/vector_math.hpp
                dbn/core/blas_kernel.hpp)
   if(EXISTS ${PREFIX}/include/${header})
     message(FATAL_ERROR "install.cmake: internal header ${header} was installed")

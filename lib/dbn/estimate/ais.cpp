@@ -95,6 +95,9 @@ public:
         update_visible_terms();
     }
 
+    /// The chains' current visible states, one per row.
+    const Matrix& visible() const { return v_; }
+
 private:
     /// act = b + x W for the current v (x = v / s for Gaussian units, through the reciprocals),
     /// and q(v) = log p*_B(v) - log p*_A(v) of the visible terms alone: E_A's energy terms
@@ -281,6 +284,8 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
         streams.push_back(rng);
         rng.jump();
     }
+    Matrix final_states =
+        Matrix::from_shape({config_.keep_final_states ? runs : 0, target.n_visible()});
     const auto anneal = [&](std::size_t g) {
         const auto [r0, r1] = split_range(runs, groups, g);
         Chains chains(target, base_bias, r1 - r0);
@@ -290,6 +295,12 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
             const bool more = k < k_last;
             chains.accumulate(beta[k - 1], beta[k], more, w);
             if (more) chains.transition(beta[k], streams[g]);
+        }
+        if (config_.keep_final_states) {
+            // The state of the last transition, at beta_{K-1}: the one the last increment
+            // weighed against the target, so that it is a weighted sample of the target.
+            const Matrix& v = chains.visible();
+            std::copy(v.data(), v.data() + v.size(), &final_states(r0, 0));
         }
     };
     const std::size_t threads =
@@ -306,7 +317,10 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
         const blas::ScopedThreads single(groups > 1 ? 1 : 0);
         for (std::size_t g = 0; g < groups; ++g) anneal(g);
     }
-    return summarize(std::move(logw), base_log_partition(target, base_bias), k_last);
+    AisResult result =
+        summarize(std::move(logw), base_log_partition(target, base_bias), k_last);
+    result.final_states = std::move(final_states);
+    return result;
 }
 
 }  // namespace dbn::estimate

@@ -50,6 +50,10 @@ struct AisConfig {
     /// sample and send a chain elsewhere).
     std::uint64_t seed = 1;
     double base_rate_clip = k_default_base_rate_clip;  ///< in (0, 0.5)
+    /// Return the runs' final visible states in AisResult::final_states: with log_weights they
+    /// are weighted samples of the target's visible marginal, from which PathAis can carry the
+    /// estimate up to the next layer without annealing that layer from its own base model.
+    bool keep_final_states = false;
 };
 
 /// @brief An AIS estimate of log Z (docs/MATH.md#ais).
@@ -64,6 +68,10 @@ struct AisResult {
     std::vector<double> log_weights;
     /// Closed-form log Z of the base-rate model that the runs started from.
     double log_z_base = 0.0;
+    /// With AisConfig::keep_final_states, run m's visible state after its last transition
+    /// (row m, runs x n_visible): (final_states, log_weights) are importance-weighted samples of
+    /// the target's visible marginal. Otherwise 0 x n_visible.
+    Matrix final_states = Matrix::from_shape({0, 0});
 };
 
 /// @brief Visible biases of the base-rate model for `target` from `data` (one sample per row):
