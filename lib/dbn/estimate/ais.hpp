@@ -77,7 +77,9 @@ Vector base_rate_bias(const Rbm& target, ConstRows data, double clip = k_default
 /// hidden-unit count and (Gaussian) sigma, visible biases `base_bias`:
 ///     log Z_base = sum_i softplus(base_bias_i) + n_h log 2                   Bernoulli visible
 ///     log Z_base = sum_i log(sqrt(2 pi) s_i)   + n_h log 2                   Gaussian visible
-/// @throws ShapeError if base_bias does not have n_visible entries.
+/// (each side's Units::add_uncoupled_log_partition).
+/// @throws ShapeError if base_bias does not have n_visible entries; ConfigError for hidden
+///         units without a closed-form log-marginal (relu).
 double base_log_partition(const Rbm& target, const Vector& base_bias);
 
 /// @brief Annealed importance sampling of log Z (Salakhutdinov & Murray 2008, "On the
