@@ -23,11 +23,10 @@ inline constexpr std::size_t k_ais_default_runs = 100;
 inline constexpr std::size_t k_ais_group_runs = 50;
 /// @brief Number of run groups for `runs` runs: runs / k_ais_group_runs, at least 1.
 std::size_t ais_groups(std::size_t runs);
-/// Base rates p are clipped to [clip, 1 - clip] before log(p / (1 - p)). A pixel that is never
-/// on in the data (MNIST's border) would otherwise get a bias of -inf; 1e-3 gives -6.9, about
-/// where a trained RBM puts such a unit's bias, so the base stays close to the target there,
-/// while rates inside [0.001, 0.999] (any unit seen once in a thousand samples) are kept as is.
-inline constexpr double k_default_base_rate_clip = 1e-3;
+/// Base rates p are clipped to [clip, 1 - clip] before log(p / (1 - p)) (the units' own
+/// k_base_rate_clip, 1e-3: a never-lit pixel gets -6.9, about where a trained RBM puts it, so
+/// the base stays close to the target there).
+inline constexpr double k_default_base_rate_clip = k_base_rate_clip;
 
 /// @brief Inverse temperatures 0 = beta_0 < ... < beta_K = 1 in three uniform segments with
 /// the proportions of the paper's schedule (500 : 4,000 : 10,000 steps on [0, 0.5], [0.5, 0.9],
@@ -75,9 +74,9 @@ struct AisResult {
 };
 
 /// @brief Visible biases of the base-rate model for `target` from `data` (one sample per row):
-/// log(p_i / (1 - p_i)) with p_i the column mean clipped to [clip, 1 - clip] (Bernoulli
-/// visible units), or the column mean itself (Gaussian visible units, whose base shares the
-/// target's sigma).
+/// the visible units' base_rate_bias of the column means, i.e. log(p_i / (1 - p_i)) with p_i
+/// the column mean clipped to [clip, 1 - clip] (Bernoulli visible units), or the column mean
+/// itself (Gaussian visible units, whose base shares the target's sigma).
 /// @throws ShapeError if data has no rows or not n_visible columns; ConfigError if clip is not
 ///         in (0, 0.5); NumericalError if data holds NaN or Inf.
 Vector base_rate_bias(const Rbm& target, ConstRows data, double clip = k_default_base_rate_clip);
@@ -86,7 +85,9 @@ Vector base_rate_bias(const Rbm& target, ConstRows data, double clip = k_default
 /// hidden-unit count and (Gaussian) sigma, visible biases `base_bias`:
 ///     log Z_base = sum_i softplus(base_bias_i) + n_h log 2                   Bernoulli visible
 ///     log Z_base = sum_i log(sqrt(2 pi) s_i)   + n_h log 2                   Gaussian visible
-/// @throws ShapeError if base_bias does not have n_visible entries.
+/// (each side's Units::add_uncoupled_log_partition).
+/// @throws ShapeError if base_bias does not have n_visible entries; ConfigError for hidden
+///         units without a closed-form log-marginal (relu).
 double base_log_partition(const Rbm& target, const Vector& base_bias);
 
 /// @brief Annealed importance sampling of log Z (Salakhutdinov & Murray 2008, "On the

@@ -145,9 +145,8 @@ Problem make_problem(const Rbm& rbm, EnumeratedSide side) {
     p.other = p.enumerate_hidden ? &rbm.visible_units() : &rbm.hidden_units();
     const UnitParams other = p.enumerate_hidden ? rbm.visible_params() : rbm.hidden_params();
     if (p.other->has_sigma()) {
-        const Vector& s = rbm.visible_sigma();
-        for (std::size_t i = 0; i < nv; ++i) {
-            const double si = s(i);
+        for (std::size_t i = 0; i < p.n_other; ++i) {
+            const double si = other.sigma[i];
             DBN_CHECK(
                 si > 0.0, ConfigError,
                 "exact_log_partition: visible sigma " << i << " is " << si << " (expected > 0)");

@@ -66,7 +66,8 @@ void Rbm::hidden_activation_of_input(ConstRows x, Rows act) const {
     DBN_CHECK(act.rows == x.rows && act.cols == n_hidden(), ShapeError,
               "Rbm::hidden_activation: output is " << act.rows << "x" << act.cols << " (expected "
                                                    << x.rows << "x" << n_hidden() << ")");
-    // Biases first and beta = 1: the hidden families' bias adds to the input.
+    // Biases first and beta = 1: every hidden family's bias adds to its input.
+    DBN_ASSERT(hidden_->bias_adds_to_input());
     const std::size_t nh = n_hidden();
     const Real* b = hidden_bias_.data();
     for (std::size_t i = 0; i < act.rows; ++i) std::memcpy(act.row(i), b, nh * sizeof(Real));
