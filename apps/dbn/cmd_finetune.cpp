@@ -17,6 +17,7 @@
 #include "dbn/finetune/fine_tuner.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/observe/console_progress.hpp"
+#include "finetune_progress.hpp"
 
 namespace dbn::cli {
 void add_finetune(CLI::App& app, FinetuneOptions& o) {
@@ -107,44 +108,6 @@ data::Dataset read_labelled(const std::string& spec, const std::optional<std::st
 
 json value(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
-class Progress : public finetune::FineTuneObserver {
-public:
-    Progress(std::ostream& out, bool classifier, bool quiet)
-        : out_(out), classifier_(classifier), quiet_(quiet) {}
-    void on_begin(const finetune::Network& net, std::size_t n_train, std::size_t n_valid) override {
-        if (quiet_) return;
-        out_ << "network: " << net.n_inputs();
-        for (const auto& l : net.layers) out_ << "-" << l.n_out();
-        out_ << " (" << net.n_parameters() << " parameters); " << n_train << " training rows, "
-             << n_valid << " validation rows" << std::endl;
-    }
-    Control on_epoch_end(const finetune::FineTuneEpoch& e) override {
-        if (quiet_) return Control::proceed;
-        char buf[256];
-        if (classifier_) {
-            std::snprintf(buf, sizeof buf,
-                          "epoch %3zu: loss %.5f  train acc %.4f  valid acc %.4f  lr %.3g  %s",
-                          e.epoch, e.loss, e.train_accuracy, e.valid_accuracy, e.learning_rate,
-                          observe::format_duration(e.seconds).c_str());
-        } else {
-            std::snprintf(buf, sizeof buf,
-                          "epoch %3zu: loss %.5f  train recon %.6f  valid recon %.6f  lr %.3g  %s",
-                          e.epoch, e.loss, e.train_reconstruction_error,
-                          e.valid_reconstruction_error, e.learning_rate,
-                          observe::format_duration(e.seconds).c_str());
-        }
-        out_ << buf << std::endl;
-        return Control::proceed;
-    }
-    void on_message(const char* text) override {
-        if (!quiet_) out_ << text << std::endl;
-    }
-
-private:
-    std::ostream& out_;
-    bool classifier_;
-    bool quiet_;
-};
 
 }  // namespace
 
@@ -182,7 +145,7 @@ int run_finetune(const FinetuneOptions& o) {
         log << ", seed " << cfg.seed << "\nBLAS: OpenBLAS kernel " << blas::core_name() << ", "
             << blas::num_threads() << " threads" << std::endl;
     }
-    Progress progress(log, classifier, o.quiet);
+    FineTuneProgress progress(log, classifier, o.quiet);
     const Dbn tuned =
         finetune::fine_tune(model, train, o.validation ? &valid : nullptr, cfg, &progress);
     io::save_model(tuned, o.out);
