@@ -49,7 +49,8 @@ bool is_binary(const Matrix& x) {
 }  // namespace
 
 int run_eval(const EvalOptions& o) {
-    const Dbn model = io::load_model(o.model);
+    const ModelFile file = io::load_model(o.model);
+    const Dbn& model = file.stack;
     const data::Dataset d = data::first_rows(data::read_dataset(o.data), o.limit);
     DBN_CHECK(d.size() > 0, FormatError, o.data << ": no rows");
     DBN_CHECK(d.n_features() == model.n_visible(), ShapeError,
@@ -119,7 +120,7 @@ int run_eval(const EvalOptions& o) {
     out["checks"] = cj;
 
     // Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
-    if (model.fine_tuned && model.fine_tuned->mode == finetune::FineTuneMode::classifier) {
+    if (file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::classifier) {
         Labels labels = d.labels;
         if (!o.labels.empty()) labels = data::read_labels(o.labels);
         DBN_CHECK(labels.size() > 0, FormatError,
@@ -131,12 +132,13 @@ int run_eval(const EvalOptions& o) {
             std::copy(labels.data(), labels.data() + d.size(), head.data());
             labels = head;
         }
-        const finetune::ClassifierEvaluation ev = finetune::evaluate_classifier(model, d.x, labels);
+        const finetune::ClassifierEvaluation ev = finetune::evaluate_classifier(model, *file.fine_tuned, d.x, labels);
         out["accuracy"] = ev.accuracy;
         out["confusion_matrix"] = ev.confusion_matrix;
         out["classes"] = std::vector<int>(ev.classes.begin(), ev.classes.end());
-    } else if (model.fine_tuned && model.fine_tuned->mode == finetune::FineTuneMode::autoencoder) {
-        out["reconstruction_error"] = finetune::evaluate_autoencoder(model, d.x).reconstruction_error;
+    } else if (file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::autoencoder) {
+        out["reconstruction_error"] =
+            finetune::evaluate_autoencoder(model, *file.fine_tuned, d.x).reconstruction_error;
     }
 
     if (o.json) {

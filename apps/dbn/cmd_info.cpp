@@ -71,10 +71,10 @@ json epoch_json(const EpochStats& s) {
             {"seconds", number(s.seconds)}};
 }
 
-json model_json(const std::string& path, const Dbn& m) {
+json model_json(const std::string& path, const ModelFile& m) {
     json layers = json::array();
-    for (std::size_t k = 0; k < m.n_layers(); ++k) {
-        const Rbm& r = m.layers[k];
+    for (std::size_t k = 0; k < m.stack.n_layers(); ++k) {
+        const Rbm& r = m.stack.layers[k];
         json l = {{"index", k},
                   {"visible_units", to_string(r.visible_type())},
                   {"hidden_units", to_string(r.hidden_type())},
@@ -89,12 +89,12 @@ json model_json(const std::string& path, const Dbn& m) {
         }
         layers.push_back(l);
     }
-    const auto& p = m.preprocessing;
+    const auto& p = m.stack.preprocessing;
     json pre = {{"scale", p.scale}, {"binarize", p.binarize}, {"standardize", p.standardize}};
     if (p.binarize) pre["threshold"] = p.threshold;
     json out = {{"file", path},
                 {"format", "dbn-model"},
-                {"n_layers", m.n_layers()},
+                {"n_layers", m.stack.n_layers()},
                 {"layers", layers},
                 {"preprocessing", pre},
                 {"trained", !m.records.empty()}};
@@ -103,8 +103,8 @@ json model_json(const std::string& path, const Dbn& m) {
         out["name"] = m.name;
     }
     json hooks = json::array();
-    for (std::size_t k = 0; k + 1 < m.n_layers(); ++k)
-        hooks.push_back(m.hook_after(k) ? json(m.hook_after(k)->kind()) : json("none"));
+    for (std::size_t k = 0; k + 1 < m.stack.n_layers(); ++k)
+        hooks.push_back(m.stack.hook_after(k) ? json(m.stack.hook_after(k)->kind()) : json("none"));
     out["hooks"] = hooks;
     json zs = json::array();
     for (const auto& z : m.log_z) zs.push_back(log_z_json(z));
@@ -112,24 +112,24 @@ json model_json(const std::string& path, const Dbn& m) {
     for (const auto& c : m.checks) cs.push_back(check_json(c));
     out["log_z"] = zs;
     out["checks"] = cs;
-    out["fine_tuned"] = fine_tuned_json(m);  // null unless fine-tuned (cmd_finetune.cpp)
+    out["fine_tuned"] = m.fine_tuned ? fine_tuned_json(*m.fine_tuned) : json(nullptr);
     return out;
 }
 
-void print_human(const std::string& path, const Dbn& m) {
-    std::cout << path << ": DBN with " << m.n_layers() << " layer" << (m.n_layers() == 1 ? "" : "s")
+void print_human(const std::string& path, const ModelFile& m) {
+    std::cout << path << ": DBN with " << m.stack.n_layers() << " layer" << (m.stack.n_layers() == 1 ? "" : "s")
               << " (";
-    for (std::size_t k = 0; k < m.n_layers(); ++k) std::cout << (k ? "-" : "") << m.layers[k].n_visible();
-    std::cout << "-" << m.layers.back().n_hidden() << ")";
+    for (std::size_t k = 0; k < m.stack.n_layers(); ++k) std::cout << (k ? "-" : "") << m.stack.layers[k].n_visible();
+    std::cout << "-" << m.stack.layers.back().n_hidden() << ")";
     if (!m.name.empty()) std::cout << ", \"" << m.name << "\"";
-    std::cout << "\n  preprocessing: " << m.preprocessing.describe() << "\n";
+    std::cout << "\n  preprocessing: " << m.stack.preprocessing.describe() << "\n";
     if (!m.records.empty()) std::cout << "  seed: " << m.seed << "\n";
-    for (std::size_t k = 0; k < m.n_layers(); ++k) {
-        const Rbm& r = m.layers[k];
+    for (std::size_t k = 0; k < m.stack.n_layers(); ++k) {
+        const Rbm& r = m.stack.layers[k];
         std::cout << "  layer " << k << ": " << r.n_visible() << " " << to_string(r.visible_type())
                   << " -> " << r.n_hidden() << " " << to_string(r.hidden_type()) << ", weights ["
                   << r.n_visible() << ", " << r.n_hidden() << "]";
-        if (m.hook_after(k)) std::cout << ", then hook \"" << m.hook_after(k)->kind() << "\"";
+        if (m.stack.hook_after(k)) std::cout << ", then hook \"" << m.stack.hook_after(k)->kind() << "\"";
         std::cout << "\n";
         if (k >= m.records.size()) continue;
         const auto& c = m.records[k].config;
@@ -150,7 +150,7 @@ void print_human(const std::string& path, const Dbn& m) {
         }
     }
     print_checks(std::cout, m.log_z, m.checks);
-    print_fine_tuned(std::cout, m);
+    if (m.fine_tuned) print_fine_tuned(std::cout, *m.fine_tuned);
 }
 
 }  // namespace
@@ -175,7 +175,7 @@ int run_info(const InfoOptions& o) {
         std::cerr << "dbn: usage error: info needs a model file (or --system)" << std::endl;
         return exit_usage;
     }
-    const Dbn m = io::load_model(o.model);
+    const ModelFile m = io::load_model(o.model);
     if (o.json) {
         std::cout << model_json(o.model, m).dump(2) << std::endl;
     } else {

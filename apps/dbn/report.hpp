@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dbn/estimate/check_types.hpp"
+#include "dbn/finetune/fine_tuned.hpp"
 
 namespace dbn::cli {
 
@@ -63,5 +64,9 @@ inline nlohmann::json check_json(const estimate::ConsistencyCheck& c) {
 /// @brief The table of log Z per layer and checks per pair, as pretraining and eval print it.
 void print_checks(std::ostream& out, const std::vector<estimate::LayerLogZ>& log_z,
                   const std::vector<estimate::ConsistencyCheck>& checks);
+
+/// @brief The fine-tuned part of a model for `dbn info`: JSON and text.
+nlohmann::json fine_tuned_json(const finetune::FineTuned& ft);
+void print_fine_tuned(std::ostream& out, const finetune::FineTuned& ft);
 
 }  // namespace dbn::cli

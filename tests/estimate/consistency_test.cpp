@@ -113,7 +113,7 @@ TEST(ConsistencyCheck, AisAgreesWithExactOnASmallStack) {
                                      "stack.json");
     data::Dataset d;
     d.x = data::bars_and_stripes(4);
-    const Dbn m = GreedyTrainer(cfg).train(d);
+    const Dbn m = GreedyTrainer(cfg).train(d).stack;
     const auto exact = all_log_z(m, d.x, LogZMethod::exact);
     const auto ais = all_log_z(m, d.x, LogZMethod::ais);
     Rng r1{7}, r2{7};  // the same samples q for both
@@ -146,9 +146,9 @@ TEST(ConsistencyCheck, GreedyTrainingFromTheTurnedOverLayerDoesNotLowerTheBound)
     d.x = data::bars_and_stripes(4);
     data::Dataset check = d;
     GreedyTrainer trainer(cfg);
-    estimate::PretrainChecks checks(cfg.checks, nullptr);
+    PretrainChecks checks(cfg.checks, nullptr);
     trainer.set_after_layer(std::ref(checks));
-    const Dbn m = trainer.train(d, &check);
+    const ModelFile m = trainer.train(d, &check);
     ASSERT_EQ(m.checks.size(), 1u);
     const auto& c = m.checks[0];
     RecordProperty("bound_change", std::to_string(c.bound_change));
@@ -167,9 +167,9 @@ TEST(ConsistencyCheck, AHookMakesTheCheckDiagnosticAndChecksAreSaved) {
     data::Dataset d;
     d.x = random_binary(200, 16, 14);
     GreedyTrainer trainer(cfg);
-    estimate::PretrainChecks checks(cfg.checks, nullptr);
+    PretrainChecks checks(cfg.checks, nullptr);
     trainer.set_after_layer(std::ref(checks));
-    const Dbn m = trainer.train(d);
+    const ModelFile m = trainer.train(d);
     ASSERT_EQ(m.log_z.size(), 2u);
     ASSERT_EQ(m.checks.size(), 1u);
     EXPECT_TRUE(m.checks[0].applicable);
@@ -179,7 +179,7 @@ TEST(ConsistencyCheck, AHookMakesTheCheckDiagnosticAndChecksAreSaved) {
     const std::string path = testing::temp_path("checks.h5");
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     io::save_model(m, path);
-    const Dbn back = io::load_model(path);
+    const ModelFile back = io::load_model(path);
     std::filesystem::remove(path);
     ASSERT_EQ(back.checks.size(), 1u);
     ASSERT_EQ(back.log_z.size(), 2u);
@@ -200,9 +200,9 @@ TEST(ConsistencyCheck, ReluLayersAreReportedAsNotApplicable) {
     data::Dataset d;
     d.x = random_binary(100, 16, 16);
     GreedyTrainer trainer(cfg);
-    estimate::PretrainChecks checks(cfg.checks, nullptr);
+    PretrainChecks checks(cfg.checks, nullptr);
     trainer.set_after_layer(std::ref(checks));
-    const Dbn m = trainer.train(d);
+    const ModelFile m = trainer.train(d);
     ASSERT_EQ(m.checks.size(), 1u);
     EXPECT_FALSE(m.checks[0].applicable);
     EXPECT_FALSE(m.log_z[0].available);

@@ -14,7 +14,7 @@
 
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
-#include "dbn/dbn/dbn.hpp"
+#include "dbn/model/model_file.hpp"
 #include "dbn/rbm/rbm.hpp"
 #include "support/helpers.hpp"
 
@@ -70,23 +70,23 @@ inline Rbm random_layer(std::size_t nv, std::size_t nh, UnitType vis, UnitType h
 
 /// @brief A three-layer stack touching every unit type: gaussian->relu, bernoulli->bernoulli,
 /// bernoulli->relu.
-inline Dbn mixed_stack(std::uint64_t seed = 11) {
+inline ModelFile mixed_stack(std::uint64_t seed = 11) {
     Rng rng{seed};
-    Dbn m;
-    m.layers.push_back(random_layer(5, 7, UnitType::gaussian, UnitType::relu, rng));
-    m.layers.push_back(random_layer(7, 3, UnitType::bernoulli, UnitType::bernoulli, rng));
-    m.layers.push_back(random_layer(3, 2, UnitType::bernoulli, UnitType::relu, rng));
+    ModelFile m;
+    m.stack.layers.push_back(random_layer(5, 7, UnitType::gaussian, UnitType::relu, rng));
+    m.stack.layers.push_back(random_layer(7, 3, UnitType::bernoulli, UnitType::bernoulli, rng));
+    m.stack.layers.push_back(random_layer(3, 2, UnitType::bernoulli, UnitType::relu, rng));
     return m;
 }
 
 /// @brief Training records with every field away from its default, and NaNs where a monitor
 /// does not apply, the way the trainer leaves them.
-inline void add_records(Dbn& m) {
+inline void add_records(ModelFile& m) {
     m.seed = 0xFEDCBA9876543210ULL;  // above 2^63: must survive as unsigned
     m.config_json = R"({"name": "t\u00e9st", "layers": [5, 7, 3, 2], "quote": "\""})";
     m.name = "mixed stack \xce\xbb";  // UTF-8 lambda
     m.records.clear();
-    for (std::size_t k = 0; k < m.layers.size(); ++k) {
+    for (std::size_t k = 0; k < m.stack.layers.size(); ++k) {
         LayerRecord r;
         r.config.algorithm = k % 2 == 0 ? Algorithm::pcd : Algorithm::cd;
         r.config.k = 3 + k;
@@ -125,7 +125,8 @@ inline void add_records(Dbn& m) {
 }
 
 /// @brief Standardization fitted on made-up statistics.
-inline void add_standardization(Dbn& m) {
+inline void add_standardization(ModelFile& file) {
+    Dbn& m = file.stack;
     m.preprocessing.scale = 255.0f;
     m.preprocessing.standardize = true;
     m.preprocessing.threshold = 0.3f;
@@ -139,7 +140,7 @@ inline void add_standardization(Dbn& m) {
 }
 
 /// @brief Asserts two models are identical bit for bit, records and preprocessing included.
-inline void expect_same_model(const Dbn& a, const Dbn& b) {
+inline void expect_same_stack(const Dbn& a, const Dbn& b) {
     ASSERT_EQ(a.n_layers(), b.n_layers());
     for (std::size_t k = 0; k < a.n_layers(); ++k) {
         SCOPED_TRACE("layer " + std::to_string(k));
@@ -161,7 +162,11 @@ inline void expect_same_model(const Dbn& a, const Dbn& b) {
     EXPECT_EQ(p.standardize, q.standardize);
     EXPECT_TRUE(same_bits(p.mean, q.mean, "mean"));
     EXPECT_TRUE(same_bits(p.stddev, q.stddev, "stddev"));
+}
 
+/// @brief Asserts two model files are identical bit for bit: stack, preprocessing and records.
+inline void expect_same_model(const ModelFile& a, const ModelFile& b) {
+    expect_same_stack(a.stack, b.stack);
     EXPECT_EQ(a.seed, b.seed);
     EXPECT_EQ(a.config_json, b.config_json);
     EXPECT_EQ(a.name, b.name);

@@ -281,10 +281,8 @@ std::vector<DenseLayer> transposed_decoder(const Dbn& model) {
     return decoder;
 }
 
-void validate_fine_tuned(const Dbn& model) {
+void validate_fine_tuned(const Dbn& model, const FineTuned& ft) {
     model.validate();
-    DBN_CHECK(model.fine_tuned != nullptr, ConfigError, "the model is not fine-tuned");
-    const FineTuned& ft = *model.fine_tuned;
     const std::size_t n_top = model.layers.back().n_hidden();
     if (ft.mode == FineTuneMode::classifier) {
         const std::size_t c = ft.classes.size();
@@ -318,22 +316,21 @@ void validate_fine_tuned(const Dbn& model) {
     }
 }
 
-Network classifier_network(const Dbn& model) {
-    DBN_CHECK(model.fine_tuned && model.fine_tuned->mode == FineTuneMode::classifier, ConfigError,
+Network classifier_network(const Dbn& model, const FineTuned& ft) {
+    DBN_CHECK(ft.mode == FineTuneMode::classifier, ConfigError,
               "the model is not a fine-tuned classifier (fine-tune it with --mode classifier)");
-    validate_fine_tuned(model);
+    validate_fine_tuned(model, ft);
     Network net = unroll_encoder(model);
-    net.layers.push_back(model.fine_tuned->head);
+    net.layers.push_back(ft.head);
     net.hooks.push_back(nullptr);
     net.loss = LossKind::cross_entropy;
     return net;
 }
 
-Network autoencoder_network(const Dbn& model) {
-    DBN_CHECK(model.fine_tuned && model.fine_tuned->mode == FineTuneMode::autoencoder, ConfigError,
+Network autoencoder_network(const Dbn& model, const FineTuned& ft) {
+    DBN_CHECK(ft.mode == FineTuneMode::autoencoder, ConfigError,
               "the model is not a fine-tuned autoencoder (fine-tune it with --mode autoencoder)");
-    validate_fine_tuned(model);
-    const FineTuned& ft = *model.fine_tuned;
+    validate_fine_tuned(model, ft);
     Network net = unroll_encoder(model, ft.linear_code);
     for (std::size_t k = model.n_layers(); k-- > 0;) {
         net.layers.push_back(ft.decoder[k]);
@@ -343,8 +340,9 @@ Network autoencoder_network(const Dbn& model) {
     return net;
 }
 
-Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset* validation,
-              const FineTuneConfig& config, FineTuneObserver* observer) {
+FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
+                         const data::Dataset* validation, const FineTuneConfig& config,
+                         FineTuneObserver* observer, const std::optional<FineTuned>& previous_part) {
     config.validate();
     model.validate();
     const bool classifier = config.mode == FineTuneMode::classifier;
@@ -400,20 +398,19 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
         }
     }
 
-    Dbn out = model;
-    auto ft = std::make_shared<FineTuned>();
-    ft->mode = config.mode;
-    ft->config = config;
+    FineTuneResult result{model, {}};
+    Dbn& out = result.stack;
+    FineTuned& ft = result.fine_tuned;
+    ft.mode = config.mode;
+    ft.config = config;
     const FineTuned* previous =
-        (model.fine_tuned && model.fine_tuned->mode == config.mode) ? model.fine_tuned.get()
-                                                                    : nullptr;
+        (previous_part && previous_part->mode == config.mode) ? &*previous_part : nullptr;
     const bool random = config.init != InitScheme::pretrained;
 
     Network net = unroll_encoder(model, false);
     if (random) {
         for (auto& l : net.layers) init_random(l, config.init, config.init_stddev, rng);
         for (auto& r : out.layers) r.visible_bias().fill(Real{0});
-        out.records.clear();
     }
 
     Problem tp, vp;
@@ -421,17 +418,17 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
     vp.x = &x_valid;
     std::size_t n_top = model.layers.back().n_hidden();
     if (classifier) {
-        ft->classes = distinct_sorted(y_train);
-        DBN_CHECK(ft->classes.size() >= 2, ConfigError,
-                  "fine_tune: the training labels hold " << ft->classes.size()
+        ft.classes = distinct_sorted(y_train);
+        DBN_CHECK(ft.classes.size() >= 2, ConfigError,
+                  "fine_tune: the training labels hold " << ft.classes.size()
                                                          << " class(es) (expected at least 2)");
-        tp.classes = class_indices(y_train, ft->classes, "fine_tune: training labels");
-        vp.classes = class_indices(y_valid, ft->classes, "fine_tune: validation labels");
-        DenseLayer head = dense(n_top, ft->classes.size(), Activation::softmax);
+        tp.classes = class_indices(y_train, ft.classes, "fine_tune: training labels");
+        vp.classes = class_indices(y_valid, ft.classes, "fine_tune: validation labels");
+        DenseLayer head = dense(n_top, ft.classes.size(), Activation::softmax);
         const bool continued = !random && previous &&
-                               previous->classes.size() == ft->classes.size() &&
+                               previous->classes.size() == ft.classes.size() &&
                                std::equal(previous->classes.begin(), previous->classes.end(),
-                                          ft->classes.begin()) &&
+                                          ft.classes.begin()) &&
                                previous->head.n_in() == n_top;
         if (continued) {
             head = previous->head;
@@ -454,9 +451,9 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             head_net.dropout = config.dropout;
             head_net.input_dropout = config.input_dropout;
             const LoopResult r = train_loop(head_net, tp, &vp, config, rng, observer);
-            ft->head = std::move(head_net.layers.front());
-            ft->history = r.history;
-            ft->best_epoch = r.best_epoch;
+            ft.head = std::move(head_net.layers.front());
+            ft.history = r.history;
+            ft.best_epoch = r.best_epoch;
         } else {
             net.layers.push_back(std::move(head));
             net.hooks.push_back(nullptr);
@@ -465,18 +462,18 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             net.dropout = config.dropout;
             net.input_dropout = config.input_dropout;
             const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
-            ft->head = net.layers.back();
+            ft.head = net.layers.back();
             net.layers.pop_back();
             net.hooks.pop_back();
-            ft->history = r.history;
-            ft->best_epoch = r.best_epoch;
+            ft.history = r.history;
+            ft.best_epoch = r.best_epoch;
         }
     } else {
         const bool continued = !random && previous &&
                                previous->decoder.size() == model.n_layers();
-        ft->linear_code = continued ? previous->linear_code : config.linear_code;
-        ft->config.linear_code = ft->linear_code;
-        if (ft->linear_code) net.layers.back().activation = Activation::linear;
+        ft.linear_code = continued ? previous->linear_code : config.linear_code;
+        ft.config.linear_code = ft.linear_code;
+        if (ft.linear_code) net.layers.back().activation = Activation::linear;
         std::vector<DenseLayer> decoder =
             continued ? previous->decoder : transposed_decoder(model);
         if (continued) note("autoencoder: continuing from the model's fine-tuned decoder");
@@ -507,12 +504,12 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
         const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
         const std::size_t n = model.n_layers();
         for (std::size_t k = 0; k < n; ++k) {
-            ft->decoder.push_back(net.layers[2 * n - 1 - k]);
+            ft.decoder.push_back(net.layers[2 * n - 1 - k]);
         }
         net.layers.resize(n);
         net.hooks.resize(n);
-        ft->history = r.history;
-        ft->best_epoch = r.best_epoch;
+        ft.history = r.history;
+        ft.best_epoch = r.best_epoch;
     }
 
     if (!config.head_only || random) {
@@ -530,8 +527,7 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             }
         }
     }
-    out.fine_tuned = std::move(ft);
-    return out;
+    return result;
 }
 
 }  // namespace dbn::finetune

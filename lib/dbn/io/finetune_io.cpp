@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -82,10 +82,11 @@ bool all_finite(const A& a) {
 
 class Writer {
 public:
-    Writer(const Dbn& model, const std::string& target) : model_(model), target_(target) {}
+    Writer(const Dbn& model, const finetune::FineTuned& ft, const std::string& target)
+        : model_(model), ft_(ft), target_(target) {}
 
     void write(File& file) {
-        const finetune::FineTuned& ft = *model_.fine_tuned;
+        const finetune::FineTuned& ft = ft_;
         file.write_string_attribute("fine_tuned", to_string(ft.mode));
         if (ft.mode == finetune::FineTuneMode::classifier) {
             write_classifier(file, ft);
@@ -172,6 +173,7 @@ private:
     }
 
     const Dbn& model_;
+    const finetune::FineTuned& ft_;
     const std::string& target_;
 };
 
@@ -181,8 +183,8 @@ class Reader {
 public:
     Reader(const File& file, const std::string& path) : file_(file), path_(path) {}
 
-    std::shared_ptr<finetune::FineTuned> read(const Dbn& model) {
-        auto ft = std::make_shared<finetune::FineTuned>();
+    std::optional<finetune::FineTuned> read(const Dbn& model) {
+        std::optional<finetune::FineTuned> ft(std::in_place);
         if (file_.attribute_type("fine_tuned").type_class != TypeClass::string)
             fail("/", "attribute \"fine_tuned\" is not a string");
         const std::string mode = file_.read_string_attribute("fine_tuned");
@@ -380,14 +382,15 @@ private:
 
 }  // namespace
 
-void write_fine_tuned(File& file, const Dbn& model, const std::string& target) {
-    if (!model.fine_tuned) return;
-    Writer(model, target).write(file);
+void write_fine_tuned(File& file, const Dbn& stack, const finetune::FineTuned& ft,
+                      const std::string& target) {
+    Writer(stack, ft, target).write(file);
 }
 
-void read_fine_tuned(const File& file, Dbn& model, const std::string& path) {
-    if (!file.has_attribute("fine_tuned")) return;
-    model.fine_tuned = Reader(file, path).read(model);
+std::optional<finetune::FineTuned> read_fine_tuned(const File& file, const Dbn& stack,
+                                                   const std::string& path) {
+    if (!file.has_attribute("fine_tuned")) return std::nullopt;
+    return Reader(file, path).read(stack);
 }
 
 }  // namespace dbn::io

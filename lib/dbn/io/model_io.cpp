@@ -110,36 +110,37 @@ const std::vector<std::pair<const char*, double estimate::ConsistencyCheck::*>>&
 
 class Writer {
 public:
-    Writer(const Dbn& model, const std::string& target) : model_(model), target_(target) {}
+    Writer(const ModelFile& model, const std::string& target)
+        : model_(model), stack_(model.stack), target_(target) {}
 
     void write(File& file) {
         file.write_string_attribute("format", model_format);
         file.write_int_attribute("format_version", model_format_version);
         file.write_string_attribute("library_version", library_version);
-        file.write_int_attribute("n_layers", static_cast<std::int64_t>(model_.n_layers()));
-        DBN_CHECK(model_.hooks.empty() || model_.hooks.size() + 1 == model_.n_layers(), ShapeError,
-                  where() << ": " << model_.hooks.size() << " hooks for " << model_.n_layers()
+        file.write_int_attribute("n_layers", static_cast<std::int64_t>(stack_.n_layers()));
+        DBN_CHECK(stack_.hooks.empty() || stack_.hooks.size() + 1 == stack_.n_layers(), ShapeError,
+                  where() << ": " << stack_.hooks.size() << " hooks for " << stack_.n_layers()
                           << " layers (expected none or one between each pair)");
         Group layers = file.create_group("layers");
-        for (std::size_t k = 0; k < model_.n_layers(); ++k) write_layer(layers, k);
+        for (std::size_t k = 0; k < stack_.n_layers(); ++k) write_layer(layers, k);
         write_preprocessing(file);
         write_training(file);
         write_checks(file);
-        write_fine_tuned(file, model_, target_);
+        if (model_.fine_tuned) write_fine_tuned(file, stack_, *model_.fine_tuned, target_);
     }
 
 private:
     std::string where() const { return "io::save_model: " + target_; }
 
     void check_layer(std::size_t k) const {
-        const Rbm& rbm = model_.layers[k];
+        const Rbm& rbm = stack_.layers[k];
         const std::size_t nv = rbm.n_visible();
         const std::size_t nh = rbm.n_hidden();
         DBN_CHECK(nv > 0 && nh > 0, ConfigError,
                   where() << ": layer " << k << " is empty (" << nv << "x" << nh << ")");
-        DBN_CHECK(k == 0 || model_.layers[k - 1].n_hidden() == nv, ShapeError,
+        DBN_CHECK(k == 0 || stack_.layers[k - 1].n_hidden() == nv, ShapeError,
                   where() << ": layer " << k << " has " << nv << " visible units but layer "
-                          << k - 1 << " has " << model_.layers[k - 1].n_hidden()
+                          << k - 1 << " has " << stack_.layers[k - 1].n_hidden()
                           << " hidden units");
         DBN_CHECK(rbm.visible_bias().size() == nv && rbm.hidden_bias().size() == nh, ShapeError,
                   where() << ": layer " << k << ": biases of sizes " << rbm.visible_bias().size()
@@ -172,7 +173,7 @@ private:
         // Checked here rather than up front: a model broken in a later layer then fails with
         // part of the file written, which is exactly the case the temporary file exists for.
         check_layer(k);
-        const Rbm& rbm = model_.layers[k];
+        const Rbm& rbm = stack_.layers[k];
         const std::size_t nv = rbm.n_visible();
         const std::size_t nh = rbm.n_hidden();
         Group g = layers.create_group(std::to_string(k));
@@ -183,15 +184,15 @@ private:
         g.write_dataset("hidden_bias", rbm.hidden_bias().data(), {nh});
         if (rbm.visible_type() == UnitType::gaussian)
             g.write_dataset("visible_sigma", rbm.visible_sigma().data(), {nv});
-        if (const LayerHook* hook = model_.hook_after(k)) write_hook(g, *hook, k);
+        if (const LayerHook* hook = stack_.hook_after(k)) write_hook(g, *hook, k);
     }
 
     // /checks/log_z/<k> and /checks/pairs/<k>: one group of attributes per record.
     void write_checks(File& file) {
         if (model_.log_z.empty() && model_.checks.empty()) return;
-        DBN_CHECK(model_.log_z.size() <= model_.n_layers() && model_.checks.size() < model_.n_layers(),
+        DBN_CHECK(model_.log_z.size() <= stack_.n_layers() && model_.checks.size() < stack_.n_layers(),
                   ShapeError, where() << ": " << model_.log_z.size() << " log Z records and "
-                                      << model_.checks.size() << " checks for " << model_.n_layers()
+                                      << model_.checks.size() << " checks for " << stack_.n_layers()
                                       << " layers");
         Group checks = file.create_group("checks");
         Group zs = checks.create_group("log_z");
@@ -226,9 +227,9 @@ private:
     }
 
     void write_hook(Group& layer, const LayerHook& hook, std::size_t k) {
-        DBN_CHECK(k + 1 < model_.n_layers(), ShapeError,
+        DBN_CHECK(k + 1 < stack_.n_layers(), ShapeError,
                   where() << ": a hook above the top layer " << k << " has no layer to feed");
-        const std::size_t nh = model_.layers[k].n_hidden();
+        const std::size_t nh = stack_.layers[k].n_hidden();
         const HookParameters p = hook.parameters();
         Group g = layer.create_group("hook");
         g.write_string_attribute("kind", hook.kind());
@@ -248,7 +249,7 @@ private:
     }
 
     void write_preprocessing(File& file) {
-        const data::Preprocessing& p = model_.preprocessing;
+        const data::Preprocessing& p = stack_.preprocessing;
         DBN_CHECK(std::isfinite(p.scale) && p.scale > 0.0f, ConfigError,
                   where() << ": preprocessing scale must be positive and finite (got " << p.scale
                           << ")");
@@ -261,9 +262,9 @@ private:
         DBN_CHECK(p.stddev.size() == n, ShapeError,
                   where() << ": preprocessing has " << n << " means but " << p.stddev.size()
                           << " standard deviations");
-        DBN_CHECK(n == 0 || n == model_.n_visible(), ShapeError,
+        DBN_CHECK(n == 0 || n == stack_.n_visible(), ShapeError,
                   where() << ": preprocessing statistics for " << n << " features (the model has "
-                          << model_.n_visible() << " visible units)");
+                          << stack_.n_visible() << " visible units)");
         DBN_CHECK(!p.standardize || n > 0, ConfigError,
                   where() << ": standardize is set but its mean and stddev were never fitted");
         DBN_CHECK(first_non_finite(p.mean.begin(), n) == n &&
@@ -290,8 +291,8 @@ private:
 
     void write_training(File& file) {
         const std::size_t n_records = model_.records.size();
-        DBN_CHECK(n_records == 0 || n_records == model_.n_layers(), ShapeError,
-                  where() << ": " << n_records << " training records for " << model_.n_layers()
+        DBN_CHECK(n_records == 0 || n_records == stack_.n_layers(), ShapeError,
+                  where() << ": " << n_records << " training records for " << stack_.n_layers()
                           << " layers (expected none or one per layer)");
         Group g = file.create_group("training");
         g.write_uint_attribute("seed", model_.seed);
@@ -322,7 +323,8 @@ private:
         }
     }
 
-    const Dbn& model_;
+    const ModelFile& model_;
+    const Dbn& stack_;
     const std::string& target_;
 };
 
@@ -350,11 +352,12 @@ class Reader {
 public:
     explicit Reader(const std::string& path) : path_(path) {}
 
-    Dbn read() {
+    ModelFile read() {
         File file = File::open(path_);
         check_header(file);
         const std::size_t n_layers = read_n_layers(file);
-        Dbn model;
+        ModelFile out;
+        Dbn& model = out.stack;
         for (std::size_t k = 0; k < n_layers; ++k) {
             model.layers.push_back(read_layer(file, k));
             if (k > 0) check_fit(model, k);
@@ -365,10 +368,10 @@ public:
         read_hooks(file, model);
         if (file.exists("preprocessing"))
             model.preprocessing = read_preprocessing(file, model.n_visible());
-        if (file.exists("training")) read_training(file, model);
-        if (file.exists("checks")) read_checks(file, model);
-        read_fine_tuned(file, model, path_);
-        return model;
+        if (file.exists("training")) read_training(file, out);
+        if (file.exists("checks")) read_checks(file, out);
+        out.fine_tuned = read_fine_tuned(file, model, path_);
+        return out;
     }
 
 private:
@@ -523,12 +526,12 @@ private:
         return rbm;
     }
 
-    void read_checks(const File& file, Dbn& model) const {
+    void read_checks(const File& file, ModelFile& model) const {
         const Group checks = file.open_group("checks");
         if (checks.has_group("log_z")) {
             const Group zs = checks.open_group("log_z");
             for (std::size_t k = 0; zs.has_group(std::to_string(k)); ++k) {
-                if (k >= model.n_layers()) fail(zs.path(), "more log Z records than layers");
+                if (k >= model.stack.n_layers()) fail(zs.path(), "more log Z records than layers");
                 const Group g = zs.open_group(std::to_string(k));
                 estimate::LayerLogZ z;
                 z.index = k;
@@ -548,7 +551,7 @@ private:
         if (checks.has_group("pairs")) {
             const Group pairs = checks.open_group("pairs");
             for (std::size_t k = 0; pairs.has_group(std::to_string(k)); ++k) {
-                if (k + 1 >= model.n_layers()) fail(pairs.path(), "more checks than pairs of layers");
+                if (k + 1 >= model.stack.n_layers()) fail(pairs.path(), "more checks than pairs of layers");
                 const Group g = pairs.open_group(std::to_string(k));
                 estimate::ConsistencyCheck c;
                 c.lower = read_count(g, "lower");
@@ -664,7 +667,7 @@ private:
         return p;
     }
 
-    void read_training(const File& file, Dbn& model) const {
+    void read_training(const File& file, ModelFile& model) const {
         if (!file.has_group("training")) fail("/training", "is not a group");
         const Group g = file.open_group("training");
         model.seed = read_count(g, "seed");
@@ -674,9 +677,9 @@ private:
         if (!g.has_group("layers")) fail("/training/layers", "is not a group");
         const Group layers = g.open_group("layers");
         const std::size_t n = layers.children().size();
-        if (n != model.n_layers())
+        if (n != model.stack.n_layers())
             fail("/training/layers", "holds " + std::to_string(n) + " records for " +
-                                         std::to_string(model.n_layers()) +
+                                         std::to_string(model.stack.n_layers()) +
                                          " layers (expected one per layer)");
         model.records.reserve(n);
         for (std::size_t k = 0; k < n; ++k) model.records.push_back(read_record(layers, k));
@@ -730,8 +733,8 @@ private:
 
 }  // namespace
 
-void save_model(const Dbn& model, const std::string& path) {
-    DBN_CHECK(!model.layers.empty(), ConfigError,
+void save_model(const ModelFile& model, const std::string& path) {
+    DBN_CHECK(!model.stack.layers.empty(), ConfigError,
               "io::save_model: " << path << ": the model has no layers");
     const fs::path target(path);
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
@@ -762,6 +765,6 @@ void save_model(const Dbn& model, const std::string& path) {
     }
 }
 
-Dbn load_model(const std::string& path) { return Reader(path).read(); }
+ModelFile load_model(const std::string& path) { return Reader(path).read(); }
 
 }  // namespace dbn::io

@@ -171,7 +171,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         DBN_CHECK(c.is_object(), ConfigError, where << ": must be an object");
         check_keys(c, {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "seed", "max_rows"},
                    where);
-        estimate::CheckConfig& k = cfg.checks;
+        CheckConfig& k = cfg.checks;
         k.enabled = get_bool(c, "enabled", k.enabled, where);
         k.log_z = get_string(c, "log_z", k.log_z, where);
         DBN_CHECK(k.log_z == "auto" || k.log_z == "exact" || k.log_z == "ais", ConfigError,

@@ -8,12 +8,15 @@
 
 #include "dbn/estimate/consistency.hpp"
 
-namespace dbn::estimate {
+namespace dbn {
+
+using namespace estimate;
 
 PretrainChecks::PretrainChecks(CheckConfig config, TrainingObserver* observer)
     : config_(std::move(config)), observer_(observer), rng_(config_.seed) {}
 
-void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_raw) {
+void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& check_raw) {
+    const Dbn& stack = model.stack;
     if (!config_.enabled) return;
     auto say = [&](const std::string& line) {
         if (observer_) observer_->on_message(line.c_str());
@@ -35,10 +38,10 @@ void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_r
 
     // The check set's input to layer k: through the layers below (and their hooks). On the way
     // up, layer k-1's input is kept for the check between the two (one pass, not two).
-    Matrix input = model.preprocess(rows);
+    Matrix input = stack.preprocess(rows);
     Matrix below = Matrix::from_shape({0, 0});
     for (std::size_t l = 0; l < k; ++l) {
-        Matrix next = model.propagate(l, input, true);
+        Matrix next = stack.propagate(l, input, true);
         if (l + 1 == k) below = std::move(input);
         input = std::move(next);
     }
@@ -49,7 +52,7 @@ void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_r
     opt.ais.runs = config_.ais_runs;
     opt.ais.steps = parse_ais_steps(config_.ais_steps);
     opt.ais.seed = config_.seed + k;
-    const LayerLogZ z = layer_log_partition(model, k, input, opt);
+    const LayerLogZ z = layer_log_partition(stack, k, input, opt);
     input = Matrix::from_shape({0, 0});  // not needed by the check below
     model.log_z.resize(k);
     model.log_z.push_back(z);
@@ -69,7 +72,7 @@ void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_r
     ConsistencyCheck c;
     if (model.log_z[k - 1].available && z.available) {
         // `below` goes: freed once the check has drawn its samples from it.
-        c = consistency_check(model, k - 1, std::move(below), model.log_z[k - 1], z, rng_);
+        c = consistency_check(stack, k - 1, std::move(below), model.log_z[k - 1], z, rng_);
     } else {
         c.lower = k - 1;
         c.upper = k;
@@ -92,4 +95,4 @@ void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_r
     say(buf);
 }
 
-}  // namespace dbn::estimate
+}  // namespace dbn
