@@ -64,9 +64,7 @@ int run_eval(const EvalOptions& o) {
                 {"settings",
                  {{"logz", o.log_z}, {"ais_runs", o.ais_runs}, {"ais_steps", opt.log_z.ais.steps}, {"seed", o.seed}}},
                 {"openblas_core", blas::core_name()}};
-    json layers = json::array();
-    for (const auto& z : ev.log_z) layers.push_back(log_z_json(z));
-    out["layers"] = layers;
+    out["layers"] = records_json(ev.log_z);
 
     if (ev.likelihood) {
         const auto& ll = *ev.likelihood;
@@ -87,9 +85,7 @@ int run_eval(const EvalOptions& o) {
             out["dbn_lower_bound_note"] = b.note;
         }
     }
-    json cj = json::array();
-    for (const auto& c : ev.checks) cj.push_back(check_json(c));
-    out["checks"] = cj;
+    out["checks"] = records_json(ev.checks);
 
     // Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
     if (file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::classifier) {

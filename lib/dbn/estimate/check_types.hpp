@@ -44,7 +44,7 @@ struct ConsistencyCheck {
     bool diagnostic = false;       ///< a hook sits between the layers
     std::size_t samples = 0;       ///< rows of the check set
     double free_energy_gap = 0.0;  ///< dF_k
-    double free_energy_gap_se = 0.0;  ///< standard error of dF_k over the samples
+    double free_energy_gap_standard_error = 0.0;  ///< of dF_k over the samples
     double delta_log_z = 0.0, delta_log_z_low = 0.0, delta_log_z_high = 0.0;
     double bound_change = 0.0, bound_change_low = 0.0, bound_change_high = 0.0;
     bool passed = true;

@@ -139,7 +139,7 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
         f = upper.free_energy(q);
     }
     DVector diff = g - f;
-    c.free_energy_gap = mean_of(diff, &c.free_energy_gap_se);
+    c.free_energy_gap = mean_of(diff, &c.free_energy_gap_standard_error);
 
     c.delta_log_z = delta.value;
     c.delta_log_z_low = delta.low;

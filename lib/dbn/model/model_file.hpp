@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dbn/dbn/dbn.hpp"
@@ -25,6 +26,10 @@ struct LayerRecord {
 /// io::save_model writes one and io::load_model reads one; GreedyTrainer::train makes one. A file
 /// that holds only the binding arrays gives a ModelFile with a stack and nothing else.
 struct ModelFile {
+    ModelFile() = default;
+    /// @brief A file holding only `stack` (no records, checks or fine-tuned part).
+    explicit ModelFile(Dbn stack_only) : stack(std::move(stack_only)) {}
+
     Dbn stack;
     /// Per layer (empty for a model that was not trained by this library).
     std::vector<LayerRecord> records;
