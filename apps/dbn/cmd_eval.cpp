@@ -7,7 +7,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/estimate/consistency.hpp"
+#include "dbn/estimate/stack_evaluation.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
 #include "dbn/io/model_io.hpp"
@@ -36,74 +36,45 @@ void add_eval(CLI::App& app, EvalOptions& o) {
     c->add_flag("--json", o.json, "print one JSON object (keys: docs/EVAL.md)");
 }
 
-namespace {
-
 using json = nlohmann::json;
 
-bool is_binary(const Matrix& x) {
-    for (float v : x)
-        if (v != 0.0f && v != 1.0f) return false;
-    return true;
-}
-
-}  // namespace
-
 int run_eval(const EvalOptions& o) {
-    const Dbn model = io::load_model(o.model);
+    const ModelFile file = io::load_model(o.model);
+    const Dbn& model = file.stack;
     const data::Dataset d = data::first_rows(data::read_dataset(o.data), o.limit);
     DBN_CHECK(d.size() > 0, FormatError, o.data << ": no rows");
     DBN_CHECK(d.n_features() == model.n_visible(), ShapeError,
               o.data << ": " << d.n_features() << " columns, but " << o.model << " expects "
                      << model.n_visible());
 
-    estimate::LogZOptions opt;
-    opt.method = estimate::parse_log_z_method(o.log_z, "--logz");
-    opt.ais.runs = o.ais_runs;
-    opt.ais.steps = estimate::parse_ais_steps(o.ais_steps);
-    opt.ais.seed = o.seed;
-
-    const std::vector<Matrix> inputs = estimate::layer_inputs(model, d.x);
-    std::vector<estimate::LayerLogZ> log_z;
-    for (std::size_t k = 0; k < model.n_layers(); ++k) {
-        if (!o.json)
-            std::cerr << "eval: log Z of layer " << k << " (" << model.layers[k].n_visible() << "x"
-                      << model.layers[k].n_hidden() << ")..." << std::endl;
-        log_z.push_back(estimate::layer_log_partition(model, k, inputs[k], opt));
-    }
+    estimate::StackEvaluationOptions opt;
+    opt.log_z.method = estimate::parse_log_z_method(o.log_z, "--logz");
+    opt.log_z.ais.runs = o.ais_runs;
+    opt.log_z.ais.steps = estimate::parse_ais_steps(o.ais_steps);
+    opt.log_z.ais.seed = o.seed;
     Rng rng(o.seed);
-    std::vector<estimate::ConsistencyCheck> checks;
-    for (std::size_t k = 0; k + 1 < model.n_layers(); ++k) {
-        if (log_z[k].available && log_z[k + 1].available) {
-            checks.push_back(estimate::consistency_check(model, k, inputs[k], log_z[k], log_z[k + 1], rng));
-        } else {
-            estimate::ConsistencyCheck c;
-            c.lower = k;
-            c.upper = k + 1;
-            c.note = "defined for Bernoulli hidden units only (relu units have no closed-form free energy)";
-            checks.push_back(c);
-        }
-    }
-    const bool binary = is_binary(inputs[0]);
+    const estimate::StackEvaluation ev =
+        estimate::evaluate_stack(model, d.x, opt, rng, [&](std::size_t k) {
+            if (!o.json)
+                std::cerr << "eval: log Z of layer " << k << " (" << model.layers[k].n_visible()
+                          << "x" << model.layers[k].n_hidden() << ")..." << std::endl;
+        });
     json out = {{"model", o.model},
-                {"data", {{"source", d.source}, {"rows", d.size()}, {"binary", binary}}},
+                {"data", {{"source", d.source}, {"rows", d.size()}, {"binary", ev.binary}}},
                 {"settings",
-                 {{"logz", o.log_z}, {"ais_runs", o.ais_runs}, {"ais_steps", opt.ais.steps}, {"seed", o.seed}}},
+                 {{"logz", o.log_z}, {"ais_runs", o.ais_runs}, {"ais_steps", opt.log_z.ais.steps}, {"seed", o.seed}}},
                 {"openblas_core", blas::core_name()}};
-    json layers = json::array();
-    for (const auto& z : log_z) layers.push_back(log_z_json(z));
-    out["layers"] = layers;
+    out["layers"] = records_json(ev.log_z);
 
-    if (log_z[0].available) {
-        const auto ll = estimate::mean_log_likelihood(model.layers[0], inputs[0], log_z[0].log_z);
+    if (ev.likelihood) {
+        const auto& ll = *ev.likelihood;
         out["mean_log_likelihood"] = number(ll.mean);
         out["mean_log_likelihood_low"] = number(ll.low);
         out["mean_log_likelihood_high"] = number(ll.high);
         out["mean_free_energy"] = number(ll.mean_free_energy);
     }
-    estimate::LowerBound bound;
-    if (model.n_layers() > 1) {
-        bound = estimate::dbn_lower_bound(model, d.x, log_z.back(), rng);
-        const auto& b = bound;
+    if (ev.bound) {
+        const auto& b = *ev.bound;
         if (b.available) {
             out["dbn_lower_bound"] = number(b.value);
             out["dbn_lower_bound_low"] = number(b.low);
@@ -114,12 +85,10 @@ int run_eval(const EvalOptions& o) {
             out["dbn_lower_bound_note"] = b.note;
         }
     }
-    json cj = json::array();
-    for (const auto& c : checks) cj.push_back(check_json(c));
-    out["checks"] = cj;
+    out["checks"] = records_json(ev.checks);
 
     // Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
-    if (model.fine_tuned && model.fine_tuned->mode == finetune::FineTuneMode::classifier) {
+    if (file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::classifier) {
         Labels labels = d.labels;
         if (!o.labels.empty()) labels = data::read_labels(o.labels);
         DBN_CHECK(labels.size() > 0, FormatError,
@@ -131,12 +100,14 @@ int run_eval(const EvalOptions& o) {
             std::copy(labels.data(), labels.data() + d.size(), head.data());
             labels = head;
         }
-        const finetune::ClassifierEvaluation ev = finetune::evaluate_classifier(model, d.x, labels);
-        out["accuracy"] = ev.accuracy;
-        out["confusion_matrix"] = ev.confusion_matrix;
-        out["classes"] = std::vector<int>(ev.classes.begin(), ev.classes.end());
-    } else if (model.fine_tuned && model.fine_tuned->mode == finetune::FineTuneMode::autoencoder) {
-        out["reconstruction_error"] = finetune::evaluate_autoencoder(model, d.x).reconstruction_error;
+        const finetune::ClassifierEvaluation ce =
+            finetune::evaluate_classifier(model, *file.fine_tuned, d.x, labels);
+        out["accuracy"] = ce.accuracy;
+        out["confusion_matrix"] = ce.confusion_matrix;
+        out["classes"] = std::vector<int>(ce.classes.begin(), ce.classes.end());
+    } else if (file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::autoencoder) {
+        out["reconstruction_error"] =
+            finetune::evaluate_autoencoder(model, *file.fine_tuned, d.x).reconstruction_error;
     }
 
     if (o.json) {
@@ -145,9 +116,9 @@ int run_eval(const EvalOptions& o) {
     }
     char buf[200];
     std::cout << o.model << " on " << d.source << " (" << d.size() << " rows"
-              << (binary ? ", binary" : ", not binary: likelihoods are densities of [0,1] values under Bernoulli units, not probabilities")
+              << (ev.binary ? ", binary" : ", not binary: likelihoods are densities of [0,1] values under Bernoulli units, not probabilities")
               << ")\n";
-    print_checks(std::cout, log_z, checks);
+    print_checks(std::cout, ev.log_z, ev.checks);
     if (out.contains("accuracy")) {
         std::snprintf(buf, sizeof buf, "  classifier accuracy: %.2f%% (confusion matrix: --json)\n",
                       100.0 * out["accuracy"].get<double>());
@@ -158,8 +129,8 @@ int run_eval(const EvalOptions& o) {
                       out["reconstruction_error"].get<double>());
         std::cout << buf;
     }
-    if (log_z[0].available) {
-        const auto ll = estimate::mean_log_likelihood(model.layers[0], inputs[0], log_z[0].log_z);
+    if (ev.likelihood) {
+        const auto& ll = *ev.likelihood;
         std::snprintf(buf, sizeof buf, "  mean log-likelihood under layer 0: %.4f  [%.4f, %.4f]\n",
                       ll.mean, ll.low, ll.high);
         std::cout << buf;
@@ -171,7 +142,7 @@ int run_eval(const EvalOptions& o) {
             std::snprintf(buf, sizeof buf,
                           "  DBN lower bound on mean log p(v): %.4f  (log Z interval: [%.4f, %.4f]; "
                           "sampling s.e. %.4f)\n",
-                          bound.value, bound.low, bound.high, bound.standard_error);
+                          ev.bound->value, ev.bound->low, ev.bound->high, ev.bound->standard_error);
             std::cout << buf;
         }
     }

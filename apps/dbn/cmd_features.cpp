@@ -39,13 +39,14 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
 int run_features(const FeaturesOptions& o) {
     if (o.threads > 0) blas::set_num_threads(o.threads);
     const auto t0 = std::chrono::steady_clock::now();
-    const Dbn model = io::load_model(o.model);
+    const ModelFile model = io::load_model(o.model);
     features::FeatureOptions options;
     options.layer = o.layer;
     options.chunk_rows = o.chunk_rows;
     options.model_file = o.model;
+    options.model_name = model.name;
     if (o.label_column) options.csv.label_column = *o.label_column;
-    const features::FeatureSummary s = features::extract_features(model, o.data, o.out, options);
+    const features::FeatureSummary s = features::extract_features(model.stack, o.data, o.out, options);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!o.quiet) {

@@ -114,9 +114,9 @@ json value(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 int run_finetune(const FinetuneOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     if (o.threads) blas::set_num_threads(*o.threads);
-    const Dbn model = io::load_model(o.model);
+    const ModelFile model = io::load_model(o.model);
     const finetune::FineTuneConfig cfg = finetune::fine_tune_config(
-        o.settings, model.layers[0].visible_type() == UnitType::gaussian);
+        o.settings, !model.stack.layers[0].visible_units().binary());
     const bool classifier = cfg.mode == finetune::FineTuneMode::classifier;
     const auto parent = std::filesystem::absolute(o.out).parent_path();
     DBN_CHECK(std::filesystem::is_directory(parent), IoError,
@@ -128,8 +128,8 @@ int run_finetune(const FinetuneOptions& o) {
     if (o.validation) valid = read_labelled(*o.validation, o.validation_labels);
     std::ostream& log = o.json ? std::cerr : std::cout;
     if (!o.quiet) {
-        log << "model: " << o.model << " (" << model.n_visible();
-        for (const auto& l : model.layers) log << "-" << l.n_hidden();
+        log << "model: " << o.model << " (" << model.stack.n_visible();
+        for (const auto& l : model.stack.layers) log << "-" << l.n_hidden();
         log << ")" << (model.fine_tuned ? ", fine-tuned" : "") << "\ndata: " << train.source << ": "
             << train.size() << " rows" << (train.has_labels() ? ", labelled" : "");
         if (o.validation) log << "; validation " << valid.source << ": " << valid.size() << " rows";
@@ -146,8 +146,9 @@ int run_finetune(const FinetuneOptions& o) {
             << blas::num_threads() << " threads" << std::endl;
     }
     FineTuneProgress progress(log, classifier, o.quiet);
-    const Dbn tuned =
-        finetune::fine_tune(model, train, o.validation ? &valid : nullptr, cfg, &progress);
+    ModelFile tuned = model;
+    tuned.set_fine_tuned(finetune::fine_tune(model.stack, train, o.validation ? &valid : nullptr,
+                                             cfg, &progress, model.fine_tuned));
     io::save_model(tuned, o.out);
     const double train_secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -173,14 +174,14 @@ int run_finetune(const FinetuneOptions& o) {
             DBN_CHECK(test.has_labels(), ConfigError,
                       *o.test << ": no labels (give --test-labels SPEC)");
             const finetune::ClassifierEvaluation ev =
-                finetune::evaluate_classifier(tuned, test.x, test.labels);
+                finetune::evaluate_classifier(tuned.stack, ft, test.x, test.labels);
             summary["test_accuracy"] = ev.accuracy;
             summary["test_confusion_matrix"] = ev.confusion_matrix;
             std::snprintf(buf, sizeof buf, "test: accuracy %.4f on %zu rows of %s", ev.accuracy,
                           ev.n_samples, test.source.c_str());
         } else {
             const finetune::AutoencoderEvaluation ev =
-                finetune::evaluate_autoencoder(tuned, test.x);
+                finetune::evaluate_autoencoder(tuned.stack, ft, test.x);
             summary["test_reconstruction_error"] = ev.reconstruction_error;
             summary["test_squared_error_per_sample"] =
                 ev.reconstruction_error * double(ev.n_visible);
@@ -213,104 +214,6 @@ int run_finetune(const FinetuneOptions& o) {
     std::cout << ", " << observe::format_duration(train_secs) << std::endl;
     if (!test_line.empty()) std::cout << test_line << std::endl;
     return exit_ok;
-}
-
-}  // namespace dbn::cli
-
-namespace dbn::cli {
-
-nlohmann::json fine_tuned_json(const Dbn& m) {
-    using json = nlohmann::json;
-    if (!m.fine_tuned) return nullptr;
-    const finetune::FineTuned& ft = *m.fine_tuned;
-    const finetune::FineTuneConfig& c = ft.config;
-    json out = {{"mode", to_string(ft.mode)},
-                {"settings",
-                 {{"optimizer", to_string(c.optimizer)},
-                  {"learning_rate", c.effective_learning_rate()},
-                  {"learning_rate_decay", c.learning_rate_decay},
-                  {"momentum", c.momentum},
-                  {"batch_size", c.batch_size},
-                  {"epochs", c.epochs},
-                  {"patience", c.patience},
-                  {"weight_decay", c.weight_decay},
-                  {"dropout", c.dropout},
-                  {"input_dropout", c.input_dropout},
-                  {"validation_fraction", c.validation_fraction},
-                  {"init", to_string(c.init)},
-                  {"head_only", c.head_only},
-                  {"seed", c.seed}}},
-                {"best_epoch", ft.best_epoch}};
-    if (ft.mode == finetune::FineTuneMode::classifier) {
-        out["classes"] = std::vector<std::int32_t>(ft.classes.begin(), ft.classes.end());
-        out["head_weights_shape"] = {ft.head.n_in(), ft.head.n_out()};
-    } else {
-        out["settings"]["loss"] = to_string(c.loss);
-        out["linear_code"] = ft.linear_code;
-        json dec = json::array();
-        for (std::size_t k = 0; k < ft.decoder.size(); ++k)
-            dec.push_back({{"index", k},
-                           {"units", to_string(ft.decoder[k].activation)},
-                           {"weights_shape", {ft.decoder[k].n_in(), ft.decoder[k].n_out()}}});
-        out["decoder"] = dec;
-    }
-    json hist = json::array();
-    for (const auto& e : ft.history)
-        hist.push_back({{"epoch", e.epoch},
-                        {"loss", value(e.loss)},
-                        {"train_accuracy", value(e.train_accuracy)},
-                        {"valid_accuracy", value(e.valid_accuracy)},
-                        {"train_reconstruction_error", value(e.train_reconstruction_error)},
-                        {"valid_reconstruction_error", value(e.valid_reconstruction_error)},
-                        {"learning_rate", value(e.learning_rate)},
-                        {"seconds", value(e.seconds)}});
-    out["history"] = hist;
-    return out;
-}
-
-void print_fine_tuned(std::ostream& out, const Dbn& m) {
-    if (!m.fine_tuned) return;
-    const finetune::FineTuned& ft = *m.fine_tuned;
-    const finetune::FineTuneConfig& c = ft.config;
-    const bool classifier = ft.mode == finetune::FineTuneMode::classifier;
-    out << "  fine-tuned: " << to_string(ft.mode);
-    if (classifier) {
-        out << ", " << ft.classes.size() << " classes (";
-        for (std::size_t i = 0; i < ft.classes.size(); ++i) out << (i ? " " : "") << ft.classes(i);
-        out << "), head [" << ft.head.n_in() << ", " << ft.head.n_out() << "]";
-    } else {
-        out << ", decoder";
-        for (std::size_t k = ft.decoder.size(); k-- > 0;)
-            out << " " << ft.decoder[k].n_in() << "->" << ft.decoder[k].n_out() << " "
-                << to_string(ft.decoder[k].activation);
-        out << (ft.linear_code ? ", linear code" : "") << ", loss " << to_string(c.loss);
-    }
-    out << "\n    settings: " << to_string(c.optimizer) << " lr " << c.effective_learning_rate()
-        << " (decay " << c.learning_rate_decay << ")";
-    if (c.optimizer == finetune::OptimizerKind::sgd) out << ", momentum " << c.momentum;
-    out << ", batch " << c.batch_size << ", up to " << c.epochs << " epochs, patience "
-        << c.patience << ", weight decay " << c.weight_decay;
-    if (c.dropout > 0 || c.input_dropout > 0)
-        out << ", dropout " << c.dropout << " (input " << c.input_dropout << ")";
-    out << ", init " << to_string(c.init)
-        << (c.head_only ? ", head only" : "") << ", seed " << c.seed << "; best epoch "
-        << ft.best_epoch << " of " << ft.history.size() << "\n";
-    for (const auto& e : ft.history) {
-        char buf[200];
-        if (classifier) {
-            std::snprintf(buf, sizeof buf,
-                          "    epoch %3zu: loss %.5f  train acc %.4f  valid acc %.4f  %.1fs%s\n",
-                          e.epoch, e.loss, e.train_accuracy, e.valid_accuracy, e.seconds,
-                          e.epoch == ft.best_epoch ? "  (kept)" : "");
-        } else {
-            std::snprintf(buf, sizeof buf,
-                          "    epoch %3zu: loss %.5f  train recon %.6f  valid recon %.6f  %.1fs%s\n",
-                          e.epoch, e.loss, e.train_reconstruction_error,
-                          e.valid_reconstruction_error, e.seconds,
-                          e.epoch == ft.best_epoch ? "  (kept)" : "");
-        }
-        out << buf;
-    }
 }
 
 }  // namespace dbn::cli

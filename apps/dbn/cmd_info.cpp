@@ -1,6 +1,4 @@
-#include <cmath>
 #include <cstdlib>
-#include <iomanip>
 #include <iostream>
 #include <thread>
 
@@ -38,43 +36,11 @@ json system_json() {
             {"hardware_threads", std::thread::hardware_concurrency()}};
 }
 
-json training_json(const LayerTrainingConfig& c) {
-    return {{"algorithm", to_string(c.algorithm)},
-            {"k", c.k},
-            {"persistent_chains", c.persistent_chains},
-            {"epochs", c.epochs},
-            {"batch_size", c.batch_size},
-            {"learning_rate", c.learning_rate},
-            {"learning_rate_decay", c.learning_rate_decay},
-            {"initial_momentum", c.initial_momentum},
-            {"final_momentum", c.final_momentum},
-            {"momentum_switch_epoch", c.momentum_switch_epoch},
-            {"weight_decay", c.weight_decay},
-            {"l1", c.l1},
-            {"sparsity_target", c.sparsity_target},
-            {"sparsity_cost", c.sparsity_cost},
-            {"sparsity_decay", c.sparsity_decay},
-            {"init_stddev", c.init_stddev},
-            {"sample_up", c.sample_up},
-            {"monitor_samples", c.monitor_samples}};
-}
-
-json epoch_json(const EpochStats& s) {
-    return {{"epoch", s.epoch},
-            {"reconstruction_error", number(s.reconstruction_error)},
-            {"free_energy_train", number(s.free_energy_train)},
-            {"free_energy_valid", number(s.free_energy_valid)},
-            {"free_energy_gap", number(s.free_energy_gap)},
-            {"pseudo_log_likelihood", number(s.pseudo_log_likelihood)},
-            {"learning_rate", number(s.learning_rate)},
-            {"momentum", number(s.momentum)},
-            {"seconds", number(s.seconds)}};
-}
-
-json model_json(const std::string& path, const Dbn& m) {
+json model_json(const std::string& path, const ModelFile& m) {
+    const Dbn& s = m.stack;
     json layers = json::array();
-    for (std::size_t k = 0; k < m.n_layers(); ++k) {
-        const Rbm& r = m.layers[k];
+    for (std::size_t k = 0; k < s.n_layers(); ++k) {
+        const Rbm& r = s.layers[k];
         json l = {{"index", k},
                   {"visible_units", to_string(r.visible_type())},
                   {"hidden_units", to_string(r.hidden_type())},
@@ -82,75 +48,58 @@ json model_json(const std::string& path, const Dbn& m) {
                   {"n_hidden", r.n_hidden()},
                   {"weights_shape", {r.n_visible(), r.n_hidden()}}};
         if (k < m.records.size()) {
-            l["training"] = training_json(m.records[k].config);
-            json epochs = json::array();
-            for (const auto& e : m.records[k].epochs) epochs.push_back(epoch_json(e));
-            l["monitors"] = epochs;
+            l["training"] = record_json(m.records[k].config);
+            l["monitors"] = records_json(m.records[k].epochs);
         }
         layers.push_back(l);
     }
-    const auto& p = m.preprocessing;
+    const auto& p = s.preprocessing;
     json pre = {{"scale", p.scale}, {"binarize", p.binarize}, {"standardize", p.standardize}};
     if (p.binarize) pre["threshold"] = p.threshold;
     json out = {{"file", path},
                 {"format", "dbn-model"},
-                {"n_layers", m.n_layers()},
+                {"n_layers", s.n_layers()},
                 {"layers", layers},
                 {"preprocessing", pre},
-                {"trained", !m.records.empty()}};
-    if (!m.records.empty()) {
+                {"trained", m.trained()}};
+    if (m.trained()) {
         out["seed"] = m.seed;
         out["name"] = m.name;
     }
     json hooks = json::array();
-    for (std::size_t k = 0; k + 1 < m.n_layers(); ++k)
-        hooks.push_back(m.hook_after(k) ? json(m.hook_after(k)->kind()) : json("none"));
+    for (std::size_t k = 0; k + 1 < s.n_layers(); ++k)
+        hooks.push_back(s.hook_after(k) ? json(s.hook_after(k)->kind()) : json("none"));
     out["hooks"] = hooks;
-    json zs = json::array();
-    for (const auto& z : m.log_z) zs.push_back(log_z_json(z));
-    json cs = json::array();
-    for (const auto& c : m.checks) cs.push_back(check_json(c));
-    out["log_z"] = zs;
-    out["checks"] = cs;
-    out["fine_tuned"] = fine_tuned_json(m);  // null unless fine-tuned (cmd_finetune.cpp)
+    out["log_z"] = records_json(m.log_z);
+    out["checks"] = records_json(m.checks);
+    out["fine_tuned"] = m.fine_tuned ? fine_tuned_json(*m.fine_tuned) : json(nullptr);
     return out;
 }
 
-void print_human(const std::string& path, const Dbn& m) {
-    std::cout << path << ": DBN with " << m.n_layers() << " layer" << (m.n_layers() == 1 ? "" : "s")
+void print_human(const std::string& path, const ModelFile& m) {
+    const Dbn& s = m.stack;
+    std::cout << path << ": DBN with " << s.n_layers() << " layer" << (s.n_layers() == 1 ? "" : "s")
               << " (";
-    for (std::size_t k = 0; k < m.n_layers(); ++k) std::cout << (k ? "-" : "") << m.layers[k].n_visible();
-    std::cout << "-" << m.layers.back().n_hidden() << ")";
+    for (std::size_t k = 0; k < s.n_layers(); ++k) std::cout << (k ? "-" : "") << s.layers[k].n_visible();
+    std::cout << "-" << s.layers.back().n_hidden() << ")";
     if (!m.name.empty()) std::cout << ", \"" << m.name << "\"";
-    std::cout << "\n  preprocessing: " << m.preprocessing.describe() << "\n";
-    if (!m.records.empty()) std::cout << "  seed: " << m.seed << "\n";
-    for (std::size_t k = 0; k < m.n_layers(); ++k) {
-        const Rbm& r = m.layers[k];
+    std::cout << "\n  preprocessing: " << s.preprocessing.describe() << "\n";
+    if (m.trained()) std::cout << "  seed: " << m.seed << "\n";
+    for (std::size_t k = 0; k < s.n_layers(); ++k) {
+        const Rbm& r = s.layers[k];
         std::cout << "  layer " << k << ": " << r.n_visible() << " " << to_string(r.visible_type())
                   << " -> " << r.n_hidden() << " " << to_string(r.hidden_type()) << ", weights ["
                   << r.n_visible() << ", " << r.n_hidden() << "]";
-        if (m.hook_after(k)) std::cout << ", then hook \"" << m.hook_after(k)->kind() << "\"";
+        if (s.hook_after(k)) std::cout << ", then hook \"" << s.hook_after(k)->kind() << "\"";
         std::cout << "\n";
         if (k >= m.records.size()) continue;
-        const auto& c = m.records[k].config;
-        std::cout << "    training: " << to_string(c.algorithm) << "-" << c.k << ", " << c.epochs
-                  << " epochs, batch " << c.batch_size << ", lr " << c.learning_rate
-                  << " (decay " << c.learning_rate_decay << "), momentum " << c.initial_momentum
-                  << " -> " << c.final_momentum << " after " << c.momentum_switch_epoch
-                  << ", weight decay " << c.weight_decay;
-        if (c.l1 > 0) std::cout << ", l1 " << c.l1;
-        if (c.sparsity_target > 0) std::cout << ", sparsity " << c.sparsity_target << " (cost " << c.sparsity_cost << ")";
-        std::cout << "\n";
-        for (const auto& e : m.records[k].epochs) {
-            std::cout << "    epoch " << std::setw(3) << e.epoch << ": recon " << std::fixed
-                      << std::setprecision(5) << e.reconstruction_error << std::setprecision(3);
-            if (!std::isnan(e.free_energy_gap)) std::cout << "  F gap " << std::showpos << e.free_energy_gap << std::noshowpos;
-            if (!std::isnan(e.pseudo_log_likelihood)) std::cout << "  PLL " << e.pseudo_log_likelihood;
-            std::cout << "  " << std::setprecision(2) << e.seconds << "s" << std::defaultfloat << "\n";
-        }
+        std::cout << "    training: " << render_text(fields_of<LayerTrainingConfig>(), m.records[k].config)
+                  << "\n";
+        for (const auto& e : m.records[k].epochs)
+            std::cout << render_text(fields_of<EpochStats>(), e) << "\n";
     }
     print_checks(std::cout, m.log_z, m.checks);
-    print_fine_tuned(std::cout, m);
+    if (m.fine_tuned) print_fine_tuned(std::cout, *m.fine_tuned);
 }
 
 }  // namespace
@@ -175,7 +124,7 @@ int run_info(const InfoOptions& o) {
         std::cerr << "dbn: usage error: info needs a model file (or --system)" << std::endl;
         return exit_usage;
     }
-    const Dbn m = io::load_model(o.model);
+    const ModelFile m = io::load_model(o.model);
     if (o.json) {
         std::cout << model_json(o.model, m).dump(2) << std::endl;
     } else {

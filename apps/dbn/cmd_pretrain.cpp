@@ -80,16 +80,17 @@ int run_pretrain(const PretrainOptions& o) {
     observe::ConsoleProgress progress(log, isatty(STDOUT_FILENO) == 1);
     if (o.no_checks) cfg.checks.enabled = false;
     GreedyTrainer trainer(cfg);
-    estimate::PretrainChecks checks(cfg.checks, o.quiet ? nullptr : &progress);
+    PretrainChecks checks(cfg.checks, o.quiet ? nullptr : &progress);
     trainer.set_after_layer(std::ref(checks));
-    Dbn model = trainer.train(std::move(train), o.validation.empty() ? nullptr : &valid,
+    const ModelFile model = trainer.train(std::move(train), o.validation.empty() ? nullptr : &valid,
                               o.quiet ? nullptr : &progress);
     io::save_model(model, out);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    log << "saved " << out << ": " << model.n_layers() << " layers (";
-    for (std::size_t k = 0; k < model.n_layers(); ++k)
-        log << (k ? "-" : "") << model.layers[k].n_visible();
-    log << "-" << model.layers.back().n_hidden() << "), " << observe::format_duration(secs) << std::endl;
+    const Dbn& stack = model.stack;
+    log << "saved " << out << ": " << stack.n_layers() << " layers (";
+    for (std::size_t k = 0; k < stack.n_layers(); ++k)
+        log << (k ? "-" : "") << stack.layers[k].n_visible();
+    log << "-" << stack.layers.back().n_hidden() << "), " << observe::format_duration(secs) << std::endl;
     if (!checks.all_passed()) {
         std::cerr << "dbn: " << (o.strict ? "error" : "warning")
                   << ": a free-energy consistency check failed (D < 0 beyond its interval); see "

@@ -10,10 +10,6 @@
 
 #include "dbn/finetune/fine_tune_config.hpp"
 
-namespace dbn {
-class Dbn;
-}
-
 namespace dbn::cli {
 
 /// @brief A whole number of at least 1. CLI11 2.1's PositiveNumber answers "0" with a
@@ -105,9 +101,6 @@ struct FinetuneOptions {
 };
 void add_finetune(CLI::App& app, FinetuneOptions& o);
 int run_finetune(const FinetuneOptions& o);
-/// The fine-tuned part of a model for `dbn info`: JSON (null when not fine-tuned) and text.
-nlohmann::json fine_tuned_json(const Dbn& m);
-void print_fine_tuned(std::ostream& out, const Dbn& m);
 
 /// `dbn bench` (cmd_bench.cpp).
 struct BenchOptions {

@@ -1,45 +1,79 @@
 #include "report.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace dbn::cli {
 
+using json = nlohmann::json;
+
+json to_json(const FieldValue& v) {
+    if (const auto* c = std::get_if<std::uint64_t>(&v)) return *c;
+    if (const auto* d = std::get_if<double>(&v)) return number(*d);
+    if (const auto* b = std::get_if<bool>(&v)) return *b;
+    if (const auto* s = std::get_if<std::string>(&v)) return *s;
+    return nullptr;
+}
+
 void print_checks(std::ostream& out, const std::vector<estimate::LayerLogZ>& log_z,
                   const std::vector<estimate::ConsistencyCheck>& checks) {
-    char buf[256];
     if (!log_z.empty()) out << "  log Z per layer:\n";
-    for (const auto& z : log_z) {
-        if (!z.available) {
-            out << "    layer " << z.index << ": n/a (" << z.note << ")\n";
-            continue;
-        }
-        std::snprintf(buf, sizeof buf, "    layer %zu: %12.4f  [%.4f, %.4f]  %s", z.index,
-                      z.log_z.value, z.log_z.low, z.log_z.high, z.method.c_str());
-        out << buf;
-        if (z.method == "ais")
-            out << " (" << z.ais_runs << " runs x " << z.ais_steps << " steps, ESS "
-                << static_cast<int>(z.ess + 0.5) << ")";
-        out << "\n";
-    }
+    for (const auto& z : log_z) out << render_text(fields_of<estimate::LayerLogZ>(), z) << "\n";
     if (checks.empty()) return;
     out << "  consistency checks (D = dF - dlogZ: change of the DBN bound, nats per sample):\n";
+    char buf[256];
     std::snprintf(buf, sizeof buf, "    %-6s %11s %11s %11s %25s  %s\n", "layers", "dF", "dlogZ", "D",
                   "D interval", "result");
     out << buf;
-    for (const auto& c : checks) {
-        const std::string pair = std::to_string(c.lower) + "->" + std::to_string(c.upper);
-        if (!c.applicable) {
-            out << "    " << pair << "   n/a (" << c.note << ")\n";
-            continue;
-        }
-        const char* result = estimate::check_verdict(c);
-        std::snprintf(buf, sizeof buf, "    %-6s %+11.4f %+11.4f %+11.4f  [%+10.4f, %+10.4f]  %s%s\n",
-                      pair.c_str(), c.free_energy_gap, c.delta_log_z, c.bound_change,
-                      c.bound_change_low, c.bound_change_high, result,
-                      c.diagnostic ? " (diagnostic)" : "");
-        out << buf;
+    for (const auto& c : checks)
+        out << render_text(fields_of<estimate::ConsistencyCheck>(), c) << "\n";
+}
+
+json fine_tuned_json(const finetune::FineTuned& ft) {
+    json out = {{"mode", to_string(ft.mode)},
+                {"settings", record_json(ft.config)},
+                {"best_epoch", ft.best_epoch},
+                {"history", records_json(ft.history)}};
+    if (ft.mode == finetune::FineTuneMode::classifier) {
+        out["classes"] = std::vector<std::int32_t>(ft.classes.begin(), ft.classes.end());
+        out["head_weights_shape"] = {ft.head.n_in(), ft.head.n_out()};
+    } else {
+        out["linear_code"] = ft.linear_code;
+        json dec = json::array();
+        for (std::size_t k = 0; k < ft.decoder.size(); ++k)
+            dec.push_back({{"index", k},
+                           {"units", to_string(ft.decoder[k].activation)},
+                           {"weights_shape", {ft.decoder[k].n_in(), ft.decoder[k].n_out()}}});
+        out["decoder"] = dec;
     }
+    return out;
+}
+
+void print_fine_tuned(std::ostream& out, const finetune::FineTuned& ft) {
+    const bool classifier = ft.mode == finetune::FineTuneMode::classifier;
+    out << "  fine-tuned: " << to_string(ft.mode);
+    if (classifier) {
+        out << ", " << ft.classes.size() << " classes (";
+        for (std::size_t i = 0; i < ft.classes.size(); ++i) out << (i ? " " : "") << ft.classes(i);
+        out << "), head [" << ft.head.n_in() << ", " << ft.head.n_out() << "]";
+    } else {
+        out << ", decoder";
+        for (std::size_t k = ft.decoder.size(); k-- > 0;)
+            out << " " << ft.decoder[k].n_in() << "->" << ft.decoder[k].n_out() << " "
+                << to_string(ft.decoder[k].activation);
+        out << (ft.linear_code ? ", linear code" : "") << ", loss " << to_string(ft.config.loss);
+    }
+    out << "\n    settings: " << render_text(fields_of<finetune::FineTuneConfig>(), ft.config)
+        << "; best epoch " << ft.best_epoch << " of " << ft.history.size() << "\n";
+    // The history shows the figures of its mode.
+    const std::vector<std::string> other =
+        classifier ? std::vector<std::string>{"train_reconstruction_error", "valid_reconstruction_error"}
+                   : std::vector<std::string>{"train_accuracy", "valid_accuracy"};
+    for (const auto& e : ft.history)
+        out << render_text(fields_of<finetune::FineTuneEpoch>(), e, other)
+            << (e.epoch == ft.best_epoch ? "  (kept)" : "") << "\n";
 }
 
 }  // namespace dbn::cli

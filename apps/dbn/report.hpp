@@ -1,14 +1,18 @@
 #pragma once
 
-// JSON and text renderings shared by `dbn info` and `dbn eval`.
+// JSON and text renderings shared by `dbn info` and `dbn eval`. Records are rendered through
+// their field tables (dbn/model/record_fields.hpp): the JSON keys are the fields' names.
 
 #include <cmath>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dbn/estimate/check_types.hpp"
+#include "dbn/finetune/fine_tuned.hpp"
+#include "dbn/model/record_fields.hpp"
 
 namespace dbn::cli {
 
@@ -18,50 +22,34 @@ inline nlohmann::json number(double x) {
     return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
 }
 
-inline nlohmann::json log_z_json(const estimate::LayerLogZ& z) {
-    nlohmann::json j = {{"index", z.index}, {"available", z.available}};
-    if (!z.available) {
-        j["note"] = z.note;
-        return j;
-    }
-    j["log_z"] = number(z.log_z.value);
-    j["log_z_low"] = number(z.log_z.low);
-    j["log_z_high"] = number(z.log_z.high);
-    j["log_z_method"] = z.method;
-    j["seconds"] = number(z.seconds);
-    if (z.method == "ais") {
-        j["ais_runs"] = z.ais_runs;
-        j["ais_steps"] = z.ais_steps;
-        j["ais_effective_sample_size"] = number(z.ess);
+/// @brief A field's value as JSON (std::monostate and non-finite numbers are null).
+nlohmann::json to_json(const FieldValue& v);
+
+/// @brief The JSON object of a record: its in_json fields (those whose json_if holds), by name.
+template <class R>
+nlohmann::json record_json(const R& r) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& f : fields_of<R>()) {
+        if (!f.used_in(in_json) || (f.json_if && !f.json_if(r))) continue;
+        j[f.name] = to_json(f.json_value(r));
     }
     return j;
 }
 
-inline nlohmann::json check_json(const estimate::ConsistencyCheck& c) {
-    nlohmann::json j = {{"lower", c.lower}, {"upper", c.upper}, {"applicable", c.applicable}};
-    if (!c.note.empty()) j["note"] = c.note;
-    if (!c.applicable) {
-        j["passed"] = nullptr;
-        j["diagnostic"] = c.diagnostic;
-        return j;
-    }
-    j["samples"] = c.samples;
-    j["free_energy_gap"] = number(c.free_energy_gap);
-    j["free_energy_gap_standard_error"] = number(c.free_energy_gap_se);
-    j["delta_log_z"] = number(c.delta_log_z);
-    j["delta_log_z_low"] = number(c.delta_log_z_low);
-    j["delta_log_z_high"] = number(c.delta_log_z_high);
-    j["bound_change"] = number(c.bound_change);
-    j["bound_change_low"] = number(c.bound_change_low);
-    j["bound_change_high"] = number(c.bound_change_high);
-    j["passed"] = c.passed;
-    j["verdict"] = estimate::check_verdict(c);
-    j["diagnostic"] = c.diagnostic;
-    return j;
+/// @brief A JSON array of records.
+template <class R>
+nlohmann::json records_json(const std::vector<R>& rs) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& r : rs) a.push_back(record_json(r));
+    return a;
 }
 
 /// @brief The table of log Z per layer and checks per pair, as pretraining and eval print it.
 void print_checks(std::ostream& out, const std::vector<estimate::LayerLogZ>& log_z,
                   const std::vector<estimate::ConsistencyCheck>& checks);
+
+/// @brief The fine-tuned part of a model for `dbn info`: JSON and text.
+nlohmann::json fine_tuned_json(const finetune::FineTuned& ft);
+void print_fine_tuned(std::ostream& out, const finetune::FineTuned& ft);
 
 }  // namespace dbn::cli

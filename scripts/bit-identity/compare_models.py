@@ -1,13 +1,21 @@
 #!/usr/bin/python3
 """Compares two dbn model files: every dataset and attribute, bit for bit, except wall times and
-the library version. Exit 1 and a list of differences when they differ."""
-import sys, h5py, numpy as np
+the library version. Exit 1 and a list of differences when they differ.
+
+With DBN_OLD_CHECK_NAMES=1 the first (older) file's /checks attributes are read under their
+current names (docs/FORMAT.md lists the renames), so that a file written before the rename can
+be compared with one written after it."""
+import os, sys, h5py, numpy as np
+RENAMES = {"free_energy_gap_se": "free_energy_gap_standard_error", "value": "log_z",
+           "low": "log_z_low", "high": "log_z_high", "method": "log_z_method",
+           "ess": "ais_effective_sample_size"}
 SKIP = ("seconds", "library_version", "created", "time")
 def skip(name): return any(s in name.lower() for s in SKIP)
-def collect(f):
+def collect(f, rename=False):
     out = {}
     def visit(name, obj):
         for k, v in obj.attrs.items():
+            if rename and name.startswith("checks/"): k = RENAMES.get(k, k)
             if not skip(k): out[name + "@" + k] = v
         if isinstance(obj, h5py.Dataset) and not skip(name):
             out[name] = obj[()]
@@ -15,7 +23,8 @@ def collect(f):
         if not skip(k): out["/@" + k] = v
     f.visititems(visit)
     return out
-a, b = (collect(h5py.File(p, "r")) for p in sys.argv[1:3])
+a = collect(h5py.File(sys.argv[1], "r"), os.environ.get("DBN_OLD_CHECK_NAMES") == "1")
+b = collect(h5py.File(sys.argv[2], "r"))
 bad = []
 for k in sorted(set(a) | set(b)):
     if k not in a or k not in b: bad.append(f"only in one: {k}"); continue

@@ -10,7 +10,7 @@
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
 #include "dbn/core/version.hpp"
-#include "dbn/dbn/dbn.hpp"
+#include "dbn/model/model_file.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/rbm/rbm.hpp"
 
@@ -51,11 +51,11 @@ int main(int argc, char** argv) {
             }
         }
 
-        dbn::Dbn model;
-        model.layers.push_back(rbm);
+        dbn::ModelFile model;
+        model.stack.layers.push_back(rbm);
         dbn::io::save_model(model, path);
-        const dbn::Dbn back = dbn::io::load_model(path);
-        const dbn::DVector g = back.layers.at(0).free_energy(v);
+        const dbn::ModelFile back = dbn::io::load_model(path);
+        const dbn::DVector g = back.stack.layers.at(0).free_energy(v);
         for (std::size_t r = 0; r < v.shape(0); ++r) {
             if (g(r) != f(r)) {
                 std::fprintf(stderr, "row %zu after save and load: %.17g (before %.17g)\n", r, g(r),

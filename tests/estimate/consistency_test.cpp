@@ -1,4 +1,5 @@
 #include "dbn/estimate/consistency.hpp"
+#include "dbn/estimate/stack_evaluation.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -7,10 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include "dbn/core/error.hpp"
 #include "dbn/data/bars_stripes.hpp"
 #include "dbn/pretrain/greedy_trainer.hpp"
-#include "dbn/pretrain/pretrain_checks.hpp"
-#include "dbn/io/model_io.hpp"
 #include "support/helpers.hpp"
 
 namespace dbn {
@@ -29,16 +29,22 @@ Matrix random_binary(std::size_t n, std::size_t d, std::uint64_t seed) {
     return m;
 }
 
-std::vector<LayerLogZ> all_log_z(const Dbn& m, const Matrix& raw, LogZMethod method,
-                                 std::size_t ais_steps = estimate::k_ais_default_steps) {
-    LogZOptions opt;
-    opt.method = method;
-    opt.ais.steps = ais_steps;
+estimate::StackEvaluationOptions options(LogZMethod method) {
+    estimate::StackEvaluationOptions opt;
+    opt.log_z.method = method;
+    return opt;
+}
+
+std::vector<LayerLogZ> all_log_z(const Dbn& m, const Matrix& raw, LogZMethod method) {
     const auto inputs = estimate::layer_inputs(m, raw);
-    std::vector<LayerLogZ> z;
-    for (std::size_t k = 0; k < m.n_layers(); ++k)
-        z.push_back(estimate::layer_log_partition(m, k, inputs[k], opt));
-    return z;
+    estimate::StackEvaluator ev(options(method));
+    for (std::size_t k = 0; k < m.n_layers(); ++k) ev.add_log_z(m, k, inputs[k]);
+    return ev.log_z();
+}
+
+std::vector<estimate::ConsistencyCheck> all_checks(const Dbn& m, const Matrix& raw,
+                                                   LogZMethod method, Rng& rng) {
+    return estimate::evaluate_stack(m, raw, options(method), rng).checks;
 }
 
 // Layer 1 = layer 0 turned over: G_0(q) and F_1(q) are the same function, computed through
@@ -67,10 +73,11 @@ TEST(ConsistencyCheck, TurnedOverLayerPreservesTheFreeEnergy) {
     m.layers.push_back(testing::random_rbm(10, 8, rng, 0.7f));
     m.layers.push_back(m.layers[0].turned_over());
     const Matrix data = random_binary(500, 10, 2);
-    const auto z = all_log_z(m, data, LogZMethod::exact);
-    ASSERT_EQ(z[0].method, "exact");
     Rng sample_rng{3};
-    const auto checks = estimate::consistency_checks(m, data, z, sample_rng);
+    const estimate::StackEvaluation ev =
+        estimate::evaluate_stack(m, data, options(LogZMethod::exact), sample_rng);
+    ASSERT_EQ(ev.log_z[0].method, "exact");
+    const auto& checks = ev.checks;
     ASSERT_EQ(checks.size(), 1u);
     const auto& c = checks[0];
     EXPECT_TRUE(c.applicable);
@@ -113,12 +120,12 @@ TEST(ConsistencyCheck, AisAgreesWithExactOnASmallStack) {
                                      "stack.json");
     data::Dataset d;
     d.x = data::bars_and_stripes(4);
-    const Dbn m = GreedyTrainer(cfg).train(d);
+    const Dbn m = GreedyTrainer(cfg).train(d).stack;
     const auto exact = all_log_z(m, d.x, LogZMethod::exact);
     const auto ais = all_log_z(m, d.x, LogZMethod::ais);
     Rng r1{7}, r2{7};  // the same samples q for both
-    const auto ce = estimate::consistency_checks(m, d.x, exact, r1)[0];
-    const auto ca = estimate::consistency_checks(m, d.x, ais, r2)[0];
+    const auto ce = all_checks(m, d.x, LogZMethod::exact, r1)[0];
+    const auto ca = all_checks(m, d.x, LogZMethod::ais, r2)[0];
     EXPECT_EQ(ce.free_energy_gap, ca.free_energy_gap);
     EXPECT_LE(ca.bound_change_low, ce.bound_change);
     EXPECT_GE(ca.bound_change_high, ce.bound_change);
@@ -129,84 +136,72 @@ TEST(ConsistencyCheck, AisAgreesWithExactOnASmallStack) {
     }
 }
 
-// Greedy training of layer 1 from layer 0 turned over (D = 0 at the start) with the exact
-// gradient of the likelihood of layer 0's hidden samples raises their log-probability: D >= 0
-// within its interval (here exact, so simply D >= 0). The samples of the check differ from the
-// training samples, so D is an honest held-out figure.
-TEST(ConsistencyCheck, GreedyTrainingFromTheTurnedOverLayerDoesNotLowerTheBound) {
-    DbnConfig cfg = parse_dbn_config(R"({"seed": 12, "heldout_fraction": 0,
-        "input": {"scale": 1},
-        "checks": {"log_z": "exact"},
-        "defaults": {"batch_size": 10, "learning_rate": 0.05},
-        "layers": [{"hidden": 12, "algorithm": "pcd", "epochs": 300, "sample_up": true},
-                   {"hidden": 16, "init": "turned_over", "algorithm": "exact", "epochs": 50,
-                    "initial_momentum": 0, "final_momentum": 0, "weight_decay": 0}]})",
-                                     "turned.json");
-    data::Dataset d;
-    d.x = data::bars_and_stripes(4);
-    data::Dataset check = d;
-    GreedyTrainer trainer(cfg);
-    estimate::PretrainChecks checks(cfg.checks, nullptr);
-    trainer.set_after_layer(std::ref(checks));
-    const Dbn m = trainer.train(d, &check);
-    ASSERT_EQ(m.checks.size(), 1u);
-    const auto& c = m.checks[0];
-    RecordProperty("bound_change", std::to_string(c.bound_change));
-    EXPECT_EQ(m.log_z[0].method, "exact");
-    EXPECT_GE(c.bound_change, 0.0) << "dF " << c.free_energy_gap << " dlogZ " << c.delta_log_z;
-    EXPECT_TRUE(c.passed);
-    EXPECT_TRUE(checks.all_passed());
+// The evaluator run a layer at a time (as pretraining does) gives the records of the whole-stack
+// evaluation (as `dbn eval` does), bit for bit; adding a layer again drops what lay above it.
+TEST(StackEvaluator, IncrementalUseGivesTheWholeStackEvaluation) {
+    Rng rng{21};
+    Dbn m;
+    m.layers.push_back(testing::random_rbm(10, 8, rng, 0.7f));
+    m.layers.push_back(testing::random_rbm(8, 6, rng, 0.7f));
+    m.layers.push_back(testing::random_rbm(6, 5, rng, 0.7f));
+    const Matrix data = random_binary(200, 10, 22);
+    Rng whole_rng{23};
+    const estimate::StackEvaluation whole =
+        estimate::evaluate_stack(m, data, options(LogZMethod::automatic), whole_rng);
+
+    estimate::StackEvaluator ev(options(LogZMethod::automatic));
+    Rng rng_step{23};
+    const auto inputs = estimate::layer_inputs(m, data);
+    for (std::size_t k = 0; k < m.n_layers(); ++k) {
+        ev.add_log_z(m, k, inputs[k]);
+        if (k > 0) ev.add_check(m, k - 1, Matrix(inputs[k - 1]), rng_step);
+    }
+    ASSERT_EQ(ev.log_z().size(), 3u);
+    ASSERT_EQ(ev.checks().size(), 2u);
+    for (std::size_t k = 0; k < 3; ++k)
+        EXPECT_EQ(ev.log_z()[k].log_z.value, whole.log_z[k].log_z.value) << k;
+    for (std::size_t k = 0; k < 2; ++k) {
+        EXPECT_EQ(ev.checks()[k].free_energy_gap, whole.checks[k].free_energy_gap) << k;
+        EXPECT_EQ(ev.checks()[k].bound_change_low, whole.checks[k].bound_change_low) << k;
+        EXPECT_EQ(ev.checks()[k].samples, 200u);
+    }
+    EXPECT_EQ(ev.all_passed(), whole.checks[0].passed && whole.checks[1].passed);
+    ASSERT_TRUE(whole.likelihood && whole.bound);
+    EXPECT_EQ(whole.rows, 200u);
+    EXPECT_TRUE(whole.binary);
+
+    ev.add_log_z(m, 1, inputs[1]);  // layer 1 again: the records of layers 1, 2 and above go
+    EXPECT_EQ(ev.log_z().size(), 2u);
+    EXPECT_EQ(ev.checks().size(), 0u);
 }
 
-TEST(ConsistencyCheck, AHookMakesTheCheckDiagnosticAndChecksAreSaved) {
-    DbnConfig cfg = parse_dbn_config(R"({"seed": 13, "heldout_fraction": 0.2,
-        "input": {"scale": 1},
-        "defaults": {"batch_size": 10, "learning_rate": 0.05, "epochs": 20},
-        "layers": [{"hidden": 12, "hook": "standardize"}, {"hidden": 8}]})",
-                                     "hooked.json");
-    data::Dataset d;
-    d.x = random_binary(200, 16, 14);
-    GreedyTrainer trainer(cfg);
-    estimate::PretrainChecks checks(cfg.checks, nullptr);
-    trainer.set_after_layer(std::ref(checks));
-    const Dbn m = trainer.train(d);
-    ASSERT_EQ(m.log_z.size(), 2u);
-    ASSERT_EQ(m.checks.size(), 1u);
-    EXPECT_TRUE(m.checks[0].applicable);
-    EXPECT_TRUE(m.checks[0].diagnostic);
-    EXPECT_NE(m.checks[0].note.find("standardize"), std::string::npos) << m.checks[0].note;
+TEST(StackEvaluator, DeltaLogZCarriesBothIntervalsAndReluIsNotApplicable) {
+    LayerLogZ a, b;
+    a.available = b.available = true;
+    a.index = 0, b.index = 1;
+    a.log_z = {10.0, 9.5, 10.25};
+    b.log_z = {12.0, 11.0, 12.5};
+    const estimate::DeltaLogZ d = estimate::delta_log_z(a, b);
+    EXPECT_EQ(d.value, 2.0);
+    EXPECT_EQ(d.low, 11.0 - 10.25);
+    EXPECT_EQ(d.high, 12.5 - 9.5);
+    b.available = false;
+    EXPECT_THROW(estimate::delta_log_z(a, b), ConfigError);
 
-    const std::string path = testing::temp_path("checks.h5");
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    io::save_model(m, path);
-    const Dbn back = io::load_model(path);
-    std::filesystem::remove(path);
-    ASSERT_EQ(back.checks.size(), 1u);
-    ASSERT_EQ(back.log_z.size(), 2u);
-    EXPECT_EQ(back.checks[0].bound_change, m.checks[0].bound_change);
-    EXPECT_EQ(back.checks[0].bound_change_high, m.checks[0].bound_change_high);
-    EXPECT_EQ(back.checks[0].diagnostic, true);
-    EXPECT_EQ(back.checks[0].note, m.checks[0].note);
-    EXPECT_EQ(back.log_z[1].log_z.value, m.log_z[1].log_z.value);
-    EXPECT_EQ(back.log_z[1].method, m.log_z[1].method);
-}
-
-TEST(ConsistencyCheck, ReluLayersAreReportedAsNotApplicable) {
-    DbnConfig cfg = parse_dbn_config(R"({"seed": 15, "heldout_fraction": 0.2,
-        "input": {"scale": 1},
-        "defaults": {"batch_size": 10, "learning_rate": 0.01, "epochs": 3},
-        "layers": [{"hidden": 12, "hidden_units": "relu"}, {"hidden": 8}]})",
-                                     "relu.json");
-    data::Dataset d;
-    d.x = random_binary(100, 16, 16);
-    GreedyTrainer trainer(cfg);
-    estimate::PretrainChecks checks(cfg.checks, nullptr);
-    trainer.set_after_layer(std::ref(checks));
-    const Dbn m = trainer.train(d);
-    ASSERT_EQ(m.checks.size(), 1u);
-    EXPECT_FALSE(m.checks[0].applicable);
-    EXPECT_FALSE(m.log_z[0].available);
-    EXPECT_NE(m.checks[0].note.find("Bernoulli hidden units only"), std::string::npos);
+    Rng rng{31};
+    Dbn m;
+    m.layers.push_back(testing::random_rbm(6, 5, rng, 0.5f, UnitType::bernoulli, UnitType::relu));
+    m.layers.push_back(testing::random_rbm(5, 4, rng, 0.5f, UnitType::gaussian));
+    m.layers[1].visible_sigma().fill(1.0f);
+    Rng sample_rng{32};
+    const auto ev = estimate::evaluate_stack(m, random_binary(40, 6, 33),
+                                             options(LogZMethod::exact), sample_rng);
+    EXPECT_FALSE(ev.log_z[0].available);
+    ASSERT_EQ(ev.checks.size(), 1u);
+    EXPECT_FALSE(ev.checks[0].applicable);
+    EXPECT_EQ(ev.checks[0].samples, 0u);
+    EXPECT_NE(ev.checks[0].note.find("Bernoulli hidden units only"), std::string::npos);
+    EXPECT_FALSE(ev.likelihood);
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ TEST(FashionMnistAis, AgreesWithExactLogZOnTwentyHiddenUnits) {
                 "defaults": {"epochs": 3, "batch_size": 50, "learning_rate": 0.05},
                 "layers": [{"hidden": 20}]})",
             "fmnist20.json");
-        const Dbn m = GreedyTrainer(cfg).train(d);
+        const Dbn m = GreedyTrainer(cfg).train(d).stack;
         const Rbm& rbm = m.layers[0];
         const double exact = estimate::exact_log_partition(rbm);
         estimate::AisConfig ac;

@@ -352,7 +352,7 @@ TEST(PathAis, NarrowerThanTwoIndependentAisEstimatesOnFashionMnist) {
                          "learning_rate": 0.05},
             "layers": [{"hidden": 20}, {"hidden": 20}]})",
         "fmnist-20-20.json");
-    const Dbn m = GreedyTrainer(cfg).train(d);
+    const Dbn m = GreedyTrainer(cfg).train(d).stack;
     const Rbm& lower = m.layers[0];
     const Rbm& upper = m.layers[1];
     const Matrix x0 = m.preprocess(d.x);

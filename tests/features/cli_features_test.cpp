@@ -35,8 +35,7 @@ protected:
 #endif
         dir_ = feature_test_dir();
         model_ = dir_ + "/m.h5";
-        Dbn m = testing::random_stack({5, 4, 3}, 12);
-        io::save_model(m, model_);
+        io::save_model(ModelFile{testing::random_stack({5, 4, 3}, 12)}, model_);
         std::ofstream(dir_ + "/in.csv") << "y,a,b,c,d,e\n1,1,0,1,0,1\n2,0,0,1,1,0\n3,1,1,1,1,1\n";
     }
     std::string q(const std::string& name) const { return shell_quote(dir_ + "/" + name); }
@@ -56,7 +55,7 @@ TEST_F(CliFeatures, WritesFeaturesWithLabelsFromACsvColumn) {
     EXPECT_EQ(f.labels(2), 3);
     data::CsvOptions csv;
     csv.label_column = 0;
-    const Dbn m = io::load_model(model_);
+    const Dbn m = io::load_model(model_).stack;
     EXPECT_TRUE(testing::same_bits(f.x, m.transform(data::read_csv(dir_ + "/in.csv", csv).x, 0),
                                    "features"));
     // Default layer: the top; --quiet prints nothing.

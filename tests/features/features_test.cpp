@@ -51,7 +51,6 @@ Dbn mixed_model(std::size_t n_visible) {
     auto layernorm = make_hook("layernorm", {{"epsilon", 1e-3}});
     layernorm->fit(Matrix::from_shape({1, 30}));
     m.hooks = {std::move(standardize), std::move(layernorm)};
-    m.name = "mixed";
     return m;
 }
 
@@ -151,6 +150,7 @@ TEST(ExtractFeatures, Hdf5OutputRecordsModelLayerAndSource) {
     features::FeatureOptions o;
     o.layer = 1;
     o.model_file = "models/mixed.h5";
+    o.model_name = "mixed";
     features::extract_features(mixed_model(50), spec, dir + "/f.hdf5", o);
     const auto f = hdf5::File::open(dir + "/f.hdf5");
     EXPECT_EQ(f.read_string_attribute("format"), "dbn-features");

@@ -95,7 +95,7 @@ Matrix library_features(const std::string& model, const std::string& spec, std::
         features::FeatureOptions o;
         o.layer = layer;
         o.chunk_rows = chunk_rows;
-        features::extract_features(io::load_model(model), spec, out, o);
+        features::extract_features(io::load_model(model).stack, spec, out, o);
     }
     return read_h5_features(out).x;
 }
@@ -163,7 +163,7 @@ TEST(PythonReader, MatchesDbnFeaturesOnBernoulliModelTrainedInTheTest) {
         "defaults": {"epochs": 2, "batch_size": 50, "learning_rate": 0.05, "monitor_samples": 200},
         "layers": [{"hidden": 100}, {"hidden": 40, "algorithm": "pcd"}]})",
                                            "test");
-    const Dbn model = GreedyTrainer(cfg).train(data::read_dataset(spec));
+    const ModelFile model = GreedyTrainer(cfg).train(data::read_dataset(spec));
     const std::string path = dir + "/model.h5";
     io::save_model(model, path);
     for (std::size_t layer : {0U, 1U}) {
@@ -186,8 +186,8 @@ TEST(PythonReader, MatchesDbnFeaturesOnGaussianReluModelWithStandardization) {
         "defaults": {"epochs": 1, "batch_size": 50, "learning_rate": 0.001, "monitor_samples": 200},
         "layers": [{"hidden": 60, "hidden_units": "relu"}, {"hidden": 20}]})",
                                            "test");
-    const Dbn model = GreedyTrainer(cfg).train(data::read_dataset(spec));
-    ASSERT_EQ(model.layers[1].visible_type(), UnitType::gaussian);
+    const ModelFile model = GreedyTrainer(cfg).train(data::read_dataset(spec));
+    ASSERT_EQ(model.stack.layers[1].visible_type(), UnitType::gaussian);
     const std::string path = dir + "/model.h5";
     io::save_model(model, path);
     for (std::size_t layer : {0U, 1U}) {
@@ -209,9 +209,9 @@ TEST(PythonReader, MatchesDbnFeaturesThroughStandardizeAndLayernormHooks) {
                    {"hidden": 30, "hook": {"kind": "layernorm", "epsilon": 0.001}},
                    {"hidden": 10}]})",
                                            "test");
-    const Dbn model = GreedyTrainer(cfg).train(data::read_dataset(spec));
-    ASSERT_NE(model.hook_after(0), nullptr);
-    ASSERT_NE(model.hook_after(1), nullptr);
+    const ModelFile model = GreedyTrainer(cfg).train(data::read_dataset(spec));
+    ASSERT_NE(model.stack.hook_after(0), nullptr);
+    ASSERT_NE(model.stack.hook_after(1), nullptr);
     const std::string path = dir + "/model.h5";
     io::save_model(model, path);
     for (std::size_t layer : {0U, 1U, 2U}) {
@@ -237,7 +237,8 @@ TEST(PythonReader, ClassifierOutputsOfAFineTunedModelMatchTheLibrary) {
     tune.batch_size = 20;
     tune.learning_rate = 0.01;
     tune.patience = 0;
-    const Dbn tuned = finetune::fine_tune(GreedyTrainer(cfg).train(train), train, nullptr, tune);
+    ModelFile tuned = GreedyTrainer(cfg).train(train);
+    tuned.set_fine_tuned(finetune::fine_tune(tuned.stack, train, nullptr, tune));
     const std::string path = dir + "/tuned.h5";
     io::save_model(tuned, path);
 
@@ -251,12 +252,13 @@ TEST(PythonReader, ClassifierOutputsOfAFineTunedModelMatchTheLibrary) {
     ASSERT_EQ(shape.size(), 2U);
     Matrix py = Matrix::from_shape({shape[0], shape[1]});
     ds.read(py.data(), py.size());
-    const Dbn loaded = io::load_model(path);
-    expect_match(py, finetune::predict_proba(loaded, train.x), "classifier probabilities");
+    const ModelFile loaded = io::load_model(path);
+    expect_match(py, finetune::predict_proba(loaded.stack, *loaded.fine_tuned, train.x),
+                 "classifier probabilities");
 
     // The same predicted classes, except where two classes are within rounding of each other.
     const std::vector<std::int64_t> py_pred = f.open_dataset("predictions").read<std::int64_t>();
-    const Labels lib_pred = finetune::predict(loaded, train.x);
+    const Labels lib_pred = finetune::predict(loaded.stack, *loaded.fine_tuned, train.x);
     ASSERT_EQ(py_pred.size(), lib_pred.size());
     std::size_t differ = 0;
     for (std::size_t i = 0; i < lib_pred.size(); ++i) differ += py_pred[i] != lib_pred(i);
@@ -285,7 +287,7 @@ TEST(PythonReader, DocumentedMinimalModelWrittenByH5pyRunsThroughDbnInfoAndFeatu
     const std::string spec = image_data(dir, 300);
     const Matrix lib = library_features(model, spec, 1, dir + "/lib.h5", 4096);
     const Matrix raw = data::read_dataset(spec).x;
-    EXPECT_TRUE(testing::same_bits(lib, io::load_model(model).transform(raw, 1), "features"));
+    EXPECT_TRUE(testing::same_bits(lib, io::load_model(model).stack.transform(raw, 1), "features"));
     expect_match(python_features(model, spec, 1, dir + "/py.h5"), lib, "minimal h5py model");
 }
 
@@ -345,7 +347,7 @@ TEST(PythonReader, FullModelWrittenByH5pyRunsThroughDbnInfoAndFeatures) {
         EXPECT_NE(info.output.find("784-50-10"), std::string::npos) << info.output;
         EXPECT_NE(info.output.find("written by h5py"), std::string::npos) << info.output;
     }
-    const Dbn m = io::load_model(model);
+    const Dbn m = io::load_model(model).stack;
     EXPECT_TRUE(m.preprocessing.standardize);
     EXPECT_EQ(m.layers[0].visible_type(), UnitType::gaussian);
     const std::string spec = image_data(dir, 500);
@@ -360,7 +362,7 @@ TEST(PythonReader, RefusesWhatItDoesNotKnowWithAClearMessage) {
     DBN_REQUIRE_H5PY();
     const std::string dir = feature_test_dir();
     const std::string model = dir + "/m.h5";
-    io::save_model(testing::random_stack({6, 4, 3}, 2), model);
+    io::save_model(ModelFile{testing::random_stack({6, 4, 3}, 2)}, model);
     const RunResult ok = run(std::string(k_python) + " " + reader() + " " + shell_quote(model));
     EXPECT_EQ(ok.status, 0) << ok.output;
     EXPECT_NE(ok.output.find("layer 1: 4 bernoulli -> 3 bernoulli"), std::string::npos)

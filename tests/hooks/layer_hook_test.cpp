@@ -152,8 +152,8 @@ bool same_bits(const Vector& a, const Vector& b) {
 void expect_round_trip(const Dbn& m, const data::Dataset& d, const std::string& name) {
     const std::string path = testing::temp_path(name);
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    io::save_model(m, path);
-    const Dbn back = io::load_model(path);
+    io::save_model(ModelFile{m}, path);
+    const Dbn back = io::load_model(path).stack;
     ASSERT_EQ(back.hooks.size(), 1u);
     ASSERT_TRUE(back.hooks[0]);
     EXPECT_EQ(back.hooks[0]->kind(), m.hooks[0]->kind());
@@ -169,7 +169,7 @@ void expect_round_trip(const Dbn& m, const data::Dataset& d, const std::string& 
 TEST(LayerHooks, BuiltInHooksTrainSaveAndReplay) {
     const data::Dataset d = images(120, 12, 4);
     for (const std::string hook : {R"("standardize")", R"({"kind": "layernorm", "epsilon": 0.001})"}) {
-        const Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(hook), "h.json")).train(d);
+        const Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(hook), "h.json")).train(d).stack;
         ASSERT_EQ(m.hooks.size(), 1u) << hook;
         // The layer above a hook models real values: Gaussian units with sigma 1.
         EXPECT_EQ(m.layers[1].visible_type(), UnitType::gaussian);
@@ -194,7 +194,7 @@ TEST(LayerHooks, UserRegisteredHookIsTrainedSavedAndLoaded) {
     EXPECT_THROW(register_hook("none", [](const HookOptions&) { return std::make_unique<MaxScaleHook>(); }),
                  ConfigError);
     const data::Dataset d = images(100, 12, 5);
-    const Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(R"("test-max-scale")"), "u.json")).train(d);
+    const Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(R"("test-max-scale")"), "u.json")).train(d).stack;
     ASSERT_EQ(m.hooks.size(), 1u);
     EXPECT_EQ(m.hooks[0]->kind(), "test-max-scale");
     expect_round_trip(m, d, "user-hook.h5");
@@ -219,7 +219,7 @@ TEST(LayerHooks, ConfigurationErrorsNameTheLayer) {
 
 TEST(LayerHooks, UnknownKindInAModelFileIsAFormatError) {
     const data::Dataset d = images(60, 12, 6);
-    Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(R"("standardize")"), "h.json")).train(d);
+    Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(R"("standardize")"), "h.json")).train(d).stack;
     const std::string path = testing::temp_path("unknown-hook.h5");
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     // A hook kind this process never registered: written through a hook whose kind() is foreign.
@@ -230,7 +230,7 @@ TEST(LayerHooks, UnknownKindInAModelFileIsAFormatError) {
     auto foreign = std::make_shared<Foreign>();
     foreign->set_parameters(m.hooks[0]->parameters(), 9);
     m.hooks[0] = foreign;
-    io::save_model(m, path);
+    io::save_model(ModelFile{m}, path);
     try {
         io::load_model(path);
         FAIL();

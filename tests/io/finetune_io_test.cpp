@@ -23,11 +23,12 @@ using testing::same_bits;
 bool same_double_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 /// A small fine-tuned model, trained from a random 12-6-4 stack with a layernorm hook.
-Dbn tuned_model(finetune::FineTuneMode mode, bool linear_code = false) {
+ModelFile tuned_model(finetune::FineTuneMode mode, bool linear_code = false) {
     Rng rng(11);
     const data::Dataset d = testing::prototypes(120, 12, 3, 0.1f, 4);
-    Dbn m = testing::random_stack({12, 6, 4}, rng, 0.3f, {UnitType::bernoulli, UnitType::relu},
-                                  "layernorm", d.x);
+    ModelFile m;
+    m.stack = testing::random_stack({12, 6, 4}, rng, 0.3f, {UnitType::bernoulli, UnitType::relu},
+                                    "layernorm", d.x);
     m.name = "tiny";
     finetune::FineTuneConfig c;
     c.mode = mode;
@@ -36,18 +37,20 @@ Dbn tuned_model(finetune::FineTuneMode mode, bool linear_code = false) {
     c.linear_code = linear_code;
     c.seed = 123;
     c.dropout = 0.25;
-    return finetune::fine_tune(m, d, nullptr, c);
+    m.set_fine_tuned(finetune::fine_tune(m.stack, d, nullptr, c));
+    return m;
 }
 
-void expect_same_fine_tuned(const Dbn& a, const Dbn& b) {
+void expect_same_fine_tuned(const ModelFile& a, const ModelFile& b) {
     ASSERT_TRUE(a.fine_tuned && b.fine_tuned);
     const finetune::FineTuned& x = *a.fine_tuned;
     const finetune::FineTuned& y = *b.fine_tuned;
     EXPECT_EQ(x.mode, y.mode);
-    for (std::size_t k = 0; k < a.n_layers(); ++k) {
-        EXPECT_TRUE(same_bits(a.layers[k].weights(), b.layers[k].weights())) << k;
-        EXPECT_TRUE(same_bits(a.layers[k].hidden_bias(), b.layers[k].hidden_bias())) << k;
-        EXPECT_TRUE(same_bits(a.layers[k].visible_bias(), b.layers[k].visible_bias())) << k;
+    for (std::size_t k = 0; k < a.stack.n_layers(); ++k) {
+        const Rbm &p = a.stack.layers[k], &q = b.stack.layers[k];
+        EXPECT_TRUE(same_bits(p.weights(), q.weights())) << k;
+        EXPECT_TRUE(same_bits(p.hidden_bias(), q.hidden_bias())) << k;
+        EXPECT_TRUE(same_bits(p.visible_bias(), q.visible_bias())) << k;
     }
     EXPECT_TRUE(same_bits(x.head.weights, y.head.weights));
     EXPECT_TRUE(same_bits(x.head.bias, y.head.bias));
@@ -94,15 +97,15 @@ void expect_same_fine_tuned(const Dbn& a, const Dbn& b) {
 
 TEST(FineTuneIo, ClassifierRoundTripIsBitExact) {
     const std::string path = testing::finetune_test_dir() + "/classifier.h5";
-    const Dbn m = tuned_model(finetune::FineTuneMode::classifier);
+    const ModelFile m = tuned_model(finetune::FineTuneMode::classifier);
     io::save_model(m, path);
-    const Dbn back = io::load_model(path);
+    const ModelFile back = io::load_model(path);
     expect_same_fine_tuned(m, back);
     EXPECT_EQ(back.name, "tiny");
-    ASSERT_EQ(back.hooks.size(), 1u);
+    ASSERT_EQ(back.stack.hooks.size(), 1u);
     const data::Dataset d = testing::prototypes(50, 12, 3, 0.1f, 9);
-    EXPECT_EQ(finetune::evaluate_classifier(m, d.x, d.labels).accuracy,
-              finetune::evaluate_classifier(back, d.x, d.labels).accuracy);
+    EXPECT_EQ(finetune::evaluate_classifier(m.stack, *m.fine_tuned, d.x, d.labels).accuracy,
+              finetune::evaluate_classifier(back.stack, *back.fine_tuned, d.x, d.labels).accuracy);
 
     const hdf5::File f = hdf5::File::open(path);
     EXPECT_EQ(f.read_string_attribute("fine_tuned"), "classifier");
@@ -113,9 +116,9 @@ TEST(FineTuneIo, ClassifierRoundTripIsBitExact) {
 
 TEST(FineTuneIo, AutoencoderRoundTripIsBitExactAndLoadsForMoreTuning) {
     const std::string path = testing::finetune_test_dir() + "/autoencoder.h5";
-    const Dbn m = tuned_model(finetune::FineTuneMode::autoencoder, /*linear_code=*/true);
+    const ModelFile m = tuned_model(finetune::FineTuneMode::autoencoder, /*linear_code=*/true);
     io::save_model(m, path);
-    const Dbn back = io::load_model(path);
+    const ModelFile back = io::load_model(path);
     expect_same_fine_tuned(m, back);
     const hdf5::File f = hdf5::File::open(path);
     EXPECT_EQ(f.open_dataset("decoder/1/weights").shape(), (std::vector<std::size_t>{4, 6}));
@@ -125,16 +128,17 @@ TEST(FineTuneIo, AutoencoderRoundTripIsBitExactAndLoadsForMoreTuning) {
     // Further fine-tuning continues from the saved decoder.
     finetune::FineTuneConfig c = back.fine_tuned->config;
     c.epochs = 1;
-    const Dbn more = finetune::fine_tune(back, testing::prototypes(60, 12, 3, 0.1f, 4), nullptr, c);
-    EXPECT_TRUE(more.fine_tuned->linear_code);
-    EXPECT_EQ(more.fine_tuned->history.size(), 1u);
+    const finetune::FineTuneResult more = finetune::fine_tune(
+        back.stack, testing::prototypes(60, 12, 3, 0.1f, 4), nullptr, c, nullptr, back.fine_tuned);
+    EXPECT_TRUE(more.fine_tuned.linear_code);
+    EXPECT_EQ(more.fine_tuned.history.size(), 1u);
 }
 
 TEST(FineTuneIo, PlainModelHasNoFineTunedPart) {
     const std::string path = testing::finetune_test_dir() + "/plain.h5";
     Rng rng(1);
-    Dbn m;
-    m.layers.push_back(testing::random_rbm(5, 3, rng));
+    ModelFile m;
+    m.stack.layers.push_back(testing::random_rbm(5, 3, rng));
     io::save_model(m, path);
     EXPECT_FALSE(io::load_model(path).fine_tuned);
     EXPECT_FALSE(hdf5::File::open(path).has_attribute("fine_tuned"));
@@ -237,10 +241,8 @@ TEST(FineTuneIo, RejectsWrongShapesAndTypes) {
 }
 
 TEST(FineTuneIo, SaveRefusesAHeadThatDoesNotFit) {
-    Dbn m = tuned_model(finetune::FineTuneMode::classifier);
-    auto ft = std::make_shared<finetune::FineTuned>(*m.fine_tuned);
-    ft->head.weights = xt::zeros<Real>({std::size_t{5}, std::size_t{3}});
-    m.fine_tuned = ft;
+    ModelFile m = tuned_model(finetune::FineTuneMode::classifier);
+    m.fine_tuned->head.weights = xt::zeros<Real>({std::size_t{5}, std::size_t{3}});
     EXPECT_THROW(io::save_model(m, testing::finetune_test_dir() + "/x.h5"), ShapeError);
 }
 

@@ -26,14 +26,14 @@ using testing::expect_same_model;
 using testing::file_bytes;
 using testing::test_dir;
 
-Dbn one_layer(UnitType vis, UnitType hid, std::size_t nv = 6, std::size_t nh = 4) {
+ModelFile one_layer(UnitType vis, UnitType hid, std::size_t nv = 6, std::size_t nh = 4) {
     Rng rng{3};
-    Dbn m;
-    m.layers.push_back(testing::random_layer(nv, nh, vis, hid, rng));
+    ModelFile m;
+    m.stack.layers.push_back(testing::random_layer(nv, nh, vis, hid, rng));
     return m;
 }
 
-Dbn round_trip(const Dbn& m, const std::string& path) {
+ModelFile round_trip(const ModelFile& m, const std::string& path) {
     io::save_model(m, path);
     return io::load_model(path);
 }
@@ -43,15 +43,15 @@ Dbn round_trip(const Dbn& m, const std::string& path) {
 
 TEST(ModelIoRoundTrip, BernoulliIsBitExact) {
     const std::string path = test_dir() + "/bernoulli.h5";
-    const Dbn m = one_layer(UnitType::bernoulli, UnitType::bernoulli);
+    const ModelFile m = one_layer(UnitType::bernoulli, UnitType::bernoulli);
     expect_same_model(m, round_trip(m, path));
 }
 
 TEST(ModelIoRoundTrip, GaussianWithSigmaIsBitExact) {
     const std::string path = test_dir() + "/gaussian.h5";
-    const Dbn m = one_layer(UnitType::gaussian, UnitType::bernoulli);
-    ASSERT_NE(m.layers[0].visible_sigma()(0), 1.0f);
-    const Dbn back = round_trip(m, path);
+    const ModelFile m = one_layer(UnitType::gaussian, UnitType::bernoulli);
+    ASSERT_NE(m.stack.layers[0].visible_sigma()(0), 1.0f);
+    const ModelFile back = round_trip(m, path);
     expect_same_model(m, back);
     const File f = File::open(path);
     EXPECT_TRUE(f.has_dataset("/layers/0/visible_sigma"));
@@ -59,22 +59,22 @@ TEST(ModelIoRoundTrip, GaussianWithSigmaIsBitExact) {
 
 TEST(ModelIoRoundTrip, ReluHiddenIsBitExact) {
     const std::string path = test_dir() + "/relu.h5";
-    const Dbn m = one_layer(UnitType::bernoulli, UnitType::relu);
+    const ModelFile m = one_layer(UnitType::bernoulli, UnitType::relu);
     expect_same_model(m, round_trip(m, path));
 }
 
 TEST(ModelIoRoundTrip, SeveralLayersWithoutRecordsIsBitExact) {
     const std::string path = test_dir() + "/stack.h5";
-    const Dbn m = testing::mixed_stack();
-    const Dbn back = round_trip(m, path);
+    const ModelFile m = testing::mixed_stack();
+    const ModelFile back = round_trip(m, path);
     expect_same_model(m, back);
     EXPECT_TRUE(back.records.empty());
-    EXPECT_TRUE(back.preprocessing.is_identity());
+    EXPECT_TRUE(back.stack.preprocessing.is_identity());
 }
 
 TEST(ModelIoRoundTrip, RecordsAndPreprocessingAreBitExact) {
     const std::string path = test_dir() + "/full.h5";
-    Dbn m = testing::mixed_stack();
+    ModelFile m = testing::mixed_stack();
     testing::add_records(m);
     testing::add_standardization(m);
     expect_same_model(m, round_trip(m, path));
@@ -82,17 +82,17 @@ TEST(ModelIoRoundTrip, RecordsAndPreprocessingAreBitExact) {
 
 TEST(ModelIoRoundTrip, BinarizeAndEmptyMonitorsAreKept) {
     const std::string path = test_dir() + "/binarize.h5";
-    Dbn m = one_layer(UnitType::bernoulli, UnitType::bernoulli);
-    m.preprocessing.scale = 255.0f;
-    m.preprocessing.binarize = true;
-    m.preprocessing.threshold = 0.25f;
+    ModelFile m = one_layer(UnitType::bernoulli, UnitType::bernoulli);
+    m.stack.preprocessing.scale = 255.0f;
+    m.stack.preprocessing.binarize = true;
+    m.stack.preprocessing.threshold = 0.25f;
     m.records.resize(1);  // configured but stopped before its first epoch
     expect_same_model(m, round_trip(m, path));
 }
 
 TEST(ModelIoRoundTrip, WritesTheBindingNames) {
     const std::string path = test_dir() + "/names.h5";
-    const Dbn m = testing::mixed_stack();
+    const ModelFile m = testing::mixed_stack();
     io::save_model(m, path);
     const File f = File::open(path);
     EXPECT_EQ(f.read_string_attribute("format"), "dbn-model");
@@ -110,7 +110,7 @@ TEST(ModelIoRoundTrip, WritesTheBindingNames) {
     EXPECT_FALSE(f.exists("/layers/1/visible_sigma"));
     // Row-major: element (i, j) of the file is W(i, j).
     const std::vector<float> flat = w.read<float>();
-    EXPECT_EQ(flat[1 * 3 + 2], m.layers[1].weights()(1, 2));
+    EXPECT_EQ(flat[1 * 3 + 2], m.stack.layers[1].weights()(1, 2));
 }
 
 TEST(ModelIoRoundTrip, OnlyBindingNamesIsACompleteModel) {
@@ -131,13 +131,13 @@ TEST(ModelIoRoundTrip, OnlyBindingNamesIsACompleteModel) {
         g.write_dataset("visible_bias", a.data(), {2});
         g.write_dataset("hidden_bias", b.data(), {3});
     }
-    const Dbn m = io::load_model(path);
-    ASSERT_EQ(m.n_layers(), 1U);
-    EXPECT_EQ(m.layers[0].n_visible(), 2U);
-    EXPECT_EQ(m.layers[0].n_hidden(), 3U);
-    EXPECT_EQ(m.layers[0].weights()(1, 0), 4.0f);
-    EXPECT_EQ(m.layers[0].visible_bias()(1), -0.5f);
-    EXPECT_TRUE(m.preprocessing.is_identity());
+    const ModelFile m = io::load_model(path);
+    ASSERT_EQ(m.stack.n_layers(), 1U);
+    EXPECT_EQ(m.stack.layers[0].n_visible(), 2U);
+    EXPECT_EQ(m.stack.layers[0].n_hidden(), 3U);
+    EXPECT_EQ(m.stack.layers[0].weights()(1, 0), 4.0f);
+    EXPECT_EQ(m.stack.layers[0].visible_bias()(1), -0.5f);
+    EXPECT_TRUE(m.stack.preprocessing.is_identity());
     EXPECT_TRUE(m.records.empty());
     EXPECT_EQ(m.seed, 0U);
     EXPECT_TRUE(m.config_json.empty());
@@ -145,7 +145,7 @@ TEST(ModelIoRoundTrip, OnlyBindingNamesIsACompleteModel) {
 
 TEST(ModelIoRoundTrip, IgnoresUnknownNames) {
     const std::string path = test_dir() + "/extra.h5";
-    const Dbn m = testing::mixed_stack();
+    const ModelFile m = testing::mixed_stack();
     io::save_model(m, path);
     {
         File f = File::open(path, File::Mode::read_write);
@@ -161,7 +161,7 @@ TEST(ModelIoRoundTrip, OverwritesAnExistingModel) {
     const std::string dir = test_dir();
     const std::string path = dir + "/model.h5";
     io::save_model(testing::mixed_stack(1), path);
-    const Dbn second = one_layer(UnitType::gaussian, UnitType::relu);
+    const ModelFile second = one_layer(UnitType::gaussian, UnitType::relu);
     expect_same_model(second, round_trip(second, path));
     EXPECT_EQ(dir_entries(dir), std::vector<std::string>{"model.h5"});
 }
@@ -175,8 +175,8 @@ TEST(ModelIoSave, FailureMidwayLeavesTargetUntouched) {
     io::save_model(one_layer(UnitType::bernoulli, UnitType::bernoulli), path);
     const std::string before = file_bytes(path);
 
-    Dbn broken = testing::mixed_stack();
-    broken.layers[2].weights()(1, 1) = std::numeric_limits<float>::quiet_NaN();
+    ModelFile broken = testing::mixed_stack();
+    broken.stack.layers[2].weights()(1, 1) = std::numeric_limits<float>::quiet_NaN();
     try {
         io::save_model(broken, path);
         FAIL() << "expected NumericalError";
@@ -192,7 +192,7 @@ TEST(ModelIoSave, FailureMidwayLeavesTargetUntouched) {
 
 TEST(ModelIoSave, FailureLeavesNoFileWhenThereWasNone) {
     const std::string dir = test_dir();
-    Dbn broken = testing::mixed_stack();
+    ModelFile broken = testing::mixed_stack();
     testing::add_records(broken);
     broken.records.pop_back();  // records are written last: the file is nearly complete
     EXPECT_THROW(io::save_model(broken, dir + "/model.h5"), ShapeError);
@@ -222,10 +222,10 @@ TEST(ModelIoSave, TargetThatIsADirectoryIsRefused) {
 TEST(ModelIoSave, RejectsInvalidModels) {
     const std::string dir = test_dir();
     const std::string path = dir + "/model.h5";
-    EXPECT_THROW(io::save_model(Dbn{}, path), ConfigError);
+    EXPECT_THROW(io::save_model(ModelFile{}, path), ConfigError);
 
-    Dbn misfit = testing::mixed_stack();
-    misfit.layers[1] = Rbm(8, 3);
+    ModelFile misfit = testing::mixed_stack();
+    misfit.stack.layers[1] = Rbm(8, 3);
     try {
         io::save_model(misfit, path);
         FAIL() << "expected ShapeError";
@@ -233,18 +233,18 @@ TEST(ModelIoSave, RejectsInvalidModels) {
         EXPECT_THAT(e.what(), HasSubstr("layer 1 has 8 visible units but layer 0 has 7"));
     }
 
-    Dbn bad_sigma = one_layer(UnitType::gaussian, UnitType::bernoulli);
-    bad_sigma.layers[0].visible_sigma()(2) = 0.0f;
+    ModelFile bad_sigma = one_layer(UnitType::gaussian, UnitType::bernoulli);
+    bad_sigma.stack.layers[0].visible_sigma()(2) = 0.0f;
     EXPECT_THROW(io::save_model(bad_sigma, path), NumericalError);
 
-    Dbn unfitted = one_layer(UnitType::bernoulli, UnitType::bernoulli);
-    unfitted.preprocessing.standardize = true;
+    ModelFile unfitted = one_layer(UnitType::bernoulli, UnitType::bernoulli);
+    unfitted.stack.preprocessing.standardize = true;
     EXPECT_THROW(io::save_model(unfitted, path), ConfigError);
 
-    Dbn wrong_stats = one_layer(UnitType::bernoulli, UnitType::bernoulli);
-    wrong_stats.preprocessing.standardize = true;
-    wrong_stats.preprocessing.mean = xt::zeros<float>({5});
-    wrong_stats.preprocessing.stddev = xt::ones<float>({5});
+    ModelFile wrong_stats = one_layer(UnitType::bernoulli, UnitType::bernoulli);
+    wrong_stats.stack.preprocessing.standardize = true;
+    wrong_stats.stack.preprocessing.mean = xt::zeros<float>({5});
+    wrong_stats.stack.preprocessing.stddev = xt::ones<float>({5});
     EXPECT_THROW(io::save_model(wrong_stats, path), ShapeError);
 
     EXPECT_TRUE(dir_entries(dir).empty());
@@ -258,7 +258,7 @@ class ModelIoLoad : public ::testing::Test {
 protected:
     void SetUp() override {
         path_ = test_dir() + "/model.h5";
-        Dbn m = testing::mixed_stack();
+        ModelFile m = testing::mixed_stack();
         testing::add_records(m);
         // Layer 0 is Gaussian; standardization statistics make /preprocessing complete too.
         testing::add_standardization(m);

@@ -47,7 +47,7 @@ std::string format_md() { return shell_quote(std::string(DBN_SOURCE_DIR) + "/doc
 
 /// @brief Saves `model`, lets tests/io/read_model.py (with the FORMAT.md snippet) compute
 /// layer-0 hidden values of a fixed input, and compares them with Dbn::transform.
-void check_python_reads(const Dbn& model, const std::string& path) {
+void check_python_reads(const ModelFile& model, const std::string& path) {
     io::save_model(model, path);
     constexpr std::size_t rows = 4;
     const RunResult r = run(std::string(k_python) + " " + script("read_model.py") + " " +
@@ -62,16 +62,16 @@ void check_python_reads(const Dbn& model, const std::string& path) {
     out >> format >> version >> n_layers >> w12;
     EXPECT_EQ(format, "dbn-model");
     EXPECT_EQ(version, 1);
-    EXPECT_EQ(n_layers, model.n_layers());
+    EXPECT_EQ(n_layers, model.stack.n_layers());
     // The value h5py sees is the float the library holds, to the bit.
-    EXPECT_EQ(w12, static_cast<double>(model.layers[0].weights()(1, 2)));
+    EXPECT_EQ(w12, static_cast<double>(model.stack.layers[0].weights()(1, 2)));
 
-    const std::size_t nv = model.n_visible();
+    const std::size_t nv = model.stack.n_visible();
     Matrix raw = Matrix::from_shape({rows, nv});
     for (std::size_t i = 0; i < rows; ++i)
         for (std::size_t j = 0; j < nv; ++j)
             raw(i, j) = static_cast<float>(static_cast<double>((7 * i + 3 * j) % 11) / 10.0);
-    const Matrix expected = model.transform(raw, 0);
+    const Matrix expected = model.stack.transform(raw, 0);
     std::vector<double> got;
     for (double v = 0; out >> v;) got.push_back(v);
     ASSERT_EQ(got.size(), expected.size()) << r.output;
@@ -80,7 +80,7 @@ void check_python_reads(const Dbn& model, const std::string& path) {
 
 TEST(PythonInterop, H5pyReadsGaussianReluModelWithStandardization) {
     DBN_REQUIRE_H5PY();
-    Dbn m = testing::mixed_stack();
+    ModelFile m = testing::mixed_stack();
     testing::add_records(m);
     testing::add_standardization(m);
     check_python_reads(m, test_dir() + "/model.h5");
@@ -89,11 +89,11 @@ TEST(PythonInterop, H5pyReadsGaussianReluModelWithStandardization) {
 TEST(PythonInterop, H5pyReadsBernoulliModelWithBinarization) {
     DBN_REQUIRE_H5PY();
     Rng rng{21};
-    Dbn m;
-    m.layers.push_back(testing::random_layer(6, 5, UnitType::bernoulli, UnitType::bernoulli, rng));
-    m.preprocessing.scale = 2.0f;
-    m.preprocessing.binarize = true;
-    m.preprocessing.threshold = 0.2f;
+    ModelFile m;
+    m.stack.layers.push_back(testing::random_layer(6, 5, UnitType::bernoulli, UnitType::bernoulli, rng));
+    m.stack.preprocessing.scale = 2.0f;
+    m.stack.preprocessing.binarize = true;
+    m.stack.preprocessing.threshold = 0.2f;
     check_python_reads(m, test_dir() + "/model.h5");
 }
 
@@ -108,10 +108,10 @@ TEST(PythonInterop, LoadsMinimalModelWrittenByH5py) {
                             shell_quote(path));
     ASSERT_EQ(r.status, 0) << r.output;
 
-    const Dbn m = io::load_model(path);
-    ASSERT_EQ(m.n_layers(), 2U);
-    const Rbm& l0 = m.layers[0];
-    const Rbm& l1 = m.layers[1];
+    const ModelFile m = io::load_model(path);
+    ASSERT_EQ(m.stack.n_layers(), 2U);
+    const Rbm& l0 = m.stack.layers[0];
+    const Rbm& l1 = m.stack.layers[1];
     EXPECT_EQ(l0.visible_type(), UnitType::gaussian);
     EXPECT_EQ(l0.hidden_type(), UnitType::bernoulli);
     EXPECT_EQ(l1.visible_type(), UnitType::bernoulli);  // fixed-length string attribute
@@ -127,7 +127,7 @@ TEST(PythonInterop, LoadsMinimalModelWrittenByH5py) {
     }
     EXPECT_EQ(l1.weights()(2, 1), expected_value(5));
     EXPECT_EQ(l1.hidden_bias()(1), expected_value(1));
-    EXPECT_TRUE(m.preprocessing.is_identity());
+    EXPECT_TRUE(m.stack.preprocessing.is_identity());
     EXPECT_TRUE(m.records.empty());
 }
 
@@ -139,11 +139,11 @@ TEST(PythonInterop, FormatDocWriterSnippetIsLoadable) {
                             script("doc_snippet.py") + " " + format_md() +
                             " 'Writing a minimal model with h5py'");
     ASSERT_EQ(r.status, 0) << r.output;
-    const Dbn m = io::load_model(dir + "/minimal.h5");
-    ASSERT_EQ(m.n_layers(), 2U);
-    EXPECT_EQ(m.layers[0].n_visible(), 784U);
-    EXPECT_EQ(m.layers[1].n_visible(), 500U);
-    EXPECT_EQ(m.layers[1].n_hidden(), 100U);
+    const ModelFile m = io::load_model(dir + "/minimal.h5");
+    ASSERT_EQ(m.stack.n_layers(), 2U);
+    EXPECT_EQ(m.stack.layers[0].n_visible(), 784U);
+    EXPECT_EQ(m.stack.layers[1].n_visible(), 500U);
+    EXPECT_EQ(m.stack.layers[1].n_hidden(), 100U);
 }
 
 }  // namespace

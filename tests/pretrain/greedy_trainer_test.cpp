@@ -51,9 +51,9 @@ bool same_bits(const Vector& a, const Vector& b) {
 
 TEST(GreedyTrainer, SameSeedGivesBitIdenticalModels) {
     const data::Dataset d = random_images(200, 30, 1);
-    const Dbn a = GreedyTrainer(small_config(9)).train(d);
-    const Dbn b = GreedyTrainer(small_config(9)).train(d);
-    const Dbn c = GreedyTrainer(small_config(10)).train(d);
+    const Dbn a = GreedyTrainer(small_config(9)).train(d).stack;
+    const Dbn b = GreedyTrainer(small_config(9)).train(d).stack;
+    const Dbn c = GreedyTrainer(small_config(10)).train(d).stack;
     ASSERT_EQ(a.n_layers(), 3u);
     for (std::size_t k = 0; k < 3; ++k) {
         EXPECT_TRUE(same_bits(a.layers[k].weights(), b.layers[k].weights())) << "layer " << k;
@@ -65,27 +65,28 @@ TEST(GreedyTrainer, SameSeedGivesBitIdenticalModels) {
 
 TEST(GreedyTrainer, StackShapesRecordsAndHeldOutShare) {
     const data::Dataset d = random_images(200, 30, 2);
-    const Dbn m = GreedyTrainer(small_config(3)).train(d);
+    const ModelFile file = GreedyTrainer(small_config(3)).train(d);
+    const Dbn& m = file.stack;
     ASSERT_EQ(m.n_layers(), 3u);
     EXPECT_EQ(m.layers[0].n_visible(), 30u);
     EXPECT_EQ(m.layers[0].n_hidden(), 12u);
     EXPECT_EQ(m.layers[1].n_visible(), 12u);
     EXPECT_EQ(m.layers[2].n_hidden(), 4u);
     EXPECT_FLOAT_EQ(m.preprocessing.scale, 255.0f);  // "auto": the data's maximum
-    ASSERT_EQ(m.records.size(), 3u);
-    for (const auto& r : m.records) {
+    ASSERT_EQ(file.records.size(), 3u);
+    for (const auto& r : file.records) {
         ASSERT_EQ(r.epochs.size(), 3u);
         // A tenth is held out by default, so the free-energy gap is reported.
         EXPECT_TRUE(std::isfinite(r.epochs.back().free_energy_gap));
         EXPECT_TRUE(std::isfinite(r.epochs.back().reconstruction_error));
     }
-    EXPECT_EQ(m.records[1].config.algorithm, Algorithm::pcd);
-    EXPECT_NE(m.config_json.find("\"small\""), std::string::npos);
+    EXPECT_EQ(file.records[1].config.algorithm, Algorithm::pcd);
+    EXPECT_NE(file.config_json.find("\"small\""), std::string::npos);
 }
 
 TEST(GreedyTrainer, TransformMatchesLayerByLayerPropagation) {
     const data::Dataset d = random_images(50, 30, 4);
-    const Dbn m = GreedyTrainer(small_config(5)).train(d);
+    const Dbn m = GreedyTrainer(small_config(5)).train(d).stack;
     const Matrix top = m.transform(d.x, 1);
     Matrix x = d.x / 255.0f;
     for (std::size_t k = 0; k <= 1; ++k) {
@@ -107,7 +108,7 @@ TEST(GreedyTrainer, GaussianInputWithSigmaFromTheData) {
         "defaults": {"epochs": 5, "batch_size": 20, "learning_rate": 0.001},
         "layers": [{"hidden": 8}, {"hidden": 4}]})",
                                      "g.json");
-    const Dbn m = GreedyTrainer(cfg).train(d);
+    const Dbn m = GreedyTrainer(cfg).train(d).stack;
     EXPECT_EQ(m.layers[0].visible_type(), UnitType::gaussian);
     // Sigma is the per-feature (population) standard deviation of the training rows; the
     // model was trained on the 90% of rows that were not held out, so compare loosely: the
@@ -195,20 +196,21 @@ TEST(GreedyTrainer, ValidationDataAndSamplingStayReproducible) {
     std::vector<std::size_t> check_rows;
     auto run = [&]() {
         GreedyTrainer trainer(cfg);
-        trainer.set_after_layer([&](Dbn&, std::size_t, const Matrix& check_raw) {
+        trainer.set_after_layer([&](ModelFile&, std::size_t, const Matrix& check_raw) {
             check_rows.push_back(check_raw.shape(0));
             // The raw validation rows, as given (before preprocessing).
             EXPECT_TRUE(same_bits(check_raw, v.x));
         });
         return trainer.train(d, &v);
     };
-    const Dbn a = run();
-    const Dbn b = run();
+    const ModelFile a = run();
+    const ModelFile b = run();
     EXPECT_EQ(check_rows, (std::vector<std::size_t>(6, 60)));
-    ASSERT_EQ(a.n_layers(), 3u);
+    ASSERT_EQ(a.stack.n_layers(), 3u);
     for (std::size_t k = 0; k < 3; ++k) {
-        EXPECT_TRUE(same_bits(a.layers[k].weights(), b.layers[k].weights())) << "layer " << k;
-        EXPECT_TRUE(same_bits(a.layers[k].hidden_bias(), b.layers[k].hidden_bias()));
+        const Rbm &x = a.stack.layers[k], &y = b.stack.layers[k];
+        EXPECT_TRUE(same_bits(x.weights(), y.weights())) << "layer " << k;
+        EXPECT_TRUE(same_bits(x.hidden_bias(), y.hidden_bias()));
         EXPECT_EQ(a.records[k].epochs.back().free_energy_gap, b.records[k].epochs.back().free_energy_gap);
     }
 }
@@ -242,7 +244,7 @@ TEST(GreedyTrainer, PcdOnBarsAndStripesReachesAStatedLogLikelihood) {
     data::Dataset d;
     d.x = data::bars_and_stripes(4);
     d.source = "bars-and-stripes:4";
-    const Dbn m = GreedyTrainer(cfg).train(d);
+    const Dbn m = GreedyTrainer(cfg).train(d).stack;
     const Rbm& rbm = m.layers[0];
     ASSERT_EQ(rbm.n_hidden(), 12u);
     const DVector g = rbm.hidden_free_energy(testing::all_binary_states(12));

@@ -18,8 +18,6 @@ void Dbn::validate() const {
     DBN_CHECK(hooks.empty() || hooks.size() + 1 == layers.size(), ShapeError,
               "Dbn: " << hooks.size() << " hooks for " << layers.size()
                       << " layers (expected none or one between each pair of layers)");
-    DBN_CHECK(records.empty() || records.size() == layers.size(), ShapeError,
-              "Dbn: " << records.size() << " training records for " << layers.size() << " layers");
 }
 
 Matrix Dbn::preprocess(const Matrix& raw) const {

@@ -1,54 +1,28 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <memory>
-#include <string>
 #include <vector>
 
 #include "dbn/core/types.hpp"
 #include "dbn/data/preprocess.hpp"
-#include "dbn/estimate/check_types.hpp"
 #include "dbn/hooks/layer_hook.hpp"
 #include "dbn/rbm/rbm.hpp"
-#include "dbn/train/epoch_stats.hpp"
-#include "dbn/train/training_config.hpp"
 
 namespace dbn {
 
-namespace finetune {
-struct FineTuned;  // dbn/finetune/fine_tuned.hpp
-}  // namespace finetune
-
-/// @brief What training recorded about one layer: its settings and per-epoch monitors.
-struct LayerRecord {
-    LayerTrainingConfig config;
-    std::vector<EpochStats> epochs;
-};
-
 /// @brief A deep belief network: a stack of RBMs, layer k+1's visible units being layer k's
-/// hidden units, with the preprocessing that feeds layer 0 and what training recorded.
+/// hidden units, with the preprocessing that feeds layer 0 and the hooks between the layers.
 ///
-/// A model read from a file that holds only the binding arrays has no records and an identity
-/// preprocessing; it is used as it is.
+/// The stack only: what training recorded, the checks and the fine-tuned head belong to the
+/// model file (dbn/model/model_file.hpp), which holds a Dbn. A model read from a file that holds
+/// only the binding arrays has an identity preprocessing and no hooks; it is used as it is.
 class Dbn {
 public:
     std::vector<Rbm> layers;
     data::Preprocessing preprocessing;
     /// hooks[k] sits between layer k and layer k+1 (null: none); empty, or n_layers - 1 entries.
     std::vector<std::shared_ptr<LayerHook>> hooks;
-    /// Per layer (empty for a model that was not trained by this library).
-    std::vector<LayerRecord> records;
-    std::uint64_t seed = 0;
-    /// log Z of each layer and the consistency check of each adjacent pair, as pretraining
-    /// computed them (empty when checks were off or the model comes from elsewhere).
-    std::vector<estimate::LayerLogZ> log_z;
-    std::vector<estimate::ConsistencyCheck> checks;
-    /// The configuration the model was trained from, as JSON text (empty if unknown).
-    std::string config_json;
-    std::string name;
-    /// Classifier head or decoder, settings and history of fine-tuning; null when not fine-tuned.
-    std::shared_ptr<const finetune::FineTuned> fine_tuned;
 
     std::size_t n_layers() const { return layers.size(); }
     std::size_t n_visible() const { return layers.empty() ? 0 : layers.front().n_visible(); }

@@ -1,11 +1,10 @@
 #pragma once
 
-// Plain records of log partition functions and consistency checks. The model (Dbn) stores them,
-// so this header depends on nothing above the RBM; the code that computes them is in
-// consistency.hpp.
+// Plain records of log partition functions and consistency checks. The model file (ModelFile)
+// stores them, so this header depends on nothing above the RBM; the code that computes them is in
+// consistency.hpp and stack_evaluation.hpp.
 
 #include <cstddef>
-#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -45,7 +44,7 @@ struct ConsistencyCheck {
     bool diagnostic = false;       ///< a hook sits between the layers
     std::size_t samples = 0;       ///< rows of the check set
     double free_energy_gap = 0.0;  ///< dF_k
-    double free_energy_gap_se = 0.0;  ///< standard error of dF_k over the samples
+    double free_energy_gap_standard_error = 0.0;  ///< of dF_k over the samples
     double delta_log_z = 0.0, delta_log_z_low = 0.0, delta_log_z_high = 0.0;
     double bound_change = 0.0, bound_change_low = 0.0, bound_change_high = 0.0;
     bool passed = true;
@@ -63,19 +62,5 @@ inline const char* check_verdict(const ConsistencyCheck& c) {
         return "inconclusive (AIS interval open: more AIS runs or steps)";
     return "passed (D < 0 within its interval)";
 }
-
-/// @brief How pretraining runs the checks (the "checks" object of a configuration).
-struct CheckConfig {
-    bool enabled = true;
-    std::string log_z = "auto";       ///< "auto", "exact" or "ais"
-    std::size_t exact_max_units = 20;
-    std::size_t ais_runs = k_ais_default_runs;
-    /// Pretraining uses the quick preset by default: the checks then cost a fraction of the
-    /// training; `dbn eval` runs the full schedule.
-    std::string ais_steps = "quick";
-    std::uint64_t seed = 1;
-    /// Check-set rows used (the validation set, else the held-out rows); 0 = all.
-    std::size_t max_rows = 10000;
-};
 
 }  // namespace dbn::estimate

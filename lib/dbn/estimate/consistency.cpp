@@ -104,22 +104,16 @@ namespace {
 // The check between layers k and k+1; `owned`, when given, is input_k itself, freed once q is
 // drawn from it.
 ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& input_k,
-                              Matrix* owned, const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1,
-                              Rng& rng) {
+                              Matrix* owned, const DeltaLogZ& delta, Rng& rng) {
     DBN_CHECK(k + 1 < model.n_layers(), ConfigError,
               "consistency_check: layer " << k << " has no layer above it");
-    ConsistencyCheck c;
-    c.lower = k;
-    c.upper = k + 1;
+    ConsistencyCheck c = inapplicable_check(k);
     c.samples = input_k.shape(0);
     const Rbm& lower = model.layers[k];
     const Rbm& upper = model.layers[k + 1];
-    if (!lower.hidden_units().closed_form() || !upper.hidden_units().closed_form()) {
-        c.note = "defined for Bernoulli hidden units only (relu units have no closed-form free energy)";
+    if (!lower.hidden_units().closed_form() || !upper.hidden_units().closed_form())
         return c;
-    }
-    DBN_CHECK(log_z_k.available && log_z_k1.available, ConfigError,
-              "consistency_check: log Z of layers " << k << " and " << k + 1 << " is needed");
+    c.note.clear();
     DBN_CHECK(c.samples > 0, ShapeError, "consistency_check: the check set is empty");
     c.applicable = true;
 
@@ -140,13 +134,11 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
         f = upper.free_energy(q);
     }
     DVector diff = g - f;
-    c.free_energy_gap = mean_of(diff, &c.free_energy_gap_se);
+    c.free_energy_gap = mean_of(diff, &c.free_energy_gap_standard_error);
 
-    const LogPartition& zk = log_z_k.log_z;
-    const LogPartition& zk1 = log_z_k1.log_z;
-    c.delta_log_z = zk1.value - zk.value;
-    c.delta_log_z_low = zk1.low - zk.high;
-    c.delta_log_z_high = zk1.high - zk.low;
+    c.delta_log_z = delta.value;
+    c.delta_log_z_low = delta.low;
+    c.delta_log_z_high = delta.high;
     c.bound_change = c.free_energy_gap - c.delta_log_z;
     c.bound_change_low = c.free_energy_gap - c.delta_log_z_high;
     c.bound_change_high = c.free_energy_gap - c.delta_log_z_low;
@@ -158,34 +150,31 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
 
 }  // namespace
 
+ConsistencyCheck inapplicable_check(std::size_t k) {
+    ConsistencyCheck c;
+    c.lower = k;
+    c.upper = k + 1;
+    c.note = "defined for Bernoulli hidden units only (relu units have no closed-form free energy)";
+    return c;
+}
+
+DeltaLogZ delta_log_z(const LayerLogZ& lower, const LayerLogZ& upper) {
+    DBN_CHECK(lower.available && upper.available, ConfigError,
+              "delta_log_z: log Z of layers " << lower.index << " and " << upper.index
+                                              << " is needed");
+    const LogPartition& zk = lower.log_z;
+    const LogPartition& zk1 = upper.log_z;
+    return {zk1.value - zk.value, zk1.low - zk.high, zk1.high - zk.low};
+}
+
 ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix& input_k,
-                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng) {
-    return check_layers(model, k, input_k, nullptr, log_z_k, log_z_k1, rng);
+                                   const DeltaLogZ& delta, Rng& rng) {
+    return check_layers(model, k, input_k, nullptr, delta, rng);
 }
 
 ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, Matrix&& input_k,
-                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng) {
-    return check_layers(model, k, input_k, &input_k, log_z_k, log_z_k1, rng);
-}
-
-std::vector<ConsistencyCheck> consistency_checks(const Dbn& model, const Matrix& raw,
-                                                 const std::vector<LayerLogZ>& log_z, Rng& rng) {
-    DBN_CHECK(log_z.size() == model.n_layers(), ShapeError,
-              "consistency_checks: " << log_z.size() << " log Z for " << model.n_layers() << " layers");
-    const std::vector<Matrix> inputs = layer_inputs(model, raw);
-    std::vector<ConsistencyCheck> checks;
-    for (std::size_t k = 0; k + 1 < model.n_layers(); ++k) {
-        ConsistencyCheck c;
-        if (log_z[k].available && log_z[k + 1].available) {
-            c = consistency_check(model, k, inputs[k], log_z[k], log_z[k + 1], rng);
-        } else {
-            c.lower = k;
-            c.upper = k + 1;
-            c.note = "defined for Bernoulli hidden units only (relu units have no closed-form free energy)";
-        }
-        checks.push_back(c);
-    }
-    return checks;
+                                   const DeltaLogZ& delta, Rng& rng) {
+    return check_layers(model, k, input_k, &input_k, delta, rng);
 }
 
 LowerBound dbn_lower_bound(const Dbn& model, const Matrix& raw, const LayerLogZ& top, Rng& rng) {

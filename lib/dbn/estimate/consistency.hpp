@@ -42,18 +42,33 @@ std::vector<Matrix> layer_inputs(const Dbn& model, const Matrix& raw);
 LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_input,
                               const LogZOptions& options);
 
-/// @brief Every check of a stack, for a raw check set and the layers' log Z (one per layer).
-/// Sampling q draws from `rng`.
-std::vector<ConsistencyCheck> consistency_checks(const Dbn& model, const Matrix& raw,
-                                                 const std::vector<LayerLogZ>& log_z, Rng& rng);
+/// @brief dlogZ_k = log Z_{k+1} - log Z_k with its interval, however it was obtained.
+struct DeltaLogZ {
+    double value = 0.0;
+    double low = 0.0;   ///< may be -inf
+    double high = 0.0;  ///< may be +inf
+};
 
-/// @brief The check between layers k and k+1 alone, given layer k's input for the check set.
+/// @brief dlogZ from the two layers' own log Z: the difference of the values, and the interval
+///     [log Z_{k+1}.low - log Z_k.high, log Z_{k+1}.high - log Z_k.low].
+/// @pre both are available.
+DeltaLogZ delta_log_z(const LayerLogZ& lower, const LayerLogZ& upper);
+
+/// @brief The record of a check between layers k and k+1 that does not apply (a layer has relu
+/// hidden units, so no free energy and no log Z): applicable false, with the note saying why.
+ConsistencyCheck inapplicable_check(std::size_t k);
+
+/// @brief The check between layers k and k+1 (docs/MATH.md#consistency-check), given layer k's
+/// input for the check set and dlogZ_k. Sampling q draws from `rng`. Not applicable (and `rng`
+/// untouched) when a layer has relu hidden units. A whole stack is checked by StackEvaluator
+/// (stack_evaluation.hpp), which also obtains dlogZ.
+/// @throws ConfigError when layer k+1 does not exist; ShapeError for an empty check set.
 ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, const Matrix& input_k,
-                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng);
+                                   const DeltaLogZ& delta, Rng& rng);
 /// @brief The same, giving up `input_k`: it is freed (left with no rows) once layer k's hidden
 /// units are sampled from it, before the free energies' arrays are allocated.
 ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, Matrix&& input_k,
-                                   const LayerLogZ& log_z_k, const LayerLogZ& log_z_k1, Rng& rng);
+                                   const DeltaLogZ& delta, Rng& rng);
 
 /// @brief The variational lower bound on mean log p(v) of a DBN (Salakhutdinov & Murray 2008),
 ///     log p(v) >= E_Q [ sum_{l<L-1} (log p(h_l | h_{l+1}) - log Q(h_{l+1} | h_l))

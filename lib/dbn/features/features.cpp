@@ -75,14 +75,14 @@ public:
 
 class Hdf5FeatureWriter : public FeatureWriter {
 public:
-    Hdf5FeatureWriter(const std::string& path, const Dbn& model, const FeatureOptions& options,
+    Hdf5FeatureWriter(const std::string& path, const FeatureOptions& options,
                       const std::string& source, std::size_t layer, std::size_t n_features,
                       bool labels)
         : file_(hdf5::File::create(path)) {
         file_.write_string_attribute("format", "dbn-features");
         file_.write_string_attribute("library_version", library_version);
         file_.write_string_attribute("model", options.model_file);
-        file_.write_string_attribute("model_name", model.name);
+        file_.write_string_attribute("model_name", options.model_name);
         file_.write_int_attribute("layer", static_cast<std::int64_t>(layer));
         file_.write_string_attribute("source", source);
         // HDF5 chunks of about 256 KiB, whatever the read chunk: a tiny read chunk then still
@@ -226,7 +226,7 @@ FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
             std::unique_ptr<FeatureWriter> writer;
             if (kind == OutputKind::hdf5) {
                 writer = std::make_unique<Hdf5FeatureWriter>(
-                    tmp, model, options, rows.source(), layer, summary.n_features, summary.labels);
+                    tmp, options, rows.source(), layer, summary.n_features, summary.labels);
             } else {
                 writer =
                     std::make_unique<CsvFeatureWriter>(tmp, summary.n_features, summary.labels);

@@ -21,6 +21,8 @@ struct FeatureOptions {
     std::size_t chunk_rows = 4096;
     /// The model's file, recorded in the output (attribute `model`); empty if none.
     std::string model_file;
+    /// The model's name (ModelFile::name), recorded in the output (attribute `model_name`).
+    std::string model_name;
     /// How to read a CSV input (its label column, if it has one).
     data::CsvOptions csv;
 };
@@ -47,7 +49,8 @@ Matrix features(const Dbn& model, const Matrix& raw, std::size_t layer);
 /// Output by the name's extension:
 /// - `.h5` / `.hdf5`: float32 dataset `/features` [N, n_K] (chunked, extendible) and, when the
 ///   input has labels, int32 `/labels` [N]; root attributes `format` = "dbn-features",
-///   `library_version`, `model` (options.model_file), `model_name`, `layer`, `source` (the SPEC).
+///   `library_version`, `model` (options.model_file), `model_name` (options.model_name), `layer`,
+///   `source` (the SPEC).
 /// - `.csv`: a header line (`label,f0,f1,...`, `label` only when the input has labels), then
 ///   one row per line, features printed with `%.9g` (which reads back as the same float32).
 ///

@@ -60,13 +60,13 @@ double squared_error_sum(const Network& net, ConstRows x, ConstRows target, Work
     return sum;
 }
 
-ClassifierEvaluation evaluate_classifier(const Dbn& model, const Matrix& raw,
+ClassifierEvaluation evaluate_classifier(const Dbn& model, const FineTuned& ft, const Matrix& raw,
                                          const Labels& labels) {
-    const Network net = classifier_network(model);
+    const Network net = classifier_network(model, ft);
     DBN_CHECK(labels.size() == raw.shape(0), ShapeError,
               "evaluate_classifier: " << labels.size() << " labels for " << raw.shape(0)
                                       << " rows");
-    const Labels& classes = model.fine_tuned->classes;
+    const Labels& classes = ft.classes;
     const std::size_t c = classes.size();
     ClassifierEvaluation ev;
     ev.classes = classes;
@@ -94,8 +94,8 @@ ClassifierEvaluation evaluate_classifier(const Dbn& model, const Matrix& raw,
     return ev;
 }
 
-AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const Matrix& raw) {
-    const Network net = autoencoder_network(model);
+AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const FineTuned& ft, const Matrix& raw) {
+    const Network net = autoencoder_network(model, ft);
     AutoencoderEvaluation ev;
     ev.n_samples = raw.shape(0);
     ev.n_visible = model.n_visible();
@@ -120,37 +120,45 @@ AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const Matrix& raw) 
     return ev;
 }
 
-Matrix predict_proba(const Dbn& model, const Matrix& raw) {
-    const Network net = classifier_network(model);
+Matrix predict_proba(const Dbn& model, const FineTuned& ft, const Matrix& raw) {
+    const Network net = classifier_network(model, ft);
     const Matrix x = network_inputs(model, raw);
     Workspace ws(net, std::max<std::size_t>(1, std::min(k_block, x.shape(0))));
     return network_outputs(net, x, ws);
 }
 
-Labels predict(const Dbn& model, const Matrix& raw) {
-    const Network net = classifier_network(model);
+Labels predict(const Dbn& model, const FineTuned& ft, const Matrix& raw) {
+    const Network net = classifier_network(model, ft);
     const Matrix x = network_inputs(model, raw);
     Workspace ws(net, std::max<std::size_t>(1, std::min(k_block, x.shape(0))));
     const auto idx = predict_indices(net, x, ws);
     Labels out = Labels::from_shape({idx.size()});
-    for (std::size_t i = 0; i < idx.size(); ++i) out(i) = model.fine_tuned->classes(idx[i]);
+    for (std::size_t i = 0; i < idx.size(); ++i) out(i) = ft.classes(idx[i]);
     return out;
 }
 
-Matrix reconstruct(const Dbn& model, const Matrix& raw) {
-    const Network net = autoencoder_network(model);
+Matrix reconstruct(const Dbn& model, const FineTuned& ft, const Matrix& raw) {
+    const Network net = autoencoder_network(model, ft);
     const Matrix x = network_inputs(model, raw);
     Workspace ws(net, std::max<std::size_t>(1, std::min(k_block, x.shape(0))));
     return network_outputs(net, x, ws);
 }
 
-Matrix encode(const Dbn& model, const Matrix& raw) {
-    const bool linear = model.fine_tuned && model.fine_tuned->mode == FineTuneMode::autoencoder &&
-                        model.fine_tuned->linear_code;
-    const Network net = unroll_encoder(model, linear);
+namespace {
+
+Matrix encode_with(const Dbn& model, bool linear_code, const Matrix& raw) {
+    const Network net = unroll_encoder(model, linear_code);
     const Matrix x = network_inputs(model, raw);
     Workspace ws(net, std::max<std::size_t>(1, std::min(k_block, x.shape(0))));
     return network_outputs(net, x, ws);
 }
+
+}  // namespace
+
+Matrix encode(const Dbn& model, const FineTuned& ft, const Matrix& raw) {
+    return encode_with(model, ft.mode == FineTuneMode::autoencoder && ft.linear_code, raw);
+}
+
+Matrix encode(const Dbn& model, const Matrix& raw) { return encode_with(model, false, raw); }
 
 }  // namespace dbn::finetune

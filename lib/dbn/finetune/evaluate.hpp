@@ -6,6 +6,7 @@
 
 #include "dbn/core/types.hpp"
 #include "dbn/dbn/dbn.hpp"
+#include "dbn/finetune/fine_tuned.hpp"
 #include "dbn/finetune/network.hpp"
 
 namespace dbn::finetune {
@@ -32,24 +33,30 @@ struct AutoencoderEvaluation {
     std::size_t n_visible = 0;
 };
 
+// Each function takes the tuned stack and its fine-tuned part `ft` (FineTuneResult's or
+// ModelFile's two members).
+
 /// @brief Evaluates a fine-tuned classifier on raw data (the model's preprocessing is applied).
-/// @throws ConfigError when the model is not a fine-tuned classifier or a label is not one of
-///         its classes; ShapeError when the columns or the label count do not fit.
-ClassifierEvaluation evaluate_classifier(const Dbn& model, const Matrix& raw, const Labels& labels);
+/// @throws ConfigError when `ft` is not a classifier's or a label is not one of its classes;
+///         ShapeError when the columns or the label count do not fit.
+ClassifierEvaluation evaluate_classifier(const Dbn& model, const FineTuned& ft, const Matrix& raw,
+                                         const Labels& labels);
 
 /// @brief Evaluates a fine-tuned autoencoder on raw data (the model's preprocessing is applied).
-/// @throws ConfigError when the model is not a fine-tuned autoencoder; ShapeError for columns.
-AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const Matrix& raw);
+/// @throws ConfigError when `ft` is not an autoencoder's; ShapeError for columns.
+AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const FineTuned& ft, const Matrix& raw);
 
 /// @brief Class probabilities [N, n_classes] of a fine-tuned classifier (columns in the order of
-/// fine_tuned->classes).
-Matrix predict_proba(const Dbn& model, const Matrix& raw);
+/// ft.classes).
+Matrix predict_proba(const Dbn& model, const FineTuned& ft, const Matrix& raw);
 /// @brief Predicted class label of each row of a fine-tuned classifier.
-Labels predict(const Dbn& model, const Matrix& raw);
+Labels predict(const Dbn& model, const FineTuned& ft, const Matrix& raw);
 /// @brief Reconstruction of the preprocessed data by a fine-tuned autoencoder [N, n_visible].
-Matrix reconstruct(const Dbn& model, const Matrix& raw);
+Matrix reconstruct(const Dbn& model, const FineTuned& ft, const Matrix& raw);
 /// @brief Code of a fine-tuned autoencoder (linear when its code is linear), or the top-layer
-/// features of any model: the encoder's output [N, n_hidden_top].
+/// features of a classifier's stack: the encoder's output [N, n_hidden_top].
+Matrix encode(const Dbn& model, const FineTuned& ft, const Matrix& raw);
+/// @brief The top-layer features of any stack through the unrolled encoder [N, n_hidden_top].
 Matrix encode(const Dbn& model, const Matrix& raw);
 
 /// @brief Output of `net` for every row of `x`, computed in blocks of ws.max_rows() rows.

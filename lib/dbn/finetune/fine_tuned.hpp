@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "dbn/core/types.hpp"
+#include "dbn/dbn/dbn.hpp"
 #include "dbn/finetune/dense_layer.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
 
@@ -12,8 +13,9 @@ namespace dbn::finetune {
 /// @brief The part of a fine-tuned model that is not an RBM stack: the classifier head or the
 /// decoder, the settings and the per-epoch history (docs/FORMAT.md, "Fine-tuned models").
 ///
-/// The tuned encoder itself lives in the Dbn's layers (weights and hidden biases), so that
-/// feature extraction uses it; the visible biases stay the pretrained ones.
+/// The tuned encoder itself lives in the stack's layers (weights and hidden biases), so that
+/// feature extraction uses it; the visible biases stay the pretrained ones. A model file holds
+/// one beside its stack (ModelFile::fine_tuned).
 struct FineTuned {
     FineTuneMode mode = FineTuneMode::classifier;
 
@@ -35,6 +37,13 @@ struct FineTuned {
     std::size_t best_epoch = 0;
 
     std::size_t n_classes() const { return classes.size(); }
+};
+
+/// @brief What fine_tune() returns: the stack with the tuned encoder, and the fine-tuned part.
+/// ModelFile::set_fine_tuned() puts both into a model file.
+struct FineTuneResult {
+    Dbn stack;
+    FineTuned fine_tuned;
 };
 
 }  // namespace dbn::finetune

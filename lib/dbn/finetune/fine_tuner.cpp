@@ -14,16 +14,6 @@
 namespace dbn::finetune {
 namespace {
 
-/// @brief The network layer that a unit family's mean becomes.
-Activation unit_activation(const Units& u) {
-    switch (u.mean_function()) {
-        case MeanFunction::logistic: return Activation::sigmoid;
-        case MeanFunction::rectified: return Activation::relu;
-        case MeanFunction::affine: return Activation::linear;
-    }
-    return Activation::sigmoid;
-}
-
 void check_columns(const Dbn& model, const Matrix& raw, const char* fn) {
     DBN_CHECK(raw.shape(1) == model.n_visible(), ShapeError,
               fn << ": data has " << raw.shape(1) << " columns (the model expects "
@@ -231,128 +221,9 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
 
 }  // namespace
 
-Matrix network_inputs(const Dbn& model, const Matrix& raw) {
-    check_columns(model, raw, "network_inputs");
-    Matrix x = raw;
-    model.preprocessing.apply(x);
-    return x;
-}
-
-Network unroll_encoder(const Dbn& model, bool linear_code) {
-    model.validate();
-    Network net;
-    // Any output suits squared error; a classifier sets cross-entropy once its head is on.
-    net.loss = LossKind::squared_error;
-    const std::size_t n = model.n_layers();
-    for (std::size_t k = 0; k < n; ++k) {
-        const Rbm& rbm = model.layers[k];
-        DenseLayer l;
-        l.weights = rbm.weights();
-        l.bias = rbm.hidden_bias();
-        l.activation = (linear_code && k + 1 == n) ? Activation::linear
-                                                   : unit_activation(rbm.hidden_units());
-        if (rbm.visible_units().has_sigma()) {
-            // x = v / s enters the layer: fold 1/s_i into row i of W.
-            for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
-                const Real s = rbm.visible_sigma()(i);
-                if (s == Real{1}) continue;
-                for (std::size_t j = 0; j < rbm.n_hidden(); ++j) l.weights(i, j) /= s;
-            }
-        }
-        net.layers.push_back(std::move(l));
-        net.hooks.push_back(k + 1 < n && model.hook_after(k) ? model.hooks[k] : nullptr);
-    }
-    return net;
-}
-
-std::vector<DenseLayer> transposed_decoder(const Dbn& model) {
-    model.validate();
-    std::vector<DenseLayer> decoder;
-    for (std::size_t k = 0; k < model.n_layers(); ++k) {
-        const Rbm& rbm = model.layers[k];
-        // The visible units' mean, a + s (W h) for Gaussian units, sigmoid(a + W h) for
-        // Bernoulli ones; above layer 0 a non-affine output takes the units of the layer below,
-        // whose representation it reconstructs.
-        const Units& visible = rbm.visible_units();
-        const Activation a = k == 0 || visible.mean_function() == MeanFunction::affine
-                                 ? unit_activation(visible)
-                                 : unit_activation(model.layers[k - 1].hidden_units());
-        DenseLayer l = dense(rbm.n_hidden(), rbm.n_visible(), a);
-        for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
-            const Real s = visible.has_sigma() ? rbm.visible_sigma()(i) : Real{1};
-            for (std::size_t j = 0; j < rbm.n_hidden(); ++j)
-                l.weights(j, i) = rbm.weights()(i, j) * s;
-        }
-        l.bias = rbm.visible_bias();
-        decoder.push_back(std::move(l));
-    }
-    return decoder;
-}
-
-void validate_fine_tuned(const Dbn& model) {
-    model.validate();
-    DBN_CHECK(model.fine_tuned != nullptr, ConfigError, "the model is not fine-tuned");
-    const FineTuned& ft = *model.fine_tuned;
-    const std::size_t n_top = model.layers.back().n_hidden();
-    if (ft.mode == FineTuneMode::classifier) {
-        const std::size_t c = ft.classes.size();
-        DBN_CHECK(c >= 2, ShapeError, "classifier: " << c << " classes (expected at least 2)");
-        DBN_CHECK(ft.head.n_in() == n_top && ft.head.n_out() == c && ft.head.bias.size() == c,
-                  ShapeError,
-                  "classifier: head weights [" << ft.head.n_in() << ", " << ft.head.n_out()
-                                               << "] and bias [" << ft.head.bias.size()
-                                               << "] do not fit the top layer's " << n_top
-                                               << " units and " << c << " classes");
-        for (std::size_t i = 1; i < c; ++i)
-            DBN_CHECK(ft.classes(i - 1) < ft.classes(i), ConfigError,
-                      "classifier: classes are not strictly increasing at position " << i);
-        DBN_CHECK(ft.head.activation == Activation::softmax, ConfigError,
-                  "classifier: the head must be softmax");
-        return;
-    }
-    DBN_CHECK(ft.decoder.size() == model.n_layers(), ShapeError,
-              "decoder: " << ft.decoder.size() << " layers for a stack of " << model.n_layers());
-    for (std::size_t k = 0; k < model.n_layers(); ++k) {
-        const DenseLayer& d = ft.decoder[k];
-        const Rbm& r = model.layers[k];
-        DBN_CHECK(d.n_in() == r.n_hidden() && d.n_out() == r.n_visible() &&
-                      d.bias.size() == r.n_visible(),
-                  ShapeError,
-                  "decoder " << k << ": weights [" << d.n_in() << ", " << d.n_out() << "], bias ["
-                             << d.bias.size() << "] (expected [" << r.n_hidden() << ", "
-                             << r.n_visible() << "] and [" << r.n_visible() << "])");
-        DBN_CHECK(d.activation != Activation::softmax, ConfigError,
-                  "decoder " << k << ": softmax units are not supported");
-    }
-}
-
-Network classifier_network(const Dbn& model) {
-    DBN_CHECK(model.fine_tuned && model.fine_tuned->mode == FineTuneMode::classifier, ConfigError,
-              "the model is not a fine-tuned classifier (fine-tune it with --mode classifier)");
-    validate_fine_tuned(model);
-    Network net = unroll_encoder(model);
-    net.layers.push_back(model.fine_tuned->head);
-    net.hooks.push_back(nullptr);
-    net.loss = LossKind::cross_entropy;
-    return net;
-}
-
-Network autoencoder_network(const Dbn& model) {
-    DBN_CHECK(model.fine_tuned && model.fine_tuned->mode == FineTuneMode::autoencoder, ConfigError,
-              "the model is not a fine-tuned autoencoder (fine-tune it with --mode autoencoder)");
-    validate_fine_tuned(model);
-    const FineTuned& ft = *model.fine_tuned;
-    Network net = unroll_encoder(model, ft.linear_code);
-    for (std::size_t k = model.n_layers(); k-- > 0;) {
-        net.layers.push_back(ft.decoder[k]);
-        net.hooks.push_back(nullptr);
-    }
-    net.loss = ft.config.loss;
-    return net;
-}
-
-Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset* validation,
-              const FineTuneConfig& config, FineTuneObserver* observer) {
+FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
+                         const data::Dataset* validation, const FineTuneConfig& config,
+                         FineTuneObserver* observer, const std::optional<FineTuned>& previous_part) {
     config.validate();
     model.validate();
     const bool classifier = config.mode == FineTuneMode::classifier;
@@ -408,20 +279,19 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
         }
     }
 
-    Dbn out = model;
-    auto ft = std::make_shared<FineTuned>();
-    ft->mode = config.mode;
-    ft->config = config;
+    FineTuneResult result{model, {}};
+    Dbn& out = result.stack;
+    FineTuned& ft = result.fine_tuned;
+    ft.mode = config.mode;
+    ft.config = config;
     const FineTuned* previous =
-        (model.fine_tuned && model.fine_tuned->mode == config.mode) ? model.fine_tuned.get()
-                                                                    : nullptr;
+        (previous_part && previous_part->mode == config.mode) ? &*previous_part : nullptr;
     const bool random = config.init != InitScheme::pretrained;
 
     Network net = unroll_encoder(model, false);
     if (random) {
         for (auto& l : net.layers) init_random(l, config.init, config.init_stddev, rng);
         for (auto& r : out.layers) r.visible_bias().fill(Real{0});
-        out.records.clear();
     }
 
     Problem tp, vp;
@@ -429,17 +299,17 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
     vp.x = &x_valid;
     std::size_t n_top = model.layers.back().n_hidden();
     if (classifier) {
-        ft->classes = distinct_sorted(y_train);
-        DBN_CHECK(ft->classes.size() >= 2, ConfigError,
-                  "fine_tune: the training labels hold " << ft->classes.size()
+        ft.classes = distinct_sorted(y_train);
+        DBN_CHECK(ft.classes.size() >= 2, ConfigError,
+                  "fine_tune: the training labels hold " << ft.classes.size()
                                                          << " class(es) (expected at least 2)");
-        tp.classes = class_indices(y_train, ft->classes, "fine_tune: training labels");
-        vp.classes = class_indices(y_valid, ft->classes, "fine_tune: validation labels");
-        DenseLayer head = dense(n_top, ft->classes.size(), Activation::softmax);
+        tp.classes = class_indices(y_train, ft.classes, "fine_tune: training labels");
+        vp.classes = class_indices(y_valid, ft.classes, "fine_tune: validation labels");
+        DenseLayer head = dense(n_top, ft.classes.size(), Activation::softmax);
         const bool continued = !random && previous &&
-                               previous->classes.size() == ft->classes.size() &&
+                               previous->classes.size() == ft.classes.size() &&
                                std::equal(previous->classes.begin(), previous->classes.end(),
-                                          ft->classes.begin()) &&
+                                          ft.classes.begin()) &&
                                previous->head.n_in() == n_top;
         if (continued) {
             head = previous->head;
@@ -462,9 +332,9 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             head_net.dropout = config.dropout;
             head_net.input_dropout = config.input_dropout;
             const LoopResult r = train_loop(head_net, tp, &vp, config, rng, observer);
-            ft->head = std::move(head_net.layers.front());
-            ft->history = r.history;
-            ft->best_epoch = r.best_epoch;
+            ft.head = std::move(head_net.layers.front());
+            ft.history = r.history;
+            ft.best_epoch = r.best_epoch;
         } else {
             net.layers.push_back(std::move(head));
             net.hooks.push_back(nullptr);
@@ -473,18 +343,18 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             net.dropout = config.dropout;
             net.input_dropout = config.input_dropout;
             const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
-            ft->head = net.layers.back();
+            ft.head = net.layers.back();
             net.layers.pop_back();
             net.hooks.pop_back();
-            ft->history = r.history;
-            ft->best_epoch = r.best_epoch;
+            ft.history = r.history;
+            ft.best_epoch = r.best_epoch;
         }
     } else {
         const bool continued = !random && previous &&
                                previous->decoder.size() == model.n_layers();
-        ft->linear_code = continued ? previous->linear_code : config.linear_code;
-        ft->config.linear_code = ft->linear_code;
-        if (ft->linear_code) net.layers.back().activation = Activation::linear;
+        ft.linear_code = continued ? previous->linear_code : config.linear_code;
+        ft.config.linear_code = ft.linear_code;
+        if (ft.linear_code) net.layers.back().activation = Activation::linear;
         std::vector<DenseLayer> decoder =
             continued ? previous->decoder : transposed_decoder(model);
         if (continued) note("autoencoder: continuing from the model's fine-tuned decoder");
@@ -515,12 +385,12 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
         const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
         const std::size_t n = model.n_layers();
         for (std::size_t k = 0; k < n; ++k) {
-            ft->decoder.push_back(net.layers[2 * n - 1 - k]);
+            ft.decoder.push_back(net.layers[2 * n - 1 - k]);
         }
         net.layers.resize(n);
         net.hooks.resize(n);
-        ft->history = r.history;
-        ft->best_epoch = r.best_epoch;
+        ft.history = r.history;
+        ft.best_epoch = r.best_epoch;
     }
 
     if (!config.head_only || random) {
@@ -538,8 +408,7 @@ Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset*
             }
         }
     }
-    out.fine_tuned = std::move(ft);
-    return out;
+    return result;
 }
 
 }  // namespace dbn::finetune

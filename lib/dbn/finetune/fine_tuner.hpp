@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
@@ -44,18 +45,18 @@ Network unroll_encoder(const Dbn& model, bool linear_code = false);
 /// the data).
 std::vector<DenseLayer> transposed_decoder(const Dbn& model);
 
-/// @brief The network of a fine-tuned classifier (stack + softmax head).
-/// @throws ConfigError when the model is not a fine-tuned classifier.
-Network classifier_network(const Dbn& model);
-/// @brief The network of a fine-tuned autoencoder (encoder + decoder), whose output is the
-/// reconstruction of the preprocessed data.
-/// @throws ConfigError when the model is not a fine-tuned autoencoder.
-Network autoencoder_network(const Dbn& model);
+/// @brief The network of a fine-tuned classifier (stack + softmax head `ft`).
+/// @throws ConfigError when `ft` is not a classifier's.
+Network classifier_network(const Dbn& model, const FineTuned& ft);
+/// @brief The network of a fine-tuned autoencoder (encoder + decoder of `ft`), whose output is
+/// the reconstruction of the preprocessed data.
+/// @throws ConfigError when `ft` is not an autoencoder's.
+Network autoencoder_network(const Dbn& model, const FineTuned& ft);
 
-/// @brief Checks that a model's fine-tuned part fits its stack: head [n_top, n_classes] with
-/// sorted distinct classes, or one decoder layer per RBM layer of the transposed shapes.
+/// @brief Checks that a fine-tuned part fits its stack: head [n_top, n_classes] with sorted
+/// distinct classes, or one decoder layer per RBM layer of the transposed shapes.
 /// @throws ShapeError or ConfigError naming the part.
-void validate_fine_tuned(const Dbn& model);
+void validate_fine_tuned(const Dbn& model, const FineTuned& ft);
 
 /// @brief Fine-tunes a DBN by backpropagation (docs/MATH.md#fine-tuning).
 ///
@@ -66,16 +67,19 @@ void validate_fine_tuned(const Dbn& model);
 /// seeded from the configuration makes the held-out split, the initial head and the shuffles:
 /// the same seed, data and settings give the same model.
 ///
-/// A model that is already fine-tuned in the same mode (and, for the classifier, with the same
-/// classes) continues from its head or decoder; otherwise a new one starts.
+/// When `previous` (the model's earlier fine-tuned part) is in the same mode (and, for the
+/// classifier, has the same classes), training continues from its head or decoder; otherwise a
+/// new one starts.
 ///
-/// @returns a copy of `model` whose layers hold the tuned weights and hidden biases, with
-///          `fine_tuned` set. After InitScheme normal or glorot, the pretraining records are
-///          dropped and the visible biases are zero (nothing of the pretraining is left).
+/// @returns a copy of `model` whose layers hold the tuned weights and hidden biases, and the
+///          fine-tuned part. After InitScheme normal or glorot the visible biases are zero
+///          (ModelFile::set_fine_tuned then drops the pretraining records too).
 /// @throws ConfigError for bad settings, missing labels (classifier), targets outside [0, 1]
 ///         with cross-entropy, fewer than 2 classes; ShapeError when data and model do not fit;
 ///         NumericalError when the loss becomes NaN or infinite (naming the epoch).
-Dbn fine_tune(const Dbn& model, const data::Dataset& train, const data::Dataset* validation,
-              const FineTuneConfig& config, FineTuneObserver* observer = nullptr);
+FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
+                         const data::Dataset* validation, const FineTuneConfig& config,
+                         FineTuneObserver* observer = nullptr,
+                         const std::optional<FineTuned>& previous = std::nullopt);
 
 }  // namespace dbn::finetune

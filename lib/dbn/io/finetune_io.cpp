@@ -3,12 +3,13 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
+#include <optional>
 #include <sstream>
 #include <vector>
 
 #include "dbn/core/error.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
+#include "dbn/io/record_io.hpp"
 
 namespace dbn::io {
 namespace {
@@ -17,59 +18,6 @@ using hdf5::Dataset;
 using hdf5::File;
 using hdf5::Group;
 using hdf5::TypeClass;
-
-struct SizeSetting {
-    const char* name;
-    std::size_t finetune::FineTuneConfig::*member;
-};
-struct DoubleSetting {
-    const char* name;
-    double finetune::FineTuneConfig::*member;
-};
-struct FlagSetting {
-    const char* name;
-    bool finetune::FineTuneConfig::*member;
-};
-
-// One table of names for writer and reader.
-constexpr SizeSetting size_settings[] = {
-    {"epochs", &finetune::FineTuneConfig::epochs},
-    {"batch_size", &finetune::FineTuneConfig::batch_size},
-    {"patience", &finetune::FineTuneConfig::patience},
-};
-constexpr DoubleSetting double_settings[] = {
-    {"learning_rate", &finetune::FineTuneConfig::learning_rate},
-    {"learning_rate_decay", &finetune::FineTuneConfig::learning_rate_decay},
-    {"momentum", &finetune::FineTuneConfig::momentum},
-    {"beta1", &finetune::FineTuneConfig::beta1},
-    {"beta2", &finetune::FineTuneConfig::beta2},
-    {"epsilon", &finetune::FineTuneConfig::epsilon},
-    {"weight_decay", &finetune::FineTuneConfig::weight_decay},
-    {"validation_fraction", &finetune::FineTuneConfig::validation_fraction},
-    {"init_stddev", &finetune::FineTuneConfig::init_stddev},
-    {"head_init_stddev", &finetune::FineTuneConfig::head_init_stddev},
-    {"dropout", &finetune::FineTuneConfig::dropout},
-    {"input_dropout", &finetune::FineTuneConfig::input_dropout},
-};
-constexpr FlagSetting flag_settings[] = {
-    {"linear_code", &finetune::FineTuneConfig::linear_code},
-    {"head_only", &finetune::FineTuneConfig::head_only},
-};
-
-struct HistoryColumn {
-    const char* name;
-    double finetune::FineTuneEpoch::*member;
-};
-/// Columns of /fine_tuning/history besides `epoch`.
-constexpr HistoryColumn history_columns[] = {
-    {"loss", &finetune::FineTuneEpoch::loss},
-    {"train_accuracy", &finetune::FineTuneEpoch::train_accuracy},
-    {"valid_accuracy", &finetune::FineTuneEpoch::valid_accuracy},
-    {"train_reconstruction_error", &finetune::FineTuneEpoch::train_reconstruction_error},
-    {"valid_reconstruction_error", &finetune::FineTuneEpoch::valid_reconstruction_error},
-    {"learning_rate", &finetune::FineTuneEpoch::learning_rate},
-    {"seconds", &finetune::FineTuneEpoch::seconds},
-};
 
 template <class A>
 bool all_finite(const A& a) {
@@ -82,10 +30,11 @@ bool all_finite(const A& a) {
 
 class Writer {
 public:
-    Writer(const Dbn& model, const std::string& target) : model_(model), target_(target) {}
+    Writer(const Dbn& model, const finetune::FineTuned& ft, const std::string& target)
+        : model_(model), ft_(ft), target_(target) {}
 
     void write(File& file) {
-        const finetune::FineTuned& ft = *model_.fine_tuned;
+        const finetune::FineTuned& ft = ft_;
         file.write_string_attribute("fine_tuned", to_string(ft.mode));
         if (ft.mode == finetune::FineTuneMode::classifier) {
             write_classifier(file, ft);
@@ -149,29 +98,14 @@ private:
 
     void write_settings(File& file, const finetune::FineTuned& ft) {
         Group g = file.create_group("fine_tuning");
-        const finetune::FineTuneConfig& c = ft.config;
-        g.write_string_attribute("mode", to_string(c.mode));
-        g.write_string_attribute("optimizer", to_string(c.optimizer));
-        g.write_string_attribute("init", to_string(c.init));
-        g.write_string_attribute("loss", to_string(c.loss));
-        for (const auto& s : size_settings) g.write_uint_attribute(s.name, c.*s.member);
-        for (const auto& s : double_settings) g.write_double_attribute(s.name, c.*s.member);
-        for (const auto& s : flag_settings) g.write_int_attribute(s.name, c.*s.member ? 1 : 0);
-        g.write_uint_attribute("seed", c.seed);
+        write_attributes(g, ft.config);
         g.write_uint_attribute("best_epoch", ft.best_epoch);
-
         Group h = g.create_group("history");
-        const std::size_t n = ft.history.size();
-        std::vector<double> column(n);
-        for (std::size_t e = 0; e < n; ++e) column[e] = static_cast<double>(ft.history[e].epoch);
-        h.write_dataset("epoch", column.data(), {n});
-        for (const auto& col : history_columns) {
-            for (std::size_t e = 0; e < n; ++e) column[e] = ft.history[e].*col.member;
-            h.write_dataset(col.name, column.data(), {n});
-        }
+        write_columns(h, ft.history);
     }
 
     const Dbn& model_;
+    const finetune::FineTuned& ft_;
     const std::string& target_;
 };
 
@@ -181,8 +115,8 @@ class Reader {
 public:
     Reader(const File& file, const std::string& path) : file_(file), path_(path) {}
 
-    std::shared_ptr<finetune::FineTuned> read(const Dbn& model) {
-        auto ft = std::make_shared<finetune::FineTuned>();
+    std::optional<finetune::FineTuned> read(const Dbn& model) {
+        std::optional<finetune::FineTuned> ft(std::in_place);
         if (file_.attribute_type("fine_tuned").type_class != TypeClass::string)
             fail("/", "attribute \"fine_tuned\" is not a string");
         const std::string mode = file_.read_string_attribute("fine_tuned");
@@ -328,50 +262,15 @@ private:
     void read_settings(finetune::FineTuned& ft) const {
         const Group g = group(file_, "fine_tuning");
         finetune::FineTuneConfig& c = ft.config;
-        try {
-            const std::string mode = text(g, "mode");
-            if (finetune::parse_fine_tune_mode(mode) != ft.mode)
-                fail(g.path(), "mode \"" + mode + "\" differs from the root's fine_tuned");
-            c.optimizer = finetune::parse_optimizer(text(g, "optimizer"));
-            c.init = finetune::parse_init_scheme(text(g, "init"));
-            c.loss = finetune::parse_loss(text(g, "loss"));
-        } catch (const ConfigError& e) {
-            fail(g.path(), e.what());
-        }
-        for (const auto& s : size_settings) {
-            if (!g.has_attribute(s.name)) fail(g.path(), std::string("missing attribute \"") + s.name + "\"");
-            c.*s.member = g.read_uint_attribute(s.name);
-        }
-        for (const auto& s : double_settings) {
-            if (!g.has_attribute(s.name)) fail(g.path(), std::string("missing attribute \"") + s.name + "\"");
-            c.*s.member = g.read_double_attribute(s.name);
-        }
-        for (const auto& s : flag_settings) c.*s.member = flag(g, s.name);
+        read_attributes(g, c, path_);
+        if (c.mode != ft.mode)
+            fail(g.path(), std::string("mode \"") + to_string(c.mode) +
+                               "\" differs from the root's fine_tuned");
         if (c.linear_code != ft.linear_code)
             fail(g.path(), "linear_code differs from /decoder's");
-        for (const char* name : {"seed", "best_epoch"})
-            if (!g.has_attribute(name)) fail(g.path(), std::string("missing attribute \"") + name + "\"");
-        c.seed = g.read_uint_attribute("seed");
+        if (!g.has_attribute("best_epoch")) fail(g.path(), "missing attribute \"best_epoch\"");
         ft.best_epoch = g.read_uint_attribute("best_epoch");
-
-        const Group h = group(g, "history");
-        if (!h.has_dataset("epoch")) fail(h.path() + "/epoch", "missing");
-        const Dataset epoch = h.open_dataset("epoch");
-        if (epoch.rank() != 1) fail(epoch.path(), "expected 1 dimension");
-        const std::size_t n = epoch.shape()[0];
-        const std::string from = "epoch [" + std::to_string(n) + "]";
-        const std::vector<double> e = array(h, "epoch", TypeClass::floating, 8, {n}, from).read<double>();
-        ft.history.resize(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            if (!(std::isfinite(e[i]) && e[i] >= 0.0 && e[i] == std::floor(e[i]) && e[i] < 9.0e15))
-                fail(epoch.path(), "element " + std::to_string(i) + " is not a whole number");
-            ft.history[i].epoch = static_cast<std::size_t>(e[i]);
-        }
-        for (const auto& col : history_columns) {
-            const std::vector<double> v =
-                array(h, col.name, TypeClass::floating, 8, {n}, from).read<double>();
-            for (std::size_t i = 0; i < n; ++i) ft.history[i].*col.member = v[i];
-        }
+        ft.history = read_columns<finetune::FineTuneEpoch>(group(g, "history"), path_);
     }
 
     const File& file_;
@@ -380,14 +279,15 @@ private:
 
 }  // namespace
 
-void write_fine_tuned(File& file, const Dbn& model, const std::string& target) {
-    if (!model.fine_tuned) return;
-    Writer(model, target).write(file);
+void write_fine_tuned(File& file, const Dbn& stack, const finetune::FineTuned& ft,
+                      const std::string& target) {
+    Writer(stack, ft, target).write(file);
 }
 
-void read_fine_tuned(const File& file, Dbn& model, const std::string& path) {
-    if (!file.has_attribute("fine_tuned")) return;
-    model.fine_tuned = Reader(file, path).read(model);
+std::optional<finetune::FineTuned> read_fine_tuned(const File& file, const Dbn& stack,
+                                                   const std::string& path) {
+    if (!file.has_attribute("fine_tuned")) return std::nullopt;
+    return Reader(file, path).read(stack);
 }
 
 }  // namespace dbn::io

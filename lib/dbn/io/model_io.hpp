@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dbn/dbn/dbn.hpp"
+#include "dbn/model/model_file.hpp"
 
 namespace dbn::io {
 
@@ -24,7 +24,7 @@ inline constexpr std::int64_t model_format_version = 1;
 ///         there are more records than layers.
 /// @throws NumericalError when a parameter is NaN or infinite, or a Gaussian sigma is not > 0.
 /// @throws IoError when the directory is missing or the file cannot be written or renamed.
-void save_model(const Dbn& model, const std::string& path);
+void save_model(const ModelFile& model, const std::string& path);
 
 /// @brief Reads a model file written by save_model or by any tool following docs/FORMAT.md.
 ///
@@ -36,6 +36,6 @@ void save_model(const Dbn& model, const std::string& path);
 /// @throws FormatError naming the file and the HDF5 object: not an HDF5 file, not a dbn model,
 ///         an unknown format_version, a missing array or attribute, a wrong type or rank, a shape
 ///         that does not fit, a non-finite parameter, an unknown unit name.
-Dbn load_model(const std::string& path);
+ModelFile load_model(const std::string& path);
 
 }  // namespace dbn::io

@@ -11,18 +11,23 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/estimate/ais.hpp"
+#include "dbn/model/record_fields.hpp"
 
 namespace dbn {
 namespace {
 
 using json = nlohmann::json;
 
-const std::set<std::string> k_layer_keys = {
-    "hidden",          "hidden_units",   "algorithm",     "k",
-    "persistent_chains", "epochs",       "batch_size",    "learning_rate",
-    "learning_rate_decay", "initial_momentum", "final_momentum", "momentum_switch_epoch",
-    "weight_decay",    "l1",             "sparsity_target", "sparsity_cost",
-    "sparsity_decay",  "init_stddev",    "sample_up",     "monitor_samples", "hook", "init"};
+/// The keys of a layer object: the training settings (their field table) and the layer's own.
+const std::set<std::string>& layer_keys() {
+    static const std::set<std::string> keys = [] {
+        std::set<std::string> k = {"hidden", "hidden_units", "hook", "init"};
+        for (const auto& f : fields_of<LayerTrainingConfig>())
+            if (f.used_in(in_config)) k.insert(f.name);
+        return k;
+    }();
+    return keys;
+}
 
 void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
@@ -66,27 +71,20 @@ std::string get_string(const json& obj, const char* key, const std::string& fall
     return v.get<std::string>();
 }
 
-// Reads the training settings of `obj` on top of `base` (the defaults).
+// Reads the training settings of `obj` on top of `c` (the defaults), through their field table.
 LayerTrainingConfig read_training(const json& obj, LayerTrainingConfig c, const std::string& where) {
-    c.algorithm = parse_algorithm(get_string(obj, "algorithm", to_string(c.algorithm), where),
-                                  where + ".algorithm");
-    c.k = get_count(obj, "k", c.k, where);
-    c.persistent_chains = get_count(obj, "persistent_chains", c.persistent_chains, where);
-    c.epochs = get_count(obj, "epochs", c.epochs, where);
-    c.batch_size = get_count(obj, "batch_size", c.batch_size, where);
-    c.learning_rate = get_number(obj, "learning_rate", c.learning_rate, where);
-    c.learning_rate_decay = get_number(obj, "learning_rate_decay", c.learning_rate_decay, where);
-    c.initial_momentum = get_number(obj, "initial_momentum", c.initial_momentum, where);
-    c.final_momentum = get_number(obj, "final_momentum", c.final_momentum, where);
-    c.momentum_switch_epoch = get_count(obj, "momentum_switch_epoch", c.momentum_switch_epoch, where);
-    c.weight_decay = get_number(obj, "weight_decay", c.weight_decay, where);
-    c.l1 = get_number(obj, "l1", c.l1, where);
-    c.sparsity_target = get_number(obj, "sparsity_target", c.sparsity_target, where);
-    c.sparsity_cost = get_number(obj, "sparsity_cost", c.sparsity_cost, where);
-    c.sparsity_decay = get_number(obj, "sparsity_decay", c.sparsity_decay, where);
-    c.init_stddev = get_number(obj, "init_stddev", c.init_stddev, where);
-    c.sample_up = get_bool(obj, "sample_up", c.sample_up, where);
-    c.monitor_samples = get_count(obj, "monitor_samples", c.monitor_samples, where);
+    for (const auto& f : fields_of<LayerTrainingConfig>()) {
+        if (!f.used_in(in_config) || !f.set || !obj.contains(f.name)) continue;
+        FieldValue v;
+        switch (f.kind) {
+            case FieldKind::count: v = static_cast<std::uint64_t>(get_count(obj, f.name, 0, where)); break;
+            case FieldKind::real: v = get_number(obj, f.name, 0.0, where); break;
+            case FieldKind::flag: v = get_bool(obj, f.name, false, where); break;
+            case FieldKind::text:
+            case FieldKind::choice: v = get_string(obj, f.name, "", where); break;
+        }
+        f.set(c, v, where + "." + f.name);
+    }
     return c;
 }
 
@@ -172,7 +170,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         DBN_CHECK(c.is_object(), ConfigError, where << ": must be an object");
         check_keys(c, {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "seed", "max_rows"},
                    where);
-        estimate::CheckConfig& k = cfg.checks;
+        CheckConfig& k = cfg.checks;
         k.enabled = get_bool(c, "enabled", k.enabled, where);
         k.log_z = get_string(c, "log_z", k.log_z, where);
         DBN_CHECK(k.log_z == "auto" || k.log_z == "exact" || k.log_z == "ais", ConfigError,
@@ -204,7 +202,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const json& d = root.at("defaults");
         const std::string where = source + ": defaults";
         DBN_CHECK(d.is_object(), ConfigError, where << ": must be an object");
-        std::set<std::string> keys = k_layer_keys;
+        std::set<std::string> keys = layer_keys();
         keys.erase("hidden");
         check_keys(d, keys, where);
         defaults = read_training(d, defaults, where);  // "hidden_units" is read per layer
@@ -217,7 +215,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const json& l = layers.at(k);
         const std::string where = source + ": layers[" + std::to_string(k) + "]";
         DBN_CHECK(l.is_object(), ConfigError, where << ": must be an object");
-        check_keys(l, k_layer_keys, where);
+        check_keys(l, layer_keys(), where);
         LayerSpec spec;
         spec.n_hidden = get_count(l, "hidden", 0, where);
         DBN_CHECK(spec.n_hidden > 0, ConfigError,

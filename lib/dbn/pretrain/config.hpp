@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dbn/estimate/check_types.hpp"
+#include "dbn/estimate/ais.hpp"
 #include "dbn/hooks/layer_hook.hpp"
 #include "dbn/units/units.hpp"
 #include "dbn/train/training_config.hpp"
@@ -21,6 +21,20 @@ struct InputConfig {
     bool standardize = false;
     /// Gaussian inputs: "unit" (sigma = 1, for standardized data) or "data" (per-feature std).
     std::string sigma = "unit";
+};
+
+/// @brief How pretraining runs the checks (the "checks" object of a configuration).
+struct CheckConfig {
+    bool enabled = true;
+    std::string log_z = "auto";       ///< "auto", "exact" or "ais"
+    std::size_t exact_max_units = 20;
+    std::size_t ais_runs = estimate::k_ais_default_runs;
+    /// Pretraining uses the quick preset by default: the checks then cost a fraction of the
+    /// training; `dbn eval` runs the full schedule.
+    std::string ais_steps = "quick";
+    std::uint64_t seed = 1;
+    /// Check-set rows used (the validation set, else the held-out rows); 0 = all.
+    std::size_t max_rows = 10000;
 };
 
 /// @brief One layer of the stack: its hidden units and how it is trained.
@@ -45,7 +59,7 @@ struct DbnConfig {
     /// Fraction of the training rows held out for the monitors when no validation set is given.
     double heldout_fraction = 0.1;
     /// The free-energy consistency checks run during pretraining.
-    estimate::CheckConfig checks;
+    CheckConfig checks;
     /// The JSON text the configuration was read from (saved with the model).
     std::string json;
 };

@@ -122,13 +122,13 @@ GreedyTrainer::GreedyTrainer(DbnConfig config) : config_(std::move(config)) {
         config_.layers[k].train.validate("layer " + std::to_string(k));
 }
 
-Dbn GreedyTrainer::train(const data::Dataset& train, const data::Dataset* validation,
-                         TrainingObserver* observer) {
+ModelFile GreedyTrainer::train(const data::Dataset& train, const data::Dataset* validation,
+                               TrainingObserver* observer) {
     return this->train(data::Dataset(train), validation, observer);
 }
 
-Dbn GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
-                         TrainingObserver* observer) {
+ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
+                               TrainingObserver* observer) {
     DBN_CHECK(train.size() > 0 && train.n_features() > 0, ConfigError,
               "GreedyTrainer::train: " << (train.source.empty() ? "training data" : train.source)
                                        << " has no rows");
@@ -142,13 +142,14 @@ Dbn GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
     if (validation) data::check_finite(validation->x, validation->source);
 
     Rng rng(config_.seed);
-    Dbn model;
+    ModelFile model;
     model.seed = config_.seed;
     model.config_json = config_.json;
     model.name = config_.name;
+    Dbn& stack = model.stack;
 
     // Preprocessing, fitted on the training rows.
-    data::Preprocessing& pre = model.preprocessing;
+    data::Preprocessing& pre = stack.preprocessing;
     pre.scale = config_.input.scale;
     if (pre.scale == 0.0f) {
         const float mx = train.x.size() ? *std::max_element(train.x.begin(), train.x.end()) : 1.0f;
@@ -188,7 +189,7 @@ Dbn GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
         Rbm rbm(x.shape(1), spec.n_hidden, visible, spec.hidden);
         const bool turned_over = spec.init == "turned_over";
         if (turned_over) {
-            const Rbm& below = model.layers.back();
+            const Rbm& below = stack.layers.back();
             DBN_CHECK(below.n_visible() == spec.n_hidden && visible == UnitType::bernoulli &&
                           below.visible_type() == UnitType::bernoulli,
                       ConfigError,
@@ -252,17 +253,17 @@ Dbn GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
             rbm.visible_sigma() = sigma;
         }
         if (observer) observer->on_layer_end(k, rbm);
-        model.layers.push_back(std::move(rbm));
+        stack.layers.push_back(std::move(rbm));
         model.records.push_back(std::move(record));
         if (after_layer_) after_layer_(model, k, check_raw);
-        if (!last) model.hooks.push_back(std::move(pending_hook));
+        if (!last) stack.hooks.push_back(std::move(pending_hook));
         // A normalized or rectified representation is real-valued: Gaussian units model it.
         visible = spec.hidden == UnitType::relu || hooked_below ? UnitType::gaussian
                                                                 : UnitType::bernoulli;
     }
     bool any_hook = false;
-    for (const auto& h : model.hooks) any_hook = any_hook || h;
-    if (!any_hook) model.hooks.clear();
+    for (const auto& h : stack.hooks) any_hook = any_hook || h;
+    if (!any_hook) stack.hooks.clear();
     model.validate();
     return model;
 }

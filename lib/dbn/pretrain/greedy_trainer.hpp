@@ -4,8 +4,8 @@
 
 #include "dbn/core/rng.hpp"
 #include "dbn/data/dataset.hpp"
+#include "dbn/model/model_file.hpp"
 #include "dbn/pretrain/config.hpp"
-#include "dbn/dbn/dbn.hpp"
 #include "dbn/train/observer.hpp"
 
 namespace dbn {
@@ -17,25 +17,31 @@ namespace dbn {
 /// rows (the validation set, or a seeded `heldout_fraction` of the training rows when none is
 /// given) travel up the stack beside them and feed the free-energy-gap monitor.
 /// One generator seeded from the configuration drives every random draw.
+///
+/// train() returns a ModelFile rather than the stack alone: pretraining makes exactly the content
+/// of a model file (stack, per-layer records, seed, configuration, name, and through the
+/// after-layer hook the checks), so that every caller saves or inspects it without wrapping it.
 class GreedyTrainer {
 public:
     explicit GreedyTrainer(DbnConfig config);
 
     /// @throws ShapeError when the validation set's columns differ from the training set's;
     ///         ConfigError for an empty data set; NumericalError when training diverges.
-    Dbn train(const data::Dataset& train, const data::Dataset* validation = nullptr,
-              TrainingObserver* observer = nullptr);
+    ModelFile train(const data::Dataset& train, const data::Dataset* validation = nullptr,
+                    TrainingObserver* observer = nullptr);
     /// @brief The same, using the training rows' storage for layer 0's input instead of a copy
     /// (peak memory: one copy of the data set fewer).
-    Dbn train(data::Dataset&& train, const data::Dataset* validation = nullptr,
-              TrainingObserver* observer = nullptr);
+    ModelFile train(data::Dataset&& train, const data::Dataset* validation = nullptr,
+                    TrainingObserver* observer = nullptr);
 
     const DbnConfig& config() const { return config_; }
 
-    /// @brief Called after each layer k is trained and appended to the model (which then holds
-    /// layers 0..k), with the raw check set: the validation data when given, else the held-out
-    /// rows (possibly empty). The consistency checks run here (estimate::PretrainChecks).
-    using AfterLayer = std::function<void(Dbn& model, std::size_t k, const Matrix& check_raw)>;
+    /// @brief Called after each layer k is trained and appended to the model (whose stack then
+    /// holds layers 0..k and the hooks below layer k), with the raw check set: the validation
+    /// data when given, else the held-out rows (possibly empty). The consistency checks run here
+    /// (PretrainChecks) and record into the model.
+    using AfterLayer =
+        std::function<void(ModelFile& model, std::size_t k, const Matrix& check_raw)>;
     void set_after_layer(AfterLayer callback) { after_layer_ = std::move(callback); }
 
 private:

@@ -6,14 +6,30 @@
 #include <string>
 #include <utility>
 
-#include "dbn/estimate/consistency.hpp"
+namespace dbn {
 
-namespace dbn::estimate {
+using estimate::ConsistencyCheck;
+using estimate::LayerLogZ;
+
+estimate::StackEvaluationOptions PretrainChecks::evaluation_options(const CheckConfig& config) {
+    estimate::StackEvaluationOptions opt;
+    opt.log_z.method = estimate::parse_log_z_method(config.log_z, "checks.log_z");
+    opt.log_z.exact_max_units = config.exact_max_units;
+    opt.log_z.ais.runs = config.ais_runs;
+    opt.log_z.ais.steps = estimate::parse_ais_steps(config.ais_steps);
+    opt.log_z.ais.seed = config.seed;
+    opt.seed_per_layer = true;
+    return opt;
+}
 
 PretrainChecks::PretrainChecks(CheckConfig config, TrainingObserver* observer)
-    : config_(std::move(config)), observer_(observer), rng_(config_.seed) {}
+    : config_(std::move(config)),
+      observer_(observer),
+      rng_(config_.seed),
+      evaluator_(evaluation_options(config_)) {}
 
-void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_raw) {
+void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& check_raw) {
+    const Dbn& stack = model.stack;
     if (!config_.enabled) return;
     auto say = [&](const std::string& line) {
         if (observer_) observer_->on_message(line.c_str());
@@ -35,24 +51,17 @@ void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_r
 
     // The check set's input to layer k: through the layers below (and their hooks). On the way
     // up, layer k-1's input is kept for the check between the two (one pass, not two).
-    Matrix input = model.preprocess(rows);
+    Matrix input = stack.preprocess(rows);
     Matrix below = Matrix::from_shape({0, 0});
     for (std::size_t l = 0; l < k; ++l) {
-        Matrix next = model.propagate(l, input, true);
+        Matrix next = stack.propagate(l, input, true);
         if (l + 1 == k) below = std::move(input);
         input = std::move(next);
     }
 
-    LogZOptions opt;
-    opt.method = parse_log_z_method(config_.log_z, "checks.log_z");
-    opt.exact_max_units = config_.exact_max_units;
-    opt.ais.runs = config_.ais_runs;
-    opt.ais.steps = parse_ais_steps(config_.ais_steps);
-    opt.ais.seed = config_.seed + k;
-    const LayerLogZ z = layer_log_partition(model, k, input, opt);
+    const LayerLogZ z = evaluator_.add_log_z(stack, k, input);
     input = Matrix::from_shape({0, 0});  // not needed by the check below
-    model.log_z.resize(k);
-    model.log_z.push_back(z);
+    model.log_z = evaluator_.log_z();
     char buf[320];
     if (z.available) {
         const std::string how = z.method == "ais" ? "ais, " + std::to_string(z.ais_runs) + " runs x " +
@@ -66,17 +75,9 @@ void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_r
     }
     if (k == 0) return;
 
-    ConsistencyCheck c;
-    if (model.log_z[k - 1].available && z.available) {
-        // `below` goes: freed once the check has drawn its samples from it.
-        c = consistency_check(model, k - 1, std::move(below), model.log_z[k - 1], z, rng_);
-    } else {
-        c.lower = k - 1;
-        c.upper = k;
-        c.note = "defined for Bernoulli hidden units only (relu units have no closed-form free energy)";
-    }
-    model.checks.resize(k - 1);
-    model.checks.push_back(c);
+    // `below` goes: freed once the check has drawn its samples from it.
+    const ConsistencyCheck c = evaluator_.add_check(stack, k - 1, std::move(below), rng_);
+    model.checks = evaluator_.checks();
     if (!c.applicable) {
         say("check: layers " + std::to_string(k - 1) + "->" + std::to_string(k) + ": not applicable (" +
             c.note + ")");
@@ -87,9 +88,9 @@ void PretrainChecks::operator()(Dbn& model, std::size_t k, const Matrix& check_r
                   "check: layers %zu->%zu: dF = %+.4f  dlogZ = %+.4f  D = %+.4f [%+.4f, %+.4f]  %s%s",
                   c.lower, c.upper, c.free_energy_gap, c.delta_log_z, c.bound_change,
                   c.bound_change_low, c.bound_change_high,
-                  check_verdict(c),
+                  estimate::check_verdict(c),
                   c.diagnostic ? " (diagnostic: hook between the layers)" : "");
     say(buf);
 }
 
-}  // namespace dbn::estimate
+}  // namespace dbn

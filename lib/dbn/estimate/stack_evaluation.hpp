@@ -1,0 +1,104 @@
+#pragma once
+
+// The one evaluation of a stack: log Z of every layer, then the consistency check of every
+// adjacent pair. Pretraining runs it a layer at a time (PretrainChecks), `dbn eval` over a whole
+// model (evaluate_stack).
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "dbn/core/rng.hpp"
+#include "dbn/core/types.hpp"
+#include "dbn/dbn/dbn.hpp"
+#include "dbn/estimate/check_types.hpp"
+#include "dbn/estimate/consistency.hpp"
+#include "dbn/estimate/likelihood.hpp"
+
+namespace dbn::estimate {
+
+/// @brief How the change of log Z between adjacent layers (dlogZ_k of the check) is obtained.
+enum class DeltaLogZMethod {
+    /// From the two layers' own log Z (exact or AIS each), their intervals combined
+    /// (delta_log_z()). Another estimator of dlogZ (an AIS path between the two layers) is one
+    /// more value here and one more case in StackEvaluator::delta_log_z.
+    independent,
+};
+
+/// @brief Settings of a stack evaluation.
+struct StackEvaluationOptions {
+    /// How each layer's log Z is obtained (exact, AIS, or automatic; the AIS settings).
+    LogZOptions log_z;
+    /// AIS seed of layer k: log_z.ais.seed + k when true (pretraining: independent runs per
+    /// layer), log_z.ais.seed for every layer when false (`dbn eval --seed`).
+    bool seed_per_layer = false;
+    DeltaLogZMethod delta_log_z = DeltaLogZMethod::independent;
+};
+
+/// @brief Evaluates a stack layer by layer: add_log_z(k) once layer k exists, add_check(k) once
+/// layers k and k+1 have their log Z. The records are kept in order; adding layer k again (a new
+/// pretraining run) drops what was recorded for layer k and above.
+///
+/// The caller supplies each layer's input for the check set (Dbn::preprocess, then
+/// Dbn::propagate through the layers below): pretraining recomputes it from the raw rows after
+/// every layer to hold no representation while the next layer trains; `dbn eval` computes them
+/// all at once (layer_inputs).
+class StackEvaluator {
+public:
+    explicit StackEvaluator(StackEvaluationOptions options);
+
+    /// @brief log Z of layer k of `stack`, AIS base rates from `input_k` (layer k's input for
+    /// the check set). Not available (with a note) for relu hidden units.
+    const LayerLogZ& add_log_z(const Dbn& stack, std::size_t k, ConstRows input_k);
+
+    /// @brief The check between layers k and k+1, on layer k's input for the check set; draws
+    /// the samples q from `rng`. Not applicable when dlogZ_k cannot be had (relu hidden units).
+    /// @pre add_log_z was called for layers k and k+1.
+    const ConsistencyCheck& add_check(const Dbn& stack, std::size_t k, const Matrix& input_k,
+                                      Rng& rng);
+    /// @brief The same, giving up `input_k`: freed once q is drawn from it.
+    const ConsistencyCheck& add_check(const Dbn& stack, std::size_t k, Matrix&& input_k,
+                                      Rng& rng);
+
+    const std::vector<LayerLogZ>& log_z() const { return log_z_; }
+    const std::vector<ConsistencyCheck>& checks() const { return checks_; }
+    /// @brief Whether every applicable check so far passed.
+    bool all_passed() const;
+
+private:
+    /// The one place where dlogZ_k comes from; empty when it cannot be had.
+    std::optional<DeltaLogZ> delta_log_z(const Dbn& stack, std::size_t k) const;
+    template <class Input>
+    const ConsistencyCheck& check(const Dbn& stack, std::size_t k, Input&& input_k, Rng& rng);
+
+    StackEvaluationOptions options_;
+    std::vector<LayerLogZ> log_z_;
+    std::vector<ConsistencyCheck> checks_;
+};
+
+/// @brief What `dbn eval` reports about a stack on a data set.
+struct StackEvaluation {
+    std::size_t rows = 0;
+    /// Whether the preprocessed data is 0/1 (else "likelihoods" under Bernoulli units are
+    /// densities of [0, 1] values, not probabilities).
+    bool binary = false;
+    std::vector<LayerLogZ> log_z;           ///< one per layer
+    std::vector<ConsistencyCheck> checks;   ///< one per adjacent pair
+    /// Mean log-likelihood under layer 0 alone (when its log Z is available).
+    std::optional<LogLikelihood> likelihood;
+    /// The variational lower bound of the whole stack (stacks of two or more layers).
+    std::optional<LowerBound> bound;
+};
+
+/// @brief Evaluates a stack on raw data: the layers' inputs, log Z of every layer, every check,
+/// the likelihood under layer 0 and the DBN's lower bound, in that order. `rng` draws the checks'
+/// samples, then the bound's. `before_log_z(k)`, when given, is called before layer k's log Z
+/// (progress messages: AIS of a large layer takes a while).
+/// @throws ShapeError when the data's columns are not the stack's visible units; as the
+///         estimators otherwise.
+StackEvaluation evaluate_stack(const Dbn& stack, const Matrix& raw,
+                               const StackEvaluationOptions& options, Rng& rng,
+                               const std::function<void(std::size_t)>& before_log_z = {});
+
+}  // namespace dbn::estimate
