@@ -24,14 +24,13 @@ constexpr double k_interval_sigmas = 3.0;
 constexpr double k_inf = std::numeric_limits<double>::infinity();
 
 void check_layers(const Rbm& lower, const Rbm& upper) {
-    DBN_CHECK(lower.hidden_type() == UnitType::bernoulli &&
-                  upper.hidden_type() == UnitType::bernoulli,
+    DBN_CHECK(lower.hidden_units().binary() && upper.hidden_units().binary(),
               ConfigError,
               "PathAis::estimate: the free-energy check needs Bernoulli hidden units on both "
               "layers (rectified units have no closed-form free energy); got "
                   << to_string(lower.hidden_type()) << " below and "
                   << to_string(upper.hidden_type()) << " above");
-    DBN_CHECK(upper.visible_type() == UnitType::bernoulli, ConfigError,
+    DBN_CHECK(upper.visible_units().binary(), ConfigError,
               "PathAis::estimate: the upper layer's visible units are the lower layer's binary "
               "hidden units, so they must be bernoulli (got "
                   << to_string(upper.visible_type()) << ")");
@@ -41,7 +40,7 @@ void check_layers(const Rbm& lower, const Rbm& upper) {
                                                         << lower.n_hidden() << " hidden units");
     lower.check_finite("PathAis::estimate (lower layer)");
     upper.check_finite("PathAis::estimate (upper layer)");
-    if (lower.visible_type() == UnitType::gaussian) {
+    if (lower.visible_units().has_sigma()) {
         for (float s : lower.visible_sigma())
             DBN_CHECK(s > 0.0f, ConfigError,
                       "PathAis::estimate: visible sigma must be positive (got " << s << ")");
@@ -60,7 +59,7 @@ public:
     PathRuns(const Rbm& lower, const Rbm& upper, std::size_t runs)
         : lower_(lower),
           upper_(upper),
-          gaussian_(lower.visible_type() == UnitType::gaussian),
+          gaussian_(lower.visible_units().has_sigma()),
           runs_(runs),
           nv_(lower.n_visible()),
           nh_(lower.n_hidden()),
@@ -459,8 +458,8 @@ std::vector<double> spread_schedule(const std::vector<double>& pilot_t, const Pa
 
 bool turned_over_delta_log_z(const Rbm& lower, const Rbm& upper, double* delta_log_z) {
     const std::size_t nv = lower.n_visible(), nh = lower.n_hidden();
-    if (lower.visible_type() != UnitType::bernoulli || lower.hidden_type() != UnitType::bernoulli ||
-        upper.visible_type() != UnitType::bernoulli || upper.hidden_type() != UnitType::bernoulli ||
+    if (!lower.visible_units().binary() || !lower.hidden_units().binary() ||
+        !upper.visible_units().binary() || !upper.hidden_units().binary() ||
         upper.n_visible() != nh || upper.n_hidden() < nv)
         return false;
     // Equal floats, not bits: +0 and -0 are the same parameter (every product with them is a

@@ -190,8 +190,8 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
         const bool turned_over = spec.init == "turned_over";
         if (turned_over) {
             const Rbm& below = stack.layers.back();
-            DBN_CHECK(below.n_visible() == spec.n_hidden && visible == UnitType::bernoulli &&
-                          below.visible_type() == UnitType::bernoulli,
+            DBN_CHECK(below.n_visible() == spec.n_hidden && swappable(visible) &&
+                          swappable(below.visible_type()),
                       ConfigError,
                       "layer " << k << ": \"turned_over\" needs " << below.n_visible()
                                << " Bernoulli hidden units, as many as layer " << k - 1
@@ -204,7 +204,7 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
         // Gaussian units are trained on x / sigma with unit variance; the parameters are mapped
         // back afterwards (a = sigma * a', same W), which is the same model.
         Vector sigma = xt::ones<Real>({x.shape(1)});
-        const bool gaussian = visible == UnitType::gaussian;
+        const bool gaussian = units(visible).has_sigma();
         // Sigma from the data: when asked for layer 0, and above an NReLU layer; a hook below
         // has already normalized the representation, so sigma stays 1 there.
         const bool sigma_from_data = k == 0 ? config_.input.sigma == "data" : !hooked_below;
@@ -258,8 +258,7 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
         if (after_layer_) after_layer_(model, k, check_raw);
         if (!last) stack.hooks.push_back(std::move(pending_hook));
         // A normalized or rectified representation is real-valued: Gaussian units model it.
-        visible = spec.hidden == UnitType::relu || hooked_below ? UnitType::gaussian
-                                                                : UnitType::bernoulli;
+        visible = hooked_below ? UnitType::gaussian : units(spec.hidden).visible_model();
     }
     bool any_hook = false;
     for (const auto& h : stack.hooks) any_hook = any_hook || h;

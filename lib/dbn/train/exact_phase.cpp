@@ -11,8 +11,8 @@ namespace dbn {
 
 ExactPhase::ExactPhase(const Rbm& rbm, std::size_t layer) {
     const std::size_t nv = rbm.n_visible();
-    DBN_CHECK(rbm.visible_type() == UnitType::bernoulli &&
-                  rbm.hidden_type() == UnitType::bernoulli && nv <= k_max_exact_visible,
+    DBN_CHECK(rbm.visible_units().binary() && rbm.hidden_units().binary() &&
+                  nv <= k_max_exact_visible,
               ConfigError,
               "RbmTrainer: layer " << layer << ": the exact negative phase needs Bernoulli units "
                                    << "and at most " << k_max_exact_visible

@@ -101,14 +101,14 @@ EpochStats Monitors::measure(const Rbm& rbm, const Matrix& data, const Matrix* h
     }
     s.reconstruction_error = err / static_cast<double>(m * nv);
 
-    if (rbm.hidden_type() == UnitType::bernoulli) {
+    if (rbm.hidden_units().closed_form()) {
         const DVector f = rbm.free_energy(v);
         s.free_energy_train = mean_of(f);
         if (n_held > 0 && !rows_.heldout.empty()) {
             s.free_energy_valid = mean_of(rbm.free_energy(gather(*heldout, rows_.heldout)));
             s.free_energy_gap = s.free_energy_valid - s.free_energy_train;
         }
-        if (rbm.visible_type() == UnitType::bernoulli) {
+        if (rbm.visible_units().binary()) {
             // Stochastic pseudo-log-likelihood: n_v log sigmoid(F(v~) - F(v)), v~ = v with one
             // (fixed, randomly chosen) bit flipped.
             Matrix flipped = v;

@@ -56,7 +56,7 @@ void NegativePhase::restore(const ChainState& chains) {
 }
 
 void NegativePhase::sample_hidden_rows(const Rbm& rbm, ConstRows act, Rows out, Rng& rng) {
-    if (rbm.hidden_type() == UnitType::bernoulli) {
+    if (rbm.hidden_units().binary()) {
         rng.bernoulli(act.data, out.data, act.rows * act.cols);
     } else {
         rbm.sample_hidden(act, act, out, rng);

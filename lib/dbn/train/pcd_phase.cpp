@@ -26,7 +26,7 @@ void PcdPhase::run(const Rbm& rbm, TrainerWorkspace& ws, const MinibatchShape& s
             for (std::size_t q = W::chunk_start(s.neg, c); q < W::chunk_start(s.neg, c + 1); ++q) {
                 const float* p0 = ws.y.data() + (q % s.rows) * (nh + 1);
                 Real* out = hidden_.data() + q * nh;
-                if (rbm.hidden_type() == UnitType::bernoulli)
+                if (rbm.hidden_units().binary())
                     ws.stream(s, c).bernoulli(p0, out, nh);
                 else
                     std::memcpy(out, p0, nh * sizeof(Real));

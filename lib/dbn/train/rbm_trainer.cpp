@@ -111,14 +111,8 @@ void RbmTrainer::init_visible_bias(const Matrix& data) {
         for (std::size_t c = 0; c < mean.size(); ++c) mean[c] += row[c];
     }
     for (auto& m : mean) m /= static_cast<double>(data.shape(0));
-    for (std::size_t i = 0; i < mean.size(); ++i) {
-        if (rbm_.visible_type() == UnitType::bernoulli) {
-            const double p = std::clamp(mean[i], 0.001, 0.999);
-            rbm_.visible_bias()(i) = static_cast<Real>(std::log(p / (1.0 - p)));
-        } else {
-            rbm_.visible_bias()(i) = static_cast<Real>(mean[i]);
-        }
-    }
+    rbm_.visible_units().base_rate_bias(mean.data(), mean.size(), k_base_rate_clip,
+                                        rbm_.visible_bias().data());
 }
 
 double RbmTrainer::current_learning_rate() const {

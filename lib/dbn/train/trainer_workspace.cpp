@@ -72,7 +72,7 @@ void TrainerWorkspace::up_into_y(const Rbm& rbm, ConstRows v, std::size_t y_firs
     const std::size_t nh = rbm.n_hidden();
     float* yv = y.data() + y_first * (nh + 1);
     rbm.hidden_activation(v, act);  // biases, then one product with beta = 1
-    if (rbm.hidden_type() == UnitType::bernoulli) {
+    if (rbm.hidden_units().binary()) {
         vec::sigmoid(act.data, act.data, act.rows * nh);
         for (std::size_t r = 0; r < v.rows; ++r) {
             float* yr = yv + r * (nh + 1);
