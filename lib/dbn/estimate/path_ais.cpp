@@ -1,3 +1,6 @@
+// The path estimator of dlogZ between two layers (docs/CHECK.md), about 600 lines in one file on
+// purpose: the run group's buffers, its two Metropolis moves, the pilot pass that places the
+// temperatures and the ratio estimate with its interval share one state and are read together.
 #include "dbn/estimate/path_ais.hpp"
 
 #include <algorithm>
