@@ -172,8 +172,8 @@ void BM_CdStep(benchmark::State& state) {
     for (const auto& s : dbn::bench::default_rbm_products()(k_nv, k_nh, cfg)) flops += s.flops();
     state.counters["GFLOP/s"] = benchmark::Counter(double(k_batches) * flops * 1e-9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["minibatches/s"] = benchmark::Counter(
-        double(k_batches), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["minibatches/s"] =
+        benchmark::Counter(double(k_batches), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_CdStep)
     ->ArgsProduct({{1, 2}, {0, 1}})

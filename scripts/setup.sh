@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ make cmake pkg-config
+  g++ make cmake pkg-config git clang-format-14
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
   libopenblas-dev libhdf5-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev

@@ -17,22 +17,28 @@ namespace dbn::cli {
 
 void add_eval(CLI::App& app, EvalOptions& o) {
     auto* c = app.add_subcommand(
-        "eval", "Evaluate a model on data: log Z of every layer (exact or AIS, with intervals), the "
-                "mean log-likelihood under layer 0, the DBN's variational lower bound and the "
-                "free-energy consistency checks");
+        "eval",
+        "Evaluate a model on data: log Z of every layer (exact or AIS, with intervals), the "
+        "mean log-likelihood under layer 0, the DBN's variational lower bound and the "
+        "free-energy consistency checks");
     c->add_option("model", o.model, "model file (.h5)")->required();
     c->add_option("--data", o.data, "data SPEC (IDX, *.csv, file.h5:/dataset, bars-and-stripes:N)")
         ->required();
-    c->add_option("--logz", o.log_z, "how to get log Z: auto (exact up to 20 enumerated units), exact, ais")
+    c->add_option("--logz", o.log_z,
+                  "how to get log Z: auto (exact up to 20 enumerated units), exact, ais")
         ->check(CLI::IsMember({"auto", "exact", "ais"}));
-    c->add_option("--ais-runs", o.ais_runs, "AIS runs M (default 100)")->check(CLI::Range(2, 1000000));
-    c->add_option("--ais-steps", o.ais_steps,
-                  "AIS temperatures: default (14,500, Salakhutdinov & Murray 2008), quick (1,450) or a "
-                  "number >= 3");
+    c->add_option("--ais-runs", o.ais_runs, "AIS runs M (default 100)")
+        ->check(CLI::Range(2, 1000000));
+    c->add_option(
+        "--ais-steps", o.ais_steps,
+        "AIS temperatures: default (14,500, Salakhutdinov & Murray 2008), quick (1,450) or a "
+        "number >= 3");
     c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)");
-    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(count_validator());
-    c->add_option("--labels", o.labels,
-                  "labels SPEC for a fine-tuned classifier (default: the labels that come with --data)");
+    c->add_option("--limit", o.limit, "use only the first N rows of --data")
+        ->check(count_validator());
+    c->add_option(
+        "--labels", o.labels,
+        "labels SPEC for a fine-tuned classifier (default: the labels that come with --data)");
     c->add_flag("--json", o.json, "print one JSON object (keys: docs/EVAL.md)");
 }
 
@@ -62,7 +68,10 @@ int run_eval(const EvalOptions& o) {
     json out = {{"model", o.model},
                 {"data", {{"source", d.source}, {"rows", d.size()}, {"binary", ev.binary}}},
                 {"settings",
-                 {{"logz", o.log_z}, {"ais_runs", o.ais_runs}, {"ais_steps", opt.log_z.ais.steps}, {"seed", o.seed}}},
+                 {{"logz", o.log_z},
+                  {"ais_runs", o.ais_runs},
+                  {"ais_steps", opt.log_z.ais.steps},
+                  {"seed", o.seed}}},
                 {"openblas_core", blas::core_name()}};
     out["layers"] = records_json(ev.log_z);
 
@@ -116,7 +125,9 @@ int run_eval(const EvalOptions& o) {
     }
     char buf[200];
     std::cout << o.model << " on " << d.source << " (" << d.size() << " rows"
-              << (ev.binary ? ", binary" : ", not binary: likelihoods are densities of [0,1] values under Bernoulli units, not probabilities")
+              << (ev.binary ? ", binary"
+                            : ", not binary: likelihoods are densities of [0,1] values under "
+                              "Bernoulli units, not probabilities")
               << ")\n";
     print_checks(std::cout, ev.log_z, ev.checks);
     if (out.contains("accuracy")) {
@@ -137,12 +148,14 @@ int run_eval(const EvalOptions& o) {
     }
     if (out.contains("dbn_lower_bound")) {
         if (out["dbn_lower_bound"].is_null()) {
-            std::cout << "  DBN lower bound: n/a (" << out["dbn_lower_bound_note"].get<std::string>() << ")\n";
+            std::cout << "  DBN lower bound: n/a ("
+                      << out["dbn_lower_bound_note"].get<std::string>() << ")\n";
         } else {
-            std::snprintf(buf, sizeof buf,
-                          "  DBN lower bound on mean log p(v): %.4f  (log Z interval: [%.4f, %.4f]; "
-                          "sampling s.e. %.4f)\n",
-                          ev.bound->value, ev.bound->low, ev.bound->high, ev.bound->standard_error);
+            std::snprintf(
+                buf, sizeof buf,
+                "  DBN lower bound on mean log p(v): %.4f  (log Z interval: [%.4f, %.4f]; "
+                "sampling s.e. %.4f)\n",
+                ev.bound->value, ev.bound->low, ev.bound->high, ev.bound->standard_error);
             std::cout << buf;
         }
     }

@@ -46,7 +46,8 @@ int run_features(const FeaturesOptions& o) {
     options.model_file = o.model;
     options.model_name = model.name;
     if (o.label_column) options.csv.label_column = *o.label_column;
-    const features::FeatureSummary s = features::extract_features(model.stack, o.data, o.out, options);
+    const features::FeatureSummary s =
+        features::extract_features(model.stack, o.data, o.out, options);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!o.quiet) {

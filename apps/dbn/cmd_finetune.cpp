@@ -108,15 +108,14 @@ data::Dataset read_labelled(const std::string& spec, const std::optional<std::st
 
 json value(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
-
 }  // namespace
 
 int run_finetune(const FinetuneOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     if (o.threads) blas::set_num_threads(*o.threads);
     const ModelFile model = io::load_model(o.model);
-    const finetune::FineTuneConfig cfg = finetune::fine_tune_config(
-        o.settings, !model.stack.layers[0].visible_units().binary());
+    const finetune::FineTuneConfig cfg =
+        finetune::fine_tune_config(o.settings, !model.stack.layers[0].visible_units().binary());
     const bool classifier = cfg.mode == finetune::FineTuneMode::classifier;
     const auto parent = std::filesystem::absolute(o.out).parent_path();
     DBN_CHECK(std::filesystem::is_directory(parent), IoError,

@@ -14,8 +14,9 @@
 namespace dbn::cli {
 
 void add_info(CLI::App& app, InfoOptions& o) {
-    auto* c = app.add_subcommand("info", "Describe a model file (layers, units, shapes, training, "
-                                         "monitors), or this system with --system");
+    auto* c = app.add_subcommand("info",
+                                 "Describe a model file (layers, units, shapes, training, "
+                                 "monitors), or this system with --system");
     c->add_option("model", o.model, "model file (.h5)");
     c->add_flag("--json", o.json, "print one JSON object");
     c->add_flag("--system", o.system, "show the BLAS kernel, threads and library version");
@@ -56,12 +57,8 @@ json model_json(const std::string& path, const ModelFile& m) {
     const auto& p = s.preprocessing;
     json pre = {{"scale", p.scale}, {"binarize", p.binarize}, {"standardize", p.standardize}};
     if (p.binarize) pre["threshold"] = p.threshold;
-    json out = {{"file", path},
-                {"format", "dbn-model"},
-                {"n_layers", s.n_layers()},
-                {"layers", layers},
-                {"preprocessing", pre},
-                {"trained", m.trained()}};
+    json out = {{"file", path},     {"format", "dbn-model"}, {"n_layers", s.n_layers()},
+                {"layers", layers}, {"preprocessing", pre},  {"trained", m.trained()}};
     if (m.trained()) {
         out["seed"] = m.seed;
         out["name"] = m.name;
@@ -80,7 +77,8 @@ void print_human(const std::string& path, const ModelFile& m) {
     const Dbn& s = m.stack;
     std::cout << path << ": DBN with " << s.n_layers() << " layer" << (s.n_layers() == 1 ? "" : "s")
               << " (";
-    for (std::size_t k = 0; k < s.n_layers(); ++k) std::cout << (k ? "-" : "") << s.layers[k].n_visible();
+    for (std::size_t k = 0; k < s.n_layers(); ++k)
+        std::cout << (k ? "-" : "") << s.layers[k].n_visible();
     std::cout << "-" << s.layers.back().n_hidden() << ")";
     if (!m.name.empty()) std::cout << ", \"" << m.name << "\"";
     std::cout << "\n  preprocessing: " << s.preprocessing.describe() << "\n";
@@ -93,8 +91,8 @@ void print_human(const std::string& path, const ModelFile& m) {
         if (s.hook_after(k)) std::cout << ", then hook \"" << s.hook_after(k)->kind() << "\"";
         std::cout << "\n";
         if (k >= m.records.size()) continue;
-        std::cout << "    training: " << render_text(fields_of<LayerTrainingConfig>(), m.records[k].config)
-                  << "\n";
+        std::cout << "    training: "
+                  << render_text(fields_of<LayerTrainingConfig>(), m.records[k].config) << "\n";
         for (const auto& e : m.records[k].epochs)
             std::cout << render_text(fields_of<EpochStats>(), e) << "\n";
     }
@@ -113,8 +111,9 @@ int run_info(const InfoOptions& o) {
             const blas::KernelChoice kc = blas::kernel_choice();
             std::cout << "dbn " << library_version << "\nOpenBLAS kernel: " << blas::core_name()
                       << " (chosen by " << blas::to_string(kc.source) << ": " << kc.detail << ")"
-                      << "\nBLAS threads: " << blas::num_threads()
-                      << "\nOPENBLAS_CORETYPE: " << (std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "(not set)")
+                      << "\nBLAS threads: " << blas::num_threads() << "\nOPENBLAS_CORETYPE: "
+                      << (std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE")
+                                                           : "(not set)")
                       << "\nhardware threads: " << std::thread::hardware_concurrency()
                       << "\nOpenBLAS build: " << blas::config() << std::endl;
         }

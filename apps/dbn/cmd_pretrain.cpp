@@ -10,20 +10,23 @@
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "dbn/io/model_io.hpp"
+#include "dbn/observe/console_progress.hpp"
 #include "dbn/pretrain/config.hpp"
 #include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/pretrain/pretrain_checks.hpp"
-#include "dbn/io/model_io.hpp"
-#include "dbn/observe/console_progress.hpp"
 
 namespace dbn::cli {
 
 void add_pretrain(CLI::App& app, PretrainOptions& o) {
-    auto* c = app.add_subcommand("pretrain", "Pretrain a DBN greedily, layer by layer, and save it");
-    c->add_option("--config", o.config, "DBN configuration (JSON), e.g. models/quick.json")->required();
-    c->add_option("--data", o.data,
-                  "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset "
-                  "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)");
+    auto* c =
+        app.add_subcommand("pretrain", "Pretrain a DBN greedily, layer by layer, and save it");
+    c->add_option("--config", o.config, "DBN configuration (JSON), e.g. models/quick.json")
+        ->required();
+    c->add_option(
+        "--data", o.data,
+        "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset "
+        "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)");
     c->add_option("--validation", o.validation,
                   "held-out data SPEC for the monitors (default: a held-out share of --data)");
     c->add_option("--out", o.out, "model file to write (default: <config name>.h5)");
@@ -31,7 +34,8 @@ void add_pretrain(CLI::App& app, PretrainOptions& o) {
         ->each([&o](const std::string&) { o.seed_set = true; });
     c->add_option("--epochs", o.epochs, "epochs for every layer (overrides the configuration)")
         ->check(count_validator());
-    c->add_option("--limit", o.limit, "use only the first N rows of --data")->check(count_validator());
+    c->add_option("--limit", o.limit, "use only the first N rows of --data")
+        ->check(count_validator());
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
         ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print only the final summary");
@@ -39,7 +43,6 @@ void add_pretrain(CLI::App& app, PretrainOptions& o) {
                 "exit with status 3 (after saving the model) when a consistency check fails");
     c->add_flag("--no-checks", o.no_checks, "skip the free-energy consistency checks");
 }
-
 
 int run_pretrain(const PretrainOptions& o) {
     DbnConfig cfg = load_dbn_config(o.config);
@@ -59,9 +62,10 @@ int run_pretrain(const PretrainOptions& o) {
 
     const std::string spec = o.data.empty() ? k_default_train : o.data;
     if (o.data.empty() && !std::filesystem::exists(spec)) {
-        DBN_CHECK(false, IoError,
-                  spec << ": default training data not found (apt-get install dataset-fashion-mnist, "
-                          "or pass --data SPEC)");
+        DBN_CHECK(
+            false, IoError,
+            spec << ": default training data not found (apt-get install dataset-fashion-mnist, "
+                    "or pass --data SPEC)");
     }
     const auto t0 = std::chrono::steady_clock::now();
     data::Dataset train = data::first_rows(data::read_dataset(spec), o.limit);
@@ -83,14 +87,16 @@ int run_pretrain(const PretrainOptions& o) {
     PretrainChecks checks(cfg.checks, o.quiet ? nullptr : &progress);
     trainer.set_after_layer(std::ref(checks));
     const ModelFile model = trainer.train(std::move(train), o.validation.empty() ? nullptr : &valid,
-                              o.quiet ? nullptr : &progress);
+                                          o.quiet ? nullptr : &progress);
     io::save_model(model, out);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const Dbn& stack = model.stack;
     log << "saved " << out << ": " << stack.n_layers() << " layers (";
     for (std::size_t k = 0; k < stack.n_layers(); ++k)
         log << (k ? "-" : "") << stack.layers[k].n_visible();
-    log << "-" << stack.layers.back().n_hidden() << "), " << observe::format_duration(secs) << std::endl;
+    log << "-" << stack.layers.back().n_hidden() << "), " << observe::format_duration(secs)
+        << std::endl;
     if (!checks.all_passed()) {
         std::cerr << "dbn: " << (o.strict ? "error" : "warning")
                   << ": a free-energy consistency check failed (D < 0 beyond its interval); see "

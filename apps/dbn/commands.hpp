@@ -17,9 +17,11 @@ namespace dbn::cli {
 inline CLI::Validator count_validator() {
     return CLI::Validator(
         [](std::string& value) -> std::string {
-            const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+            const bool digits =
+                !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
             if (!digits) return "expected a whole number of at least 1, got \"" + value + "\"";
-            if (value.find_first_not_of('0') == std::string::npos) return "must be at least 1, got 0";
+            if (value.find_first_not_of('0') == std::string::npos)
+                return "must be at least 1, got 0";
             if (value.size() > 18) return "too large: " + value;
             return "";
         },
@@ -29,10 +31,10 @@ inline CLI::Validator count_validator() {
 /// Exit statuses of the program (README.md, "Exit status").
 enum Exit : int {
     exit_ok = 0,
-    exit_usage = 1,       ///< bad flags or arguments
-    exit_bad_input = 2,   ///< bad data, configuration or model file
-    exit_check_failed = 3,///< a consistency check failed under --strict (model still saved)
-    exit_numerical = 4,   ///< training diverged (NaN or Inf)
+    exit_usage = 1,         ///< bad flags or arguments
+    exit_bad_input = 2,     ///< bad data, configuration or model file
+    exit_check_failed = 3,  ///< a consistency check failed under --strict (model still saved)
+    exit_numerical = 4,     ///< training diverged (NaN or Inf)
 };
 
 struct PretrainOptions {
@@ -115,6 +117,7 @@ void add_bench(CLI::App& app, BenchOptions& o);
 int run_bench(const BenchOptions& o);
 
 /// Path of the Fashion-MNIST training images installed by Debian's dataset-fashion-mnist.
-inline constexpr const char* k_default_train = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+inline constexpr const char* k_default_train =
+    "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
 
 }  // namespace dbn::cli

@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "dbn: usage error: " << e.what() << "\n(run 'dbn --help' or 'dbn COMMAND --help')"
-                  << std::endl;
+        std::cerr << "dbn: usage error: " << e.what()
+                  << "\n(run 'dbn --help' or 'dbn COMMAND --help')" << std::endl;
         return exit_usage;
     }
     try {

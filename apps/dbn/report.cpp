@@ -24,8 +24,8 @@ void print_checks(std::ostream& out, const std::vector<estimate::LayerLogZ>& log
     if (checks.empty()) return;
     out << "  consistency checks (D = dF - dlogZ: change of the DBN bound, nats per sample):\n";
     char buf[256];
-    std::snprintf(buf, sizeof buf, "    %-6s %11s %11s %11s %25s  %s\n", "layers", "dF", "dlogZ", "D",
-                  "D interval", "result");
+    std::snprintf(buf, sizeof buf, "    %-6s %11s %11s %11s %25s  %s\n", "layers", "dF", "dlogZ",
+                  "D", "D interval", "result");
     out << buf;
     for (const auto& c : checks)
         out << render_text(fields_of<estimate::ConsistencyCheck>(), c) << "\n";
@@ -69,8 +69,9 @@ void print_fine_tuned(std::ostream& out, const finetune::FineTuned& ft) {
         << "; best epoch " << ft.best_epoch << " of " << ft.history.size() << "\n";
     // The history shows the figures of its mode.
     const std::vector<std::string> other =
-        classifier ? std::vector<std::string>{"train_reconstruction_error", "valid_reconstruction_error"}
-                   : std::vector<std::string>{"train_accuracy", "valid_accuracy"};
+        classifier
+            ? std::vector<std::string>{"train_reconstruction_error", "valid_reconstruction_error"}
+            : std::vector<std::string>{"train_accuracy", "valid_accuracy"};
     for (const auto& e : ft.history)
         out << render_text(fields_of<finetune::FineTuneEpoch>(), e, other)
             << (e.epoch == ft.best_epoch ? "  (kept)" : "") << "\n";

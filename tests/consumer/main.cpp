@@ -10,8 +10,8 @@
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
 #include "dbn/core/version.hpp"
-#include "dbn/model/model_file.hpp"
 #include "dbn/io/model_io.hpp"
+#include "dbn/model/model_file.hpp"
 #include "dbn/rbm/rbm.hpp"
 
 namespace {
@@ -19,7 +19,8 @@ namespace {
 // F(v) = -a.v - sum_j log(1 + exp(b_j + sum_i v_i W_ij)) for Bernoulli units, in double.
 double closed_form_free_energy(const dbn::Rbm& rbm, const dbn::Matrix& v, std::size_t row) {
     double f = 0.0;
-    for (std::size_t i = 0; i < rbm.n_visible(); ++i) f -= double{rbm.visible_bias()(i)} * v(row, i);
+    for (std::size_t i = 0; i < rbm.n_visible(); ++i)
+        f -= double{rbm.visible_bias()(i)} * v(row, i);
     for (std::size_t j = 0; j < rbm.n_hidden(); ++j) {
         double act = rbm.hidden_bias()(j);
         for (std::size_t i = 0; i < rbm.n_visible(); ++i)
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
         for (std::size_t r = 0; r < v.shape(0); ++r) {
             const double want = closed_form_free_energy(rbm, v, r);
             if (!(std::fabs(f(r) - want) <= 1e-4 * (1.0 + std::fabs(want)))) {
-                std::fprintf(stderr, "free energy of row %zu: %.9g (expected %.9g)\n", r, f(r), want);
+                std::fprintf(stderr, "free energy of row %zu: %.9g (expected %.9g)\n", r, f(r),
+                             want);
                 return 1;
             }
         }

@@ -17,8 +17,6 @@ using testing::error_of;
 using testing::io_error_not_format_of;
 using testing::TempDir;
 
-
-
 CsvOptions with_label(long column) {
     CsvOptions o;
     o.label_column = column;

@@ -17,7 +17,6 @@ using testing::TempDir;
 
 const fs::path k_fashion_dir = "/usr/share/datasets/fashion-mnist";
 
-
 TEST(ReadDataset, RejectsUnknownFormNamingFileAndForms) {
     const auto msg = error_of<FormatError>([] { read_dataset("data/pixels.txt"); });
     EXPECT_NE(msg.find("data/pixels.txt"), std::string::npos) << msg;

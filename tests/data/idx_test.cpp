@@ -23,7 +23,6 @@ using testing::io_error_not_format_of;
 using testing::TempDir;
 using Bytes = std::vector<unsigned char>;
 
-
 void write_file(const std::string& path, const Bytes& bytes) {
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()),
@@ -90,7 +89,6 @@ Bytes gzip_stored(const Bytes& data) {
     for (int k = 0; k < 4; ++k) g.push_back(static_cast<unsigned char>(size >> (8 * k)));
     return g;
 }
-
 
 Bytes pixels(std::size_t n) {
     Bytes b(n);

@@ -17,8 +17,8 @@ namespace dbn {
 namespace {
 
 using estimate::LayerLogZ;
-using estimate::LogZOptions;
 using estimate::LogZMethod;
+using estimate::LogZOptions;
 
 Matrix random_binary(std::size_t n, std::size_t d, std::uint64_t seed) {
     Rng rng{seed};

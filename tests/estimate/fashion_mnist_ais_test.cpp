@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 
 #include "dbn/data/dataset.hpp"
-#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/estimate/ais.hpp"
 #include "dbn/estimate/exact_log_partition.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 
 namespace dbn {
 namespace {
@@ -23,11 +23,11 @@ TEST(FashionMnistAis, AgreesWithExactLogZOnTwentyHiddenUnits) {
     const data::Dataset all = data::read_dataset(k_images);
     const data::Dataset d = data::first_rows(all, 5000);
     for (std::uint64_t seed : {1, 2, 3}) {
-        DbnConfig cfg = parse_dbn_config(
-            R"({"seed": )" + std::to_string(seed) + R"(, "heldout_fraction": 0,
+        DbnConfig cfg =
+            parse_dbn_config(R"({"seed": )" + std::to_string(seed) + R"(, "heldout_fraction": 0,
                 "defaults": {"epochs": 3, "batch_size": 50, "learning_rate": 0.05},
                 "layers": [{"hidden": 20}]})",
-            "fmnist20.json");
+                             "fmnist20.json");
         const Dbn m = GreedyTrainer(cfg).train(d).stack;
         const Rbm& rbm = m.layers[0];
         const double exact = estimate::exact_log_partition(rbm);

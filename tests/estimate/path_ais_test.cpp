@@ -14,10 +14,10 @@
 #include "dbn/core/error.hpp"
 #include "dbn/core/math.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/pretrain/config.hpp"
-#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/estimate/ais.hpp"
 #include "dbn/estimate/exact_log_partition.hpp"
+#include "dbn/pretrain/config.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/train/rbm_trainer.hpp"
 #include "estimate/test_models.hpp"
 #include "support/helpers.hpp"
@@ -366,16 +366,17 @@ TEST(PathAis, NarrowerThanTwoIndependentAisEstimatesOnFashionMnist) {
         ac.keep_final_states = true;
         const AisResult a0 = Ais(ac).estimate(lower, x0);
         const AisResult a1 = Ais(ac).estimate(upper, x1);
-        const double independent_width = (a1.log_z_high - a0.log_z_low) -
-                                         (a1.log_z_low - a0.log_z_high);
+        const double independent_width =
+            (a1.log_z_high - a0.log_z_low) - (a1.log_z_low - a0.log_z_high);
         PathAisConfig pc = path_config(seed, k_path_default_steps);
         const PathAisResult r = PathAis(pc).estimate(lower, upper, a0);
         const double width = r.delta_log_z_high - r.delta_log_z_low;
-        std::printf("seed %llu: exact dlogZ %.5f, path %.5f [%.5f, %.5f] (ess %.1f, acceptance "
-                    "%.3f, %.2f s), independent %.5f, width %.4f\n",
-                    static_cast<unsigned long long>(seed), exact, r.delta_log_z,
-                    r.delta_log_z_low, r.delta_log_z_high, r.ess, r.acceptance_rate, r.seconds,
-                    a1.log_z - a0.log_z, independent_width);
+        std::printf(
+            "seed %llu: exact dlogZ %.5f, path %.5f [%.5f, %.5f] (ess %.1f, acceptance "
+            "%.3f, %.2f s), independent %.5f, width %.4f\n",
+            static_cast<unsigned long long>(seed), exact, r.delta_log_z, r.delta_log_z_low,
+            r.delta_log_z_high, r.ess, r.acceptance_rate, r.seconds, a1.log_z - a0.log_z,
+            independent_width);
         EXPECT_LE(r.delta_log_z_low, exact) << "seed " << seed;
         EXPECT_GE(r.delta_log_z_high, exact) << "seed " << seed;
         EXPECT_LT(width, independent_width) << "seed " << seed;
@@ -477,8 +478,8 @@ TEST(PathAis, ChainsFromAnAisRunOfTheLowerLayer) {
     const PathAisResult r = PathAis(path_config(3)).estimate(s.lower, s.upper, a0);
     expect_covers(r, s.exact, k_max_error_far, "from AIS");
     const std::vector<double>& fw = r.final_log_weights;
-    const double log_z1 = a0.log_z_base + logsumexp(fw.begin(), fw.end()) -
-                          std::log(static_cast<double>(fw.size()));
+    const double log_z1 =
+        a0.log_z_base + logsumexp(fw.begin(), fw.end()) - std::log(static_cast<double>(fw.size()));
     EXPECT_NEAR(log_z1, a0.log_z + r.delta_log_z, 1e-9 * std::abs(log_z1));
     // Without the setting AIS keeps no states, and the path says what is missing.
     ac.keep_final_states = false;
@@ -553,9 +554,9 @@ TEST(PathAis, RejectsBadInput) {
     EXPECT_THROW(path.estimate(lower, upper, start), NumericalError);
     start(2, 3) = 1.0f;
     // The upper layer's visible units are layer k's binary hidden units.
-    EXPECT_THROW(path.estimate(lower, testing::random_rbm(4, 3, rng, 1.0f, UnitType::gaussian),
-                               start),
-                 ConfigError);
+    EXPECT_THROW(
+        path.estimate(lower, testing::random_rbm(4, 3, rng, 1.0f, UnitType::gaussian), start),
+        ConfigError);
     EXPECT_THROW(PathAis(path_config(1, 0)), ConfigError);
     PathAisConfig c;
     c.schedule = {0.0, 0.5, 0.5, 1.0};

@@ -17,8 +17,8 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/hooks/layer_hook.hpp"
 #include "dbn/hdf5/hdf5.hpp"
+#include "dbn/hooks/layer_hook.hpp"
 #include "features/features_support.hpp"
 
 namespace dbn {
@@ -261,7 +261,8 @@ TEST(ExtractFeatures, LabelsFromCsvColumnAndHdf5Sibling) {
 TEST(ExtractFeatures, EmptyIdxGivesEmptyDatasets) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 0, 50);
-    const features::FeatureSummary s = features::extract_features(mixed_model(50), spec, dir + "/f.h5");
+    const features::FeatureSummary s =
+        features::extract_features(mixed_model(50), spec, dir + "/f.h5");
     EXPECT_EQ(s.rows, 0U);
     const auto f = hdf5::File::open(dir + "/f.h5");
     EXPECT_EQ(f.open_dataset("features").shape(), (std::vector<std::size_t>{0, 20}));
@@ -304,8 +305,8 @@ TEST(ExtractFeaturesErrors, BadLayerNamesTheValidRange) {
     const std::string spec = labelled_idx(dir, 5, 50);
     features::FeatureOptions o;
     o.layer = 3;
-    const std::string msg =
-        message_of<ConfigError>([&] { features::extract_features(mixed_model(50), spec, dir + "/f.h5", o); });
+    const std::string msg = message_of<ConfigError>(
+        [&] { features::extract_features(mixed_model(50), spec, dir + "/f.h5", o); });
     EXPECT_NE(msg.find("layer 3 does not exist"), std::string::npos) << msg;
     EXPECT_NE(msg.find("0..2"), std::string::npos) << msg;
     EXPECT_EQ(entries(dir).size(), 2U) << "only the input files";
@@ -314,8 +315,8 @@ TEST(ExtractFeaturesErrors, BadLayerNamesTheValidRange) {
 TEST(ExtractFeaturesErrors, ColumnMismatchNamesBoth) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 5, 49);
-    const std::string msg =
-        message_of<ShapeError>([&] { features::extract_features(mixed_model(50), spec, dir + "/f.h5"); });
+    const std::string msg = message_of<ShapeError>(
+        [&] { features::extract_features(mixed_model(50), spec, dir + "/f.h5"); });
     EXPECT_NE(msg.find("49 columns"), std::string::npos) << msg;
     EXPECT_NE(msg.find("50 visible units"), std::string::npos) << msg;
     EXPECT_EQ(entries(dir).size(), 2U);
@@ -325,8 +326,8 @@ TEST(ExtractFeaturesErrors, UnknownOutputExtension) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 5, 50);
     for (const char* name : {"/f.txt", "/f", "/f.h5.bak", "/f.npy"}) {
-        const std::string msg =
-            message_of<ConfigError>([&] { features::extract_features(mixed_model(50), spec, dir + name); });
+        const std::string msg = message_of<ConfigError>(
+            [&] { features::extract_features(mixed_model(50), spec, dir + name); });
         EXPECT_NE(msg.find("unknown output extension"), std::string::npos) << msg;
     }
     features::FeatureOptions o;
@@ -349,12 +350,14 @@ TEST(ExtractFeaturesErrors, FailureMidStreamLeavesNothingAndKeepsTheOldFile) {
     o.chunk_rows = 7;
     for (const char* name : {"/f.h5", "/f.csv"}) {
         SCOPED_TRACE(name);
-        EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + name, o), FormatError);
+        EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + name, o),
+                     FormatError);
         EXPECT_EQ(entries(dir), std::vector<std::string>{"in.csv"});
     }
     // An existing output is left as it was.
     std::ofstream(dir + "/f.csv") << "old";
-    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/f.csv", o), FormatError);
+    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/f.csv", o),
+                 FormatError);
     std::ifstream in(dir + "/f.csv");
     std::string old;
     std::getline(in, old);
@@ -374,8 +377,10 @@ TEST(ExtractFeaturesErrors, MissingInputOrOutputFolder) {
     const Dbn model = testing::random_stack({4, 3}, 9);
     EXPECT_THROW(features::extract_features(model, dir + "/none.csv", dir + "/f.h5"), IoError);
     std::ofstream(dir + "/in.csv") << "1,2,3,4\n";
-    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/no/such/f.h5"), IoError);
-    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/no/such/f.csv"), IoError);
+    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/no/such/f.h5"),
+                 IoError);
+    EXPECT_THROW(features::extract_features(model, dir + "/in.csv", dir + "/no/such/f.csv"),
+                 IoError);
     EXPECT_EQ(entries(dir), std::vector<std::string>{"in.csv"});
 }
 

@@ -15,12 +15,12 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/pretrain/config.hpp"
-#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/features/features.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
 #include "dbn/io/model_io.hpp"
+#include "dbn/pretrain/config.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "features/features_support.hpp"
 
 namespace dbn {
@@ -242,8 +242,9 @@ TEST(PythonReader, ClassifierOutputsOfAFineTunedModelMatchTheLibrary) {
     const std::string path = dir + "/tuned.h5";
     io::save_model(tuned, path);
 
-    const RunResult r = run(std::string(k_python) + " " + reader() + " " + shell_quote(path) +
-                            " --data " + shell_quote(spec) + " --out " + shell_quote(dir + "/py.h5"));
+    const RunResult r =
+        run(std::string(k_python) + " " + reader() + " " + shell_quote(path) + " --data " +
+            shell_quote(spec) + " --out " + shell_quote(dir + "/py.h5"));
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("classifier: 32 -> "), std::string::npos) << r.output;
     const auto f = hdf5::File::open(dir + "/py.h5");

@@ -10,10 +10,10 @@
 #include <gtest/gtest.h>
 
 #include "dbn/core/error.hpp"
-#include "dbn/pretrain/config.hpp"
-#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/model/model_file.hpp"
+#include "dbn/pretrain/config.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "finetune/finetune_support.hpp"
 
 namespace dbn {
@@ -59,17 +59,19 @@ finetune::FineTuneConfig classifier_config() {
 }
 
 TEST(FineTuneClassifier, LossFallsAndAccuracyBeatsChance) {
-    for (finetune::OptimizerKind opt : {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
+    for (finetune::OptimizerKind opt :
+         {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
         finetune::FineTuneConfig c = classifier_config();
         c.optimizer = opt;
         c.learning_rate = opt == finetune::OptimizerKind::adam ? 0.01 : 0.2;
-        const finetune::FineTuneResult tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+        const finetune::FineTuneResult tuned =
+            finetune::fine_tune(pretrained(), train_set(), nullptr, c);
         const auto& h = tuned.fine_tuned.history;
         ASSERT_EQ(h.size(), c.epochs);
         EXPECT_LT(h.back().loss, 0.5 * h.front().loss) << to_string(opt);
         // 4 classes: chance is 25%; prototypes with 10% flipped bits are easy.
-        const finetune::ClassifierEvaluation ev =
-            finetune::evaluate_classifier(tuned.stack, tuned.fine_tuned, test_set().x, test_set().labels);
+        const finetune::ClassifierEvaluation ev = finetune::evaluate_classifier(
+            tuned.stack, tuned.fine_tuned, test_set().x, test_set().labels);
         EXPECT_GE(ev.accuracy, 0.95) << to_string(opt) << ": chance is 0.25";
         ASSERT_EQ(ev.confusion_matrix.size(), k_classes);
         std::int64_t total = 0, diagonal = 0;
@@ -90,21 +92,29 @@ TEST(FineTuneClassifier, LossFallsAndAccuracyBeatsChance) {
 TEST(FineTuneClassifier, RandomInitAndHeadOnlyTrainToo) {
     finetune::FineTuneConfig c = classifier_config();
     c.init = finetune::InitScheme::glorot;
-    const finetune::FineTuneResult random = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuneResult random =
+        finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     ModelFile file;
     file.stack = pretrained();
     file.records.resize(file.stack.n_layers());
     file.set_fine_tuned(random);
     EXPECT_TRUE(file.records.empty()) << "nothing of the pretraining is left";
-    EXPECT_GE(finetune::evaluate_classifier(random.stack, random.fine_tuned, test_set().x, test_set().labels).accuracy, 0.75);
+    EXPECT_GE(finetune::evaluate_classifier(random.stack, random.fine_tuned, test_set().x,
+                                            test_set().labels)
+                  .accuracy,
+              0.75);
 
     c.init = finetune::InitScheme::pretrained;
     c.head_only = true;
     c.learning_rate = 0.02;
-    const finetune::FineTuneResult head = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuneResult head =
+        finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     for (std::size_t k = 0; k < head.stack.n_layers(); ++k)
         EXPECT_TRUE(same_bits(head.stack.layers[k].weights(), pretrained().layers[k].weights()));
-    EXPECT_GE(finetune::evaluate_classifier(head.stack, head.fine_tuned, test_set().x, test_set().labels).accuracy, 0.6)
+    EXPECT_GE(
+        finetune::evaluate_classifier(head.stack, head.fine_tuned, test_set().x, test_set().labels)
+            .accuracy,
+        0.6)
         << "logistic regression on 8 pretrained features; chance is 0.25";
 }
 
@@ -115,7 +125,9 @@ TEST(FineTuneClassifier, DropoutTrainsAndIsReproducible) {
     const finetune::FineTuneResult a = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     const finetune::FineTuneResult b = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     EXPECT_TRUE(same_bits(a.stack.layers[1].weights(), b.stack.layers[1].weights()));
-    EXPECT_GE(finetune::evaluate_classifier(a.stack, a.fine_tuned, test_set().x, test_set().labels).accuracy, 0.9)
+    EXPECT_GE(finetune::evaluate_classifier(a.stack, a.fine_tuned, test_set().x, test_set().labels)
+                  .accuracy,
+              0.9)
         << "chance is 0.25";
 }
 
@@ -125,7 +137,8 @@ TEST(FineTuneClassifier, SameSeedSameModelOtherSeedOtherModel) {
     const finetune::FineTuneResult a = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     const finetune::FineTuneResult b = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     c.seed = 8;
-    const finetune::FineTuneResult other = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuneResult other =
+        finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     EXPECT_TRUE(same_bits(a.stack.layers[0].weights(), b.stack.layers[0].weights()));
     EXPECT_TRUE(same_bits(a.fine_tuned.head.weights, b.fine_tuned.head.weights));
     EXPECT_FALSE(same_bits(a.stack.layers[0].weights(), other.stack.layers[0].weights()));
@@ -134,17 +147,21 @@ TEST(FineTuneClassifier, SameSeedSameModelOtherSeedOtherModel) {
 TEST(FineTuneClassifier, FeatureExtractionUsesTheTunedEncoder) {
     finetune::FineTuneConfig c = classifier_config();
     c.epochs = 2;
-    const finetune::FineTuneResult tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuneResult tuned =
+        finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     EXPECT_FALSE(same_bits(tuned.stack.layers[0].weights(), pretrained().layers[0].weights()));
-    EXPECT_TRUE(same_bits(tuned.stack.layers[0].visible_bias(), pretrained().layers[0].visible_bias()));
-    EXPECT_TRUE(testing::allclose(tuned.stack.transform(test_set().x, 1), finetune::encode(tuned.stack, tuned.fine_tuned, test_set().x),
+    EXPECT_TRUE(
+        same_bits(tuned.stack.layers[0].visible_bias(), pretrained().layers[0].visible_bias()));
+    EXPECT_TRUE(testing::allclose(tuned.stack.transform(test_set().x, 1),
+                                  finetune::encode(tuned.stack, tuned.fine_tuned, test_set().x),
                                   1e-5, 1e-6));
 }
 
 TEST(FineTuneClassifier, ContinuesFromItsHead) {
     finetune::FineTuneConfig c = classifier_config();
     c.epochs = 3;
-    const finetune::FineTuneResult first = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuneResult first =
+        finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     struct Notes : finetune::FineTuneObserver {
         std::vector<std::string> lines;
         void on_message(const char* t) override { lines.push_back(t); }
@@ -166,20 +183,24 @@ TEST(FineTuneClassifier, EarlyStoppingKeepsTheBestWeights) {
     finetune::FineTuneConfig c = classifier_config();
     c.epochs = 10;
     c.patience = 2;
-    const finetune::FineTuneResult stopped = finetune::fine_tune(pretrained(), train_set(), &valid, c);
+    const finetune::FineTuneResult stopped =
+        finetune::fine_tune(pretrained(), train_set(), &valid, c);
     const auto& h = stopped.fine_tuned.history;
     ASSERT_EQ(stopped.fine_tuned.best_epoch, 1u);
     EXPECT_EQ(h.size(), 3u) << "stops after `patience` epochs without improvement";
     EXPECT_GT(h[0].valid_accuracy, h[2].valid_accuracy);
-    EXPECT_DOUBLE_EQ(finetune::evaluate_classifier(stopped.stack, stopped.fine_tuned, valid.x, valid.labels).accuracy,
-                     h[0].valid_accuracy);
+    EXPECT_DOUBLE_EQ(
+        finetune::evaluate_classifier(stopped.stack, stopped.fine_tuned, valid.x, valid.labels)
+            .accuracy,
+        h[0].valid_accuracy);
 
     // The same run for exactly one epoch, without validation: bit-identical weights.
     c.epochs = 1;
     c.validation_fraction = 0.0;
     const finetune::FineTuneResult one = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     for (std::size_t k = 0; k < one.stack.n_layers(); ++k)
-        EXPECT_TRUE(same_bits(stopped.stack.layers[k].weights(), one.stack.layers[k].weights())) << k;
+        EXPECT_TRUE(same_bits(stopped.stack.layers[k].weights(), one.stack.layers[k].weights()))
+            << k;
     EXPECT_TRUE(same_bits(stopped.fine_tuned.head.weights, one.fine_tuned.head.weights));
 }
 
@@ -190,7 +211,8 @@ TEST(FineTuneAutoencoder, ReconstructionErrorFalls) {
     c.batch_size = 20;
     c.learning_rate = 0.01;
     c.patience = 0;
-    const finetune::FineTuneResult tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuneResult tuned =
+        finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     const auto& h = tuned.fine_tuned.history;
     ASSERT_EQ(h.size(), 8u);
     EXPECT_LT(h.back().loss, h.front().loss);
@@ -202,7 +224,8 @@ TEST(FineTuneAutoencoder, ReconstructionErrorFalls) {
     untuned.decoder = finetune::transposed_decoder(pretrained());
     const double before =
         finetune::evaluate_autoencoder(pretrained(), untuned, test_set().x).reconstruction_error;
-    const finetune::AutoencoderEvaluation after = finetune::evaluate_autoencoder(tuned.stack, tuned.fine_tuned, test_set().x);
+    const finetune::AutoencoderEvaluation after =
+        finetune::evaluate_autoencoder(tuned.stack, tuned.fine_tuned, test_set().x);
     EXPECT_LT(after.reconstruction_error, 0.7 * before);
     EXPECT_EQ(after.n_visible, k_dim);
     EXPECT_TRUE(std::isfinite(after.cross_entropy));
@@ -219,7 +242,8 @@ TEST(FineTuneAutoencoder, LinearCodeAndEarlyStoppingOnReconstruction) {
     c.loss = finetune::LossKind::squared_error;
     c.optimizer = finetune::OptimizerKind::sgd;
     c.learning_rate = 0.05;
-    const finetune::FineTuneResult tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuneResult tuned =
+        finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     const finetune::FineTuned& ft = tuned.fine_tuned;
     EXPECT_TRUE(ft.linear_code);
     ASSERT_GE(ft.best_epoch, 1u);
@@ -265,7 +289,8 @@ TEST(FineTuneErrors, RefusesBadInput) {
 TEST(FineTuneErrors, EvaluateRefusesUnknownLabels) {
     finetune::FineTuneConfig c = classifier_config();
     c.epochs = 1;
-    const finetune::FineTuneResult tuned = finetune::fine_tune(pretrained(), train_set(), nullptr, c);
+    const finetune::FineTuneResult tuned =
+        finetune::fine_tune(pretrained(), train_set(), nullptr, c);
     Labels labels = test_set().labels;
     labels(5) = 77;
     try {

@@ -132,7 +132,8 @@ TEST_P(GradientCheck, MatchesCentralFiniteDifferences) {
                       "layer " + std::to_string(i) + " W(" + std::to_string(a) + "," +
                           std::to_string(b) + ")");
         for (std::size_t b = 0; b < l.n_out(); ++b)
-            check(l.bias(b), gb[i](b), "layer " + std::to_string(i) + " b(" + std::to_string(b) + ")");
+            check(l.bias(b), gb[i](b),
+                  "layer " + std::to_string(i) + " b(" + std::to_string(b) + ")");
     }
     EXPECT_EQ(checked, p.net.n_parameters());
 }
@@ -142,24 +143,24 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         GradCase{"classifier", finetune::FineTuneMode::classifier, "none", false, false,
                  finetune::LossKind::cross_entropy, false},
-        GradCase{"classifier_standardize", finetune::FineTuneMode::classifier, "standardize", false, false,
-                 finetune::LossKind::cross_entropy, false},
-        GradCase{"classifier_layernorm", finetune::FineTuneMode::classifier, "layernorm", false, false,
-                 finetune::LossKind::cross_entropy, false},
-        GradCase{"classifier_relu_layernorm", finetune::FineTuneMode::classifier, "layernorm", true, false,
-                 finetune::LossKind::cross_entropy, false},
+        GradCase{"classifier_standardize", finetune::FineTuneMode::classifier, "standardize", false,
+                 false, finetune::LossKind::cross_entropy, false},
+        GradCase{"classifier_layernorm", finetune::FineTuneMode::classifier, "layernorm", false,
+                 false, finetune::LossKind::cross_entropy, false},
+        GradCase{"classifier_relu_layernorm", finetune::FineTuneMode::classifier, "layernorm", true,
+                 false, finetune::LossKind::cross_entropy, false},
         GradCase{"classifier_gaussian", finetune::FineTuneMode::classifier, "none", false, false,
                  finetune::LossKind::cross_entropy, true},
         GradCase{"autoencoder_xent", finetune::FineTuneMode::autoencoder, "none", false, false,
                  finetune::LossKind::cross_entropy, false},
-        GradCase{"autoencoder_xent_standardize", finetune::FineTuneMode::autoencoder, "standardize", false,
-                 false, finetune::LossKind::cross_entropy, false},
-        GradCase{"autoencoder_xent_layernorm_linear_code", finetune::FineTuneMode::autoencoder, "layernorm",
-                 false, true, finetune::LossKind::cross_entropy, false},
-        GradCase{"autoencoder_squared_relu", finetune::FineTuneMode::autoencoder, "standardize", true, true,
-                 finetune::LossKind::squared_error, false},
-        GradCase{"autoencoder_squared_gaussian", finetune::FineTuneMode::autoencoder, "none", false, true,
-                 finetune::LossKind::squared_error, true}),
+        GradCase{"autoencoder_xent_standardize", finetune::FineTuneMode::autoencoder, "standardize",
+                 false, false, finetune::LossKind::cross_entropy, false},
+        GradCase{"autoencoder_xent_layernorm_linear_code", finetune::FineTuneMode::autoencoder,
+                 "layernorm", false, true, finetune::LossKind::cross_entropy, false},
+        GradCase{"autoencoder_squared_relu", finetune::FineTuneMode::autoencoder, "standardize",
+                 true, true, finetune::LossKind::squared_error, false},
+        GradCase{"autoencoder_squared_gaussian", finetune::FineTuneMode::autoencoder, "none", false,
+                 true, finetune::LossKind::squared_error, true}),
     [](const ::testing::TestParamInfo<GradCase>& p) { return std::string(p.param.name); });
 
 TEST(Backprop, DropoutGradientMatchesFiniteDifferencesUnderAFixedMask) {
@@ -229,14 +230,15 @@ TEST(Backprop, PartialBatchUsesOnlyItsRows) {
     EXPECT_TRUE(testing::allclose(big.grad_weights[0], exact.grad_weights[0], 1e-5, 1e-7));
 }
 
-/// @brief A classifier big enough for a finetune::Workspace to split it across threads: 30-24-20 stack
-/// with hooks, a 5-class head, dropout and weight decay, and `rows` rows with one-hot targets.
+/// @brief A classifier big enough for a finetune::Workspace to split it across threads: 30-24-20
+/// stack with hooks, a 5-class head, dropout and weight decay, and `rows` rows with one-hot
+/// targets.
 Problem threaded_problem(const char* hook, std::size_t rows) {
     Rng rng(11);
     Matrix fit = Matrix::from_shape({50, 30});
     rng.fill_uniform(fit.data(), fit.size());
-    const Dbn m = random_stack({30, 24, 20}, rng, 0.3f, {UnitType::relu, UnitType::bernoulli},
-                               hook, fit);
+    const Dbn m =
+        random_stack({30, 24, 20}, rng, 0.3f, {UnitType::relu, UnitType::bernoulli}, hook, fit);
     Problem p;
     p.net = finetune::unroll_encoder(m);
     finetune::DenseLayer head;
@@ -275,7 +277,8 @@ TEST(Backprop, ThreadCountDoesNotChangeGradientsOrSteps) {
                     finetune::Workspace ws(p.net, 64, threads);
                     EXPECT_EQ(ws.threads(), threads);
                     Rng masks(5);
-                    losses.push_back(finetune::loss_and_gradient(p.net, p.x, p.t, ws, head_only, &masks));
+                    losses.push_back(
+                        finetune::loss_and_gradient(p.net, p.x, p.t, ws, head_only, &masks));
                     spaces.push_back(std::move(ws));
                 }
                 const std::size_t first = head_only ? p.net.n_layers() - 1 : 0;
@@ -309,7 +312,8 @@ TEST(Backprop, ThreadCountDoesNotChangeGradientsOrSteps) {
                     }
                 }
                 // The same gradient in every workspace: the steps agree bit for bit.
-                for (const finetune::OptimizerKind kind : {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
+                for (const finetune::OptimizerKind kind :
+                     {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
                     finetune::FineTuneConfig cfg;
                     cfg.optimizer = kind;
                     std::vector<finetune::Network> nets;
@@ -327,8 +331,8 @@ TEST(Backprop, ThreadCountDoesNotChangeGradientsOrSteps) {
                             EXPECT_TRUE(testing::same_bits(nets[k].layers[i].weights,
                                                            nets[0].layers[i].weights))
                                 << to_string(kind) << " layer " << i << ", " << k;
-                            EXPECT_TRUE(testing::same_bits(nets[k].layers[i].bias,
-                                                           nets[0].layers[i].bias))
+                            EXPECT_TRUE(
+                                testing::same_bits(nets[k].layers[i].bias, nets[0].layers[i].bias))
                                 << to_string(kind) << " layer " << i << ", " << k;
                         }
                 }
@@ -340,7 +344,8 @@ TEST(Backprop, ThreadCountDoesNotChangeGradientsOrSteps) {
 TEST(Backprop, TrainStepIsLossAndGradientThenStep) {
     for (const char* hook : {"none", "layernorm"}) {
         for (const std::size_t threads : {1, 3}) {
-            for (const finetune::OptimizerKind kind : {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
+            for (const finetune::OptimizerKind kind :
+                 {finetune::OptimizerKind::adam, finetune::OptimizerKind::sgd}) {
                 SCOPED_TRACE(std::string(hook) + ", " + std::to_string(threads) + " threads, " +
                              to_string(kind));
                 const Problem p = threaded_problem(hook, 50);
@@ -351,9 +356,11 @@ TEST(Backprop, TrainStepIsLossAndGradientThenStep) {
                 finetune::ParameterUpdater ua(a, cfg), ub(b, cfg);
                 for (int step = 0; step < 3; ++step) {
                     Rng ra(9 + step), rb(9 + step);
-                    const finetune::BatchLoss la = finetune::loss_and_gradient(a, p.x, p.t, wa, false, &ra);
+                    const finetune::BatchLoss la =
+                        finetune::loss_and_gradient(a, p.x, p.t, wa, false, &ra);
                     ua.step(a, wa, 0.01);
-                    const finetune::BatchLoss lb = finetune::train_step(b, p.x, p.t, wb, ub, 0.01, false, &rb);
+                    const finetune::BatchLoss lb =
+                        finetune::train_step(b, p.x, p.t, wb, ub, 0.01, false, &rb);
                     EXPECT_EQ(la.loss, lb.loss);
                     EXPECT_EQ(la.objective, lb.objective);
                 }
@@ -370,7 +377,9 @@ TEST(Backprop, TrainStepIsLossAndGradientThenStep) {
 TEST(Backprop, SmallWorkspacesKeepOneThread) {
     Problem p = threaded_problem("none", 20);
     EXPECT_EQ(finetune::Workspace(p.net, 20, 4).threads(), 1u);
-    EXPECT_EQ(finetune::Workspace(p.net, 2 * finetune::Workspace::k_min_rows_per_thread, 4).threads(), 2u);
+    EXPECT_EQ(
+        finetune::Workspace(p.net, 2 * finetune::Workspace::k_min_rows_per_thread, 4).threads(),
+        2u);
 }
 
 TEST(Unroll, EncoderMatchesDbnTransformWithHooksAndSigma) {
@@ -379,8 +388,8 @@ TEST(Unroll, EncoderMatchesDbnTransformWithHooksAndSigma) {
         Matrix fit = Matrix::from_shape({40, 6});
         rng.fill_uniform(fit.data(), fit.size());
         const Dbn m = random_stack({6, 5, 4, 3}, rng, 0.7f,
-                                   {UnitType::relu, UnitType::bernoulli, UnitType::bernoulli},
-                                   hook, fit, UnitType::gaussian);
+                                   {UnitType::relu, UnitType::bernoulli, UnitType::bernoulli}, hook,
+                                   fit, UnitType::gaussian);
         const finetune::Network net = finetune::unroll_encoder(m);
         finetune::Workspace ws(net, 40);
         const ConstRows y = forward(net, finetune::network_inputs(m, fit), ws);

@@ -36,8 +36,8 @@ TEST(Hdf5Dataset, EveryElementTypeRoundTrips) {
     const std::string path = test_dir() + "/types.h5";
     {
         File f = File::create(path);
-        expect_dataset_round_trip<float>(f, "f32", {1.5f, -2.0f, 3e-38f, 7.0f, 0.0f, -0.0f},
-                                         {2, 3}, "float32");
+        expect_dataset_round_trip<float>(f, "f32", {1.5f, -2.0f, 3e-38f, 7.0f, 0.0f, -0.0f}, {2, 3},
+                                         "float32");
         expect_dataset_round_trip<double>(f, "g/f64", {1e300, -1e-300, 0.1}, {3}, "float64");
         expect_dataset_round_trip<std::int32_t>(
             f, "i32", {std::numeric_limits<std::int32_t>::min(), 0, 5, 7}, {2, 2}, "int32");

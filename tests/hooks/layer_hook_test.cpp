@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "dbn/core/error.hpp"
-#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/io/model_io.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "support/helpers.hpp"
 
 namespace dbn {
@@ -142,7 +142,8 @@ data::Dataset images(std::size_t n, std::size_t d, std::uint64_t seed) {
 
 std::string config_with_hook(const std::string& hook) {
     return R"({"seed": 3, "defaults": {"epochs": 2, "batch_size": 10, "learning_rate": 0.02},
-        "layers": [{"hidden": 9, "hook": )" + hook + R"(}, {"hidden": 5}]})";
+        "layers": [{"hidden": 9, "hook": )" +
+           hook + R"(}, {"hidden": 5}]})";
 }
 
 bool same_bits(const Vector& a, const Vector& b) {
@@ -168,8 +169,10 @@ void expect_round_trip(const Dbn& m, const data::Dataset& d, const std::string& 
 
 TEST(LayerHooks, BuiltInHooksTrainSaveAndReplay) {
     const data::Dataset d = images(120, 12, 4);
-    for (const std::string hook : {R"("standardize")", R"({"kind": "layernorm", "epsilon": 0.001})"}) {
-        const Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(hook), "h.json")).train(d).stack;
+    for (const std::string hook :
+         {R"("standardize")", R"({"kind": "layernorm", "epsilon": 0.001})"}) {
+        const Dbn m =
+            GreedyTrainer(parse_dbn_config(config_with_hook(hook), "h.json")).train(d).stack;
         ASSERT_EQ(m.hooks.size(), 1u) << hook;
         // The layer above a hook models real values: Gaussian units with sigma 1.
         EXPECT_EQ(m.layers[1].visible_type(), UnitType::gaussian);
@@ -186,15 +189,18 @@ TEST(LayerHooks, BuiltInHooksTrainSaveAndReplay) {
 
 TEST(LayerHooks, UserRegisteredHookIsTrainedSavedAndLoaded) {
     if (!hook_registered("test-max-scale"))
-        register_hook("test-max-scale", [](const HookOptions&) { return std::make_unique<MaxScaleHook>(); });
-    EXPECT_THROW(register_hook("test-max-scale", [](const HookOptions&) {
-                     return std::make_unique<MaxScaleHook>();
-                 }),
+        register_hook("test-max-scale",
+                      [](const HookOptions&) { return std::make_unique<MaxScaleHook>(); });
+    EXPECT_THROW(register_hook("test-max-scale",
+                               [](const HookOptions&) { return std::make_unique<MaxScaleHook>(); }),
                  ConfigError);
-    EXPECT_THROW(register_hook("none", [](const HookOptions&) { return std::make_unique<MaxScaleHook>(); }),
-                 ConfigError);
+    EXPECT_THROW(
+        register_hook("none", [](const HookOptions&) { return std::make_unique<MaxScaleHook>(); }),
+        ConfigError);
     const data::Dataset d = images(100, 12, 5);
-    const Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(R"("test-max-scale")"), "u.json")).train(d).stack;
+    const Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(R"("test-max-scale")"), "u.json"))
+                      .train(d)
+                      .stack;
     ASSERT_EQ(m.hooks.size(), 1u);
     EXPECT_EQ(m.hooks[0]->kind(), "test-max-scale");
     expect_round_trip(m, d, "user-hook.h5");
@@ -206,20 +212,26 @@ TEST(LayerHooks, ConfigurationErrorsNameTheLayer) {
         FAIL();
     } catch (const ConfigError& e) {
         const std::string msg = e.what();
-        EXPECT_NE(msg.find("c.json: layers[0].hook: unknown hook \"batchnorm\""), std::string::npos) << msg;
+        EXPECT_NE(msg.find("c.json: layers[0].hook: unknown hook \"batchnorm\""), std::string::npos)
+            << msg;
         EXPECT_NE(msg.find("\"layernorm\""), std::string::npos) << msg;  // lists the known ones
     }
-    EXPECT_THROW(parse_dbn_config(R"({"layers": [{"hidden": 3, "hook": "standardize"}]})", "top.json"),
-                 ConfigError);
-    EXPECT_THROW(parse_dbn_config(config_with_hook(R"({"kind": "layernorm", "gain": 2})"), "o.json"),
-                 ConfigError);
-    EXPECT_THROW(parse_dbn_config(config_with_hook(R"({"kind": "layernorm", "epsilon": -1})"), "o.json"),
-                 ConfigError);
+    EXPECT_THROW(
+        parse_dbn_config(R"({"layers": [{"hidden": 3, "hook": "standardize"}]})", "top.json"),
+        ConfigError);
+    EXPECT_THROW(
+        parse_dbn_config(config_with_hook(R"({"kind": "layernorm", "gain": 2})"), "o.json"),
+        ConfigError);
+    EXPECT_THROW(
+        parse_dbn_config(config_with_hook(R"({"kind": "layernorm", "epsilon": -1})"), "o.json"),
+        ConfigError);
 }
 
 TEST(LayerHooks, UnknownKindInAModelFileIsAFormatError) {
     const data::Dataset d = images(60, 12, 6);
-    Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(R"("standardize")"), "h.json")).train(d).stack;
+    Dbn m = GreedyTrainer(parse_dbn_config(config_with_hook(R"("standardize")"), "h.json"))
+                .train(d)
+                .stack;
     const std::string path = testing::temp_path("unknown-hook.h5");
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     // A hook kind this process never registered: written through a hook whose kind() is foreign.
@@ -236,7 +248,9 @@ TEST(LayerHooks, UnknownKindInAModelFileIsAFormatError) {
         FAIL();
     } catch (const FormatError& e) {
         const std::string msg = e.what();
-        EXPECT_NE(msg.find("/layers/0/hook: unknown hook kind \"someone-elses-hook\""), std::string::npos) << msg;
+        EXPECT_NE(msg.find("/layers/0/hook: unknown hook kind \"someone-elses-hook\""),
+                  std::string::npos)
+            << msg;
     }
     std::filesystem::remove(path);
 }

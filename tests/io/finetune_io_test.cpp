@@ -76,21 +76,22 @@ void expect_same_fine_tuned(const ModelFile& a, const ModelFile& b) {
     EXPECT_EQ(c.head_only, d.head_only);
     for (double finetune::FineTuneConfig::*m :
          {&finetune::FineTuneConfig::learning_rate, &finetune::FineTuneConfig::learning_rate_decay,
-          &finetune::FineTuneConfig::momentum, &finetune::FineTuneConfig::beta1, &finetune::FineTuneConfig::beta2,
-          &finetune::FineTuneConfig::epsilon, &finetune::FineTuneConfig::weight_decay,
-          &finetune::FineTuneConfig::validation_fraction, &finetune::FineTuneConfig::init_stddev,
-          &finetune::FineTuneConfig::head_init_stddev, &finetune::FineTuneConfig::dropout,
-          &finetune::FineTuneConfig::input_dropout})
+          &finetune::FineTuneConfig::momentum, &finetune::FineTuneConfig::beta1,
+          &finetune::FineTuneConfig::beta2, &finetune::FineTuneConfig::epsilon,
+          &finetune::FineTuneConfig::weight_decay, &finetune::FineTuneConfig::validation_fraction,
+          &finetune::FineTuneConfig::init_stddev, &finetune::FineTuneConfig::head_init_stddev,
+          &finetune::FineTuneConfig::dropout, &finetune::FineTuneConfig::input_dropout})
         EXPECT_TRUE(same_double_bits(c.*m, d.*m));
     ASSERT_EQ(x.history.size(), y.history.size());
     for (std::size_t e = 0; e < x.history.size(); ++e) {
         const finetune::FineTuneEpoch &p = x.history[e], &q = y.history[e];
         EXPECT_EQ(p.epoch, q.epoch);
         for (double finetune::FineTuneEpoch::*m :
-             {&finetune::FineTuneEpoch::loss, &finetune::FineTuneEpoch::train_accuracy, &finetune::FineTuneEpoch::valid_accuracy,
+             {&finetune::FineTuneEpoch::loss, &finetune::FineTuneEpoch::train_accuracy,
+              &finetune::FineTuneEpoch::valid_accuracy,
               &finetune::FineTuneEpoch::train_reconstruction_error,
-              &finetune::FineTuneEpoch::valid_reconstruction_error, &finetune::FineTuneEpoch::learning_rate,
-              &finetune::FineTuneEpoch::seconds})
+              &finetune::FineTuneEpoch::valid_reconstruction_error,
+              &finetune::FineTuneEpoch::learning_rate, &finetune::FineTuneEpoch::seconds})
             EXPECT_TRUE(same_double_bits(p.*m, q.*m)) << "epoch " << e;  // NaNs included
     }
 }
@@ -167,16 +168,21 @@ void expect_rejected(finetune::FineTuneMode mode, Edit edit, const std::string& 
 
 TEST(FineTuneIo, RejectsMissingHeadArrays) {
     using hdf5::File;
-    expect_rejected(finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier/bias"); },
-                    "/classifier/bias", "missing");
-    expect_rejected(finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier/classes"); },
-                    "/classifier/classes", "missing");
-    expect_rejected(finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier"); },
-                    "/classifier", "missing");
-    expect_rejected(finetune::FineTuneMode::autoencoder, [](File& f) { f.remove("decoder/1"); },
-                    "/decoder/1", "missing");
-    expect_rejected(finetune::FineTuneMode::autoencoder, [](File& f) { f.remove("decoder/0/bias"); },
-                    "/decoder/0/bias", "missing");
+    expect_rejected(
+        finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier/bias"); },
+        "/classifier/bias", "missing");
+    expect_rejected(
+        finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier/classes"); },
+        "/classifier/classes", "missing");
+    expect_rejected(
+        finetune::FineTuneMode::classifier, [](File& f) { f.remove("classifier"); }, "/classifier",
+        "missing");
+    expect_rejected(
+        finetune::FineTuneMode::autoencoder, [](File& f) { f.remove("decoder/1"); }, "/decoder/1",
+        "missing");
+    expect_rejected(
+        finetune::FineTuneMode::autoencoder, [](File& f) { f.remove("decoder/0/bias"); },
+        "/decoder/0/bias", "missing");
 }
 
 TEST(FineTuneIo, RejectsWrongShapesAndTypes) {

@@ -4,10 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,9 +26,8 @@ namespace dbn::testing {
 /// never share a file.
 inline std::string test_dir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const std::filesystem::path dir = std::filesystem::path(DBN_BINARY_DIR) / "test_output" /
-                                      "io" / (std::string(info->test_suite_name()) + "." +
-                                               info->name());
+    const std::filesystem::path dir = std::filesystem::path(DBN_BINARY_DIR) / "test_output" / "io" /
+                                      (std::string(info->test_suite_name()) + "." + info->name());
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir.string();
@@ -52,8 +51,8 @@ inline std::vector<std::string> dir_entries(const std::string& dir) {
 template <class A, class B>
 ::testing::AssertionResult same_bits(const A& a, const B& b, const char* what) {
     if (a.size() != b.size())
-        return ::testing::AssertionFailure() << what << ": sizes " << a.size() << " vs "
-                                             << b.size();
+        return ::testing::AssertionFailure()
+               << what << ": sizes " << a.size() << " vs " << b.size();
     if (a.size() > 0 && std::memcmp(&*a.begin(), &*b.begin(), a.size() * sizeof(*a.begin())) != 0)
         return ::testing::AssertionFailure() << what << ": bits differ";
     return ::testing::AssertionSuccess();

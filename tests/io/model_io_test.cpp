@@ -20,10 +20,10 @@ namespace {
 
 using hdf5::File;
 using hdf5::Group;
-using ::testing::HasSubstr;
 using testing::dir_entries;
 using testing::expect_same_model;
 using testing::file_bytes;
+using ::testing::HasSubstr;
 using testing::test_dir;
 
 ModelFile one_layer(UnitType vis, UnitType hid, std::size_t nv = 6, std::size_t nh = 4) {
@@ -386,9 +386,8 @@ TEST_F(ModelIoLoad, RejectsLayerThatDoesNotFitTheOneBelow) {
 }
 
 TEST_F(ModelIoLoad, RejectsWeightsOfWrongRank) {
-    damage([](File& f) {
-        replace<float>(f, "/layers/2/weights", std::vector<float>(6, 0.0f), {6});
-    });
+    damage(
+        [](File& f) { replace<float>(f, "/layers/2/weights", std::vector<float>(6, 0.0f), {6}); });
     expect_rejected({"/layers/2/weights", "1 dimension(s) (expected 2)"});
 }
 
@@ -400,9 +399,7 @@ TEST_F(ModelIoLoad, RejectsWeightsOfWrongDtype) {
 }
 
 TEST_F(ModelIoLoad, RejectsIntegerBias) {
-    damage([](File& f) {
-        replace<std::int32_t>(f, "/layers/2/hidden_bias", {1, 2}, {2});
-    });
+    damage([](File& f) { replace<std::int32_t>(f, "/layers/2/hidden_bias", {1, 2}, {2}); });
     expect_rejected({"/layers/2/hidden_bias", "dtype int32 (expected float32)"});
 }
 
@@ -425,9 +422,7 @@ TEST_F(ModelIoLoad, RejectsInfiniteBias) {
 }
 
 TEST_F(ModelIoLoad, RejectsNonPositiveSigma) {
-    damage([](File& f) {
-        replace<float>(f, "/layers/0/visible_sigma", {1, 1, 0, 1, 1}, {5});
-    });
+    damage([](File& f) { replace<float>(f, "/layers/0/visible_sigma", {1, 1, 0, 1, 1}, {5}); });
     expect_rejected({"/layers/0/visible_sigma", "element 2", "must be positive"});
 }
 
@@ -439,9 +434,8 @@ TEST_F(ModelIoLoad, RejectsUnknownUnitName) {
 }
 
 TEST_F(ModelIoLoad, RejectsUnsupportedUnitSide) {
-    damage([](File& f) {
-        f.open_group("/layers/2").write_string_attribute("visible_units", "relu");
-    });
+    damage(
+        [](File& f) { f.open_group("/layers/2").write_string_attribute("visible_units", "relu"); });
     expect_rejected({"/layers/2", "visible_units \"relu\" is not supported"});
 }
 
@@ -471,9 +465,7 @@ TEST_F(ModelIoLoad, RejectsWrongRecordCount) {
 }
 
 TEST_F(ModelIoLoad, RejectsMonitorColumnOfWrongLength) {
-    damage([](File& f) {
-        replace<double>(f, "/training/layers/1/seconds", {1.0}, {1});
-    });
+    damage([](File& f) { replace<double>(f, "/training/layers/1/seconds", {1.0}, {1}); });
     expect_rejected({"/training/layers/1/seconds", "shape [1]", "does not fit epoch [3]"});
 }
 

@@ -117,7 +117,8 @@ TEST(ModelRecords, OldCheckAttributeNamesStillLoad) {
 // bars-and-stripes:3 with exact log Z, tests/io/data/v1_old_check_names.h5): the old names'
 // values land in the fields, and saving it again writes the new names with the same values.
 TEST(ModelRecords, FileWrittenBeforeTheRenameLoads) {
-    const std::string old_file = std::string(DBN_SOURCE_DIR) + "/tests/io/data/v1_old_check_names.h5";
+    const std::string old_file =
+        std::string(DBN_SOURCE_DIR) + "/tests/io/data/v1_old_check_names.h5";
     const ModelFile m = io::load_model(old_file);
     ASSERT_EQ(m.stack.n_layers(), 2u);
     ASSERT_EQ(m.log_z.size(), 2u);

@@ -26,8 +26,8 @@ using testing::test_dir;
 constexpr const char* k_python = "/usr/bin/python3";
 
 using testing::run;
-using testing::shell_quote;
 using testing::RunResult;
+using testing::shell_quote;
 
 bool have_h5py() {
     if (!std::filesystem::exists(k_python)) return false;
@@ -40,8 +40,8 @@ std::string script(const std::string& name) {
 
 std::string format_md() { return shell_quote(std::string(DBN_SOURCE_DIR) + "/docs/FORMAT.md"); }
 
-#define DBN_REQUIRE_H5PY()                                                   \
-    do {                                                                     \
+#define DBN_REQUIRE_H5PY()                                                    \
+    do {                                                                      \
         if (!have_h5py()) GTEST_SKIP() << k_python << " with h5py not found"; \
     } while (false)
 
@@ -90,7 +90,8 @@ TEST(PythonInterop, H5pyReadsBernoulliModelWithBinarization) {
     DBN_REQUIRE_H5PY();
     Rng rng{21};
     ModelFile m;
-    m.stack.layers.push_back(testing::random_layer(6, 5, UnitType::bernoulli, UnitType::bernoulli, rng));
+    m.stack.layers.push_back(
+        testing::random_layer(6, 5, UnitType::bernoulli, UnitType::bernoulli, rng));
     m.stack.preprocessing.scale = 2.0f;
     m.stack.preprocessing.binarize = true;
     m.stack.preprocessing.threshold = 0.2f;
@@ -135,9 +136,9 @@ TEST(PythonInterop, FormatDocWriterSnippetIsLoadable) {
     DBN_REQUIRE_H5PY();
     const std::string dir = test_dir();
     // The snippet writes "minimal.h5" in the current folder.
-    const RunResult r = run("cd " + shell_quote(dir) + " && " + k_python + " " +
-                            script("doc_snippet.py") + " " + format_md() +
-                            " 'Writing a minimal model with h5py'");
+    const RunResult r =
+        run("cd " + shell_quote(dir) + " && " + k_python + " " + script("doc_snippet.py") + " " +
+            format_md() + " 'Writing a minimal model with h5py'");
     ASSERT_EQ(r.status, 0) << r.output;
     const ModelFile m = io::load_model(dir + "/minimal.h5");
     ASSERT_EQ(m.stack.n_layers(), 2U);

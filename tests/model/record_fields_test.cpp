@@ -52,98 +52,88 @@ auto tie_members(R& r) {
     if constexpr (N == 1) {
         auto& [m0] = r;
         return std::tie(m0);
-    }
-    else if constexpr (N == 2) {
+    } else if constexpr (N == 2) {
         auto& [m0, m1] = r;
         return std::tie(m0, m1);
-    }
-    else if constexpr (N == 3) {
+    } else if constexpr (N == 3) {
         auto& [m0, m1, m2] = r;
         return std::tie(m0, m1, m2);
-    }
-    else if constexpr (N == 4) {
+    } else if constexpr (N == 4) {
         auto& [m0, m1, m2, m3] = r;
         return std::tie(m0, m1, m2, m3);
-    }
-    else if constexpr (N == 5) {
+    } else if constexpr (N == 5) {
         auto& [m0, m1, m2, m3, m4] = r;
         return std::tie(m0, m1, m2, m3, m4);
-    }
-    else if constexpr (N == 6) {
+    } else if constexpr (N == 6) {
         auto& [m0, m1, m2, m3, m4, m5] = r;
         return std::tie(m0, m1, m2, m3, m4, m5);
-    }
-    else if constexpr (N == 7) {
+    } else if constexpr (N == 7) {
         auto& [m0, m1, m2, m3, m4, m5, m6] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6);
-    }
-    else if constexpr (N == 8) {
+    } else if constexpr (N == 8) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7);
-    }
-    else if constexpr (N == 9) {
+    } else if constexpr (N == 9) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8);
-    }
-    else if constexpr (N == 10) {
+    } else if constexpr (N == 10) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9);
-    }
-    else if constexpr (N == 11) {
+    } else if constexpr (N == 11) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10);
-    }
-    else if constexpr (N == 12) {
+    } else if constexpr (N == 12) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11);
-    }
-    else if constexpr (N == 13) {
+    } else if constexpr (N == 13) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12);
-    }
-    else if constexpr (N == 14) {
+    } else if constexpr (N == 14) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13);
-    }
-    else if constexpr (N == 15) {
+    } else if constexpr (N == 15) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14);
-    }
-    else if constexpr (N == 16) {
+    } else if constexpr (N == 16) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15);
-    }
-    else if constexpr (N == 17) {
+    } else if constexpr (N == 17) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16] = r;
         return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16);
-    }
-    else if constexpr (N == 18) {
+    } else if constexpr (N == 18) {
         auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17] = r;
-        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17);
-    }
-    else if constexpr (N == 19) {
-        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18] = r;
-        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18);
-    }
-    else if constexpr (N == 20) {
-        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19] = r;
-        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19);
-    }
-    else if constexpr (N == 21) {
-        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20] = r;
-        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20);
-    }
-    else if constexpr (N == 22) {
-        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20, m21] = r;
-        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20, m21);
-    }
-    else if constexpr (N == 23) {
-        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20, m21, m22] = r;
-        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20, m21, m22);
-    }
-    else if constexpr (N == 24) {
-        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20, m21, m22, m23] = r;
-        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20, m21, m22, m23);
+        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16,
+                        m17);
+    } else if constexpr (N == 19) {
+        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17,
+               m18] = r;
+        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16,
+                        m17, m18);
+    } else if constexpr (N == 20) {
+        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18,
+               m19] = r;
+        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16,
+                        m17, m18, m19);
+    } else if constexpr (N == 21) {
+        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18,
+               m19, m20] = r;
+        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16,
+                        m17, m18, m19, m20);
+    } else if constexpr (N == 22) {
+        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18,
+               m19, m20, m21] = r;
+        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16,
+                        m17, m18, m19, m20, m21);
+    } else if constexpr (N == 23) {
+        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18,
+               m19, m20, m21, m22] = r;
+        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16,
+                        m17, m18, m19, m20, m21, m22);
+    } else if constexpr (N == 24) {
+        auto& [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18,
+               m19, m20, m21, m22, m23] = r;
+        return std::tie(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16,
+                        m17, m18, m19, m20, m21, m22, m23);
     }
 }
 
@@ -175,21 +165,28 @@ struct Perturb {
     template <class T>
     void operator()(T& m) {
         if (seen++ != target) return;
-        if constexpr (std::is_same_v<T, bool>) m = !m;
-        else if constexpr (std::is_floating_point_v<T>) m = m == m ? m + 0.375 : 1.25;
-        else if constexpr (std::is_integral_v<T>) m = m + 12345;
+        if constexpr (std::is_same_v<T, bool>)
+            m = !m;
+        else if constexpr (std::is_floating_point_v<T>)
+            m = m == m ? m + 0.375 : 1.25;
+        else if constexpr (std::is_integral_v<T>)
+            m = m + 12345;
         else if constexpr (std::is_enum_v<T>) {
             const auto u = static_cast<std::underlying_type_t<T>>(m);
             m = static_cast<T>(u > 0 ? u - 1 : u + 1);
-        } else if constexpr (std::is_same_v<T, std::string>) m += "~";
-        else static_assert(sizeof(T) == 0, "a record member of a kind this test cannot change");
+        } else if constexpr (std::is_same_v<T, std::string>)
+            m += "~";
+        else
+            static_assert(sizeof(T) == 0, "a record member of a kind this test cannot change");
     }
 };
 
 struct CountLeaves {
     std::size_t n = 0;
     template <class T>
-    void operator()(T&) { ++n; }
+    void operator()(T&) {
+        ++n;
+    }
 };
 
 bool same_value(const FieldValue& a, const FieldValue& b) {
@@ -231,10 +228,18 @@ void expect_fields_round_trip(const char* record) {
         R r{};
         FieldValue v;
         switch (f.kind) {
-            case FieldKind::count: v = std::uint64_t{4242}; break;
-            case FieldKind::real: v = -0.0625; break;
-            case FieldKind::flag: v = !std::get<bool>(f.get(r)); break;
-            default: v = std::string("some text"); break;
+            case FieldKind::count:
+                v = std::uint64_t{4242};
+                break;
+            case FieldKind::real:
+                v = -0.0625;
+                break;
+            case FieldKind::flag:
+                v = !std::get<bool>(f.get(r));
+                break;
+            default:
+                v = std::string("some text");
+                break;
         }
         f.set(r, v, record);
         EXPECT_TRUE(same_value(f.get(r), v)) << record << "." << f.name;
@@ -254,7 +259,8 @@ TEST(RecordFields, EveryMemberOfEveryRecordIsAField) {
     // The counts the tables were written for (a new member shows here first).
     EXPECT_EQ(member_count<LayerTrainingConfig>(), fields_of<LayerTrainingConfig>().size());
     EXPECT_EQ(member_count<EpochStats>(), fields_of<EpochStats>().size());
-    EXPECT_EQ(member_count<finetune::FineTuneConfig>(), fields_of<finetune::FineTuneConfig>().size());
+    EXPECT_EQ(member_count<finetune::FineTuneConfig>(),
+              fields_of<finetune::FineTuneConfig>().size());
     EXPECT_EQ(member_count<finetune::FineTuneEpoch>(), fields_of<finetune::FineTuneEpoch>().size());
     // log_z (LogPartition) is three fields; verdict is computed.
     EXPECT_EQ(member_count<estimate::LayerLogZ>() + 2, fields_of<estimate::LayerLogZ>().size());
@@ -318,15 +324,17 @@ TEST(RecordFields, TextRenderingsKeepTheirFormat) {
     estimate::LayerLogZ z;
     z.index = 1;
     z.note = "relu hidden units have no closed-form free energy, so no log Z";
-    EXPECT_EQ(render_text(fields_of<estimate::LayerLogZ>(), z), "    layer 1: n/a (" + z.note + ")");
+    EXPECT_EQ(render_text(fields_of<estimate::LayerLogZ>(), z),
+              "    layer 1: n/a (" + z.note + ")");
     z.available = true;
     z.method = "ais";
     z.log_z = {123.45678, 123.4, 123.5};
     z.ais_runs = 100;
     z.ais_steps = 1450;
     z.ess = 42.5;
-    EXPECT_EQ(render_text(fields_of<estimate::LayerLogZ>(), z),
-              "    layer 1:     123.4568  [123.4000, 123.5000]  ais (100 runs x 1450 steps, ESS 43)");
+    EXPECT_EQ(
+        render_text(fields_of<estimate::LayerLogZ>(), z),
+        "    layer 1:     123.4568  [123.4000, 123.5000]  ais (100 runs x 1450 steps, ESS 43)");
 
     estimate::ConsistencyCheck k;
     k.lower = 0, k.upper = 1;

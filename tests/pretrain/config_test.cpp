@@ -52,16 +52,22 @@ TEST(DbnConfig, RejectsWhatMakesNoSense) {
         {R"({"layers": [{"hidden": 0}]})", "layers[0]: \"hidden\""},
         {R"({"layers": [{"hiden": 10}]})", "layers[0]: unknown key \"hiden\""},
         {R"({"layres": [{"hidden": 10}]})", "unknown key \"layres\""},
-        {R"({"layers": [{"hidden": 10, "learning_rate": -1}]})", "learning_rate must be a positive"},
-        {R"({"layers": [{"hidden": 10, "learning_rate": "fast"}]})", "\"learning_rate\" must be a number"},
-        {R"({"layers": [{"hidden": 10, "epochs": 2.5}]})", "\"epochs\" must be a non-negative integer"},
-        {R"({"layers": [{"hidden": 10, "final_momentum": 1.5}]})", "final_momentum must be in [0, 1)"},
+        {R"({"layers": [{"hidden": 10, "learning_rate": -1}]})",
+         "learning_rate must be a positive"},
+        {R"({"layers": [{"hidden": 10, "learning_rate": "fast"}]})",
+         "\"learning_rate\" must be a number"},
+        {R"({"layers": [{"hidden": 10, "epochs": 2.5}]})",
+         "\"epochs\" must be a non-negative integer"},
+        {R"({"layers": [{"hidden": 10, "final_momentum": 1.5}]})",
+         "final_momentum must be in [0, 1)"},
         {R"({"layers": [{"hidden": 10, "algorithm": "cd2"}]})", "unknown algorithm \"cd2\""},
         {R"({"layers": [{"hidden": 10, "hidden_units": "gaussian"}]})", "hidden units must be"},
         {R"({"layers": [{"hidden": 10, "hidden_units": "tanh"}]})", "unknown unit type \"tanh\""},
         {R"({"input": {"units": "relu"}, "layers": [{"hidden": 10}]})", "input units must be"},
-        {R"({"input": {"scale": -2}, "layers": [{"hidden": 10}]})", "scale: must be a positive number"},
-        {R"({"input": {"binarize": 1.5}, "layers": [{"hidden": 10}]})", "threshold must be in (0, 1)"},
+        {R"({"input": {"scale": -2}, "layers": [{"hidden": 10}]})",
+         "scale: must be a positive number"},
+        {R"({"input": {"binarize": 1.5}, "layers": [{"hidden": 10}]})",
+         "threshold must be in (0, 1)"},
         {R"({"seed": -1, "layers": [{"hidden": 10}]})", "\"seed\" must be a non-negative integer"},
         {R"({"heldout_fraction": 1, "layers": [{"hidden": 10}]})", "heldout_fraction"},
         {R"({"layers": [{"hidden": 10, "batch_size": 0}]})", "batch_size must be at least 1"},
@@ -69,7 +75,8 @@ TEST(DbnConfig, RejectsWhatMakesNoSense) {
     for (const auto& c : cases) {
         const std::string msg = error_of(c.text);
         EXPECT_NE(msg.find(c.message), std::string::npos)
-            << "config " << c.text << "\n  gave: " << msg << "\n  expected to contain: " << c.message;
+            << "config " << c.text << "\n  gave: " << msg
+            << "\n  expected to contain: " << c.message;
         EXPECT_EQ(msg.rfind("cfg.json", 0), 0u) << "message must name the file: " << msg;
     }
 }
@@ -81,7 +88,8 @@ TEST(DbnConfig, ShippedModelsParse) {
         EXPECT_FALSE(c.layers.empty()) << path;
         EXPECT_EQ(c.name, name);
     }
-    const DbnConfig big = load_dbn_config(std::string(DBN_SOURCE_DIR) + "/models/fashion-mnist-dbn.json");
+    const DbnConfig big =
+        load_dbn_config(std::string(DBN_SOURCE_DIR) + "/models/fashion-mnist-dbn.json");
     ASSERT_EQ(big.layers.size(), 3u);
     EXPECT_EQ(big.layers[0].n_hidden, 500u);
     EXPECT_EQ(big.layers[1].n_hidden, 500u);

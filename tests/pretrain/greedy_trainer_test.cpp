@@ -25,15 +25,18 @@ data::Dataset random_images(std::size_t n, std::size_t d, std::uint64_t seed) {
     for (std::size_t r = 0; r < n; ++r)
         for (std::size_t c = 0; c < d; ++c) {
             const bool on = ((c + (r % 2) * 3) % 5) < 2;
-            ds.x(r, c) = std::round(255.0f * std::min(1.0f, std::max(0.0f, (on ? 0.8f : 0.1f) +
-                                                                               0.1f * static_cast<float>(rng.normal()))));
+            ds.x(r, c) = std::round(
+                255.0f *
+                std::min(1.0f, std::max(0.0f, (on ? 0.8f : 0.1f) +
+                                                  0.1f * static_cast<float>(rng.normal()))));
         }
     return ds;
 }
 
 DbnConfig small_config(std::uint64_t seed) {
     return parse_dbn_config(R"({
-        "name": "small", "seed": )" + std::to_string(seed) + R"(,
+        "name": "small", "seed": )" +
+                                std::to_string(seed) + R"(,
         "defaults": {"epochs": 3, "batch_size": 20, "learning_rate": 0.05, "monitor_samples": 50},
         "layers": [{"hidden": 12}, {"hidden": 6, "algorithm": "pcd"}, {"hidden": 4, "sample_up": true}]})",
                             "small.json");
@@ -160,15 +163,16 @@ TEST(GreedyTrainer, PropagationThatReleasesItsInputMatchesOutOfPlace) {
         std::size_t rows, n_in, n_hidden;
         UnitType hidden;
     };
-    for (const Case c : {Case{9000, 64, 40, UnitType::bernoulli}, Case{9000, 40, 64, UnitType::bernoulli},
-                         Case{4096, 48, 48, UnitType::bernoulli}, Case{5000, 50, 30, UnitType::relu},
-                         Case{3, 7, 5, UnitType::bernoulli}, Case{0, 7, 5, UnitType::bernoulli}}) {
+    for (const Case c :
+         {Case{9000, 64, 40, UnitType::bernoulli}, Case{9000, 40, 64, UnitType::bernoulli},
+          Case{4096, 48, 48, UnitType::bernoulli}, Case{5000, 50, 30, UnitType::relu},
+          Case{3, 7, 5, UnitType::bernoulli}, Case{0, 7, 5, UnitType::bernoulli}}) {
         for (const bool sample : {false, true}) {
             SCOPED_TRACE(std::to_string(c.rows) + "x" + std::to_string(c.n_in) + " -> " +
                          std::to_string(c.n_hidden) + (sample ? ", sampled" : ", probabilities"));
             Rng init{42};
-            const Rbm rbm = testing::random_rbm(c.n_in, c.n_hidden, init, 0.3f, UnitType::bernoulli,
-                                                c.hidden);
+            const Rbm rbm =
+                testing::random_rbm(c.n_in, c.n_hidden, init, 0.3f, UnitType::bernoulli, c.hidden);
             Matrix x = Matrix::from_shape({c.rows, c.n_in});
             init.fill_uniform(x.data(), x.size());
             Rng rng_a{7}, rng_b{7};
@@ -211,7 +215,8 @@ TEST(GreedyTrainer, ValidationDataAndSamplingStayReproducible) {
         const Rbm &x = a.stack.layers[k], &y = b.stack.layers[k];
         EXPECT_TRUE(same_bits(x.weights(), y.weights())) << "layer " << k;
         EXPECT_TRUE(same_bits(x.hidden_bias(), y.hidden_bias()));
-        EXPECT_EQ(a.records[k].epochs.back().free_energy_gap, b.records[k].epochs.back().free_energy_gap);
+        EXPECT_EQ(a.records[k].epochs.back().free_energy_gap,
+                  b.records[k].epochs.back().free_energy_gap);
     }
 }
 

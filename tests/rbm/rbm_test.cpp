@@ -176,7 +176,10 @@ TEST(RbmConditionals, GaussianVisibleMeanAndSampleMoments) {
     }
     const std::size_t n = 200000;
     Matrix means = Matrix::from_shape({n, 2});
-    for (std::size_t r = 0; r < n; ++r) { means(r, 0) = m(0, 0); means(r, 1) = m(0, 1); }
+    for (std::size_t r = 0; r < n; ++r) {
+        means(r, 0) = m(0, 0);
+        means(r, 1) = m(0, 1);
+    }
     Matrix s = Matrix::from_shape({n, 2});
     rbm.sample_visible(means, s, rng);
     for (std::size_t i = 0; i < 2; ++i) {

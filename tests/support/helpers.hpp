@@ -23,7 +23,8 @@ inline Matrix all_binary_states(std::size_t n) {
 
 /// @brief A small RBM with weights and biases drawn from N(0, scale^2).
 inline Rbm random_rbm(std::size_t nv, std::size_t nh, Rng& rng, float scale = 1.0f,
-                      UnitType visible = UnitType::bernoulli, UnitType hidden = UnitType::bernoulli) {
+                      UnitType visible = UnitType::bernoulli,
+                      UnitType hidden = UnitType::bernoulli) {
     Rbm rbm(nv, nh, visible, hidden);
     rng.fill_normal(rbm.weights().data(), rbm.weights().size());
     rng.fill_normal(rbm.visible_bias().data(), nv);
@@ -45,9 +46,8 @@ template <class A, class B>
         const double x = *ia;
         const double y = *ib;
         if (!(std::abs(x - y) <= atol + rtol * std::abs(y)))
-            return ::testing::AssertionFailure()
-                   << "element " << i << ": " << x << " vs " << y << " (rtol " << rtol << ", atol "
-                   << atol << ")";
+            return ::testing::AssertionFailure() << "element " << i << ": " << x << " vs " << y
+                                                 << " (rtol " << rtol << ", atol " << atol << ")";
     }
     return ::testing::AssertionSuccess();
 }

@@ -47,17 +47,17 @@ public:
 #if defined(__GLIBC__)
 // The library is linked statically into this program, so its calls to cblas_sgemm land here;
 // the real one is the next definition, in libopenblas. CBLAS's enums are passed as ints.
-extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k,
-                            float alpha, const float* a, int lda, const float* b, int ldb,
-                            float beta, float* c, int ldc) {
+extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                            const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                            int ldc) {
     using Sgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*,
                            int, float, float*, int);
     static const auto real = reinterpret_cast<Sgemm>(dlsym(RTLD_NEXT, "cblas_sgemm"));
     if (g_recording) {
         constexpr int k_trans = 112;  // CblasTrans
         std::lock_guard<std::mutex> lock(g_mutex);
-        g_calls.emplace_back(trans_a == k_trans, trans_b == k_trans, std::size_t(m),
-                             std::size_t(n), std::size_t(k));
+        g_calls.emplace_back(trans_a == k_trans, trans_b == k_trans, std::size_t(m), std::size_t(n),
+                             std::size_t(k));
     }
     real(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
@@ -151,9 +151,9 @@ TEST(MinibatchProducts, Pcd2WithMoreChainsThanRows) {
 TEST(MinibatchProducts, Exact) {
     // One up of all 2^12 visible states, no down.
     const double nv = k_nv, nh = k_nh, b = k_batch, n = 4096;
-    expect_listed_products_are_run(config(Algorithm::exact, 1),
-                                   2 * b * nv * nh + 2 * n * nv * nh +
-                                       2 * (nv + 1) * (nh + 1) * (b + n));
+    expect_listed_products_are_run(
+        config(Algorithm::exact, 1),
+        2 * b * nv * nh + 2 * n * nv * nh + 2 * (nv + 1) * (nh + 1) * (b + n));
 }
 
 TEST(MinibatchProducts, FusedStatisticsShape) {

@@ -5,8 +5,8 @@
 #include "dbn/train/trainer_state.hpp"
 
 #include <cstring>
-#include <ostream>
 #include <limits>
+#include <ostream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -265,15 +265,16 @@ TEST_P(TrainerResume, EveryMinibatchThroughRestoreEqualsWholeEpochs) {
     expect_same_state(steps.trainer->state(), whole.trainer->state());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Algorithms, TrainerResume,
-    ::testing::Values(Scenario{"cd_1_thread", Algorithm::cd, 1},
-                      Scenario{"cd_2_threads", Algorithm::cd, 2},
-                      Scenario{"pcd_sparsity_l1_1_thread", Algorithm::pcd, 1},
-                      Scenario{"pcd_sparsity_l1_2_threads", Algorithm::pcd, 2},
-                      Scenario{"exact_1_thread", Algorithm::exact, 1},
-                      Scenario{"exact_2_threads", Algorithm::exact, 2}),
-    [](const ::testing::TestParamInfo<Scenario>& i) { return std::string(i.param.name); });
+INSTANTIATE_TEST_SUITE_P(Algorithms, TrainerResume,
+                         ::testing::Values(Scenario{"cd_1_thread", Algorithm::cd, 1},
+                                           Scenario{"cd_2_threads", Algorithm::cd, 2},
+                                           Scenario{"pcd_sparsity_l1_1_thread", Algorithm::pcd, 1},
+                                           Scenario{"pcd_sparsity_l1_2_threads", Algorithm::pcd, 2},
+                                           Scenario{"exact_1_thread", Algorithm::exact, 1},
+                                           Scenario{"exact_2_threads", Algorithm::exact, 2}),
+                         [](const ::testing::TestParamInfo<Scenario>& i) {
+                             return std::string(i.param.name);
+                         });
 
 TEST(TrainerState, TwoThreadsReallySplitTheMinibatches) {
     for (Algorithm a : {Algorithm::cd, Algorithm::pcd}) {

@@ -91,8 +91,9 @@ TEST(UnitNames, UnknownNameIsAConfigErrorNamingTheSetting) {
         parse_unit_type("tanh", "cfg.json: layers[1].hidden_units");
         FAIL() << "expected ConfigError";
     } catch (const ConfigError& e) {
-        EXPECT_STREQ(e.what(), "cfg.json: layers[1].hidden_units: unknown unit type \"tanh\" "
-                               "(expected \"bernoulli\", \"gaussian\" or \"relu\")");
+        EXPECT_STREQ(e.what(),
+                     "cfg.json: layers[1].hidden_units: unknown unit type \"tanh\" "
+                     "(expected \"bernoulli\", \"gaussian\" or \"relu\")");
     }
 }
 
@@ -125,8 +126,7 @@ TEST(UnitSides, RefusedPositionsAreClearConfigErrors) {
               "Rbm: visible units must be \"bernoulli\" or \"gaussian\" (got \"relu\")");
     EXPECT_EQ(config_error_of([] { Rbm(3, 2, UnitType::bernoulli, UnitType::gaussian); }),
               "Rbm: hidden units must be \"bernoulli\" or \"relu\" (got \"gaussian\")");
-    const std::string turned =
-        config_error_of([] { Rbm(3, 2, UnitType::gaussian).turned_over(); });
+    const std::string turned = config_error_of([] { Rbm(3, 2, UnitType::gaussian).turned_over(); });
     EXPECT_NE(turned.find("Rbm::turned_over"), std::string::npos) << turned;
     EXPECT_NE(turned.find("gaussian/bernoulli"), std::string::npos) << turned;
 }
@@ -251,10 +251,10 @@ TEST(NReluLogMarginal, HasNoClosedFormAndSaysSo) {
                what.find("closed-form") != std::string::npos;
     };
     EXPECT_TRUE(names_itself([&] { nrelu().subtract_log_marginals(input, {}, out.data()); }));
-    EXPECT_TRUE(names_itself(
-        [&] { nrelu().tempered_log_marginals(input, {}, 1.0, out.data(), Rows()); }));
-    EXPECT_TRUE(names_itself(
-        [&] { nrelu().log_marginal_rows(x.data(), 1, x.data(), 1, {}, out.data()); }));
+    EXPECT_TRUE(
+        names_itself([&] { nrelu().tempered_log_marginals(input, {}, 1.0, out.data(), Rows()); }));
+    EXPECT_TRUE(
+        names_itself([&] { nrelu().log_marginal_rows(x.data(), 1, x.data(), 1, {}, out.data()); }));
     EXPECT_TRUE(names_itself([&] { nrelu().add_uncoupled_log_partition({}, 1, 0.0); }));
     EXPECT_TRUE(names_itself([&] { nrelu().add_log_conditional(input, input, {}, out.data()); }));
     const double mean = 0.5;
@@ -417,8 +417,7 @@ TEST(UnitEnergy, TermsAndTheirDifferences) {
         bernoulli().add_energy(v, {a.data()}, e.data());
         gaussian().add_energy(v, {a.data(), s.data()}, g.data());
         bernoulli().add_energy_difference(v, {a.data()}, {b.data()}, d.data());
-        gaussian().add_energy_difference(v, {a.data(), s.data()}, {b.data(), s.data()},
-                                         dg.data());
+        gaussian().add_energy_difference(v, {a.data(), s.data()}, {b.data(), s.data()}, dg.data());
         double want_e = 0.0, want_g = 0.0, want_eb = 0.0, want_gb = 0.0;
         for (std::size_t i = 0; i < 3; ++i) {
             const double x = v(r, i);

@@ -9,9 +9,7 @@
 
 namespace dbn::bench {
 
-RbmProducts default_rbm_products() {
-    return &RbmTrainer::minibatch_products;
-}
+RbmProducts default_rbm_products() { return &RbmTrainer::minibatch_products; }
 
 Settings Settings::make(bool quick, std::size_t threads) {
     Settings s;

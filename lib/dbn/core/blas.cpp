@@ -15,8 +15,8 @@ void gemm(bool trans_a, bool trans_b, float alpha, ConstRows a, ConstRows b, flo
     DBN_CHECK(k == kb, ShapeError,
               "blas::gemm: inner dimensions differ (" << k << " against " << kb << ")");
     DBN_CHECK(c.rows == m && c.cols == n, ShapeError,
-              "blas::gemm: result is " << c.rows << "x" << c.cols << " (expected " << m << "x"
-                                       << n << ")");
+              "blas::gemm: result is " << c.rows << "x" << c.cols << " (expected " << m << "x" << n
+                                       << ")");
     if (m == 0 || n == 0) return;
     if (k == 0) {
         for (std::size_t i = 0; i < m * n; ++i) c.data[i] = beta == 0.0f ? 0.0f : beta * c.data[i];
@@ -51,11 +51,10 @@ void dgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t
     if (m == 0 || n == 0) return;
     const std::size_t lda = trans_a ? m : k;
     const std::size_t ldb = trans_b ? k : n;
-    cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-                static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
-                static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
-                static_cast<blasint>(n));
+    cblas_dgemm(
+        CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+        static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+        static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(n));
 }
 
 std::string core_name() {
@@ -71,7 +70,8 @@ std::string config() {
 int num_threads() { return openblas_get_num_threads(); }
 
 void set_num_threads(int n) {
-    DBN_CHECK(n >= 1, ConfigError, "blas::set_num_threads: thread count must be >= 1 (got " << n << ")");
+    DBN_CHECK(n >= 1, ConfigError,
+              "blas::set_num_threads: thread count must be >= 1 (got " << n << ")");
     openblas_set_num_threads(n);
 }
 

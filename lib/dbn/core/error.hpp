@@ -40,13 +40,13 @@ public:
 }  // namespace dbn
 
 /// Always-on check at public entry points: throws `dbn::Err` with a streamed message.
-#define DBN_CHECK(cond, Err, msg)                      \
-    do {                                               \
-        if (!(cond)) {                                 \
-            std::ostringstream dbn_msg_;               \
-            dbn_msg_ << msg;                           \
-            throw ::dbn::Err(dbn_msg_.str());          \
-        }                                              \
+#define DBN_CHECK(cond, Err, msg)             \
+    do {                                      \
+        if (!(cond)) {                        \
+            std::ostringstream dbn_msg_;      \
+            dbn_msg_ << msg;                  \
+            throw ::dbn::Err(dbn_msg_.str()); \
+        }                                     \
     } while (false)
 
 /// Internal invariant, compiled out under NDEBUG.

@@ -18,9 +18,7 @@ inline float sigmoid(float x) {
 }
 
 /// @brief softplus(t) = log(1 + e^t), stable for |t| up to the float range.
-inline double softplus(double t) {
-    return std::max(t, 0.0) + std::log1p(std::exp(-std::abs(t)));
-}
+inline double softplus(double t) { return std::max(t, 0.0) + std::log1p(std::exp(-std::abs(t))); }
 
 /// @brief log(sum_i exp(x_i)) without overflow; -inf for an empty range.
 template <class It>

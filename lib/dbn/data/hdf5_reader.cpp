@@ -84,8 +84,8 @@ protected:
         const Real* v = x.data();
         for (std::size_t i = 0; i < n * cols_; ++i) {
             DBN_CHECK(std::isfinite(v[i]), FormatError,
-                      source() << ": value at row " << next_ + i / cols_ << ", column "
-                               << i % cols_ << " is " << v[i] << " (data must be finite)");
+                      source() << ": value at row " << next_ + i / cols_ << ", column " << i % cols_
+                               << " is " << v[i] << " (data must be finite)");
         }
         if (labels_) {
             // Read wide and narrow by hand: HDF5 would clip out-of-range values without a word.
@@ -106,7 +106,7 @@ protected:
 
 private:
     static hdf5::Dataset open_data(const hdf5::File& file, const std::string& where,
-                                       const std::string& dataset) {
+                                   const std::string& dataset) {
         DBN_CHECK(file.has_dataset(dataset), FormatError, where << ": no such dataset");
         return file.open_dataset(dataset);
     }

@@ -294,8 +294,7 @@ private:
 /// @brief Refuses an IDX file that cannot hold labels.
 void check_labels(const IdxStream& labels) {
     DBN_CHECK(labels.n_dims() == 1, FormatError,
-              labels.path() << ": labels must have one dimension (got " << labels.n_dims()
-                            << ")");
+              labels.path() << ": labels must have one dimension (got " << labels.n_dims() << ")");
     DBN_CHECK(labels.type() != idx_float && labels.type() != idx_double, FormatError,
               labels.path() << ": labels must have an integer type (got "
                             << idx_type_name(labels.type()) << ")");

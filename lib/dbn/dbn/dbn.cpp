@@ -11,9 +11,9 @@ void Dbn::validate() const {
     DBN_CHECK(!layers.empty(), ConfigError, "Dbn: the stack has no layers");
     for (std::size_t k = 0; k + 1 < layers.size(); ++k) {
         DBN_CHECK(layers[k].n_hidden() == layers[k + 1].n_visible(), ShapeError,
-                  "Dbn: layer " << k << " has " << layers[k].n_hidden() << " hidden units but layer "
-                                << k + 1 << " has " << layers[k + 1].n_visible()
-                                << " visible units");
+                  "Dbn: layer " << k << " has " << layers[k].n_hidden()
+                                << " hidden units but layer " << k + 1 << " has "
+                                << layers[k + 1].n_visible() << " visible units");
     }
     DBN_CHECK(hooks.empty() || hooks.size() + 1 == layers.size(), ShapeError,
               "Dbn: " << hooks.size() << " hooks for " << layers.size()
@@ -22,9 +22,9 @@ void Dbn::validate() const {
 
 Matrix Dbn::preprocess(const Matrix& raw) const {
     DBN_CHECK(!layers.empty(), ConfigError, "Dbn: the stack has no layers");
-    DBN_CHECK(raw.shape(1) == n_visible(), ShapeError,
-              "Dbn: data has " << raw.shape(1) << " columns (the model expects " << n_visible()
-                               << ")");
+    DBN_CHECK(
+        raw.shape(1) == n_visible(), ShapeError,
+        "Dbn: data has " << raw.shape(1) << " columns (the model expects " << n_visible() << ")");
     Matrix x = raw;
     preprocessing.apply(x);
     return x;
@@ -39,7 +39,8 @@ Matrix Dbn::propagate(std::size_t k, const Matrix& x, bool with_hook) const {
     constexpr std::size_t block = 4096;
     for (std::size_t first = 0; first < x.shape(0); first += block) {
         const std::size_t rows = std::min(block, x.shape(0) - first);
-        layers[k].hidden_probabilities(ConstRows(x).block(first, rows), Rows(next).block(first, rows));
+        layers[k].hidden_probabilities(ConstRows(x).block(first, rows),
+                                       Rows(next).block(first, rows));
     }
     if (with_hook && hook_after(k)) hook_after(k)->apply(next);
     return next;

@@ -232,8 +232,8 @@ double base_log_partition(const Rbm& target, const Vector& base_bias) {
               "base_log_partition: base bias has " << base_bias.size() << " entries (expected "
                                                    << target.n_visible() << ")");
     // Hidden units on their own (W = 0, zero biases), then the visible ones with the base biases.
-    const double hidden = target.hidden_units().add_uncoupled_log_partition(
-        UnitParams{}, target.n_hidden(), 0.0);
+    const double hidden =
+        target.hidden_units().add_uncoupled_log_partition(UnitParams{}, target.n_hidden(), 0.0);
     return target.visible_units().add_uncoupled_log_partition(
         {base_bias.data(), target.visible_sigma().data()}, target.n_visible(), hidden);
 }
@@ -317,8 +317,7 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
         const blas::ScopedThreads single(groups > 1 ? 1 : 0);
         for (std::size_t g = 0; g < groups; ++g) anneal(g);
     }
-    AisResult result =
-        summarize(std::move(logw), base_log_partition(target, base_bias), k_last);
+    AisResult result = summarize(std::move(logw), base_log_partition(target, base_bias), k_last);
     result.final_states = std::move(final_states);
     return result;
 }

@@ -16,16 +16,17 @@ namespace dbn::estimate {
 struct LayerLogZ {
     std::size_t index = 0;
     LogPartition log_z;
-    std::string method;           ///< "exact" or "ais"
-    double ess = 0.0;             ///< AIS: effective sample size of the weights (runs: exact)
+    std::string method;  ///< "exact" or "ais"
+    double ess = 0.0;    ///< AIS: effective sample size of the weights (runs: exact)
     std::size_t ais_runs = 0;
     std::size_t ais_steps = 0;
     double seconds = 0.0;
-    bool available = false;       ///< false for relu hidden units (no closed form)
-    std::string note;             ///< why not available
+    bool available = false;  ///< false for relu hidden units (no closed form)
+    std::string note;        ///< why not available
 };
 
-/// @brief The free-energy consistency check between layer k and k+1 (docs/MATH.md#consistency-check).
+/// @brief The free-energy consistency check between layer k and k+1
+/// (docs/MATH.md#consistency-check).
 ///
 /// On binary samples q of layer k's hidden units given the check set,
 ///     dF_k    = mean_q [G_k(q) - F_{k+1}(q)]

@@ -33,7 +33,10 @@ double mean_of(const DVector& v, double* se = nullptr) {
     if (se) {
         double sq = 0.0;
         for (double x : v) sq += (x - m) * (x - m);
-        *se = v.size() > 1 ? std::sqrt(sq / static_cast<double>(v.size() - 1) / static_cast<double>(v.size())) : 0.0;
+        *se =
+            v.size() > 1
+                ? std::sqrt(sq / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()))
+                : 0.0;
     }
     return m;
 }
@@ -51,9 +54,12 @@ LogZMethod parse_log_z_method(const std::string& name, const std::string& where)
 
 const char* to_string(LogZMethod m) {
     switch (m) {
-        case LogZMethod::automatic: return "auto";
-        case LogZMethod::exact: return "exact";
-        case LogZMethod::ais: return "ais";
+        case LogZMethod::automatic:
+            return "auto";
+        case LogZMethod::exact:
+            return "exact";
+        case LogZMethod::ais:
+            return "ais";
     }
     return "auto";
 }
@@ -80,9 +86,9 @@ LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_i
         return out;
     }
     const auto start = std::chrono::steady_clock::now();
-    const bool exact = options.method == LogZMethod::exact ||
-                       (options.method == LogZMethod::automatic &&
-                        enumerated_units(rbm) <= options.exact_max_units);
+    const bool exact =
+        options.method == LogZMethod::exact || (options.method == LogZMethod::automatic &&
+                                                enumerated_units(rbm) <= options.exact_max_units);
     if (exact) {
         out.log_z = LogPartition::exact(exact_log_partition(rbm));
         out.method = "exact";
@@ -103,16 +109,15 @@ namespace {
 
 // The check between layers k and k+1; `owned`, when given, is input_k itself, freed once q is
 // drawn from it.
-ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& input_k,
-                              Matrix* owned, const DeltaLogZ& delta, Rng& rng) {
+ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& input_k, Matrix* owned,
+                              const DeltaLogZ& delta, Rng& rng) {
     DBN_CHECK(k + 1 < model.n_layers(), ConfigError,
               "consistency_check: layer " << k << " has no layer above it");
     ConsistencyCheck c = inapplicable_check(k);
     c.samples = input_k.shape(0);
     const Rbm& lower = model.layers[k];
     const Rbm& upper = model.layers[k + 1];
-    if (!lower.hidden_units().closed_form() || !upper.hidden_units().closed_form())
-        return c;
+    if (!lower.hidden_units().closed_form() || !upper.hidden_units().closed_form()) return c;
     c.note.clear();
     DBN_CHECK(c.samples > 0, ShapeError, "consistency_check: the check set is empty");
     c.applicable = true;
@@ -127,9 +132,9 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
         hook->apply(hq);
         f = upper.free_energy(hq);
         c.diagnostic = true;
-        c.note = std::string("a \"") + hook->kind() +
-                 "\" hook sits between the layers: layer " + std::to_string(k + 1) +
-                 " sees hook(q), not samples of layer " + std::to_string(k) + "'s hidden units";
+        c.note = std::string("a \"") + hook->kind() + "\" hook sits between the layers: layer " +
+                 std::to_string(k + 1) + " sees hook(q), not samples of layer " +
+                 std::to_string(k) + "'s hidden units";
     } else {
         f = upper.free_energy(q);
     }
@@ -159,9 +164,9 @@ ConsistencyCheck inapplicable_check(std::size_t k) {
 }
 
 DeltaLogZ delta_log_z(const LayerLogZ& lower, const LayerLogZ& upper) {
-    DBN_CHECK(lower.available && upper.available, ConfigError,
-              "delta_log_z: log Z of layers " << lower.index << " and " << upper.index
-                                              << " is needed");
+    DBN_CHECK(
+        lower.available && upper.available, ConfigError,
+        "delta_log_z: log Z of layers " << lower.index << " and " << upper.index << " is needed");
     const LogPartition& zk = lower.log_z;
     const LogPartition& zk1 = upper.log_z;
     return {zk1.value - zk.value, zk1.low - zk.high, zk1.high - zk.low};

@@ -77,9 +77,9 @@ ConsistencyCheck consistency_check(const Dbn& model, std::size_t k, Matrix&& inp
 struct LowerBound {
     bool available = false;
     std::string note;
-    double value = 0.0;           ///< mean over the rows
-    double low = 0.0, high = 0.0; ///< the top layer's log Z interval carried through
-    double standard_error = 0.0;  ///< of the Monte Carlo mean
+    double value = 0.0;            ///< mean over the rows
+    double low = 0.0, high = 0.0;  ///< the top layer's log Z interval carried through
+    double standard_error = 0.0;   ///< of the Monte Carlo mean
     std::size_t samples = 0;
 };
 

@@ -95,8 +95,8 @@ void enumerate_blocks(const Problem& p, std::size_t worker, std::size_t stride,
             const double* w = p.weights.data() + k * p.n_other;
             for (std::size_t i = 0; i < p.n_other; ++i) high[i] += w[i];
         }
-        p.other->log_marginal_rows(p.table.data(), low_states, high.data(), p.n_other,
-                                   p.other_coef, terms.data());
+        p.other->log_marginal_rows(p.table.data(), low_states, high.data(), p.n_other, p.other_coef,
+                                   terms.data());
         LogSumExp& acc = partial[b];
         for (std::size_t z = 0; z < low_states; ++z)
             acc.add(high_linear + p.table_linear[z] + terms[z]);
@@ -153,8 +153,7 @@ Problem make_problem(const Rbm& rbm, EnumeratedSide side) {
         }
     }
     p.other_start.assign(p.n_other, 0.0);
-    if (p.other->bias_adds_to_input())
-        p.other_start.assign(other.bias, other.bias + p.n_other);
+    if (p.other->bias_adds_to_input()) p.other_start.assign(other.bias, other.bias + p.n_other);
     p.other_coef = p.other->log_marginal_coefficients(other, p.n_other);
     p.constant = p.other->log_marginal_constant(other, p.n_other);
     build_table(p);

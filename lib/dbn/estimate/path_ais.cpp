@@ -27,8 +27,7 @@ constexpr double k_interval_sigmas = 3.0;
 constexpr double k_inf = std::numeric_limits<double>::infinity();
 
 void check_layers(const Rbm& lower, const Rbm& upper) {
-    DBN_CHECK(lower.hidden_units().binary() && upper.hidden_units().binary(),
-              ConfigError,
+    DBN_CHECK(lower.hidden_units().binary() && upper.hidden_units().binary(), ConfigError,
               "PathAis::estimate: the free-energy check needs Bernoulli hidden units on both "
               "layers (rectified units have no closed-form free energy); got "
                   << to_string(lower.hidden_type()) << " below and "
@@ -38,9 +37,9 @@ void check_layers(const Rbm& lower, const Rbm& upper) {
               "hidden units, so they must be bernoulli (got "
                   << to_string(upper.visible_type()) << ")");
     DBN_CHECK(upper.n_visible() == lower.n_hidden(), ShapeError,
-              "PathAis::estimate: the upper layer has " << upper.n_visible()
-                                                        << " visible units, the lower layer "
-                                                        << lower.n_hidden() << " hidden units");
+              "PathAis::estimate: the upper layer has "
+                  << upper.n_visible() << " visible units, the lower layer " << lower.n_hidden()
+                  << " hidden units");
     lower.check_finite("PathAis::estimate (lower layer)");
     upper.check_finite("PathAis::estimate (upper layer)");
     if (lower.visible_units().has_sigma()) {
@@ -240,9 +239,9 @@ void summarize(const std::vector<double>& start, const std::vector<double>& path
     std::vector<double> total(m);
     double top_d = -k_inf, top_c = -k_inf;
     for (std::size_t i = 0; i < m; ++i) {
-        DBN_CHECK(std::isfinite(path[i]), NumericalError,
-                  "PathAis::estimate: a log weight along the path is not finite (" << path[i]
-                                                                                   << ")");
+        DBN_CHECK(
+            std::isfinite(path[i]), NumericalError,
+            "PathAis::estimate: a log weight along the path is not finite (" << path[i] << ")");
         total[i] = start[i] + path[i];
         top_d = std::max(top_d, start[i]);
         top_c = std::max(top_c, total[i]);
@@ -520,12 +519,11 @@ PathAisResult PathAis::estimate(const Rbm& lower, const Rbm& upper, ConstRows st
     check_layers(lower, upper);
     const std::size_t runs = start_visible.rows;
     DBN_CHECK(start_visible.cols == lower.n_visible(), ShapeError,
-              "PathAis::estimate: start states have " << start_visible.cols
-                                                      << " columns (expected "
+              "PathAis::estimate: start states have " << start_visible.cols << " columns (expected "
                                                       << lower.n_visible() << ")");
     DBN_CHECK(runs >= 2, ShapeError,
-              "PathAis::estimate: needs at least 2 start states for a standard error (got "
-                  << runs << ")");
+              "PathAis::estimate: needs at least 2 start states for a standard error (got " << runs
+                                                                                            << ")");
     DBN_CHECK(start_log_w.empty() || start_log_w.size() == runs, ShapeError,
               "PathAis::estimate: " << start_log_w.size() << " start log weights for " << runs
                                     << " start states");

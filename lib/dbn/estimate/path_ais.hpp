@@ -73,7 +73,7 @@ struct PathAisConfig {
 
 /// @brief An estimate of dlogZ_k = log Z_{k+1} - log Z_k along one annealing path.
 struct PathAisResult {
-    double delta_log_z = 0.0;       ///< log of sum_m w0_m w_m / sum_m w0_m
+    double delta_log_z = 0.0;  ///< log of sum_m w0_m w_m / sum_m w0_m
     /// log(R - 3 se(R)); -inf when that is <= 0 or when ess < k_path_min_ess
     double delta_log_z_low = 0.0;
     /// log(R + 3 se(R)); +inf when ess < k_path_min_ess
@@ -89,7 +89,7 @@ struct PathAisResult {
     std::size_t upper_proposals = 0, upper_accepted = 0;
     std::size_t runs = 0;
     std::size_t steps = 0;  ///< temperature increments J (0 for a recognised turned-over layer)
-    std::size_t pilot_steps = 0;  ///< temperature increments of the pilot pass (0: none)
+    std::size_t pilot_steps = 0;       ///< temperature increments of the pilot pass (0: none)
     std::vector<double> temperatures;  ///< t_0 = 0 < ... < t_J = 1 (empty when steps is 0)
     double seconds = 0.0;
     /// The upper layer was recognised as layer k turned over, possibly widened by units with zero
@@ -170,8 +170,7 @@ public:
     PathAisResult estimate(const Rbm& lower, const Rbm& upper, const AisResult& lower_ais) const;
 
     /// @brief The same from the previous pair's result, to chain k+1 -> k+2.
-    PathAisResult estimate(const Rbm& lower, const Rbm& upper,
-                           const PathAisResult& previous) const;
+    PathAisResult estimate(const Rbm& lower, const Rbm& upper, const PathAisResult& previous) const;
 
 private:
     PathAisConfig config_;

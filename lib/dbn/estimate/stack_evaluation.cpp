@@ -35,8 +35,9 @@ template <class Input>
 const ConsistencyCheck& StackEvaluator::check(const Dbn& stack, std::size_t k, Input&& input_k,
                                               Rng& rng) {
     const std::optional<DeltaLogZ> delta = delta_log_z(stack, k);
-    ConsistencyCheck c = delta ? consistency_check(stack, k, std::forward<Input>(input_k), *delta, rng)
-                               : inapplicable_check(k);
+    ConsistencyCheck c =
+        delta ? consistency_check(stack, k, std::forward<Input>(input_k), *delta, rng)
+              : inapplicable_check(k);
     checks_.resize(k);
     checks_.push_back(std::move(c));
     return checks_.back();
@@ -47,8 +48,8 @@ const ConsistencyCheck& StackEvaluator::add_check(const Dbn& stack, std::size_t 
     return check(stack, k, input_k, rng);
 }
 
-const ConsistencyCheck& StackEvaluator::add_check(const Dbn& stack, std::size_t k,
-                                                  Matrix&& input_k, Rng& rng) {
+const ConsistencyCheck& StackEvaluator::add_check(const Dbn& stack, std::size_t k, Matrix&& input_k,
+                                                  Rng& rng) {
     return check(stack, k, std::move(input_k), rng);
 }
 

@@ -58,8 +58,7 @@ public:
     const ConsistencyCheck& add_check(const Dbn& stack, std::size_t k, const Matrix& input_k,
                                       Rng& rng);
     /// @brief The same, giving up `input_k`: freed once q is drawn from it.
-    const ConsistencyCheck& add_check(const Dbn& stack, std::size_t k, Matrix&& input_k,
-                                      Rng& rng);
+    const ConsistencyCheck& add_check(const Dbn& stack, std::size_t k, Matrix&& input_k, Rng& rng);
 
     const std::vector<LayerLogZ>& log_z() const { return log_z_; }
     const std::vector<ConsistencyCheck>& checks() const { return checks_; }
@@ -83,8 +82,8 @@ struct StackEvaluation {
     /// Whether the preprocessed data is 0/1 (else "likelihoods" under Bernoulli units are
     /// densities of [0, 1] values, not probabilities).
     bool binary = false;
-    std::vector<LayerLogZ> log_z;           ///< one per layer
-    std::vector<ConsistencyCheck> checks;   ///< one per adjacent pair
+    std::vector<LayerLogZ> log_z;          ///< one per layer
+    std::vector<ConsistencyCheck> checks;  ///< one per adjacent pair
     /// Mean log-likelihood under layer 0 alone (when its log Z is available).
     std::optional<LogLikelihood> likelihood;
     /// The variational lower bound of the whole stack (stacks of two or more layers).

@@ -225,8 +225,8 @@ FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
         {
             std::unique_ptr<FeatureWriter> writer;
             if (kind == OutputKind::hdf5) {
-                writer = std::make_unique<Hdf5FeatureWriter>(
-                    tmp, options, rows.source(), layer, summary.n_features, summary.labels);
+                writer = std::make_unique<Hdf5FeatureWriter>(tmp, options, rows.source(), layer,
+                                                             summary.n_features, summary.labels);
             } else {
                 writer =
                     std::make_unique<CsvFeatureWriter>(tmp, summary.n_features, summary.labels);

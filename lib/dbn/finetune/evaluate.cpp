@@ -47,8 +47,8 @@ std::vector<std::size_t> predict_indices(const Network& net, ConstRows x, Worksp
 double squared_error_sum(const Network& net, ConstRows x, ConstRows target, Workspace& ws) {
     DBN_CHECK(target.rows == x.rows && target.cols == net.n_outputs(), ShapeError,
               "squared_error_sum: targets are " << target.rows << "x" << target.cols
-                                                << " (expected " << x.rows << "x"
-                                                << net.n_outputs() << ")");
+                                                << " (expected " << x.rows << "x" << net.n_outputs()
+                                                << ")");
     double sum = 0.0;
     for_blocks(net, x, ws, [&](std::size_t first, ConstRows y) {
         const Real* t = target.row(first);
@@ -63,9 +63,9 @@ double squared_error_sum(const Network& net, ConstRows x, ConstRows target, Work
 ClassifierEvaluation evaluate_classifier(const Dbn& model, const FineTuned& ft, const Matrix& raw,
                                          const Labels& labels) {
     const Network net = classifier_network(model, ft);
-    DBN_CHECK(labels.size() == raw.shape(0), ShapeError,
-              "evaluate_classifier: " << labels.size() << " labels for " << raw.shape(0)
-                                      << " rows");
+    DBN_CHECK(
+        labels.size() == raw.shape(0), ShapeError,
+        "evaluate_classifier: " << labels.size() << " labels for " << raw.shape(0) << " rows");
     const Labels& classes = ft.classes;
     const std::size_t c = classes.size();
     ClassifierEvaluation ev;
@@ -94,7 +94,8 @@ ClassifierEvaluation evaluate_classifier(const Dbn& model, const FineTuned& ft, 
     return ev;
 }
 
-AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const FineTuned& ft, const Matrix& raw) {
+AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const FineTuned& ft,
+                                           const Matrix& raw) {
     const Network net = autoencoder_network(model, ft);
     AutoencoderEvaluation ev;
     ev.n_samples = raw.shape(0);

@@ -13,7 +13,7 @@ namespace dbn::finetune {
 
 /// @brief Accuracy and confusion matrix of a fine-tuned classifier on labelled data.
 struct ClassifierEvaluation {
-    double accuracy = 0.0;     ///< share of rows whose predicted class is their label
+    double accuracy = 0.0;  ///< share of rows whose predicted class is their label
     std::size_t n_samples = 0;
     /// The model's classes, in the order of the matrix's rows and columns.
     Labels classes = Labels::from_shape({0});
@@ -44,7 +44,8 @@ ClassifierEvaluation evaluate_classifier(const Dbn& model, const FineTuned& ft, 
 
 /// @brief Evaluates a fine-tuned autoencoder on raw data (the model's preprocessing is applied).
 /// @throws ConfigError when `ft` is not an autoencoder's; ShapeError for columns.
-AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const FineTuned& ft, const Matrix& raw);
+AutoencoderEvaluation evaluate_autoencoder(const Dbn& model, const FineTuned& ft,
+                                           const Matrix& raw);
 
 /// @brief Class probabilities [N, n_classes] of a fine-tuned classifier (columns in the order of
 /// ft.classes).

@@ -11,10 +11,14 @@ namespace dbn::finetune {
 
 const char* to_string(Activation a) {
     switch (a) {
-        case Activation::sigmoid: return "sigmoid";
-        case Activation::relu: return "relu";
-        case Activation::linear: return "linear";
-        case Activation::softmax: return "softmax";
+        case Activation::sigmoid:
+            return "sigmoid";
+        case Activation::relu:
+            return "relu";
+        case Activation::linear:
+            return "linear";
+        case Activation::softmax:
+            return "softmax";
     }
     return "?";
 }
@@ -35,9 +39,12 @@ const char* to_string(FineTuneMode m) {
 const char* to_string(OptimizerKind o) { return o == OptimizerKind::sgd ? "sgd" : "adam"; }
 const char* to_string(InitScheme s) {
     switch (s) {
-        case InitScheme::pretrained: return "pretrained";
-        case InitScheme::normal: return "normal";
-        case InitScheme::glorot: return "glorot";
+        case InitScheme::pretrained:
+            return "pretrained";
+        case InitScheme::normal:
+            return "normal";
+        case InitScheme::glorot:
+            return "glorot";
     }
     return "?";
 }
@@ -49,8 +56,9 @@ FineTuneMode parse_fine_tune_mode(const std::string& name) {
     if (name == "classifier") return FineTuneMode::classifier;
     if (name == "autoencoder") return FineTuneMode::autoencoder;
     DBN_CHECK(false, ConfigError,
-              "fine-tuning mode \"" << name << "\" is unknown (expected \"classifier\" or "
-                                               "\"autoencoder\")");
+              "fine-tuning mode \"" << name
+                                    << "\" is unknown (expected \"classifier\" or "
+                                       "\"autoencoder\")");
 }
 OptimizerKind parse_optimizer(const std::string& name) {
     if (name == "sgd") return OptimizerKind::sgd;
@@ -70,8 +78,9 @@ InitScheme parse_init_scheme(const std::string& name) {
 LossKind parse_loss(const std::string& name) {
     if (name == "cross_entropy") return LossKind::cross_entropy;
     if (name == "squared_error") return LossKind::squared_error;
-    DBN_CHECK(false, ConfigError,
-              "loss \"" << name << "\" is unknown (expected \"cross_entropy\" or \"squared_error\")");
+    DBN_CHECK(
+        false, ConfigError,
+        "loss \"" << name << "\" is unknown (expected \"cross_entropy\" or \"squared_error\")");
 }
 
 double FineTuneConfig::effective_learning_rate() const {
@@ -94,9 +103,9 @@ void FineTuneConfig::validate() const {
               "FineTuneConfig: learning_rate_decay must be in (0, 1], got " << learning_rate_decay);
     DBN_CHECK(finite_in(momentum, 0.0, 0.999999), ConfigError,
               "FineTuneConfig: momentum must be in [0, 1), got " << momentum);
-    DBN_CHECK(finite_in(beta1, 0.0, 0.999999) && finite_in(beta2, 0.0, 0.999999), ConfigError,
-              "FineTuneConfig: beta1 and beta2 must be in [0, 1), got " << beta1 << " and "
-                                                                        << beta2);
+    DBN_CHECK(
+        finite_in(beta1, 0.0, 0.999999) && finite_in(beta2, 0.0, 0.999999), ConfigError,
+        "FineTuneConfig: beta1 and beta2 must be in [0, 1), got " << beta1 << " and " << beta2);
     DBN_CHECK(std::isfinite(epsilon) && epsilon > 0.0, ConfigError,
               "FineTuneConfig: epsilon must be positive, got " << epsilon);
     DBN_CHECK(finite_in(weight_decay, 0.0, 1e6), ConfigError,

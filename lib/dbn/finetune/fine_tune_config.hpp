@@ -120,14 +120,14 @@ FineTuneConfig fine_tune_config(const FineTuneOverrides& overrides, bool gaussia
 struct FineTuneEpoch {
     static constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-    std::size_t epoch = 0;                      ///< 1-based
-    double loss = nan;                          ///< mean training loss per sample (no penalty)
-    double train_accuracy = nan;                ///< on the minibatches as they were trained
+    std::size_t epoch = 0;        ///< 1-based
+    double loss = nan;            ///< mean training loss per sample (no penalty)
+    double train_accuracy = nan;  ///< on the minibatches as they were trained
     double valid_accuracy = nan;
-    double train_reconstruction_error = nan;    ///< mean squared error per unit
+    double train_reconstruction_error = nan;  ///< mean squared error per unit
     double valid_reconstruction_error = nan;
     double learning_rate = nan;
-    double seconds = nan;                       ///< wall time of the epoch, validation included
+    double seconds = nan;  ///< wall time of the epoch, validation included
 };
 
 }  // namespace dbn::finetune

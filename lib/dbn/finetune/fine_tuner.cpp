@@ -58,8 +58,8 @@ std::vector<std::size_t> class_indices(const Labels& labels, const Labels& class
     for (std::size_t i = 0; i < labels.size(); ++i) {
         const auto it = std::lower_bound(classes.begin(), classes.end(), labels(i));
         DBN_CHECK(it != classes.end() && *it == labels(i), ConfigError,
-                  what << ": label " << labels(i) << " (row " << i
-                       << ") is not one of the model's " << classes.size() << " classes");
+                  what << ": label " << labels(i) << " (row " << i << ") is not one of the model's "
+                       << classes.size() << " classes");
         idx[i] = static_cast<std::size_t>(it - classes.begin());
     }
     return idx;
@@ -223,7 +223,8 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
 
 FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
                          const data::Dataset* validation, const FineTuneConfig& config,
-                         FineTuneObserver* observer, const std::optional<FineTuned>& previous_part) {
+                         FineTuneObserver* observer,
+                         const std::optional<FineTuned>& previous_part) {
     config.validate();
     model.validate();
     const bool classifier = config.mode == FineTuneMode::classifier;
@@ -231,9 +232,9 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
     DBN_CHECK(train.size() > 0, ConfigError, "fine_tune: no training rows");
     if (classifier)
         DBN_CHECK(train.has_labels() && train.labels.size() == train.size(), ConfigError,
-                  "fine_tune: the classifier needs one label per training row (" << train.source
-                      << " has " << train.labels.size() << " labels for " << train.size()
-                      << " rows)");
+                  "fine_tune: the classifier needs one label per training row ("
+                      << train.source << " has " << train.labels.size() << " labels for "
+                      << train.size() << " rows)");
     if (validation) {
         check_columns(model, validation->x, "fine_tune (validation)");
         if (classifier && validation->size() > 0)
@@ -306,11 +307,10 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
         tp.classes = class_indices(y_train, ft.classes, "fine_tune: training labels");
         vp.classes = class_indices(y_valid, ft.classes, "fine_tune: validation labels");
         DenseLayer head = dense(n_top, ft.classes.size(), Activation::softmax);
-        const bool continued = !random && previous &&
-                               previous->classes.size() == ft.classes.size() &&
-                               std::equal(previous->classes.begin(), previous->classes.end(),
-                                          ft.classes.begin()) &&
-                               previous->head.n_in() == n_top;
+        const bool continued =
+            !random && previous && previous->classes.size() == ft.classes.size() &&
+            std::equal(previous->classes.begin(), previous->classes.end(), ft.classes.begin()) &&
+            previous->head.n_in() == n_top;
         if (continued) {
             head = previous->head;
             note("classifier: continuing from the model's fine-tuned head");
@@ -350,13 +350,11 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
             ft.best_epoch = r.best_epoch;
         }
     } else {
-        const bool continued = !random && previous &&
-                               previous->decoder.size() == model.n_layers();
+        const bool continued = !random && previous && previous->decoder.size() == model.n_layers();
         ft.linear_code = continued ? previous->linear_code : config.linear_code;
         ft.config.linear_code = ft.linear_code;
         if (ft.linear_code) net.layers.back().activation = Activation::linear;
-        std::vector<DenseLayer> decoder =
-            continued ? previous->decoder : transposed_decoder(model);
+        std::vector<DenseLayer> decoder = continued ? previous->decoder : transposed_decoder(model);
         if (continued) note("autoencoder: continuing from the model's fine-tuned decoder");
         for (std::size_t k = model.n_layers(); k-- > 0;) {
             if (random) init_random(decoder[k], config.init, config.init_stddev, rng);
@@ -371,7 +369,8 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
         DBN_CHECK(config.loss != LossKind::cross_entropy || out_act == Activation::sigmoid,
                   ConfigError,
                   "fine_tune: cross-entropy needs sigmoid outputs (Bernoulli visible units); "
-                  "the output here is " << to_string(out_act) << ": use squared_error");
+                  "the output here is "
+                      << to_string(out_act) << ": use squared_error");
         if (config.loss == LossKind::cross_entropy) {
             for (const Matrix* m : {&x_train, &x_valid}) {
                 const auto [lo, hi] = std::minmax_element(m->begin(), m->end());
@@ -394,7 +393,8 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
     }
 
     if (!config.head_only || random) {
-        // The tuned (or, head_only, randomly initialized) encoder goes back into the stack; unfold the 1/sigma of Gaussian layers.
+        // The tuned (or, head_only, randomly initialized) encoder goes back into the stack; unfold
+        // the 1/sigma of Gaussian layers.
         for (std::size_t k = 0; k < out.n_layers(); ++k) {
             Rbm& rbm = out.layers[k];
             rbm.weights() = net.layers[k].weights;

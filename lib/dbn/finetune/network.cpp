@@ -204,7 +204,6 @@ double decay_and_square(Real* g, const Real* w, std::size_t n, Real c) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-
 }  // namespace
 
 std::size_t Network::n_parameters() const {
@@ -261,8 +260,8 @@ void Network::validate() const {
     const Activation out = layers.back().activation;
     if (loss == LossKind::cross_entropy) {
         DBN_CHECK(out == Activation::softmax || out == Activation::sigmoid, ConfigError,
-                  "Network: cross-entropy needs a softmax or sigmoid output (got "
-                      << to_string(out) << ")");
+                  "Network: cross-entropy needs a softmax or sigmoid output (got " << to_string(out)
+                                                                                   << ")");
     } else {
         DBN_CHECK(out != Activation::softmax, ConfigError,
                   "Network: squared error with a softmax output (use cross-entropy)");
@@ -301,8 +300,7 @@ Workspace::Workspace(const Network& net, std::size_t max_rows, std::size_t threa
     }
     const std::size_t wanted =
         threads > 0 ? threads : static_cast<std::size_t>(std::max(1, blas::num_threads()));
-    threads_ = std::max<std::size_t>(
-        1, std::min(wanted, max_rows / k_min_rows_per_thread));
+    threads_ = std::max<std::size_t>(1, std::min(wanted, max_rows / k_min_rows_per_thread));
     if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_);
 }
 
@@ -336,8 +334,8 @@ ConstRows forward(const Network& net, ConstRows x, Workspace& ws, Rng* dropout_r
 
 double batch_loss_sum(const Network& net, ConstRows z, ConstRows y, ConstRows target) {
     DBN_CHECK(target.rows == y.rows && target.cols == y.cols, ShapeError,
-              "loss: targets are " << target.rows << "x" << target.cols << " (expected "
-                                   << y.rows << "x" << y.cols << ")");
+              "loss: targets are " << target.rows << "x" << target.cols << " (expected " << y.rows
+                                   << "x" << y.cols << ")");
     double sum = 0.0;
     for (std::size_t r = 0; r < y.rows; ++r)
         sum += row_loss(net, z.row(r), y.row(r), target.row(r), y.cols);
@@ -370,8 +368,8 @@ namespace {
 ///      first and the penalty's sums of squares taken on the way) and, with an updater, the
 ///      step of those rows and of its bias columns while they are in cache.
 /// B of layer i and A of layer i-1 touch different arrays, so one barrier per layer suffices.
-BatchLoss backprop_pass(Network& net, ConstRows x, ConstRows target, Workspace& ws,
-                        bool head_only, Rng* dropout_rng, ParameterUpdater* updater, double lr) {
+BatchLoss backprop_pass(Network& net, ConstRows x, ConstRows target, Workspace& ws, bool head_only,
+                        Rng* dropout_rng, ParameterUpdater* updater, double lr) {
     const bool drop_input = dropout_rng && net.input_dropout > 0.0;
     const bool drop_hidden = dropout_rng && net.dropout > 0.0;
     check_forward(net, x, ws, drop_input, drop_hidden);
@@ -438,8 +436,8 @@ BatchLoss backprop_pass(Network& net, ConstRows x, ConstRows target, Workspace& 
                         blas::gemm(false, true, 1.0f, dm, l.weights, 0.0f, below);
                         undrop(below);
                     }
-                    multiply_derivative(net.layers[i - 1].activation,
-                                        rows_at(ws.out[i - 1], r0, m), below);
+                    multiply_derivative(net.layers[i - 1].activation, rows_at(ws.out[i - 1], r0, m),
+                                        below);
                 }
                 if (!ws.barrier()) return;
             }
@@ -491,8 +489,8 @@ BatchLoss backprop_pass(Network& net, ConstRows x, ConstRows target, Workspace& 
 BatchLoss loss_and_gradient(const Network& net, ConstRows x, ConstRows target, Workspace& ws,
                             bool head_only, Rng* dropout_rng) {
     // Without an updater the pass only reads the network.
-    return backprop_pass(const_cast<Network&>(net), x, target, ws, head_only, dropout_rng,
-                         nullptr, 0.0);
+    return backprop_pass(const_cast<Network&>(net), x, target, ws, head_only, dropout_rng, nullptr,
+                         0.0);
 }
 
 BatchLoss train_step(Network& net, ConstRows x, ConstRows target, Workspace& ws,

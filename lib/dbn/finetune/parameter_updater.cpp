@@ -131,9 +131,8 @@ void ParameterUpdater::update_part(Network& net, const Workspace& ws, std::size_
     update(l.weights.data() + w_first, ws.grad_weights[i].data() + w_first,
            m_weights_[i].data() + w_first, adam ? v_weights_[i].data() + w_first : nullptr,
            w_last - w_first, lr);
-    update(l.bias.data() + b_first, ws.grad_bias[i].data() + b_first,
-           m_bias_[i].data() + b_first, adam ? v_bias_[i].data() + b_first : nullptr,
-           b_last - b_first, lr);
+    update(l.bias.data() + b_first, ws.grad_bias[i].data() + b_first, m_bias_[i].data() + b_first,
+           adam ? v_bias_[i].data() + b_first : nullptr, b_last - b_first, lr);
 }
 
 void ParameterUpdater::step(Network& net, const Workspace& ws, double lr, bool head_only) {

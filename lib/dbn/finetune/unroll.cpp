@@ -11,9 +11,12 @@ namespace {
 /// @brief The network layer that a unit family's mean becomes.
 Activation unit_activation(const Units& u) {
     switch (u.mean_function()) {
-        case MeanFunction::logistic: return Activation::sigmoid;
-        case MeanFunction::rectified: return Activation::relu;
-        case MeanFunction::affine: return Activation::linear;
+        case MeanFunction::logistic:
+            return Activation::sigmoid;
+        case MeanFunction::rectified:
+            return Activation::relu;
+        case MeanFunction::affine:
+            return Activation::linear;
     }
     return Activation::sigmoid;
 }
@@ -40,8 +43,8 @@ Network unroll_encoder(const Dbn& model, bool linear_code) {
         DenseLayer l;
         l.weights = rbm.weights();
         l.bias = rbm.hidden_bias();
-        l.activation = (linear_code && k + 1 == n) ? Activation::linear
-                                                   : unit_activation(rbm.hidden_units());
+        l.activation =
+            (linear_code && k + 1 == n) ? Activation::linear : unit_activation(rbm.hidden_units());
         if (rbm.visible_units().has_sigma()) {
             // x = v / s enters the layer: fold 1/s_i into row i of W.
             for (std::size_t i = 0; i < rbm.n_visible(); ++i) {

@@ -116,9 +116,15 @@ TypeInfo type_info(hid_t type, const std::string& where) {
             info.is_signed = sign == H5T_SGN_2;
             break;
         }
-        case H5T_FLOAT: info.type_class = TypeClass::floating; break;
-        case H5T_STRING: info.type_class = TypeClass::string; break;
-        default: info.type_class = TypeClass::other; break;
+        case H5T_FLOAT:
+            info.type_class = TypeClass::floating;
+            break;
+        case H5T_STRING:
+            info.type_class = TypeClass::string;
+            break;
+        default:
+            info.type_class = TypeClass::other;
+            break;
     }
     return info;
 }
@@ -126,30 +132,50 @@ TypeInfo type_info(hid_t type, const std::string& where) {
 template <class T>
 hid_t memory_type();
 template <>
-hid_t memory_type<float>() { return H5T_NATIVE_FLOAT; }
+hid_t memory_type<float>() {
+    return H5T_NATIVE_FLOAT;
+}
 template <>
-hid_t memory_type<double>() { return H5T_NATIVE_DOUBLE; }
+hid_t memory_type<double>() {
+    return H5T_NATIVE_DOUBLE;
+}
 template <>
-hid_t memory_type<std::int32_t>() { return H5T_NATIVE_INT32; }
+hid_t memory_type<std::int32_t>() {
+    return H5T_NATIVE_INT32;
+}
 template <>
-hid_t memory_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+hid_t memory_type<std::int64_t>() {
+    return H5T_NATIVE_INT64;
+}
 template <>
-hid_t memory_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+hid_t memory_type<std::uint64_t>() {
+    return H5T_NATIVE_UINT64;
+}
 
 /// Files always hold little-endian IEEE / two's-complement types, whatever the host, so that a
 /// file is byte-identical wherever it was written.
 template <class T>
 hid_t file_type();
 template <>
-hid_t file_type<float>() { return H5T_IEEE_F32LE; }
+hid_t file_type<float>() {
+    return H5T_IEEE_F32LE;
+}
 template <>
-hid_t file_type<double>() { return H5T_IEEE_F64LE; }
+hid_t file_type<double>() {
+    return H5T_IEEE_F64LE;
+}
 template <>
-hid_t file_type<std::int32_t>() { return H5T_STD_I32LE; }
+hid_t file_type<std::int32_t>() {
+    return H5T_STD_I32LE;
+}
 template <>
-hid_t file_type<std::int64_t>() { return H5T_STD_I64LE; }
+hid_t file_type<std::int64_t>() {
+    return H5T_STD_I64LE;
+}
 template <>
-hid_t file_type<std::uint64_t>() { return H5T_STD_U64LE; }
+hid_t file_type<std::uint64_t>() {
+    return H5T_STD_U64LE;
+}
 
 /// @brief A link creation property list that creates missing intermediate groups.
 hid_t intermediate_lcpl(const std::string& where) {
@@ -179,9 +205,12 @@ std::string TypeInfo::name() const {
     switch (type_class) {
         case TypeClass::integer:
             return (is_signed ? "int" : "uint") + std::to_string(size * 8);
-        case TypeClass::floating: return "float" + std::to_string(size * 8);
-        case TypeClass::string: return "string";
-        case TypeClass::other: break;
+        case TypeClass::floating:
+            return "float" + std::to_string(size * 8);
+        case TypeClass::string:
+            return "string";
+        case TypeClass::other:
+            break;
     }
     return "other";
 }
@@ -295,10 +324,10 @@ void write_scalar_attribute(hid_t obj, const std::string& where, const std::stri
     if (exists > 0)
         check(H5Adelete(obj, name.c_str()), where, "cannot replace attribute " + quoted(name));
     Handle space(check_id(H5Screate(H5S_SCALAR), where, "cannot create a dataspace"), H5Sclose);
-    Handle attr(check_id(H5Acreate2(obj, name.c_str(), ftype, space.get(), H5P_DEFAULT,
-                                    H5P_DEFAULT),
-                         where, "cannot create attribute " + quoted(name)),
-                H5Aclose);
+    Handle attr(
+        check_id(H5Acreate2(obj, name.c_str(), ftype, space.get(), H5P_DEFAULT, H5P_DEFAULT), where,
+                 "cannot create attribute " + quoted(name)),
+        H5Aclose);
     check(H5Awrite(attr.get(), mtype, value), where, "cannot write attribute " + quoted(name));
     attr.close(where, "cannot close attribute " + quoted(name));
 }
@@ -344,8 +373,7 @@ std::string Object::read_string_attribute(const std::string& name) const {
     if (variable > 0) {
         // The memory type takes the file's character set: HDF5 refuses to convert between
         // ASCII and UTF-8 strings.
-        Handle mtype(check_id(H5Tcopy(H5T_C_S1), where(), "cannot create a string type"),
-                     H5Tclose);
+        Handle mtype(check_id(H5Tcopy(H5T_C_S1), where(), "cannot create a string type"), H5Tclose);
         check(H5Tset_size(mtype.get(), H5T_VARIABLE), where(), "cannot set the string size");
         const H5T_cset_t cset = H5Tget_cset(ftype.get());
         if (cset == H5T_CSET_ERROR) fail(where(), "cannot query the encoding of " + what);
@@ -414,8 +442,7 @@ std::uint64_t Object::read_uint_attribute(const std::string& name) const {
         fail<FormatError>(where(), what + " is " + info.name() + " (expected an integer)");
     if (!info.is_signed) return read_integer<std::uint64_t>(attr, where(), what);
     const auto v = read_integer<std::int64_t>(attr, where(), what);
-    if (v < 0)
-        fail<FormatError>(where(), what + " = " + std::to_string(v) + " is negative");
+    if (v < 0) fail<FormatError>(where(), what + " = " + std::to_string(v) + " is negative");
     return static_cast<std::uint64_t>(v);
 }
 
@@ -481,8 +508,8 @@ std::vector<std::string> Group::children() const {
     std::vector<std::string> names;
     names.reserve(info.nlinks);
     for (hsize_t i = 0; i < info.nlinks; ++i) {
-        const ssize_t len = H5Lget_name_by_idx(id_, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr,
-                                               0, H5P_DEFAULT);
+        const ssize_t len =
+            H5Lget_name_by_idx(id_, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
         if (len < 0) fail(where(), "cannot read member names");
         std::string name(static_cast<std::size_t>(len) + 1, '\0');
         if (H5Lget_name_by_idx(id_, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
@@ -532,10 +559,9 @@ namespace {
 hid_t create_dataset(hid_t loc, const std::string& name, const std::string& where, hid_t ftype,
                      const std::vector<std::size_t>& shape) {
     const std::vector<hsize_t> dims(shape.begin(), shape.end());
-    const hid_t space_id = shape.empty()
-                               ? H5Screate(H5S_SCALAR)
-                               : H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
-                                                  nullptr);
+    const hid_t space_id =
+        shape.empty() ? H5Screate(H5S_SCALAR)
+                      : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
     Handle space(check_id(space_id, where, "cannot create a dataspace"), H5Sclose);
     Handle lcpl(intermediate_lcpl(where), H5Pclose);
     return check_id(
@@ -630,8 +656,8 @@ void Dataset::read(T* out, std::size_t n) const {
     ensure_quiet();
     const std::size_t count = size();
     DBN_CHECK(n == count, ShapeError,
-              "hdf5::Dataset::read: " << where() << ": buffer of " << n
-                                      << " elements (expected " << count << ")");
+              "hdf5::Dataset::read: " << where() << ": buffer of " << n << " elements (expected "
+                                      << count << ")");
     const TypeInfo info = type();
     if (info.type_class != TypeClass::integer && info.type_class != TypeClass::floating)
         fail<FormatError>(where(), "holds " + info.name() + " values (expected numbers)");
@@ -725,7 +751,6 @@ bool is_hdf5(const std::string& path) {
     return rc > 0;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Row-wise access: hyperslabs of the first dimension, for data that does not fit in memory
 
@@ -745,8 +770,7 @@ void select_rows(hid_t space, std::size_t rank, std::size_t first, std::size_t c
     std::vector<hsize_t> extent(shape.begin(), shape.end());
     start[0] = first;
     extent[0] = count;
-    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, extent.data(),
-                              nullptr),
+    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr),
           where, "cannot select rows");
 }
 
@@ -769,17 +793,17 @@ Dataset Group::create_row_dataset(const std::string& name,
         // A zero-sized dimension cannot be chunked; such a dataset never holds data anyway.
         chunk.push_back(std::max<hsize_t>(d, 1));
     }
-    Handle space(check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
-                                           max_dims.data()),
-                          at, "cannot create a dataspace"),
-                 H5Sclose);
+    Handle space(
+        check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), at,
+                 "cannot create a dataspace"),
+        H5Sclose);
     Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), at, "cannot create a property list"),
                 H5Pclose);
     check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), at,
           "cannot set the chunk shape");
     Handle lcpl(intermediate_lcpl(at), H5Pclose);
-    const hid_t id = check_id(H5Dcreate2(id_, name.c_str(), file_type<T>(), space.get(),
-                                         lcpl.get(), dcpl.get(), H5P_DEFAULT),
+    const hid_t id = check_id(H5Dcreate2(id_, name.c_str(), file_type<T>(), space.get(), lcpl.get(),
+                                         dcpl.get(), H5P_DEFAULT),
                               at, "cannot create dataset");
     return Dataset(id, file_, full);
 }
@@ -791,9 +815,8 @@ void Dataset::read_rows(std::size_t first, std::size_t count, T* out, std::size_
     DBN_CHECK(!dims.empty(), ShapeError,
               "hdf5::Dataset::read_rows: " << where() << ": is a scalar (no rows to read)");
     DBN_CHECK(first <= dims[0] && count <= dims[0] - first, ShapeError,
-              "hdf5::Dataset::read_rows: " << where() << ": rows " << first << ".."
-                                           << first + count << " (the dataset has " << dims[0]
-                                           << " rows)");
+              "hdf5::Dataset::read_rows: " << where() << ": rows " << first << ".." << first + count
+                                           << " (the dataset has " << dims[0] << " rows)");
     const std::size_t per_row = row_elements(dims);
     DBN_CHECK(n == count * per_row, ShapeError,
               "hdf5::Dataset::read_rows: " << where() << ": buffer of " << n
@@ -802,18 +825,17 @@ void Dataset::read_rows(std::size_t first, std::size_t count, T* out, std::size_
     if (info.type_class != TypeClass::integer && info.type_class != TypeClass::floating)
         fail<FormatError>(where(), "holds " + info.name() + " values (expected numbers)");
     if (n == 0) return;
-    Handle file_space(check_id(H5Dget_space(id_), where(), "cannot read the dataspace"),
-                      H5Sclose);
+    Handle file_space(check_id(H5Dget_space(id_), where(), "cannot read the dataspace"), H5Sclose);
     select_rows(file_space.get(), dims.size(), first, count, dims, where());
     std::vector<hsize_t> mem_dims(dims.begin(), dims.end());
     mem_dims[0] = count;
-    Handle mem_space(check_id(H5Screate_simple(static_cast<int>(mem_dims.size()),
-                                               mem_dims.data(), nullptr),
-                              where(), "cannot create a dataspace"),
-                     H5Sclose);
+    Handle mem_space(
+        check_id(H5Screate_simple(static_cast<int>(mem_dims.size()), mem_dims.data(), nullptr),
+                 where(), "cannot create a dataspace"),
+        H5Sclose);
     check(H5Dread(id_, memory_type<T>(), mem_space.get(), file_space.get(), H5P_DEFAULT, out),
-          where(), "cannot read rows " + std::to_string(first) + ".." +
-                       std::to_string(first + count));
+          where(),
+          "cannot read rows " + std::to_string(first) + ".." + std::to_string(first + count));
 }
 
 template <class T>
@@ -830,22 +852,21 @@ void Dataset::append_rows(const T* data, std::size_t count) {
     const std::vector<hsize_t> new_dims(dims.begin(), dims.end());
     check(H5Dset_extent(id_, new_dims.data()), where(),
           "cannot extend to " + std::to_string(dims[0]) + " rows");
-    Handle file_space(check_id(H5Dget_space(id_), where(), "cannot read the dataspace"),
-                      H5Sclose);
+    Handle file_space(check_id(H5Dget_space(id_), where(), "cannot read the dataspace"), H5Sclose);
     select_rows(file_space.get(), dims.size(), first, count, dims, where());
     std::vector<hsize_t> mem_dims = new_dims;
     mem_dims[0] = count;
-    Handle mem_space(check_id(H5Screate_simple(static_cast<int>(mem_dims.size()),
-                                               mem_dims.data(), nullptr),
-                              where(), "cannot create a dataspace"),
-                     H5Sclose);
+    Handle mem_space(
+        check_id(H5Screate_simple(static_cast<int>(mem_dims.size()), mem_dims.data(), nullptr),
+                 where(), "cannot create a dataspace"),
+        H5Sclose);
     check(H5Dwrite(id_, memory_type<T>(), mem_space.get(), file_space.get(), H5P_DEFAULT, data),
-          where(), "cannot write rows " + std::to_string(first) + ".." +
-                       std::to_string(first + count));
+          where(),
+          "cannot write rows " + std::to_string(first) + ".." + std::to_string(first + count));
 }
 
-#define DBN_HDF5_ROW_ACCESS(T)                                                                 \
-    template Dataset Group::create_row_dataset<T>(const std::string&,                           \
+#define DBN_HDF5_ROW_ACCESS(T)                                                                   \
+    template Dataset Group::create_row_dataset<T>(const std::string&,                            \
                                                   const std::vector<std::size_t>&, std::size_t); \
     template void Dataset::read_rows<T>(std::size_t, std::size_t, T*, std::size_t) const;        \
     template void Dataset::append_rows<T>(const T*, std::size_t);

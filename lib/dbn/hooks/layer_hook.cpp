@@ -18,8 +18,8 @@ struct Registry {
 void check_options(const HookOptions& options, std::initializer_list<const char*> known,
                    const std::string& kind) {
     for (const auto& [name, value] : options) {
-        const bool ok = std::any_of(known.begin(), known.end(),
-                                    [&](const char* k) { return name == k; });
+        const bool ok =
+            std::any_of(known.begin(), known.end(), [&](const char* k) { return name == k; });
         DBN_CHECK(ok, ConfigError, "hook \"" << kind << "\": unknown option \"" << name << "\"");
         DBN_CHECK(std::isfinite(value), ConfigError,
                   "hook \"" << kind << "\": option \"" << name << "\" must be finite");
@@ -54,7 +54,8 @@ void check_cols(std::size_t got, std::size_t expected, const char* hook) {
 const Vector& vector_param(const HookParameters& p, const char* name, std::size_t size,
                            const char* hook) {
     const auto it = p.vectors.find(name);
-    DBN_CHECK(it != p.vectors.end(), FormatError, hook << " hook: parameter \"" << name << "\" missing");
+    DBN_CHECK(it != p.vectors.end(), FormatError,
+              hook << " hook: parameter \"" << name << "\" missing");
     DBN_CHECK(it->second.size() == size, FormatError,
               hook << " hook: parameter \"" << name << "\" has " << it->second.size()
                    << " values (expected " << size << ")");
@@ -69,7 +70,8 @@ const Vector& vector_param(const HookParameters& p, const char* name, std::size_
 void register_hook(const std::string& kind, HookFactory factory) {
     DBN_CHECK(!kind.empty() && kind != "none", ConfigError,
               "register_hook: \"" << kind << "\" cannot name a hook");
-    DBN_CHECK(static_cast<bool>(factory), ConfigError, "register_hook: empty factory for \"" << kind << "\"");
+    DBN_CHECK(static_cast<bool>(factory), ConfigError,
+              "register_hook: empty factory for \"" << kind << "\"");
     Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mutex);
     DBN_CHECK(!r.factories.count(kind), ConfigError,
@@ -103,8 +105,9 @@ std::unique_ptr<LayerHook> make_hook(const std::string& kind, const HookOptions&
         std::ostringstream known;
         for (const auto& k : registered_hooks()) known << " \"" << k << "\"";
         DBN_CHECK(false, ConfigError,
-                  "unknown hook \"" << kind << "\" (registered: \"none\"" << known.str()
-                                    << "; a library user registers others with dbn::register_hook)");
+                  "unknown hook \""
+                      << kind << "\" (registered: \"none\"" << known.str()
+                      << "; a library user registers others with dbn::register_hook)");
     }
     return factory(options);
 }
@@ -141,7 +144,8 @@ void StandardizeHook::apply(Rows x) const {
 void StandardizeHook::backward(ConstRows x, ConstRows grad_out, Rows grad_in) const {
     check_cols(x.cols, mean_.size(), "standardize");
     for (std::size_t r = 0; r < x.rows; ++r)
-        for (std::size_t c = 0; c < x.cols; ++c) grad_in.row(r)[c] = grad_out.row(r)[c] / stddev_(c);
+        for (std::size_t c = 0; c < x.cols; ++c)
+            grad_in.row(r)[c] = grad_out.row(r)[c] / stddev_(c);
 }
 
 HookParameters StandardizeHook::parameters() const {

@@ -19,7 +19,8 @@ struct HookParameters {
     std::map<std::string, double> numbers;
 };
 
-/// @brief A layer-normalization hook between layer k and layer k+1 (docs/MATH.md#consistency-check).
+/// @brief A layer-normalization hook between layer k and layer k+1
+/// (docs/MATH.md#consistency-check).
 ///
 /// Fitted once on the training representations during pretraining, then replayed identically
 /// wherever the stack is applied (feature extraction, fine-tuning, evaluation). Its parameters

@@ -62,7 +62,8 @@ private:
     void write_classifier(File& file, const finetune::FineTuned& ft) {
         const std::size_t n_top = model_.layers.back().n_hidden();
         const std::size_t c = ft.classes.size();
-        DBN_CHECK(c >= 2, ConfigError, where("/classifier") << ": " << c << " classes (expected at least 2)");
+        DBN_CHECK(c >= 2, ConfigError,
+                  where("/classifier") << ": " << c << " classes (expected at least 2)");
         for (std::size_t i = 1; i < c; ++i)
             DBN_CHECK(ft.classes(i - 1) < ft.classes(i), ConfigError,
                       where("/classifier/classes") << ": not strictly increasing at element " << i);
@@ -127,8 +128,8 @@ public:
             ft->mode = finetune::FineTuneMode::autoencoder;
             read_decoder(model, *ft);
         } else {
-            fail("/", "fine_tuned is \"" + mode +
-                          "\" (expected \"classifier\" or \"autoencoder\")");
+            fail("/",
+                 "fine_tuned is \"" + mode + "\" (expected \"classifier\" or \"autoencoder\")");
         }
         ft->config.mode = ft->mode;
         ft->config.linear_code = ft->linear_code;
@@ -151,7 +152,8 @@ private:
 
     Group group(const Group& parent, const std::string& name) const {
         const std::string object = (parent.path() == "/" ? "" : parent.path()) + "/" + name;
-        if (!parent.has_group(name)) fail(object, parent.exists(name) ? "is not a group" : "missing");
+        if (!parent.has_group(name))
+            fail(object, parent.exists(name) ? "is not a group" : "missing");
         return parent.open_group(name);
     }
 
@@ -194,9 +196,11 @@ private:
         if (!g.has_dataset("weights")) fail(g.path() + "/weights", "missing");
         const auto wshape = g.open_dataset("weights").shape();
         if (wshape.size() != 2)
-            fail(g.path() + "/weights", std::to_string(wshape.size()) + " dimension(s) (expected 2)");
+            fail(g.path() + "/weights",
+                 std::to_string(wshape.size()) + " dimension(s) (expected 2)");
         const std::size_t c = wshape[1];
-        if (c < 2) fail(g.path() + "/weights", "shape " + shape_text(wshape) + ": fewer than 2 classes");
+        if (c < 2)
+            fail(g.path() + "/weights", "shape " + shape_text(wshape) + ": fewer than 2 classes");
         ft.head.weights = Matrix::from_shape({n_top, c});
         ft.head.bias = Vector::from_shape({c});
         ft.head.activation = finetune::Activation::softmax;
@@ -217,7 +221,8 @@ private:
     }
 
     bool flag(const Group& g, const char* name) const {
-        if (!g.has_attribute(name)) fail(g.path(), std::string("missing attribute \"") + name + "\"");
+        if (!g.has_attribute(name))
+            fail(g.path(), std::string("missing attribute \"") + name + "\"");
         const std::int64_t v = g.read_int_attribute(name);
         if (v != 0 && v != 1)
             fail(g.path(), std::string("attribute \"") + name + "\" is " + std::to_string(v) +
@@ -226,7 +231,8 @@ private:
     }
 
     std::string text(const Group& g, const char* name) const {
-        if (!g.has_attribute(name)) fail(g.path(), std::string("missing attribute \"") + name + "\"");
+        if (!g.has_attribute(name))
+            fail(g.path(), std::string("missing attribute \"") + name + "\"");
         return g.read_string_attribute(name);
     }
 
@@ -240,8 +246,8 @@ private:
             finetune::DenseLayer d;
             const std::string units = text(l, "units");
             if (units != "sigmoid" && units != "relu" && units != "linear")
-                fail(l.path(), "units \"" + units +
-                                   "\" (expected \"sigmoid\", \"relu\" or \"linear\")");
+                fail(l.path(),
+                     "units \"" + units + "\" (expected \"sigmoid\", \"relu\" or \"linear\")");
             d.activation = finetune::parse_activation(units);
             d.weights = Matrix::from_shape({r.n_hidden(), r.n_visible()});
             d.bias = Vector::from_shape({r.n_visible()});
@@ -255,8 +261,8 @@ private:
             ft.decoder.push_back(std::move(d));
         }
         if (g.exists(std::to_string(n)))
-            fail(g.path() + "/" + std::to_string(n), "exists, but the stack has " +
-                                                         std::to_string(n) + " layers");
+            fail(g.path() + "/" + std::to_string(n),
+                 "exists, but the stack has " + std::to_string(n) + " layers");
     }
 
     void read_settings(finetune::FineTuned& ft) const {
@@ -266,8 +272,7 @@ private:
         if (c.mode != ft.mode)
             fail(g.path(), std::string("mode \"") + to_string(c.mode) +
                                "\" differs from the root's fine_tuned");
-        if (c.linear_code != ft.linear_code)
-            fail(g.path(), "linear_code differs from /decoder's");
+        if (c.linear_code != ft.linear_code) fail(g.path(), "linear_code differs from /decoder's");
         if (!g.has_attribute("best_epoch")) fail(g.path(), "missing attribute \"best_epoch\"");
         ft.best_epoch = g.read_uint_attribute("best_epoch");
         ft.history = read_columns<finetune::FineTuneEpoch>(group(g, "history"), path_);

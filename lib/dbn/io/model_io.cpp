@@ -67,8 +67,8 @@ private:
                           << nh << ")");
         const bool sigma = rbm.visible_units().has_sigma();
         DBN_CHECK(!sigma || rbm.visible_sigma().size() == nv, ShapeError,
-                  where() << ": layer " << k << ": visible_sigma has "
-                          << rbm.visible_sigma().size() << " values (expected " << nv << ")");
+                  where() << ": layer " << k << ": visible_sigma has " << rbm.visible_sigma().size()
+                          << " values (expected " << nv << ")");
         auto check_finite = [&](const auto& a, const char* name) {
             const std::size_t i = first_non_finite(a.begin(), a.size());
             DBN_CHECK(i == a.size(), NumericalError,
@@ -109,10 +109,11 @@ private:
     // /checks/log_z/<k> and /checks/pairs/<k>: one group of attributes per record.
     void write_checks(File& file) {
         if (model_.log_z.empty() && model_.checks.empty()) return;
-        DBN_CHECK(model_.log_z.size() <= stack_.n_layers() && model_.checks.size() < stack_.n_layers(),
-                  ShapeError, where() << ": " << model_.log_z.size() << " log Z records and "
-                                      << model_.checks.size() << " checks for " << stack_.n_layers()
-                                      << " layers");
+        DBN_CHECK(
+            model_.log_z.size() <= stack_.n_layers() && model_.checks.size() < stack_.n_layers(),
+            ShapeError,
+            where() << ": " << model_.log_z.size() << " log Z records and " << model_.checks.size()
+                    << " checks for " << stack_.n_layers() << " layers");
         Group checks = file.create_group("checks");
         Group zs = checks.create_group("log_z");
         for (std::size_t k = 0; k < model_.log_z.size(); ++k) {
@@ -134,28 +135,30 @@ private:
         Group g = layer.create_group("hook");
         g.write_string_attribute("kind", hook.kind());
         for (const auto& [name, value] : p.numbers) {
-            DBN_CHECK(name != "kind" && std::isfinite(value), NumericalError,
-                      where() << ": layer " << k << ": hook number \"" << name << "\" is " << value);
+            DBN_CHECK(
+                name != "kind" && std::isfinite(value), NumericalError,
+                where() << ": layer " << k << ": hook number \"" << name << "\" is " << value);
             g.write_double_attribute(name, value);
         }
         for (const auto& [name, v] : p.vectors) {
             DBN_CHECK(v.size() == nh, ShapeError,
                       where() << ": layer " << k << ": hook vector \"" << name << "\" has "
                               << v.size() << " values (expected " << nh << ")");
-            DBN_CHECK(first_non_finite(v.begin(), v.size()) == v.size(), NumericalError,
-                      where() << ": layer " << k << ": hook vector \"" << name << "\" is not finite");
+            DBN_CHECK(
+                first_non_finite(v.begin(), v.size()) == v.size(), NumericalError,
+                where() << ": layer " << k << ": hook vector \"" << name << "\" is not finite");
             g.write_dataset(name, v.data(), {nh});
         }
     }
 
     void write_preprocessing(File& file) {
         const data::Preprocessing& p = stack_.preprocessing;
-        DBN_CHECK(std::isfinite(p.scale) && p.scale > 0.0f, ConfigError,
-                  where() << ": preprocessing scale must be positive and finite (got " << p.scale
-                          << ")");
-        DBN_CHECK(std::isfinite(p.threshold), ConfigError,
-                  where() << ": preprocessing threshold must be finite (got " << p.threshold
-                          << ")");
+        DBN_CHECK(
+            std::isfinite(p.scale) && p.scale > 0.0f, ConfigError,
+            where() << ": preprocessing scale must be positive and finite (got " << p.scale << ")");
+        DBN_CHECK(
+            std::isfinite(p.threshold), ConfigError,
+            where() << ": preprocessing threshold must be finite (got " << p.threshold << ")");
         DBN_CHECK(!(p.binarize && p.standardize), ConfigError,
                   where() << ": preprocessing cannot both binarize and standardize");
         const std::size_t n = p.mean.size();
@@ -167,13 +170,13 @@ private:
                           << stack_.n_visible() << " visible units)");
         DBN_CHECK(!p.standardize || n > 0, ConfigError,
                   where() << ": standardize is set but its mean and stddev were never fitted");
-        DBN_CHECK(first_non_finite(p.mean.begin(), n) == n &&
-                      first_non_finite(p.stddev.begin(), n) == n,
-                  NumericalError, where() << ": preprocessing statistics are not finite");
+        DBN_CHECK(
+            first_non_finite(p.mean.begin(), n) == n && first_non_finite(p.stddev.begin(), n) == n,
+            NumericalError, where() << ": preprocessing statistics are not finite");
         for (std::size_t j = 0; j < n; ++j) {
             DBN_CHECK(p.stddev(j) > 0.0f, NumericalError,
-                      where() << ": preprocessing stddev of feature " << j << " is "
-                              << p.stddev(j) << " (must be positive)");
+                      where() << ": preprocessing stddev of feature " << j << " is " << p.stddev(j)
+                              << " (must be positive)");
         }
 
         Group g = file.create_group("preprocessing");
@@ -220,16 +223,14 @@ private:
 void sync_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY);
     DBN_CHECK(fd >= 0, IoError,
-              path << ": cannot reopen to sync (" << std::error_code(errno, std::generic_category())
-                                                         .message()
-                   << ")");
+              path << ": cannot reopen to sync ("
+                   << std::error_code(errno, std::generic_category()).message() << ")");
     const int rc = ::fsync(fd);
     const int err = errno;
     ::close(fd);
     DBN_CHECK(rc == 0, IoError,
-              path << ": cannot sync to disk (" << std::error_code(err, std::generic_category())
-                                                      .message()
-                   << ")");
+              path << ": cannot sync to disk ("
+                   << std::error_code(err, std::generic_category()).message() << ")");
 }
 
 }  // namespace

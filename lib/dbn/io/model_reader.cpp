@@ -113,8 +113,8 @@ private:
         }
         const std::size_t r = ds.rank();
         if (r != rank)
-            fail(object, std::to_string(r) + " dimension(s) (expected " + std::to_string(rank) +
-                             ")");
+            fail(object,
+                 std::to_string(r) + " dimension(s) (expected " + std::to_string(rank) + ")");
         return ds;
     }
 
@@ -216,7 +216,8 @@ private:
         if (checks.has_group("pairs")) {
             const Group pairs = checks.open_group("pairs");
             for (std::size_t k = 0; pairs.has_group(std::to_string(k)); ++k) {
-                if (k + 1 >= model.stack.n_layers()) fail(pairs.path(), "more checks than pairs of layers");
+                if (k + 1 >= model.stack.n_layers())
+                    fail(pairs.path(), "more checks than pairs of layers");
                 const Group g = pairs.open_group(std::to_string(k));
                 estimate::ConsistencyCheck c;
                 read_attributes(g, c, path_);
@@ -247,8 +248,9 @@ private:
             const std::size_t nh = model.layers[k].n_hidden();
             for (const auto& name : g.children()) {
                 if (!g.has_dataset(name)) continue;
-                p.vectors[name] = read_vector(g, name, nh, "layer " + std::to_string(k) + "'s " +
-                                                               std::to_string(nh) + " hidden units");
+                p.vectors[name] = read_vector(
+                    g, name, nh,
+                    "layer " + std::to_string(k) + "'s " + std::to_string(nh) + " hidden units");
             }
             std::shared_ptr<LayerHook> hook = make_hook(kind);
             try {
@@ -307,8 +309,9 @@ private:
         const bool has_mean = g.exists("mean");
         const bool has_stddev = g.exists("stddev");
         if (has_mean != has_stddev)
-            fail(g.path() + (has_mean ? "/stddev" : "/mean"), "missing (mean and stddev go "
-                                                               "together)");
+            fail(g.path() + (has_mean ? "/stddev" : "/mean"),
+                 "missing (mean and stddev go "
+                 "together)");
         if (!has_mean) {
             if (p.standardize) fail(g.path() + "/mean", "missing (standardize is set)");
             return p;
@@ -318,9 +321,8 @@ private:
         p.stddev = read_vector(g, "stddev", n_visible, from);
         for (std::size_t j = 0; j < n_visible; ++j) {
             if (!(p.stddev(j) > 0.0f))
-                fail(g.path() + "/stddev",
-                     "element " + std::to_string(j) + " is " + number(p.stddev(j)) +
-                         " (must be positive)");
+                fail(g.path() + "/stddev", "element " + std::to_string(j) + " is " +
+                                               number(p.stddev(j)) + " (must be positive)");
         }
         return p;
     }

@@ -25,11 +25,19 @@ void write_attributes(hdf5::Group& g, const R& r) {
         if (!f.used_in(in_file)) continue;
         const FieldValue v = f.get(r);
         switch (f.kind) {
-            case FieldKind::count: g.write_uint_attribute(f.name, std::get<std::uint64_t>(v)); break;
-            case FieldKind::real: g.write_double_attribute(f.name, std::get<double>(v)); break;
-            case FieldKind::flag: g.write_int_attribute(f.name, std::get<bool>(v) ? 1 : 0); break;
+            case FieldKind::count:
+                g.write_uint_attribute(f.name, std::get<std::uint64_t>(v));
+                break;
+            case FieldKind::real:
+                g.write_double_attribute(f.name, std::get<double>(v));
+                break;
+            case FieldKind::flag:
+                g.write_int_attribute(f.name, std::get<bool>(v) ? 1 : 0);
+                break;
             case FieldKind::text:
-            case FieldKind::choice: g.write_string_attribute(f.name, std::get<std::string>(v)); break;
+            case FieldKind::choice:
+                g.write_string_attribute(f.name, std::get<std::string>(v));
+                break;
         }
     }
 }
@@ -49,8 +57,12 @@ void read_attributes(const hdf5::Group& g, R& r, const std::string& file) {
             throw FormatError(where + ": missing attribute \"" + f.name + "\"");
         FieldValue v;
         switch (f.kind) {
-            case FieldKind::count: v = g.read_uint_attribute(name); break;
-            case FieldKind::real: v = g.read_double_attribute(name); break;
+            case FieldKind::count:
+                v = g.read_uint_attribute(name);
+                break;
+            case FieldKind::real:
+                v = g.read_double_attribute(name);
+                break;
             case FieldKind::flag: {
                 const std::int64_t i = g.read_int_attribute(name);
                 if (i != 0 && i != 1)
@@ -60,7 +72,9 @@ void read_attributes(const hdf5::Group& g, R& r, const std::string& file) {
                 break;
             }
             case FieldKind::text:
-            case FieldKind::choice: v = g.read_string_attribute(name); break;
+            case FieldKind::choice:
+                v = g.read_string_attribute(name);
+                break;
         }
         try {
             f.set(r, v, where);
@@ -122,7 +136,8 @@ std::vector<R> read_columns(const hdf5::Group& g, const std::string& file) {
             if (f.kind == FieldKind::count) {
                 if (!(std::isfinite(x) && x >= 0.0 && x == std::floor(x) && x < 9.0e15)) {
                     std::ostringstream s;
-                    s << "element " << e << " is " << x << " (expected a non-negative whole number)";
+                    s << "element " << e << " is " << x
+                      << " (expected a non-negative whole number)";
                     fail(s.str());
                 }
                 f.set(rows[e], static_cast<std::uint64_t>(x), object);

@@ -20,7 +20,8 @@ namespace dbn {
 
 /// @brief How a field is stored and shown.
 enum class FieldKind {
-    count,   ///< non-negative integer: uint64 attribute (float64 in a per-epoch column), JSON integer
+    count,   ///< non-negative integer: uint64 attribute (float64 in a per-epoch column), JSON
+             ///< integer
     real,    ///< double: float64; JSON number, null when NaN or infinite
     flag,    ///< bool: integer attribute 0 or 1; JSON true or false
     text,    ///< string: string attribute; JSON string
@@ -71,15 +72,24 @@ struct Field {
     const char* old_name = nullptr;
 
     // Builders, so that a table entry states only what differs from the defaults.
-    Field& shown_as(Getter g) { shown = g; return *this; }
-    Field& json_when(Predicate p) { json_if = p; return *this; }
+    Field& shown_as(Getter g) {
+        shown = g;
+        return *this;
+    }
+    Field& json_when(Predicate p) {
+        json_if = p;
+        return *this;
+    }
     Field& as_text(const char* format, Predicate when = nullptr, Getter value = nullptr) {
         text = format;
         text_if = when;
         text_shown = value;
         return *this;
     }
-    Field& formerly(const char* name_in_older_files) { old_name = name_in_older_files; return *this; }
+    Field& formerly(const char* name_in_older_files) {
+        old_name = name_in_older_files;
+        return *this;
+    }
 
     bool used_in(FieldUse u) const { return (use & u) != 0; }
     FieldValue json_value(const R& r) const { return shown ? shown(r) : get(r); }
@@ -98,9 +108,12 @@ struct member_of<T R::*> {
 
 template <class T>
 constexpr FieldKind kind_of() {
-    if constexpr (std::is_same_v<T, bool>) return FieldKind::flag;
-    else if constexpr (std::is_same_v<T, double>) return FieldKind::real;
-    else if constexpr (std::is_same_v<T, std::string>) return FieldKind::text;
+    if constexpr (std::is_same_v<T, bool>)
+        return FieldKind::flag;
+    else if constexpr (std::is_same_v<T, double>)
+        return FieldKind::real;
+    else if constexpr (std::is_same_v<T, std::string>)
+        return FieldKind::text;
     else {
         static_assert(std::is_integral_v<T> && std::is_unsigned_v<T>,
                       "a member field is bool, double, std::string or an unsigned count");
@@ -160,11 +173,16 @@ std::string render_text(const std::vector<Field<R>>& table, const R& r,
         if (!f.text || (f.text_if && !f.text_if(r))) continue;
         if (std::find(skip.begin(), skip.end(), f.name) != skip.end()) continue;
         const FieldValue v = f.text_value(r);
-        if (const auto* c = std::get_if<std::uint64_t>(&v)) put(f.text, *c);
-        else if (const auto* d = std::get_if<double>(&v)) put(f.text, *d);
-        else if (const auto* b = std::get_if<bool>(&v)) put(f.text, int(*b));
-        else if (const auto* t = std::get_if<std::string>(&v)) put(f.text, t->c_str());
-        else out += "null";
+        if (const auto* c = std::get_if<std::uint64_t>(&v))
+            put(f.text, *c);
+        else if (const auto* d = std::get_if<double>(&v))
+            put(f.text, *d);
+        else if (const auto* b = std::get_if<bool>(&v))
+            put(f.text, int(*b));
+        else if (const auto* t = std::get_if<std::string>(&v))
+            put(f.text, t->c_str());
+        else
+            out += "null";
     }
     return out;
 }

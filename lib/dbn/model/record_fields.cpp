@@ -38,12 +38,13 @@ template <>
 const std::vector<Field<LayerTrainingConfig>>& fields_of<LayerTrainingConfig>() {
     using C = LayerTrainingConfig;
     static const std::vector<Field<C>> table = {
-        computed<C>("algorithm", FieldKind::choice, k_everywhere,
-                    "negative phase: \"cd\", \"pcd\" or \"exact\"",
-                    [](const C& c) { return text_of(to_string(c.algorithm)); },
-                    [](C& c, const FieldValue& v, const std::string& where) {
-                        c.algorithm = parse_algorithm(std::get<std::string>(v), where);
-                    })
+        computed<C>(
+            "algorithm", FieldKind::choice, k_everywhere,
+            "negative phase: \"cd\", \"pcd\" or \"exact\"",
+            [](const C& c) { return text_of(to_string(c.algorithm)); },
+            [](C& c, const FieldValue& v, const std::string& where) {
+                c.algorithm = parse_algorithm(std::get<std::string>(v), where);
+            })
             .as_text("%s"),
         member<&C::k>("k", k_everywhere, "Gibbs steps per update").as_text("-%" PRIu64),
         member<&C::persistent_chains>("persistent_chains", k_everywhere,
@@ -75,7 +76,8 @@ const std::vector<Field<LayerTrainingConfig>>& fields_of<LayerTrainingConfig>() 
             .as_text(" (cost %g)", [](const C& c) { return c.sparsity_target > 0; }),
         member<&C::sparsity_decay>("sparsity_decay", k_everywhere,
                                    "decay of the running mean of the activations"),
-        member<&C::init_stddev>("init_stddev", k_everywhere, "weights start from N(0, init_stddev^2)"),
+        member<&C::init_stddev>("init_stddev", k_everywhere,
+                                "weights start from N(0, init_stddev^2)"),
         member<&C::sample_up>("sample_up", k_everywhere,
                               "binary samples, not probabilities, feed the next layer"),
         member<&C::monitor_samples>("monitor_samples", k_everywhere,
@@ -125,38 +127,42 @@ const std::vector<Field<estimate::LayerLogZ>>& fields_of<estimate::LayerLogZ>() 
         member<&Z::note>("note", k_file_json, "why not available")
             .json_when([](const Z& z) { return !z.available; })
             .as_text(" n/a (%s)", [](const Z& z) { return !z.available; }),
-        computed<Z>("log_z", FieldKind::real, k_file_json, "log Z",
-                    [](const Z& z) -> FieldValue { return z.log_z.value; },
-                    [](Z& z, const FieldValue& v, const std::string&) {
-                        z.log_z.value = std::get<double>(v);
-                    })
+        computed<Z>(
+            "log_z", FieldKind::real, k_file_json, "log Z",
+            [](const Z& z) -> FieldValue { return z.log_z.value; },
+            [](Z& z, const FieldValue& v, const std::string&) {
+                z.log_z.value = std::get<double>(v);
+            })
             .formerly("value")
             .json_when(available)
             .as_text(" %12.4f", available),
-        computed<Z>("log_z_low", FieldKind::real, k_file_json,
-                    "low end of log Z's interval (AIS: log(mean w - 3 s.e.) + log Z_base; may "
-                    "be -inf)",
-                    [](const Z& z) -> FieldValue { return z.log_z.low; },
-                    [](Z& z, const FieldValue& v, const std::string&) {
-                        z.log_z.low = std::get<double>(v);
-                    })
+        computed<Z>(
+            "log_z_low", FieldKind::real, k_file_json,
+            "low end of log Z's interval (AIS: log(mean w - 3 s.e.) + log Z_base; may "
+            "be -inf)",
+            [](const Z& z) -> FieldValue { return z.log_z.low; },
+            [](Z& z, const FieldValue& v, const std::string&) {
+                z.log_z.low = std::get<double>(v);
+            })
             .formerly("low")
             .json_when(available)
             .as_text("  [%.4f", available),
-        computed<Z>("log_z_high", FieldKind::real, k_file_json, "high end of log Z's interval",
-                    [](const Z& z) -> FieldValue { return z.log_z.high; },
-                    [](Z& z, const FieldValue& v, const std::string&) {
-                        z.log_z.high = std::get<double>(v);
-                    })
+        computed<Z>(
+            "log_z_high", FieldKind::real, k_file_json, "high end of log Z's interval",
+            [](const Z& z) -> FieldValue { return z.log_z.high; },
+            [](Z& z, const FieldValue& v, const std::string&) {
+                z.log_z.high = std::get<double>(v);
+            })
             .formerly("high")
             .json_when(available)
             .as_text(", %.4f]", available),
-        computed<Z>("log_z_method", FieldKind::text, k_file_json,
-                    "\"exact\" or \"ais\" (empty when not available)",
-                    [](const Z& z) -> FieldValue { return z.method; },
-                    [](Z& z, const FieldValue& v, const std::string&) {
-                        z.method = std::get<std::string>(v);
-                    })
+        computed<Z>(
+            "log_z_method", FieldKind::text, k_file_json,
+            "\"exact\" or \"ais\" (empty when not available)",
+            [](const Z& z) -> FieldValue { return z.method; },
+            [](Z& z, const FieldValue& v, const std::string&) {
+                z.method = std::get<std::string>(v);
+            })
             .formerly("method")
             .json_when(available)
             .as_text("  %s", available),
@@ -166,12 +172,11 @@ const std::vector<Field<estimate::LayerLogZ>>& fields_of<estimate::LayerLogZ>() 
         member<&Z::ais_steps>("ais_steps", k_file_json, "AIS temperatures (0 for exact)")
             .json_when(ais)
             .as_text(" x %" PRIu64 " steps", ais),
-        computed<Z>("ais_effective_sample_size", FieldKind::real, k_file_json,
-                    "AIS effective sample size of the weights",
-                    [](const Z& z) -> FieldValue { return z.ess; },
-                    [](Z& z, const FieldValue& v, const std::string&) {
-                        z.ess = std::get<double>(v);
-                    })
+        computed<Z>(
+            "ais_effective_sample_size", FieldKind::real, k_file_json,
+            "AIS effective sample size of the weights",
+            [](const Z& z) -> FieldValue { return z.ess; },
+            [](Z& z, const FieldValue& v, const std::string&) { z.ess = std::get<double>(v); })
             .formerly("ess")
             .json_when(ais)
             .as_text(", ESS %" PRIu64 ")", ais,
@@ -191,7 +196,8 @@ const std::vector<Field<estimate::ConsistencyCheck>>& fields_of<estimate::Consis
         member<&C::lower>("lower", k_file_json, "the lower layer k")
             .as_text("    %s", nullptr,
                      [](const C& c) -> FieldValue {
-                         std::string pair = std::to_string(c.lower) + "->" + std::to_string(c.upper);
+                         std::string pair =
+                             std::to_string(c.lower) + "->" + std::to_string(c.upper);
                          // The table's first column, 6 wide, when figures follow.
                          if (c.applicable && pair.size() < 6) pair.resize(6, ' ');
                          return pair;
@@ -236,8 +242,9 @@ const std::vector<Field<estimate::ConsistencyCheck>>& fields_of<estimate::Consis
                 if (!c.applicable) return std::monostate{};
                 return c.passed;
             }),
-        computed<C>("verdict", FieldKind::text, in_json, "the result in words (check_verdict)",
-                    [](const C& c) { return text_of(estimate::check_verdict(c)); }, nullptr)
+        computed<C>(
+            "verdict", FieldKind::text, in_json, "the result in words (check_verdict)",
+            [](const C& c) { return text_of(estimate::check_verdict(c)); }, nullptr)
             .json_when(applicable)
             .as_text("  %s", applicable),
         member<&C::diagnostic>("diagnostic", k_file_json, "a hook sits between the layers")
@@ -250,16 +257,18 @@ template <>
 const std::vector<Field<finetune::FineTuneConfig>>& fields_of<finetune::FineTuneConfig>() {
     using C = finetune::FineTuneConfig;
     static const std::vector<Field<C>> table = {
-        computed<C>("mode", FieldKind::choice, in_file, "\"classifier\" or \"autoencoder\"",
-                    [](const C& c) { return text_of(to_string(c.mode)); },
-                    [](C& c, const FieldValue& v, const std::string& where) {
-                        c.mode = parse_at(finetune::parse_fine_tune_mode, v, where);
-                    }),
-        computed<C>("optimizer", FieldKind::choice, k_file_json, "\"sgd\" or \"adam\"",
-                    [](const C& c) { return text_of(to_string(c.optimizer)); },
-                    [](C& c, const FieldValue& v, const std::string& where) {
-                        c.optimizer = parse_at(finetune::parse_optimizer, v, where);
-                    })
+        computed<C>(
+            "mode", FieldKind::choice, in_file, "\"classifier\" or \"autoencoder\"",
+            [](const C& c) { return text_of(to_string(c.mode)); },
+            [](C& c, const FieldValue& v, const std::string& where) {
+                c.mode = parse_at(finetune::parse_fine_tune_mode, v, where);
+            }),
+        computed<C>(
+            "optimizer", FieldKind::choice, k_file_json, "\"sgd\" or \"adam\"",
+            [](const C& c) { return text_of(to_string(c.optimizer)); },
+            [](C& c, const FieldValue& v, const std::string& where) {
+                c.optimizer = parse_at(finetune::parse_optimizer, v, where);
+            })
             .as_text("%s"),
         member<&C::learning_rate>("learning_rate", k_file_json,
                                   "step size; 0 = the optimizer's default (JSON: the rate in use)")
@@ -287,12 +296,12 @@ const std::vector<Field<finetune::FineTuneConfig>>& fields_of<finetune::FineTune
                                   "dropout probability of the input values")
             .as_text(" (input %g)",
                      [](const C& c) { return c.dropout > 0 || c.input_dropout > 0; }),
-        computed<C>("init", FieldKind::choice, k_file_json,
-                    "\"pretrained\", \"normal\" or \"glorot\"",
-                    [](const C& c) { return text_of(to_string(c.init)); },
-                    [](C& c, const FieldValue& v, const std::string& where) {
-                        c.init = parse_at(finetune::parse_init_scheme, v, where);
-                    })
+        computed<C>(
+            "init", FieldKind::choice, k_file_json, "\"pretrained\", \"normal\" or \"glorot\"",
+            [](const C& c) { return text_of(to_string(c.init)); },
+            [](C& c, const FieldValue& v, const std::string& where) {
+                c.init = parse_at(finetune::parse_init_scheme, v, where);
+            })
             .as_text(", init %s"),
         member<&C::head_only>("head_only", k_file_json,
                               "classifier: only the softmax layer was trained")
@@ -308,12 +317,13 @@ const std::vector<Field<finetune::FineTuneConfig>>& fields_of<finetune::FineTune
         member<&C::head_init_stddev>("head_init_stddev", in_file,
                                      "standard deviation of the head's initial weights"),
         member<&C::linear_code>("linear_code", in_file, "autoencoder: the code units are linear"),
-        computed<C>("loss", FieldKind::choice, k_file_json,
-                    "\"cross_entropy\" or \"squared_error\" (JSON: autoencoders)",
-                    [](const C& c) { return text_of(to_string(c.loss)); },
-                    [](C& c, const FieldValue& v, const std::string& where) {
-                        c.loss = parse_at(finetune::parse_loss, v, where);
-                    })
+        computed<C>(
+            "loss", FieldKind::choice, k_file_json,
+            "\"cross_entropy\" or \"squared_error\" (JSON: autoencoders)",
+            [](const C& c) { return text_of(to_string(c.loss)); },
+            [](C& c, const FieldValue& v, const std::string& where) {
+                c.loss = parse_at(finetune::parse_loss, v, where);
+            })
             .json_when([](const C& c) { return c.mode == finetune::FineTuneMode::autoencoder; }),
     };
     return table;

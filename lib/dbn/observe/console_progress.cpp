@@ -55,8 +55,9 @@ void ConsoleProgress::on_batch(std::size_t layer, std::size_t epoch, std::size_t
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(width, ' ');
     char buf[160];
-    std::snprintf(buf, sizeof buf, "\r  layer %zu/%zu epoch %zu/%zu [%s] %3zu%%  layer time left %s   ",
-                  layer, n_layers_ - 1, epoch, epochs_, bar.c_str(), 100 * batch / n_batches,
+    std::snprintf(buf, sizeof buf,
+                  "\r  layer %zu/%zu epoch %zu/%zu [%s] %3zu%%  layer time left %s   ", layer,
+                  n_layers_ - 1, epoch, epochs_, bar.c_str(), 100 * batch / n_batches,
                   format_duration(seconds_left(epoch, batch, n_batches)).c_str());
     out_ << buf << std::flush;
     line_open_ = true;
@@ -68,8 +69,8 @@ Control ConsoleProgress::on_epoch_end(const EpochStats& s) {
         line_open_ = false;
     }
     char buf[320];
-    int n = std::snprintf(buf, sizeof buf, "  layer %zu epoch %zu/%zu: recon %.5f", s.layer, s.epoch,
-                          epochs_, s.reconstruction_error);
+    int n = std::snprintf(buf, sizeof buf, "  layer %zu epoch %zu/%zu: recon %.5f", s.layer,
+                          s.epoch, epochs_, s.reconstruction_error);
     auto add = [&](const char* fmt, double v) {
         if (!std::isnan(v) && n < static_cast<int>(sizeof buf))
             n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), fmt, v);

@@ -39,8 +39,8 @@ void check_keys(const json& obj, const std::set<std::string>& allowed, const std
 double get_number(const json& obj, const char* key, double fallback, const std::string& where) {
     if (!obj.contains(key)) return fallback;
     const json& v = obj.at(key);
-    DBN_CHECK(v.is_number(), ConfigError, where << ": \"" << key << "\" must be a number (got "
-                                                 << v.dump() << ")");
+    DBN_CHECK(v.is_number(), ConfigError,
+              where << ": \"" << key << "\" must be a number (got " << v.dump() << ")");
     return v.get<double>();
 }
 
@@ -48,9 +48,9 @@ std::size_t get_count(const json& obj, const char* key, std::size_t fallback,
                       const std::string& where) {
     if (!obj.contains(key)) return fallback;
     const json& v = obj.at(key);
-    DBN_CHECK(v.is_number_integer() && v.get<long long>() >= 0, ConfigError,
-              where << ": \"" << key << "\" must be a non-negative integer (got " << v.dump()
-                    << ")");
+    DBN_CHECK(
+        v.is_number_integer() && v.get<long long>() >= 0, ConfigError,
+        where << ": \"" << key << "\" must be a non-negative integer (got " << v.dump() << ")");
     return static_cast<std::size_t>(v.get<long long>());
 }
 
@@ -72,16 +72,25 @@ std::string get_string(const json& obj, const char* key, const std::string& fall
 }
 
 // Reads the training settings of `obj` on top of `c` (the defaults), through their field table.
-LayerTrainingConfig read_training(const json& obj, LayerTrainingConfig c, const std::string& where) {
+LayerTrainingConfig read_training(const json& obj, LayerTrainingConfig c,
+                                  const std::string& where) {
     for (const auto& f : fields_of<LayerTrainingConfig>()) {
         if (!f.used_in(in_config) || !f.set || !obj.contains(f.name)) continue;
         FieldValue v;
         switch (f.kind) {
-            case FieldKind::count: v = static_cast<std::uint64_t>(get_count(obj, f.name, 0, where)); break;
-            case FieldKind::real: v = get_number(obj, f.name, 0.0, where); break;
-            case FieldKind::flag: v = get_bool(obj, f.name, false, where); break;
+            case FieldKind::count:
+                v = static_cast<std::uint64_t>(get_count(obj, f.name, 0, where));
+                break;
+            case FieldKind::real:
+                v = get_number(obj, f.name, 0.0, where);
+                break;
+            case FieldKind::flag:
+                v = get_bool(obj, f.name, false, where);
+                break;
             case FieldKind::text:
-            case FieldKind::choice: v = get_string(obj, f.name, "", where); break;
+            case FieldKind::choice:
+                v = get_string(obj, f.name, "", where);
+                break;
         }
         f.set(c, v, where + "." + f.name);
     }
@@ -98,13 +107,15 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         // nlohmann's message ends with the byte position; keep it, drop its prefix.
         std::string what = e.what();
         const auto pos = what.find("parse error");
-        DBN_CHECK(false, ConfigError,
-                  source << ": not valid JSON: " << (pos == std::string::npos ? what : what.substr(pos)));
+        DBN_CHECK(
+            false, ConfigError,
+            source << ": not valid JSON: " << (pos == std::string::npos ? what : what.substr(pos)));
     }
     DBN_CHECK(root.is_object(), ConfigError, source << ": the configuration must be a JSON object");
-    check_keys(root,
-               {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "checks", "comment"},
-               source);
+    check_keys(
+        root,
+        {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "checks", "comment"},
+        source);
 
     DbnConfig cfg;
     cfg.json = root.dump(2);
@@ -112,14 +123,14 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
     if (root.contains("seed")) {
         const json& s = root.at("seed");
         DBN_CHECK(s.is_number_unsigned() || (s.is_number_integer() && s.get<long long>() >= 0),
-                  ConfigError, source << ": \"seed\" must be a non-negative integer (got "
-                                      << s.dump() << ")");
+                  ConfigError,
+                  source << ": \"seed\" must be a non-negative integer (got " << s.dump() << ")");
         cfg.seed = s.get<std::uint64_t>();
     }
     cfg.heldout_fraction = get_number(root, "heldout_fraction", cfg.heldout_fraction, source);
-    DBN_CHECK(cfg.heldout_fraction >= 0.0 && cfg.heldout_fraction < 1.0, ConfigError,
-              source << ": \"heldout_fraction\" must be in [0, 1) (got " << cfg.heldout_fraction
-                     << ")");
+    DBN_CHECK(
+        cfg.heldout_fraction >= 0.0 && cfg.heldout_fraction < 1.0, ConfigError,
+        source << ": \"heldout_fraction\" must be in [0, 1) (got " << cfg.heldout_fraction << ")");
 
     if (root.contains("input")) {
         const json& in = root.at("input");
@@ -134,11 +145,13 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
             const json& s = in.at("scale");
             if (s.is_string()) {
                 DBN_CHECK(s.get<std::string>() == "auto", ConfigError,
-                          where << ".scale: must be a positive number or \"auto\" (got " << s.dump() << ")");
+                          where << ".scale: must be a positive number or \"auto\" (got " << s.dump()
+                                << ")");
                 cfg.input.scale = 0.0f;
             } else {
                 DBN_CHECK(s.is_number() && s.get<double>() > 0.0, ConfigError,
-                          where << ".scale: must be a positive number or \"auto\" (got " << s.dump() << ")");
+                          where << ".scale: must be a positive number or \"auto\" (got " << s.dump()
+                                << ")");
                 cfg.input.scale = s.get<float>();
             }
         }
@@ -152,14 +165,16 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
             } else {
                 cfg.input.binarize = true;
                 cfg.input.threshold = b.get<float>();
-                DBN_CHECK(cfg.input.threshold > 0.0f && cfg.input.threshold < 1.0f, ConfigError,
-                          where << ".binarize: threshold must be in (0, 1) (got " << b.dump() << ")");
+                DBN_CHECK(
+                    cfg.input.threshold > 0.0f && cfg.input.threshold < 1.0f, ConfigError,
+                    where << ".binarize: threshold must be in (0, 1) (got " << b.dump() << ")");
             }
         }
         cfg.input.standardize = get_bool(in, "standardize", false, where);
         cfg.input.sigma = get_string(in, "sigma", "unit", where);
-        DBN_CHECK(cfg.input.sigma == "unit" || cfg.input.sigma == "data", ConfigError,
-                  where << ".sigma: must be \"unit\" or \"data\" (got \"" << cfg.input.sigma << "\")");
+        DBN_CHECK(
+            cfg.input.sigma == "unit" || cfg.input.sigma == "data", ConfigError,
+            where << ".sigma: must be \"unit\" or \"data\" (got \"" << cfg.input.sigma << "\")");
         DBN_CHECK(!(cfg.input.binarize && cfg.input.standardize), ConfigError,
                   where << ": binarize and standardize exclude each other");
     }
@@ -168,21 +183,25 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const json& c = root.at("checks");
         const std::string where = source + ": checks";
         DBN_CHECK(c.is_object(), ConfigError, where << ": must be an object");
-        check_keys(c, {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "seed", "max_rows"},
-                   where);
+        check_keys(
+            c, {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "seed", "max_rows"},
+            where);
         CheckConfig& k = cfg.checks;
         k.enabled = get_bool(c, "enabled", k.enabled, where);
         k.log_z = get_string(c, "log_z", k.log_z, where);
-        DBN_CHECK(k.log_z == "auto" || k.log_z == "exact" || k.log_z == "ais", ConfigError,
-                  where << ".log_z: must be \"auto\", \"exact\" or \"ais\" (got \"" << k.log_z << "\")");
+        DBN_CHECK(
+            k.log_z == "auto" || k.log_z == "exact" || k.log_z == "ais", ConfigError,
+            where << ".log_z: must be \"auto\", \"exact\" or \"ais\" (got \"" << k.log_z << "\")");
         k.exact_max_units = get_count(c, "exact_max_units", k.exact_max_units, where);
         k.ais_runs = get_count(c, "ais_runs", k.ais_runs, where);
         DBN_CHECK(k.ais_runs >= 2, ConfigError, where << ".ais_runs: at least 2 runs are needed");
         if (c.contains("ais_steps")) {
             const json& st = c.at("ais_steps");
             DBN_CHECK(st.is_string() || st.is_number_unsigned(), ConfigError,
-                      where << ".ais_steps: \"default\", \"quick\" or a number of steps (got " << st.dump() << ")");
-            k.ais_steps = st.is_string() ? st.get<std::string>() : std::to_string(st.get<std::uint64_t>());
+                      where << ".ais_steps: \"default\", \"quick\" or a number of steps (got "
+                            << st.dump() << ")");
+            k.ais_steps =
+                st.is_string() ? st.get<std::string>() : std::to_string(st.get<std::uint64_t>());
             try {
                 estimate::parse_ais_steps(k.ais_steps);
             } catch (const ConfigError& e) {
@@ -222,33 +241,39 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                   where << ": \"hidden\" (the number of hidden units) must be a positive integer");
         const std::string bernoulli = to_string(UnitType::bernoulli);
         const std::string default_units =
-            root.contains("defaults") ? get_string(root.at("defaults"), "hidden_units", bernoulli, where)
-                                      : bernoulli;
+            root.contains("defaults")
+                ? get_string(root.at("defaults"), "hidden_units", bernoulli, where)
+                : bernoulli;
         spec.hidden = parse_unit_type(get_string(l, "hidden_units", default_units, where),
                                       where + ".hidden_units");
         DBN_CHECK(units(spec.hidden).allowed(UnitSide::hidden), ConfigError,
                   where << ".hidden_units: hidden units must be " << unit_names(UnitSide::hidden));
         spec.train = read_training(l, defaults, where);
         spec.init = get_string(l, "init", "random", where);
-        DBN_CHECK(spec.init == "random" || spec.init == "turned_over", ConfigError,
-                  where << ".init: must be \"random\" or \"turned_over\" (got \"" << spec.init << "\")");
+        DBN_CHECK(
+            spec.init == "random" || spec.init == "turned_over", ConfigError,
+            where << ".init: must be \"random\" or \"turned_over\" (got \"" << spec.init << "\")");
         if (spec.init == "turned_over") {
             // The sizes are checked when training starts (layer 0's visible size is the data's).
-            DBN_CHECK(k > 0, ConfigError, where << ".init: layer 0 has no layer below to turn over");
-            DBN_CHECK(swappable(cfg.layers[k - 1].hidden) && swappable(spec.hidden) &&
-                          cfg.layers[k - 1].hook == "none",
-                      ConfigError,
-                      where << ".init: \"turned_over\" needs Bernoulli hidden units in this layer and the "
-                               "one below, and no hook between them");
+            DBN_CHECK(k > 0, ConfigError,
+                      where << ".init: layer 0 has no layer below to turn over");
+            DBN_CHECK(
+                swappable(cfg.layers[k - 1].hidden) && swappable(spec.hidden) &&
+                    cfg.layers[k - 1].hook == "none",
+                ConfigError,
+                where
+                    << ".init: \"turned_over\" needs Bernoulli hidden units in this layer and the "
+                       "one below, and no hook between them");
         }
         if (l.contains("hook")) {
             const json& h = l.at("hook");
             if (h.is_string()) {
                 spec.hook = h.get<std::string>();
             } else {
-                DBN_CHECK(h.is_object() && h.contains("kind") && h.at("kind").is_string(), ConfigError,
-                          where << ".hook: a hook name or {\"kind\": NAME, option: number, ...} (got "
-                                << h.dump() << ")");
+                DBN_CHECK(
+                    h.is_object() && h.contains("kind") && h.at("kind").is_string(), ConfigError,
+                    where << ".hook: a hook name or {\"kind\": NAME, option: number, ...} (got "
+                          << h.dump() << ")");
                 for (auto it = h.begin(); it != h.end(); ++it) {
                     if (it.key() == "kind") continue;
                     DBN_CHECK(it.value().is_number(), ConfigError,
@@ -275,7 +300,8 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
 
 DbnConfig load_dbn_config(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    DBN_CHECK(in.good(), IoError, path << ": cannot open configuration (" << std::strerror(errno) << ")");
+    DBN_CHECK(in.good(), IoError,
+              path << ": cannot open configuration (" << std::strerror(errno) << ")");
     std::ostringstream text;
     text << in.rdbuf();
     return parse_dbn_config(text.str(), path);

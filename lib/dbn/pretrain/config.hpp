@@ -7,8 +7,8 @@
 
 #include "dbn/estimate/ais.hpp"
 #include "dbn/hooks/layer_hook.hpp"
-#include "dbn/units/units.hpp"
 #include "dbn/train/training_config.hpp"
+#include "dbn/units/units.hpp"
 
 namespace dbn {
 
@@ -26,7 +26,7 @@ struct InputConfig {
 /// @brief How pretraining runs the checks (the "checks" object of a configuration).
 struct CheckConfig {
     bool enabled = true;
-    std::string log_z = "auto";       ///< "auto", "exact" or "ais"
+    std::string log_z = "auto";  ///< "auto", "exact" or "ais"
     std::size_t exact_max_units = 20;
     std::size_t ais_runs = estimate::k_ais_default_runs;
     /// Pretraining uses the quick preset by default: the checks then cost a fraction of the

@@ -102,7 +102,8 @@ Vector column_stddev(const Matrix& x) {
     // A floor keeps constant features from dividing by zero; 1e-3 of a unit is far below any
     // feature that carries information after scaling.
     for (std::size_t c = 0; c < d; ++c)
-        s(c) = static_cast<Real>(std::max(std::sqrt(sq[c] / static_cast<double>(std::max<std::size_t>(n, 1))), 1e-3));
+        s(c) = static_cast<Real>(
+            std::max(std::sqrt(sq[c] / static_cast<double>(std::max<std::size_t>(n, 1))), 1e-3));
     return s;
 }
 
@@ -117,7 +118,8 @@ void divide_columns(Matrix& x, const Vector& s) {
 }  // namespace
 
 GreedyTrainer::GreedyTrainer(DbnConfig config) : config_(std::move(config)) {
-    DBN_CHECK(!config_.layers.empty(), ConfigError, "GreedyTrainer: the configuration has no layers");
+    DBN_CHECK(!config_.layers.empty(), ConfigError,
+              "GreedyTrainer: the configuration has no layers");
     for (std::size_t k = 0; k < config_.layers.size(); ++k)
         config_.layers[k].train.validate("layer " + std::to_string(k));
 }
@@ -135,9 +137,9 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
     if (validation && validation->size() == 0) validation = nullptr;
     if (validation)
         DBN_CHECK(validation->n_features() == train.n_features(), ShapeError,
-                  "GreedyTrainer::train: validation data " << validation->source << " has "
-                      << validation->n_features() << " columns (training data has "
-                      << train.n_features() << ")");
+                  "GreedyTrainer::train: validation data "
+                      << validation->source << " has " << validation->n_features()
+                      << " columns (training data has " << train.n_features() << ")");
     data::check_finite(train.x, train.source.empty() ? "training data" : train.source);
     if (validation) data::check_finite(validation->x, validation->source);
 
@@ -169,8 +171,8 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
         split_heldout(x, heldout, config_.heldout_fraction, rng);
         if (observer && heldout.shape(0) > 0) {
             std::ostringstream msg;
-            msg << "no validation data: holding out " << heldout.shape(0) << " of "
-                << n_rows << " training rows for the monitors";
+            msg << "no validation data: holding out " << heldout.shape(0) << " of " << n_rows
+                << " training rows for the monitors";
             observer->on_message(msg.str().c_str());
         }
     }
@@ -216,7 +218,8 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
 
         RbmTrainer trainer(rbm, spec.train, rng, k);
         if (!turned_over) trainer.init_visible_bias(x);
-        if (observer) observer->on_layer_begin(k, config_.layers.size(), rbm, spec.train, x.shape(0));
+        if (observer)
+            observer->on_layer_begin(k, config_.layers.size(), rbm, spec.train, x.shape(0));
         LayerRecord record;
         record.config = spec.train;
         record.epochs = trainer.train(x, heldout.shape(0) > 0 ? &heldout : nullptr, observer);
@@ -248,8 +251,7 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
             hooked_below = static_cast<bool>(hook);
         }
         if (gaussian) {
-            for (std::size_t i = 0; i < rbm.n_visible(); ++i)
-                rbm.visible_bias()(i) *= sigma(i);
+            for (std::size_t i = 0; i < rbm.n_visible(); ++i) rbm.visible_bias()(i) *= sigma(i);
             rbm.visible_sigma() = sigma;
         }
         if (observer) observer->on_layer_end(k, rbm);

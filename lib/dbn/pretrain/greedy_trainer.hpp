@@ -10,7 +10,8 @@
 
 namespace dbn {
 
-/// @brief Greedy layer-wise pretraining (Hinton, Osindero & Teh 2006; docs/MATH.md#consistency-check).
+/// @brief Greedy layer-wise pretraining (Hinton, Osindero & Teh 2006;
+/// docs/MATH.md#consistency-check).
 ///
 /// Fits the preprocessing on the training rows, trains layer 0 on them, then trains layer k+1 on
 /// layer k's hidden probabilities (or binary samples, `sample_up`) of the same rows. Held-out

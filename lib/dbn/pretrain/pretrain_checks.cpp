@@ -38,8 +38,8 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
         if (k == 0) say("checks: no validation or held-out rows, so no consistency checks");
         return;
     }
-    const std::size_t n = config_.max_rows > 0 ? std::min(config_.max_rows, check_raw.shape(0))
-                                               : check_raw.shape(0);
+    const std::size_t n =
+        config_.max_rows > 0 ? std::min(config_.max_rows, check_raw.shape(0)) : check_raw.shape(0);
     // The first n rows, copied only when they are not the whole set (the check set can be the
     // 10,000 Fashion-MNIST test images, 30 MiB).
     Matrix first_rows = Matrix::from_shape({0, check_raw.shape(1)});
@@ -64,9 +64,10 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
     model.log_z = evaluator_.log_z();
     char buf[320];
     if (z.available) {
-        const std::string how = z.method == "ais" ? "ais, " + std::to_string(z.ais_runs) + " runs x " +
-                                                        std::to_string(z.ais_steps) + " steps"
-                                                  : z.method;
+        const std::string how = z.method == "ais"
+                                    ? "ais, " + std::to_string(z.ais_runs) + " runs x " +
+                                          std::to_string(z.ais_steps) + " steps"
+                                    : z.method;
         std::snprintf(buf, sizeof buf, "check: layer %zu log Z = %.4f [%.4f, %.4f] (%s, %.1fs)", k,
                       z.log_z.value, z.log_z.low, z.log_z.high, how.c_str(), z.seconds);
         say(buf);
@@ -79,17 +80,17 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
     const ConsistencyCheck c = evaluator_.add_check(stack, k - 1, std::move(below), rng_);
     model.checks = evaluator_.checks();
     if (!c.applicable) {
-        say("check: layers " + std::to_string(k - 1) + "->" + std::to_string(k) + ": not applicable (" +
-            c.note + ")");
+        say("check: layers " + std::to_string(k - 1) + "->" + std::to_string(k) +
+            ": not applicable (" + c.note + ")");
         return;
     }
     if (!c.passed) all_passed_ = false;
-    std::snprintf(buf, sizeof buf,
-                  "check: layers %zu->%zu: dF = %+.4f  dlogZ = %+.4f  D = %+.4f [%+.4f, %+.4f]  %s%s",
-                  c.lower, c.upper, c.free_energy_gap, c.delta_log_z, c.bound_change,
-                  c.bound_change_low, c.bound_change_high,
-                  estimate::check_verdict(c),
-                  c.diagnostic ? " (diagnostic: hook between the layers)" : "");
+    std::snprintf(
+        buf, sizeof buf,
+        "check: layers %zu->%zu: dF = %+.4f  dlogZ = %+.4f  D = %+.4f [%+.4f, %+.4f]  %s%s",
+        c.lower, c.upper, c.free_energy_gap, c.delta_log_z, c.bound_change, c.bound_change_low,
+        c.bound_change_high, estimate::check_verdict(c),
+        c.diagnostic ? " (diagnostic: hook between the layers)" : "");
     say(buf);
 }
 

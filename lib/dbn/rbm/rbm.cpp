@@ -10,9 +10,9 @@ namespace dbn {
 namespace {
 
 void check_cols(ConstRows m, std::size_t cols, const char* fn, const char* what) {
-    DBN_CHECK(m.cols == cols, ShapeError,
-              "Rbm::" << fn << ": " << what << " has " << m.cols << " columns (expected " << cols
-                      << ")");
+    DBN_CHECK(
+        m.cols == cols, ShapeError,
+        "Rbm::" << fn << ": " << what << " has " << m.cols << " columns (expected " << cols << ")");
 }
 
 void check_same(ConstRows a, ConstRows b, const char* fn) {
@@ -140,9 +140,9 @@ DVector Rbm::energy(ConstRows v, ConstRows h) const {
 }
 
 DVector Rbm::free_energy(ConstRows v) const {
-    DBN_CHECK(hidden_->closed_form(), ConfigError,
-              "Rbm::free_energy: " << hidden_->name()
-                                   << " hidden units have no closed-form free energy");
+    DBN_CHECK(
+        hidden_->closed_form(), ConfigError,
+        "Rbm::free_energy: " << hidden_->name() << " hidden units have no closed-form free energy");
     check_cols(v, n_visible(), "free_energy", "input");
     Matrix act = Matrix::from_shape({v.rows, n_hidden()});
     hidden_activation(v, act);
@@ -169,8 +169,7 @@ Rbm Rbm::turned_over() const {
     DBN_CHECK(swappable(visible_type()) && swappable(hidden_type()), ConfigError,
               "Rbm::turned_over: needs units allowed on either side ("
                   << unit_names([](const Units& u) { return swappable(u.type()); })
-                  << ") on both sides (got " << visible_->name() << "/" << hidden_->name()
-                  << ")");
+                  << ") on both sides (got " << visible_->name() << "/" << hidden_->name() << ")");
     Rbm t(n_hidden(), n_visible(), hidden_type(), visible_type());
     t.weights_ = xt::transpose(weights_);
     t.visible_bias_ = hidden_bias_;
@@ -185,9 +184,10 @@ void Rbm::check_finite(const char* what) const {
         }
         return true;
     };
-    DBN_CHECK(finite(weights_) && finite(visible_bias_) && finite(hidden_bias_) &&
-                  finite(visible_sigma_),
-              NumericalError, what << ": parameters are not finite (NaN or Inf); lower the learning rate");
+    DBN_CHECK(
+        finite(weights_) && finite(visible_bias_) && finite(hidden_bias_) && finite(visible_sigma_),
+        NumericalError,
+        what << ": parameters are not finite (NaN or Inf); lower the learning rate");
 }
 
 }  // namespace dbn

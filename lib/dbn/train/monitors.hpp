@@ -28,8 +28,8 @@ public:
     /// @brief The monitors of `rbm` (epoch `epoch`, 1-based, is only recorded). Rows are chosen
     /// first (from `rng`) when none are, or when they do not fit `data`.
     /// @param heldout rows for the free-energy gap (may be null: the gap is then NaN).
-    EpochStats measure(const Rbm& rbm, const Matrix& data, const Matrix* heldout,
-                       std::size_t epoch, Rng& rng);
+    EpochStats measure(const Rbm& rbm, const Matrix& data, const Matrix* heldout, std::size_t epoch,
+                       Rng& rng);
 
     const MonitorRows& rows() const { return rows_; }
     /// @throws ShapeError when the lists do not fit together.

@@ -12,27 +12,27 @@ std::unique_ptr<NegativePhase> NegativePhase::create(const Rbm& rbm,
                                                      const LayerTrainingConfig& config,
                                                      std::size_t layer) {
     switch (config.algorithm) {
-    case Algorithm::cd:
-        return std::make_unique<CdKPhase>(rbm, config.k, config.batch_size);
-    case Algorithm::pcd:
-        return std::make_unique<PcdPhase>(
-            rbm, config.k, negative_rows(config, rbm.n_visible(), config.batch_size));
-    case Algorithm::exact:
-        return std::make_unique<ExactPhase>(rbm, layer);
+        case Algorithm::cd:
+            return std::make_unique<CdKPhase>(rbm, config.k, config.batch_size);
+        case Algorithm::pcd:
+            return std::make_unique<PcdPhase>(
+                rbm, config.k, negative_rows(config, rbm.n_visible(), config.batch_size));
+        case Algorithm::exact:
+            return std::make_unique<ExactPhase>(rbm, layer);
     }
     DBN_CHECK(false, ConfigError, "NegativePhase: layer " << layer << ": unknown algorithm");
     return nullptr;
 }
 
-std::size_t NegativePhase::negative_rows(const LayerTrainingConfig& config,
-                                         std::size_t n_visible, std::size_t rows) {
+std::size_t NegativePhase::negative_rows(const LayerTrainingConfig& config, std::size_t n_visible,
+                                         std::size_t rows) {
     switch (config.algorithm) {
-    case Algorithm::pcd:
-        return config.persistent_chains ? config.persistent_chains : config.batch_size;
-    case Algorithm::exact:
-        return std::size_t{1} << n_visible;
-    case Algorithm::cd:
-        break;
+        case Algorithm::pcd:
+            return config.persistent_chains ? config.persistent_chains : config.batch_size;
+        case Algorithm::exact:
+            return std::size_t{1} << n_visible;
+        case Algorithm::cd:
+            break;
     }
     return rows;
 }

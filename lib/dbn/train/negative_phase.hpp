@@ -44,8 +44,8 @@ public:
     /// @brief Thread t's share of minibatch s, once the positive phase of its chunks is in ws.
     /// Every thread of the team calls it; a phase that needs another thread's rows waits on
     /// ws.barrier() (every thread then calls it equally often).
-    virtual void run(const Rbm& rbm, TrainerWorkspace& ws, const MinibatchShape& s,
-                     std::size_t t, std::size_t threads) = 0;
+    virtual void run(const Rbm& rbm, TrainerWorkspace& ws, const MinibatchShape& s, std::size_t t,
+                     std::size_t threads) = 0;
     /// @brief On one thread, after the minibatch's update and before the next minibatch.
     virtual void minibatch_done() {}
     /// @brief Whether run() can be split across threads (else the team has one thread).

@@ -18,9 +18,8 @@ class TrainingObserver {
 public:
     virtual ~TrainingObserver() = default;
     /// @brief Before layer `layer` (0-based) of `n_layers` starts training on `n_samples` rows.
-    virtual void on_layer_begin(std::size_t /*layer*/, std::size_t /*n_layers*/,
-                                const Rbm& /*rbm*/, const LayerTrainingConfig& /*config*/,
-                                std::size_t /*n_samples*/) {}
+    virtual void on_layer_begin(std::size_t /*layer*/, std::size_t /*n_layers*/, const Rbm& /*rbm*/,
+                                const LayerTrainingConfig& /*config*/, std::size_t /*n_samples*/) {}
     /// @brief After every minibatch (cheap: called once per batch, not per element).
     virtual void on_batch(std::size_t /*layer*/, std::size_t /*epoch*/, std::size_t /*batch*/,
                           std::size_t /*n_batches*/) {}

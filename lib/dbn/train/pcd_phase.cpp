@@ -37,13 +37,12 @@ void PcdPhase::run(const Rbm& rbm, TrainerWorkspace& ws, const MinibatchShape& s
 }
 
 void PcdPhase::restore(const ChainState& chains) {
-    DBN_CHECK(chains.hidden.shape(0) == hidden_.shape(0) &&
-                  chains.hidden.shape(1) == hidden_.shape(1),
-              ShapeError,
-              "PcdPhase::restore: the state has " << chains.hidden.shape(0) << "x"
-                                                  << chains.hidden.shape(1) << " chains (expected "
-                                                  << hidden_.shape(0) << "x" << hidden_.shape(1)
-                                                  << ")");
+    DBN_CHECK(
+        chains.hidden.shape(0) == hidden_.shape(0) && chains.hidden.shape(1) == hidden_.shape(1),
+        ShapeError,
+        "PcdPhase::restore: the state has " << chains.hidden.shape(0) << "x"
+                                            << chains.hidden.shape(1) << " chains (expected "
+                                            << hidden_.shape(0) << "x" << hidden_.shape(1) << ")");
     hidden_ = chains.hidden;
     started_ = chains.started;
 }

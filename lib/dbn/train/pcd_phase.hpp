@@ -28,7 +28,7 @@ public:
 
 private:
     std::size_t k_;
-    Matrix hidden_;    ///< [chains, n_hidden]: the chains' hidden states
+    Matrix hidden_;  ///< [chains, n_hidden]: the chains' hidden states
     bool started_ = false;
     Matrix visible_;  ///< [chains, n_visible]
     Matrix act_;      ///< [chains, n_hidden]

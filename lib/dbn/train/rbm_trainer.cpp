@@ -172,8 +172,8 @@ RbmTrainer::EpochRun RbmTrainer::run_epoch(const Matrix& data, const StopRequest
     } else {
         DBN_CHECK(position_.order.size() == n, ShapeError,
                   "RbmTrainer::train_epoch: layer " << layer_ << ": the epoch under way is over "
-                                                    << position_.order.size()
-                                                    << " rows; data has " << n);
+                                                    << position_.order.size() << " rows; data has "
+                                                    << n);
         Rng origin;
         origin.set_state(position_.substream_origin);
         ws_.draw_substreams(origin, n_batches);
@@ -215,8 +215,9 @@ RbmTrainer::EpochRun RbmTrainer::run_epoch(const Matrix& data, const StopRequest
     if (run.complete) {
         position_.minibatch = 0;
         ++position_.epochs_done;
-        rbm_.check_finite(("layer " + std::to_string(layer_) + ", epoch " +
-                           std::to_string(position_.epochs_done)).c_str());
+        rbm_.check_finite(
+            ("layer " + std::to_string(layer_) + ", epoch " + std::to_string(position_.epochs_done))
+                .c_str());
     }
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return run;

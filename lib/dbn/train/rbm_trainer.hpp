@@ -52,10 +52,10 @@ public:
 
     /// @brief What run_epoch() did.
     struct EpochRun {
-        double seconds = 0.0;       ///< wall time
+        double seconds = 0.0;         ///< wall time
         std::size_t minibatches = 0;  ///< minibatches run by this call
-        bool complete = false;      ///< the epoch ended (epochs_done() counts it)
-        bool stopped = false;       ///< the stop request said stop (possibly at the last batch)
+        bool complete = false;        ///< the epoch ended (epochs_done() counts it)
+        bool stopped = false;         ///< the stop request said stop (possibly at the last batch)
     };
 
     /// @pre rbm has its final shape; config validated.

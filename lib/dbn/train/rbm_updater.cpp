@@ -88,10 +88,9 @@ void RbmUpdater::update(Rbm& rbm, const TrainerWorkspace& ws, const MinibatchSha
                 if (W::chunk_start(s.rows, c) < W::chunk_start(s.rows, c + 1))
                     sum += ws.chunk_hsum[c * nh + j];
             const double q_batch = sum / static_cast<double>(s.rows);
-            const double q = state_.sparsity_started
-                                 ? config_.sparsity_decay * q_run(j) +
-                                       (1.0 - config_.sparsity_decay) * q_batch
-                                 : q_batch;
+            const double q = state_.sparsity_started ? config_.sparsity_decay * q_run(j) +
+                                                           (1.0 - config_.sparsity_decay) * q_batch
+                                                     : q_batch;
             q_run(j) = static_cast<Real>(q);
             vb[j] += static_cast<Real>(lr * config_.sparsity_cost * (config_.sparsity_target - q));
         }

@@ -14,16 +14,16 @@ void TrainerState::validate() const {
     DBN_CHECK(nv > 0 && nh > 0, ShapeError, "TrainerState: " << where << ": the RBM is empty");
     DBN_CHECK(updater.velocity.shape(0) == nv + 1 && updater.velocity.shape(1) == nh + 1,
               ShapeError,
-              "TrainerState: " << where << ": the velocity is " << updater.velocity.shape(0)
-                               << "x" << updater.velocity.shape(1) << " (expected " << nv + 1
-                               << "x" << nh + 1 << " for a " << nv << "x" << nh << " RBM)");
+              "TrainerState: " << where << ": the velocity is " << updater.velocity.shape(0) << "x"
+                               << updater.velocity.shape(1) << " (expected " << nv + 1 << "x"
+                               << nh + 1 << " for a " << nv << "x" << nh << " RBM)");
     DBN_CHECK(updater.sparsity_estimate.size() == nh, ShapeError,
               "TrainerState: " << where << ": the sparsity estimate has "
                                << updater.sparsity_estimate.size() << " entries (expected " << nh
                                << ")");
     if (config.algorithm == Algorithm::pcd) {
-        const std::size_t n = config.persistent_chains ? config.persistent_chains
-                                                       : config.batch_size;
+        const std::size_t n =
+            config.persistent_chains ? config.persistent_chains : config.batch_size;
         DBN_CHECK(chains.hidden.shape(0) == n && chains.hidden.shape(1) == nh, ShapeError,
                   "TrainerState: " << where << ": the persistent chains are "
                                    << chains.hidden.shape(0) << "x" << chains.hidden.shape(1)
@@ -48,8 +48,8 @@ void TrainerState::validate() const {
               "TrainerState: " << where << ": minibatch " << position.minibatch
                                << " of an epoch of " << n_batches << " minibatches");
     DBN_CHECK(history.size() <= position.epochs_done, ShapeError,
-              "TrainerState: " << where << ": monitors of " << history.size()
-                               << " epochs after " << position.epochs_done << " epochs");
+              "TrainerState: " << where << ": monitors of " << history.size() << " epochs after "
+                               << position.epochs_done << " epochs");
 
     const MonitorRows& m = monitor_rows;
     DBN_CHECK(m.flip_bits.size() == m.train.size() &&
@@ -60,8 +60,8 @@ void TrainerState::validate() const {
                                << m.flip_bits.size() << " flipped bits");
     for (std::size_t bit : m.flip_bits)
         DBN_CHECK(bit < nv, ShapeError,
-                  "TrainerState: " << where << ": the pseudo-likelihood flips bit " << bit
-                                   << " of " << nv);
+                  "TrainerState: " << where << ": the pseudo-likelihood flips bit " << bit << " of "
+                                   << nv);
 }
 
 }  // namespace dbn

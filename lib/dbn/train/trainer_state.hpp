@@ -62,8 +62,8 @@ struct MonitorRows {
 struct TrainerState {
     LayerTrainingConfig config;
     std::size_t layer = 0;
-    Rbm rbm;                 ///< the parameters
-    Rng::State rng{};        ///< the training generator
+    Rbm rbm;           ///< the parameters
+    Rng::State rng{};  ///< the training generator
     UpdaterState updater;
     ChainState chains;
     EpochPosition position;

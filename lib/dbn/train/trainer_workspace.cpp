@@ -13,8 +13,7 @@ TrainerWorkspace::TrainerWorkspace()
     : v0(Matrix::from_shape({0, 0})), act0(Matrix::from_shape({0, 0})) {}
 
 TrainerWorkspace::TrainerWorkspace(std::size_t n_visible, std::size_t n_hidden,
-                                   std::size_t batch_size, std::size_t max_negatives,
-                                   bool sparsity)
+                                   std::size_t batch_size, std::size_t max_negatives, bool sparsity)
     : v0(Matrix::from_shape({batch_size, n_visible})),
       act0(Matrix::from_shape({batch_size, n_hidden})) {
     const std::size_t ld = batch_size + max_negatives;
@@ -89,9 +88,8 @@ void TrainerWorkspace::up_into_y(const Rbm& rbm, ConstRows v, std::size_t y_firs
     }
 }
 
-void TrainerWorkspace::positive_phase(const Rbm& rbm, const Matrix& data,
-                                      const std::size_t* order, const MinibatchShape& s,
-                                      std::size_t r0, std::size_t r1) {
+void TrainerWorkspace::positive_phase(const Rbm& rbm, const Matrix& data, const std::size_t* order,
+                                      const MinibatchShape& s, std::size_t r0, std::size_t r1) {
     if (r0 == r1) return;
     const std::size_t n = r1 - r0;
     Rows v = Rows(v0).block(r0, n);

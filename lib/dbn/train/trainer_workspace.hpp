@@ -78,8 +78,8 @@ public:
     /// factor: the rows of m become columns of X (row length ld), with the row of ones.
     void to_columns(ConstRows m, float factor, std::size_t ld, std::size_t col);
 
-    Matrix v0;    ///< [batch, n_visible]: the minibatch's data rows
-    Matrix act0;  ///< [batch, n_hidden]: what up_into_y left for sampling h0
+    Matrix v0;             ///< [batch, n_visible]: the minibatch's data rows
+    Matrix act0;           ///< [batch, n_hidden]: what up_into_y left for sampling h0
     std::vector<float> x;  ///< X: (n_visible + 1) x ld
     std::vector<float> y;  ///< Y: ld x (n_hidden + 1)
     /// [k_chunks * n_hidden]: per-chunk sums of p0 (sparsity only; empty otherwise).

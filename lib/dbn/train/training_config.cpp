@@ -8,9 +8,12 @@ namespace dbn {
 
 const char* to_string(Algorithm a) {
     switch (a) {
-        case Algorithm::cd: return "cd";
-        case Algorithm::pcd: return "pcd";
-        case Algorithm::exact: return "exact";
+        case Algorithm::cd:
+            return "cd";
+        case Algorithm::pcd:
+            return "pcd";
+        case Algorithm::exact:
+            return "exact";
     }
     return "unknown";
 }
@@ -19,23 +22,26 @@ Algorithm parse_algorithm(const std::string& name, const std::string& where) {
     if (name == "cd") return Algorithm::cd;
     if (name == "pcd") return Algorithm::pcd;
     if (name == "exact") return Algorithm::exact;
-    DBN_CHECK(false, ConfigError,
-              where << ": unknown algorithm \"" << name << "\" (expected \"cd\", \"pcd\" or \"exact\")");
+    DBN_CHECK(
+        false, ConfigError,
+        where << ": unknown algorithm \"" << name << "\" (expected \"cd\", \"pcd\" or \"exact\")");
     return Algorithm::cd;
 }
 
 void LayerTrainingConfig::validate(const std::string& where) const {
     auto finite_nonneg = [](double x) { return std::isfinite(x) && x >= 0.0; };
     DBN_CHECK(k >= 1, ConfigError, where << ": k must be at least 1 (got " << k << ")");
-    DBN_CHECK(epochs >= 1, ConfigError, where << ": epochs must be at least 1 (got " << epochs << ")");
+    DBN_CHECK(epochs >= 1, ConfigError,
+              where << ": epochs must be at least 1 (got " << epochs << ")");
     DBN_CHECK(batch_size >= 1, ConfigError,
               where << ": batch_size must be at least 1 (got " << batch_size << ")");
     DBN_CHECK(std::isfinite(learning_rate) && learning_rate > 0.0, ConfigError,
               where << ": learning_rate must be a positive number (got " << learning_rate << ")");
-    DBN_CHECK(std::isfinite(learning_rate_decay) && learning_rate_decay > 0.0 &&
-                  learning_rate_decay <= 1.0,
-              ConfigError,
-              where << ": learning_rate_decay must be in (0, 1] (got " << learning_rate_decay << ")");
+    DBN_CHECK(
+        std::isfinite(learning_rate_decay) && learning_rate_decay > 0.0 &&
+            learning_rate_decay <= 1.0,
+        ConfigError,
+        where << ": learning_rate_decay must be in (0, 1] (got " << learning_rate_decay << ")");
     DBN_CHECK(finite_nonneg(initial_momentum) && initial_momentum < 1.0, ConfigError,
               where << ": initial_momentum must be in [0, 1) (got " << initial_momentum << ")");
     DBN_CHECK(finite_nonneg(final_momentum) && final_momentum < 1.0, ConfigError,

@@ -23,23 +23,23 @@ inline constexpr std::size_t k_max_exact_visible = 16;
 /// @brief Settings for training one RBM layer. Defaults follow Hinton's practical guide (2010).
 struct LayerTrainingConfig {
     Algorithm algorithm = Algorithm::cd;
-    std::size_t k = 1;                     ///< Gibbs steps per update
-    std::size_t persistent_chains = 0;     ///< PCD chains; 0 = the batch size
+    std::size_t k = 1;                  ///< Gibbs steps per update
+    std::size_t persistent_chains = 0;  ///< PCD chains; 0 = the batch size
     std::size_t epochs = 10;
     std::size_t batch_size = 100;
     double learning_rate = 0.1;
-    double learning_rate_decay = 1.0;      ///< lr of epoch e (1-based) = lr * decay^(e-1)
+    double learning_rate_decay = 1.0;  ///< lr of epoch e (1-based) = lr * decay^(e-1)
     double initial_momentum = 0.5;
     double final_momentum = 0.9;
-    std::size_t momentum_switch_epoch = 5; ///< epochs run with the initial momentum
-    double weight_decay = 0.0002;          ///< L2 on weights only
-    double l1 = 0.0;                       ///< L1 on weights only
-    double sparsity_target = 0.0;          ///< 0 = off; else target mean hidden activation
+    std::size_t momentum_switch_epoch = 5;  ///< epochs run with the initial momentum
+    double weight_decay = 0.0002;           ///< L2 on weights only
+    double l1 = 0.0;                        ///< L1 on weights only
+    double sparsity_target = 0.0;           ///< 0 = off; else target mean hidden activation
     double sparsity_cost = 0.0;
-    double sparsity_decay = 0.9;           ///< running mean of the hidden activations
-    double init_stddev = 0.01;             ///< weights from N(0, init_stddev^2)
-    bool sample_up = false;                ///< feed binary samples (not probabilities) upward
-    std::size_t monitor_samples = 1000;    ///< rows used by the per-epoch monitors
+    double sparsity_decay = 0.9;         ///< running mean of the hidden activations
+    double init_stddev = 0.01;           ///< weights from N(0, init_stddev^2)
+    bool sample_up = false;              ///< feed binary samples (not probabilities) upward
+    std::size_t monitor_samples = 1000;  ///< rows used by the per-epoch monitors
 
     /// @brief Throws ConfigError naming `where` and the setting when a value makes no sense.
     void validate(const std::string& where) const;

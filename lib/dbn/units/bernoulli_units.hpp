@@ -33,16 +33,14 @@ public:
     void add_energy_difference(ConstRows state, const UnitParams& from, const UnitParams& to,
                                double* out) const override;
 
-    void subtract_log_marginals(ConstRows input, const UnitParams& p,
-                                double* out) const override;
+    void subtract_log_marginals(ConstRows input, const UnitParams& p, double* out) const override;
     double log_marginal_constant(const UnitParams&, std::size_t) const override { return 0.0; }
     double add_uncoupled_log_partition(const UnitParams& p, std::size_t n,
                                        double acc) const override;
     /// The bias must be in the input (p.bias null): the kernel scales the float activations.
     void tempered_log_marginals(ConstRows input, const UnitParams& p, double beta, double* out,
                                 Rows mean) const override;
-    std::vector<double> log_marginal_coefficients(const UnitParams&,
-                                                  std::size_t) const override {
+    std::vector<double> log_marginal_coefficients(const UnitParams&, std::size_t) const override {
         return {};
     }
     void log_marginal_rows(const double* x, std::size_t rows, const double* y, std::size_t n,
@@ -50,8 +48,7 @@ public:
 
     void add_log_conditional(ConstRows state, ConstRows input, const UnitParams& p,
                              double* out) const override;
-    void base_rate_bias(const double* mean, std::size_t n, double clip,
-                        Real* bias) const override;
+    void base_rate_bias(const double* mean, std::size_t n, double clip, Real* bias) const override;
 };
 
 }  // namespace dbn

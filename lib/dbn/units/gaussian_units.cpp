@@ -18,8 +18,9 @@ constexpr double k_log_two_pi = 1.83787706640934548356065947281124;
 
 void check_params(const UnitParams& p, const char* fn) {
     DBN_CHECK(p.bias != nullptr && p.sigma != nullptr, ConfigError,
-              "GaussianUnits::" << fn << ": needs the biases and sigmas (the input of Gaussian "
-                                         "units never includes the bias)");
+              "GaussianUnits::" << fn
+                                << ": needs the biases and sigmas (the input of Gaussian "
+                                   "units never includes the bias)");
 }
 
 }  // namespace
@@ -200,8 +201,7 @@ void GaussianUnits::add_log_conditional(ConstRows state, ConstRows input, const 
     }
 }
 
-void GaussianUnits::base_rate_bias(const double* mean, std::size_t n, double,
-                                   Real* bias) const {
+void GaussianUnits::base_rate_bias(const double* mean, std::size_t n, double, Real* bias) const {
     for (std::size_t i = 0; i < n; ++i) bias[i] = static_cast<Real>(mean[i]);
 }
 

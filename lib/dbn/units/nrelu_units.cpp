@@ -38,8 +38,7 @@ void NReluUnits::mean(ConstRows input, const UnitParams& p, Rows mean) const {
     }
 }
 
-void NReluUnits::sample(ConstRows input, ConstRows, const UnitParams& p, Rows out,
-                        Rng& rng) const {
+void NReluUnits::sample(ConstRows input, ConstRows, const UnitParams& p, Rows out, Rng& rng) const {
     // max(0, x + N(0, sigmoid(x))), the variance being sigmoid(x).
     rng.fill_normal(out.data, input.rows * input.cols);
     const auto draw = [](float x, float z) {
@@ -85,13 +84,11 @@ double NReluUnits::add_uncoupled_log_partition(const UnitParams&, std::size_t, d
     no_closed_form("add_uncoupled_log_partition");
 }
 
-void NReluUnits::tempered_log_marginals(ConstRows, const UnitParams&, double, double*,
-                                        Rows) const {
+void NReluUnits::tempered_log_marginals(ConstRows, const UnitParams&, double, double*, Rows) const {
     no_closed_form("tempered_log_marginals");
 }
 
-std::vector<double> NReluUnits::log_marginal_coefficients(const UnitParams&,
-                                                          std::size_t) const {
+std::vector<double> NReluUnits::log_marginal_coefficients(const UnitParams&, std::size_t) const {
     no_closed_form("log_marginal_coefficients");
 }
 

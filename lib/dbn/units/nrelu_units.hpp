@@ -36,8 +36,7 @@ public:
     void add_energy_difference(ConstRows state, const UnitParams& from, const UnitParams& to,
                                double* out) const override;
 
-    void subtract_log_marginals(ConstRows input, const UnitParams& p,
-                                double* out) const override;
+    void subtract_log_marginals(ConstRows input, const UnitParams& p, double* out) const override;
     double log_marginal_constant(const UnitParams& p, std::size_t n) const override;
     double add_uncoupled_log_partition(const UnitParams& p, std::size_t n,
                                        double acc) const override;
@@ -50,8 +49,7 @@ public:
 
     void add_log_conditional(ConstRows state, ConstRows input, const UnitParams& p,
                              double* out) const override;
-    void base_rate_bias(const double* mean, std::size_t n, double clip,
-                        Real* bias) const override;
+    void base_rate_bias(const double* mean, std::size_t n, double clip, Real* bias) const override;
 };
 
 }  // namespace dbn

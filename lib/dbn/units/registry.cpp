@@ -73,8 +73,8 @@ std::string unit_names(UnitSide side) {
 
 void check_unit_side(UnitType t, UnitSide side, const std::string& what) {
     DBN_CHECK(units(t).allowed(side), ConfigError,
-              what << ": " << to_string(side) << " units must be " << unit_names(side)
-                   << " (got \"" << to_string(t) << "\")");
+              what << ": " << to_string(side) << " units must be " << unit_names(side) << " (got \""
+                   << to_string(t) << "\")");
 }
 
 bool swappable(UnitType t) {
