@@ -17,13 +17,12 @@
 #include "dbn/core/parallel.hpp"
 #include "dbn/core/rng.hpp"
 #include "dbn/estimate/kernels.hpp"
+#include "dbn/estimate/weighted_ratio.hpp"
 
 namespace dbn::estimate {
 namespace {
 
 constexpr double k_log_sqrt_two_pi = 0.91893853320467274178032973640562;
-/// The interval of Ais: the estimate +- 3 standard errors.
-constexpr double k_interval_sigmas = 3.0;
 constexpr double k_inf = std::numeric_limits<double>::infinity();
 
 void check_layers(const Rbm& lower, const Rbm& upper) {
@@ -235,51 +234,15 @@ private:
 /// log of the weighted mean ratio and its delta-method interval (see PathAis).
 void summarize(const std::vector<double>& start, const std::vector<double>& path,
                PathAisResult& out) {
-    const std::size_t m = path.size();
-    std::vector<double> total(m);
-    double top_d = -k_inf, top_c = -k_inf;
-    for (std::size_t i = 0; i < m; ++i) {
-        DBN_CHECK(
-            std::isfinite(path[i]), NumericalError,
-            "PathAis::estimate: a log weight along the path is not finite (" << path[i] << ")");
-        total[i] = start[i] + path[i];
-        top_d = std::max(top_d, start[i]);
-        top_c = std::max(top_c, total[i]);
-    }
-    // Weights relative to the largest of each sum, so that they lie in (0, 1]:
-    // u_i = w0_i w_i / max, d_i = w0_i / max.
-    double sum_u = 0.0, sum_u2 = 0.0, sum_d = 0.0;
-    for (std::size_t i = 0; i < m; ++i) {
-        const double u = std::exp(total[i] - top_c);
-        sum_u += u;
-        sum_u2 += u * u;
-        sum_d += std::exp(start[i] - top_d);
-    }
-    // R = (sum u / sum d) e^(top_c - top_d). The delta method for a ratio of means:
-    // var(R) ~ sum_i (u_i - R d_i)^2 / (M (M - 1)) / mean(d)^2, here relative to R, where
-    // u_i / R = e_i * sum_d / sum_u in the scaled units.
-    const double scale = sum_d / sum_u;
-    double sq = 0.0;
-    for (std::size_t i = 0; i < m; ++i) {
-        const double e = std::exp(total[i] - top_c) * scale - std::exp(start[i] - top_d);
-        sq += e * e;
-    }
-    const double md = static_cast<double>(m);
-    const double rel = std::sqrt(sq / (md * (md - 1.0))) / (sum_d / md);
-    out.delta_log_z = (top_c - top_d) + std::log(sum_u / sum_d);
-    out.relative_se = rel;
-    out.delta_log_z_high = out.delta_log_z + std::log1p(k_interval_sigmas * rel);
-    out.delta_log_z_low = k_interval_sigmas * rel < 1.0
-                              ? out.delta_log_z + std::log1p(-k_interval_sigmas * rel)
-                              : -k_inf;
-    out.ess = sum_u * sum_u / sum_u2;
-    if (out.ess < k_path_min_ess) {
-        out.delta_log_z_low = -k_inf;
-        out.delta_log_z_high = k_inf;
-    }
-    out.runs = m;
+    WeightedRatio r = weighted_ratio(start, path, k_path_min_ess, "PathAis::estimate");
+    out.delta_log_z = r.log_ratio;
+    out.relative_se = r.relative_se;
+    out.delta_log_z_high = r.high;
+    out.delta_log_z_low = r.low;
+    out.ess = r.ess;
+    out.runs = path.size();
     out.log_weights = path;
-    out.final_log_weights = std::move(total);
+    out.final_log_weights = std::move(r.total);
 }
 
 /// What one pass of the runs along a schedule gives back.

@@ -1,5 +1,6 @@
 #include "dbn/rbm/rbm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -175,6 +176,30 @@ Rbm Rbm::turned_over() const {
     t.visible_bias_ = hidden_bias_;
     t.hidden_bias_ = visible_bias_;
     return t;
+}
+
+Rbm Rbm::widened_turned_over(std::size_t n_hidden, const Vector& extra_bias) const {
+    DBN_CHECK(n_hidden >= n_visible(), ConfigError,
+              "Rbm::widened_turned_over: a layer of "
+                  << n_hidden << " hidden units cannot start as one of " << n_visible()
+                  << " visible units turned over (it needs at least as many)");
+    const std::size_t extra = n_hidden - n_visible();
+    DBN_CHECK(extra_bias.size() == 0 || extra_bias.size() == extra, ShapeError,
+              "Rbm::widened_turned_over: " << extra_bias.size() << " extra biases (expected "
+                                           << extra << ")");
+    const Rbm t = turned_over();
+    if (extra == 0) return t;
+    Rbm w(t.n_visible(), n_hidden, t.visible_type(), t.hidden_type());
+    w.weights_.fill(0.0f);
+    for (std::size_t i = 0; i < t.n_visible(); ++i)
+        std::copy(t.weights_.data() + i * t.n_hidden(), t.weights_.data() + (i + 1) * t.n_hidden(),
+                  w.weights_.data() + i * n_hidden);
+    w.visible_bias_ = t.visible_bias_;
+    for (std::size_t j = 0; j < n_hidden; ++j)
+        w.hidden_bias_(j) = j < t.n_hidden()    ? t.hidden_bias_(j)
+                            : extra_bias.size() ? extra_bias(j - t.n_hidden())
+                                                : 0.0f;
+    return w;
 }
 
 void Rbm::check_finite(const char* what) const {

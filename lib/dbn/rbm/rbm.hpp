@@ -83,6 +83,19 @@ public:
     /// (families allowed on either side only, i.e. Bernoulli units).
     /// @throws ConfigError otherwise.
     Rbm turned_over() const;
+    /// @brief The RBM turned over and widened to `n_hidden` >= n_visible() hidden units: the
+    /// first n_visible() hidden units are turned_over()'s, the extra units j have zero weights
+    /// and the biases `extra_bias` (zeros when empty). Each extra unit then adds
+    /// -softplus(c_j) to the free energy of every state, so the widened RBM's distribution over
+    /// its visible units is this RBM's over its hidden units, and
+    ///     log Z(widened) = log Z(this) + sum_j softplus(c_j)   exactly
+    /// (docs/MATH.md#consistency-check).
+    /// @throws ConfigError for units not allowed on either side, or n_hidden < n_visible()
+    ///         (a narrower layer cannot start as this one turned over: dropping visible units
+    ///         changes the distribution over the hidden units).
+    /// @throws ShapeError when extra_bias is neither empty nor n_hidden - n_visible() long.
+    Rbm widened_turned_over(std::size_t n_hidden,
+                            const Vector& extra_bias = Vector::from_shape({0})) const;
 
     /// @brief Throws NumericalError naming `what` when any parameter is NaN or infinite.
     void check_finite(const char* what) const;
