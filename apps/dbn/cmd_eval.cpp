@@ -33,6 +33,13 @@ void add_eval(CLI::App& app, EvalOptions& o) {
         "--ais-steps", o.ais_steps,
         "AIS temperatures: default (14,500, Salakhutdinov & Murray 2008), quick (1,450) or a "
         "number >= 3");
+    c->add_option("--dlogz", o.dlogz,
+                  "dlogZ of each pair: auto (along the parameter path from the lower layer "
+                  "turned over where the upper layer is wide enough, docs/CHECK.md), or "
+                  "independent (the two layers' own log Z)")
+        ->check(CLI::IsMember({"auto", "independent"}));
+    c->add_option("--path-steps", o.path_steps, "temperatures of the parameter path (default 2000)")
+        ->check(count_validator());
     c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)");
     c->add_option("--limit", o.limit, "use only the first N rows of --data")
         ->check(count_validator());
@@ -58,6 +65,8 @@ int run_eval(const EvalOptions& o) {
     opt.log_z.ais.runs = o.ais_runs;
     opt.log_z.ais.steps = estimate::parse_ais_steps(o.ais_steps);
     opt.log_z.ais.seed = o.seed;
+    opt.delta_log_z = estimate::parse_delta_log_z_method(o.dlogz, "--dlogz");
+    opt.path.steps = o.path_steps;
     Rng rng(o.seed);
     const estimate::StackEvaluation ev =
         estimate::evaluate_stack(model, d.x, opt, rng, [&](std::size_t k) {
@@ -71,6 +80,8 @@ int run_eval(const EvalOptions& o) {
                  {{"logz", o.log_z},
                   {"ais_runs", o.ais_runs},
                   {"ais_steps", opt.log_z.ais.steps},
+                  {"dlogz", o.dlogz},
+                  {"path_steps", o.path_steps},
                   {"seed", o.seed}}},
                 {"openblas_core", blas::core_name()}};
     out["layers"] = records_json(ev.log_z);

@@ -86,6 +86,11 @@ int run_pretrain(const PretrainOptions& o) {
     GreedyTrainer trainer(cfg);
     PretrainChecks checks(cfg.checks, o.quiet ? nullptr : &progress);
     trainer.set_after_layer(std::ref(checks));
+    if (cfg.checks.enabled)
+        trainer.set_bound_probe(
+            [&checks](const ModelFile& m, std::size_t k, const Matrix& raw, const GuideSpec& g) {
+                return checks.bound_probe(m, k, raw, g);
+            });
     const ModelFile model = trainer.train(std::move(train), o.validation.empty() ? nullptr : &valid,
                                           o.quiet ? nullptr : &progress);
     io::save_model(model, out);

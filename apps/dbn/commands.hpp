@@ -59,6 +59,8 @@ struct EvalOptions {
     std::string log_z = "auto";
     std::size_t ais_runs = 100;
     std::string ais_steps = "default";
+    std::string dlogz = "auto";
+    std::size_t path_steps = 2000;  // estimate::k_parameter_path_default_steps
     std::uint64_t seed = 1;
     std::size_t limit = 0;
     bool json = false;

@@ -16,8 +16,11 @@ namespace dbn::estimate {
 struct LayerLogZ {
     std::size_t index = 0;
     LogPartition log_z;
-    std::string method;  ///< "exact" or "ais"
-    double ess = 0.0;    ///< AIS: effective sample size of the weights (runs: exact)
+    /// "exact", "ais", or "turned_over_path": log Z of the layer below plus dlogZ along the
+    /// parameter path from it turned over (ParameterPathAis; ess, ais_runs and ais_steps are
+    /// then the path's)
+    std::string method;
+    double ess = 0.0;  ///< AIS: effective sample size of the weights (runs: exact)
     std::size_t ais_runs = 0;
     std::size_t ais_steps = 0;
     double seconds = 0.0;
@@ -47,8 +50,23 @@ struct ConsistencyCheck {
     double free_energy_gap = 0.0;  ///< dF_k
     double free_energy_gap_standard_error = 0.0;  ///< of dF_k over the samples
     double delta_log_z = 0.0, delta_log_z_low = 0.0, delta_log_z_high = 0.0;
+    /// How dlogZ was estimated: "independent" (the two layers' own log Z, their intervals
+    /// combined) or "turned_over_path" (ParameterPathAis from the lower layer turned over).
+    std::string delta_log_z_method = "independent";
     double bound_change = 0.0, bound_change_low = 0.0, bound_change_high = 0.0;
     bool passed = true;
+};
+
+/// @brief One estimate of D_k made while layer k+1 trains (bound-guided training,
+/// docs/CHECK.md): the figures of ConsistencyCheck for the parameters after `epoch` epochs
+/// (0: the initial parameters), dlogZ from the parameter path.
+struct BoundPoint {
+    std::size_t epoch = 0;
+    double free_energy_gap = 0.0;  ///< dF_k on the check set's samples
+    double delta_log_z = 0.0, delta_log_z_low = 0.0, delta_log_z_high = 0.0;
+    double bound_change = 0.0, bound_change_low = 0.0, bound_change_high = 0.0;
+    double ess = 0.0;      ///< effective runs of the path's weights
+    double seconds = 0.0;  ///< wall time of this estimate
 };
 
 /// @brief The check's result in words, for logs and reports: "FAILED" (D below zero beyond its

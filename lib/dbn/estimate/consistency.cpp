@@ -74,7 +74,7 @@ std::vector<Matrix> layer_inputs(const Dbn& model, const Matrix& raw) {
 }
 
 LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_input,
-                              const LogZOptions& options) {
+                              const LogZOptions& options, WeightedStates* states) {
     DBN_CHECK(k < model.n_layers(), ConfigError,
               "layer_log_partition: layer " << k << " does not exist");
     const Rbm& rbm = model.layers[k];
@@ -93,7 +93,13 @@ LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_i
         out.log_z = LogPartition::exact(exact_log_partition(rbm));
         out.method = "exact";
     } else {
-        const AisResult ais = Ais(options.ais).estimate(rbm, layer_input);
+        AisConfig config = options.ais;
+        config.keep_final_states = states != nullptr;
+        AisResult ais = Ais(config).estimate(rbm, layer_input);
+        if (states) {
+            states->visible = std::move(ais.final_states);
+            states->log_weights = ais.log_weights;
+        }
         out.log_z = LogPartition::from(ais);
         out.method = "ais";
         out.ess = ais.ess;
@@ -142,6 +148,7 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
     c.free_energy_gap = mean_of(diff, &c.free_energy_gap_standard_error);
 
     c.delta_log_z = delta.value;
+    c.delta_log_z_method = delta.method;
     c.delta_log_z_low = delta.low;
     c.delta_log_z_high = delta.high;
     c.bound_change = c.free_energy_gap - c.delta_log_z;

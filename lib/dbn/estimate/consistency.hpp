@@ -37,16 +37,25 @@ struct LogZOptions {
 /// (mean-field). Element k has layer k's n_visible columns.
 std::vector<Matrix> layer_inputs(const Dbn& model, const Matrix& raw);
 
+/// @brief Importance-weighted samples of a layer's visible units (AIS's final states).
+struct WeightedStates {
+    Matrix visible = Matrix::from_shape({0, 0});
+    std::vector<double> log_weights;
+    bool empty() const { return log_weights.empty(); }
+};
+
 /// @brief log Z of layer k of `model`; the AIS base rates come from `layer_input` (that layer's
-/// input for some data, e.g. layer_inputs()[k]).
+/// input for some data, e.g. layer_inputs()[k]). When `states` is given and log Z comes from
+/// AIS, it receives the runs' final states and weights (left empty for an exact log Z).
 LayerLogZ layer_log_partition(const Dbn& model, std::size_t k, ConstRows layer_input,
-                              const LogZOptions& options);
+                              const LogZOptions& options, WeightedStates* states = nullptr);
 
 /// @brief dlogZ_k = log Z_{k+1} - log Z_k with its interval, however it was obtained.
 struct DeltaLogZ {
     double value = 0.0;
-    double low = 0.0;   ///< may be -inf
-    double high = 0.0;  ///< may be +inf
+    double low = 0.0;                    ///< may be -inf
+    double high = 0.0;                   ///< may be +inf
+    std::string method = "independent";  ///< ConsistencyCheck::delta_log_z_method
 };
 
 /// @brief dlogZ from the two layers' own log Z: the difference of the values, and the interval

@@ -1,21 +1,81 @@
 #include "dbn/estimate/stack_evaluation.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/math.hpp"
 
 namespace dbn::estimate {
 
 StackEvaluator::StackEvaluator(StackEvaluationOptions options) : options_(std::move(options)) {}
 
+DeltaLogZMethod parse_delta_log_z_method(const std::string& name, const std::string& where) {
+    if (name == "independent") return DeltaLogZMethod::independent;
+    if (name == "auto") return DeltaLogZMethod::automatic;
+    throw ConfigError(where + ": must be \"auto\" or \"independent\" (got \"" + name + "\")");
+}
+
+const char* to_string(DeltaLogZMethod m) {
+    switch (m) {
+        case DeltaLogZMethod::independent:
+            return "independent";
+        case DeltaLogZMethod::automatic:
+            return "auto";
+    }
+    return "?";
+}
+
+bool StackEvaluator::path_for(const Dbn& stack, std::size_t k) const {
+    return options_.delta_log_z != DeltaLogZMethod::independent && k > 0 &&
+           k - 1 < states_.size() && !states_[k - 1].empty() && log_z_[k - 1].available &&
+           turned_over_path_applies(stack.layers[k - 1], stack.layers[k]);
+}
+
 const LayerLogZ& StackEvaluator::add_log_z(const Dbn& stack, std::size_t k, ConstRows input_k) {
-    LogZOptions opt = options_.log_z;
-    if (options_.seed_per_layer) opt.ais.seed += k;
-    LayerLogZ z = layer_log_partition(stack, k, input_k, opt);
     log_z_.resize(k);
+    states_.resize(k);
+    path_delta_.resize(k > 0 ? k - 1 : 0);
     checks_.resize(std::min(checks_.size(), k > 0 ? k - 1 : 0));
+    const bool keep = options_.delta_log_z != DeltaLogZMethod::independent;
+    WeightedStates states;
+    LayerLogZ z;
+    std::optional<DeltaLogZ> delta;
+    std::optional<TurnedOverPath> path;
+    if (path_for(stack, k)) {
+        ParameterPathConfig config = options_.path;
+        config.seed = options_.log_z.ais.seed + 1000 + k;
+        path = turned_over_path(stack.layers[k - 1], stack.layers[k], states_[k - 1].visible,
+                                states_[k - 1].log_weights, config);
+        // A layer that went far from the one below turned over (one trained from random
+        // weights, say) leaves the path's runs with uneven weights and an open interval: its own
+        // AIS from base rates is then the better estimate, and the path's time is lost.
+        if (!std::isfinite(path->low()) || !std::isfinite(path->high())) path.reset();
+    }
+    if (path) {
+        const LayerLogZ& below = log_z_[k - 1];
+        const TurnedOverPath& tp = *path;
+        delta = DeltaLogZ{tp.value(), tp.low(), tp.high(), "turned_over_path"};
+        z.index = k;
+        z.method = "turned_over_path";
+        z.log_z = {below.log_z.value + tp.value(), below.log_z.low + tp.low(),
+                   below.log_z.high + tp.high()};
+        z.ess = tp.path.ess;
+        z.ais_runs = tp.path.runs;
+        z.ais_steps = tp.path.steps;
+        z.seconds = tp.path.seconds;
+        z.available = true;
+        states.visible = tp.path.final_visible;
+        states.log_weights = tp.path.final_log_weights;
+    } else {
+        LogZOptions opt = options_.log_z;
+        if (options_.seed_per_layer) opt.ais.seed += k;
+        z = layer_log_partition(stack, k, input_k, opt, keep ? &states : nullptr);
+    }
+    if (k > 0) path_delta_.push_back(delta);
     log_z_.push_back(std::move(z));
+    states_.push_back(std::move(states));
     return log_z_.back();
 }
 
@@ -23,12 +83,9 @@ std::optional<DeltaLogZ> StackEvaluator::delta_log_z(const Dbn& /*stack*/, std::
     DBN_CHECK(k + 1 < log_z_.size(), ConfigError,
               "StackEvaluator: the check between layers " << k << " and " << k + 1
                                                           << " needs the log Z of both");
-    switch (options_.delta_log_z) {
-        case DeltaLogZMethod::independent:
-            if (!log_z_[k].available || !log_z_[k + 1].available) return std::nullopt;
-            return estimate::delta_log_z(log_z_[k], log_z_[k + 1]);
-    }
-    return std::nullopt;
+    if (k < path_delta_.size() && path_delta_[k]) return path_delta_[k];
+    if (!log_z_[k].available || !log_z_[k + 1].available) return std::nullopt;
+    return estimate::delta_log_z(log_z_[k], log_z_[k + 1]);
 }
 
 template <class Input>
@@ -51,6 +108,11 @@ const ConsistencyCheck& StackEvaluator::add_check(const Dbn& stack, std::size_t 
 const ConsistencyCheck& StackEvaluator::add_check(const Dbn& stack, std::size_t k, Matrix&& input_k,
                                                   Rng& rng) {
     return check(stack, k, std::move(input_k), rng);
+}
+
+const WeightedStates& StackEvaluator::final_states(std::size_t k) const {
+    static const WeightedStates none;
+    return k < states_.size() ? states_[k] : none;
 }
 
 bool StackEvaluator::all_passed() const {

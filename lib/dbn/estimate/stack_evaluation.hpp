@@ -15,16 +15,27 @@
 #include "dbn/estimate/check_types.hpp"
 #include "dbn/estimate/consistency.hpp"
 #include "dbn/estimate/likelihood.hpp"
+#include "dbn/estimate/parameter_path_ais.hpp"
 
 namespace dbn::estimate {
 
 /// @brief How the change of log Z between adjacent layers (dlogZ_k of the check) is obtained.
 enum class DeltaLogZMethod {
     /// From the two layers' own log Z (exact or AIS each), their intervals combined
-    /// (delta_log_z()). Another estimator of dlogZ (an AIS path between the two layers) is one
-    /// more value here and one more case in StackEvaluator::delta_log_z.
+    /// (delta_log_z()).
     independent,
+    /// Along the parameter path from the lower layer turned over (turned_over_path) where it
+    /// applies, starting from the final states of the lower layer's AIS runs (or of the path
+    /// below it); log Z of the upper layer is then log Z_k + dlogZ_k, with no AIS run of its
+    /// own. Elsewhere (fewer hidden units above than visible units below, non-Bernoulli units,
+    /// an exactly known log Z below, which leaves no weighted samples) as independent.
+    automatic,
 };
+
+/// @brief "auto" or "independent" (configs and the CLI).
+/// @throws ConfigError naming `where` for anything else.
+DeltaLogZMethod parse_delta_log_z_method(const std::string& name, const std::string& where);
+const char* to_string(DeltaLogZMethod m);
 
 /// @brief Settings of a stack evaluation.
 struct StackEvaluationOptions {
@@ -34,6 +45,8 @@ struct StackEvaluationOptions {
     /// layer), log_z.ais.seed for every layer when false (`dbn eval --seed`).
     bool seed_per_layer = false;
     DeltaLogZMethod delta_log_z = DeltaLogZMethod::independent;
+    /// The parameter path's settings (its seed is log_z.ais.seed + 1000 + k for pair k).
+    ParameterPathConfig path;
 };
 
 /// @brief Evaluates a stack layer by layer: add_log_z(k) once layer k exists, add_check(k) once
@@ -64,6 +77,9 @@ public:
     const std::vector<ConsistencyCheck>& checks() const { return checks_; }
     /// @brief Whether every applicable check so far passed.
     bool all_passed() const;
+    /// @brief Weighted samples of layer k's visible units that its log Z left (AIS or path
+    /// final states); empty when log Z was exact, the method is independent, or k has none.
+    const WeightedStates& final_states(std::size_t k) const;
 
 private:
     /// The one place where dlogZ_k comes from; empty when it cannot be had.
@@ -71,8 +87,16 @@ private:
     template <class Input>
     const ConsistencyCheck& check(const Dbn& stack, std::size_t k, Input&& input_k, Rng& rng);
 
+    /// Whether pair k-1 -> k can take the turned-over path (before layer k's log Z).
+    bool path_for(const Dbn& stack, std::size_t k) const;
+
     StackEvaluationOptions options_;
     std::vector<LayerLogZ> log_z_;
+    /// Per layer: weighted samples of its visible units (AIS or path final states; empty when
+    /// log Z was exact or the method is independent).
+    std::vector<WeightedStates> states_;
+    /// Per pair k: dlogZ_k when the turned-over path gave it.
+    std::vector<std::optional<DeltaLogZ>> path_delta_;
     std::vector<ConsistencyCheck> checks_;
 };
 

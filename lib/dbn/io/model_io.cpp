@@ -211,6 +211,10 @@ private:
         Group g = layers.create_group(std::to_string(k));
         write_attributes(g, rec.config);
         write_columns(g, rec.epochs);
+        if (!rec.bound.empty()) {
+            Group b = g.create_group("bound");
+            write_columns(b, rec.bound);
+        }
     }
 
     const ModelFile& model_;

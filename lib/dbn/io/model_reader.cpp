@@ -353,6 +353,8 @@ private:
         read_attributes(g, rec.config, path_);
         rec.epochs = read_columns<EpochStats>(g, path_);
         for (auto& e : rec.epochs) e.layer = k;
+        if (g.has_group("bound"))
+            rec.bound = read_columns<estimate::BoundPoint>(g.open_group("bound"), path_);
         return rec;
     }
 

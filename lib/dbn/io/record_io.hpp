@@ -53,6 +53,7 @@ void read_attributes(const hdf5::Group& g, R& r, const std::string& file) {
         if (!f.used_in(in_file) || !f.set) continue;
         std::string name = f.name;
         if (!g.has_attribute(name) && f.old_name && g.has_attribute(f.old_name)) name = f.old_name;
+        if (!g.has_attribute(name) && f.optional_in_file) continue;
         if (!g.has_attribute(name))
             throw FormatError(where + ": missing attribute \"" + f.name + "\"");
         FieldValue v;

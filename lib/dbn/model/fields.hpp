@@ -70,6 +70,8 @@ struct Field {
     Getter text_shown = nullptr;
     /// A name the field had in older files of the same format version, still read.
     const char* old_name = nullptr;
+    /// Files written before the field existed lack it: reading leaves the record's default.
+    bool optional_in_file = false;
 
     // Builders, so that a table entry states only what differs from the defaults.
     Field& shown_as(Getter g) {
@@ -88,6 +90,10 @@ struct Field {
     }
     Field& formerly(const char* name_in_older_files) {
         old_name = name_in_older_files;
+        return *this;
+    }
+    Field& added_later() {
+        optional_in_file = true;
         return *this;
     }
 

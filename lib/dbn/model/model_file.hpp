@@ -18,6 +18,9 @@ namespace dbn {
 struct LayerRecord {
     LayerTrainingConfig config;
     std::vector<EpochStats> epochs;
+    /// Bound-guided training (LayerSpec::guide): every estimate of D made while the layer
+    /// trained; empty otherwise.
+    std::vector<estimate::BoundPoint> bound;
 };
 
 /// @brief The whole content of a model file (docs/FORMAT.md): the stack, and what pretraining,

@@ -189,6 +189,24 @@ const std::vector<Field<estimate::LayerLogZ>>& fields_of<estimate::LayerLogZ>() 
 }
 
 template <>
+const std::vector<Field<estimate::BoundPoint>>& fields_of<estimate::BoundPoint>() {
+    using B = estimate::BoundPoint;
+    static const std::vector<Field<B>> table = {
+        member<&B::epoch>("epoch", k_file_json, "epochs trained (0: the initial parameters)"),
+        member<&B::free_energy_gap>("free_energy_gap", k_file_json, "dF_k on the check set"),
+        member<&B::delta_log_z>("delta_log_z", k_file_json, "dlogZ_k along the parameter path"),
+        member<&B::delta_log_z_low>("delta_log_z_low", k_file_json, "its interval, low end"),
+        member<&B::delta_log_z_high>("delta_log_z_high", k_file_json, "its interval, high end"),
+        member<&B::bound_change>("bound_change", k_file_json, "D_k = dF_k - dlogZ_k"),
+        member<&B::bound_change_low>("bound_change_low", k_file_json, "its interval, low end"),
+        member<&B::bound_change_high>("bound_change_high", k_file_json, "its interval, high end"),
+        member<&B::ess>("ess", k_file_json, "effective runs of the path's weights"),
+        member<&B::seconds>("seconds", k_file_json, "wall time of the estimate"),
+    };
+    return table;
+}
+
+template <>
 const std::vector<Field<estimate::ConsistencyCheck>>& fields_of<estimate::ConsistencyCheck>() {
     using C = estimate::ConsistencyCheck;
     static const auto applicable = [](const C& c) { return c.applicable; };
@@ -225,6 +243,10 @@ const std::vector<Field<estimate::ConsistencyCheck>>& fields_of<estimate::Consis
         member<&C::delta_log_z_high>("delta_log_z_high", k_file_json,
                                      "high end of dlogZ's interval")
             .json_when(applicable),
+        member<&C::delta_log_z_method>("delta_log_z_method", k_file_json,
+                                       "how dlogZ was estimated: independent or turned_over_path")
+            .json_when(applicable)
+            .added_later(),
         member<&C::bound_change>("bound_change", k_file_json,
                                  "D = dF - dlogZ, the change of the DBN's bound")
             .json_when(applicable)

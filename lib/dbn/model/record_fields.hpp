@@ -33,6 +33,9 @@ const std::vector<Field<estimate::LayerLogZ>>& fields_of<estimate::LayerLogZ>();
 /// The check of a pair of layers: attributes of /checks/pairs/<k>, `checks` (info and eval).
 template <>
 const std::vector<Field<estimate::ConsistencyCheck>>& fields_of<estimate::ConsistencyCheck>();
+/// Bound-guided training: columns of /training/layers/<k>/bound, `bound` of a layer (info).
+template <>
+const std::vector<Field<estimate::BoundPoint>>& fields_of<estimate::BoundPoint>();
 /// Fine-tuning settings: attributes of /fine_tuning, `fine_tuned.settings` (info).
 template <>
 const std::vector<Field<finetune::FineTuneConfig>>& fields_of<finetune::FineTuneConfig>();

@@ -11,6 +11,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/estimate/ais.hpp"
+#include "dbn/estimate/stack_evaluation.hpp"
 #include "dbn/model/record_fields.hpp"
 
 namespace dbn {
@@ -21,12 +22,46 @@ using json = nlohmann::json;
 /// The keys of a layer object: the training settings (their field table) and the layer's own.
 const std::set<std::string>& layer_keys() {
     static const std::set<std::string> keys = [] {
-        std::set<std::string> k = {"hidden", "hidden_units", "hook", "init"};
+        std::set<std::string> k = {"guide", "hidden", "hidden_units", "hook", "init"};
         for (const auto& f : fields_of<LayerTrainingConfig>())
             if (f.used_in(in_config)) k.insert(f.name);
         return k;
     }();
     return keys;
+}
+
+void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where);
+std::size_t get_count(const json& obj, const char* key, std::size_t fallback,
+                      const std::string& where);
+
+/// "guide": "bound" (the defaults), "none", or {"every": N, "patience": N, "path_steps": N}.
+GuideSpec read_guide(const json& g, std::size_t k, const LayerSpec& spec,
+                     const std::string& where) {
+    GuideSpec guide;
+    if (g.is_string()) {
+        const std::string name = g.get<std::string>();
+        DBN_CHECK(name == "bound" || name == "none", ConfigError,
+                  where << ": must be \"bound\", \"none\" or an object of settings (got \"" << name
+                        << "\")");
+        guide.enabled = name == "bound";
+    } else {
+        DBN_CHECK(g.is_object(), ConfigError,
+                  where << ": must be \"bound\", \"none\" or an object of settings (got "
+                        << g.dump() << ")");
+        check_keys(g, {"every", "patience", "path_steps"}, where);
+        guide.enabled = true;
+        guide.every = get_count(g, "every", guide.every, where);
+        guide.patience = get_count(g, "patience", guide.patience, where);
+        guide.path_steps = get_count(g, "path_steps", guide.path_steps, where);
+        DBN_CHECK(guide.every >= 1 && guide.patience >= 1 && guide.path_steps >= 1, ConfigError,
+                  where << ": every, patience and path_steps must be at least 1");
+    }
+    if (guide.enabled)
+        DBN_CHECK(k > 0 && spec.init == "turned_over", ConfigError,
+                  where << ": bound-guided training estimates D from the layer below turned "
+                           "over, so it needs \"init\": \"turned_over\""
+                        << (k == 0 ? " (and layer 0 has no layer below)" : ""));
+    return guide;
 }
 
 void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where) {
@@ -183,9 +218,10 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const json& c = root.at("checks");
         const std::string where = source + ": checks";
         DBN_CHECK(c.is_object(), ConfigError, where << ": must be an object");
-        check_keys(
-            c, {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "seed", "max_rows"},
-            where);
+        check_keys(c,
+                   {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "dlogz",
+                    "path_steps", "seed", "max_rows"},
+                   where);
         CheckConfig& k = cfg.checks;
         k.enabled = get_bool(c, "enabled", k.enabled, where);
         k.log_z = get_string(c, "log_z", k.log_z, where);
@@ -208,6 +244,11 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                 DBN_CHECK(false, ConfigError, where << ".ais_steps: " << e.what());
             }
         }
+        k.dlogz = get_string(c, "dlogz", k.dlogz, where);
+        estimate::parse_delta_log_z_method(k.dlogz, where + ".dlogz");
+        k.path_steps = get_count(c, "path_steps", k.path_steps, where);
+        DBN_CHECK(k.path_steps >= 1, ConfigError,
+                  where << ".path_steps: at least 1 step is needed");
         if (c.contains("seed")) {
             DBN_CHECK(c.at("seed").is_number_unsigned(), ConfigError,
                       where << ".seed: must be a non-negative integer");
@@ -292,6 +333,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                 }
             }
         }
+        if (l.contains("guide")) spec.guide = read_guide(l.at("guide"), k, spec, where + ".guide");
         spec.train.validate(where);
         cfg.layers.push_back(spec);
     }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dbn/estimate/ais.hpp"
+#include "dbn/estimate/parameter_path_ais.hpp"
 #include "dbn/hooks/layer_hook.hpp"
 #include "dbn/train/training_config.hpp"
 #include "dbn/units/units.hpp"
@@ -32,9 +33,27 @@ struct CheckConfig {
     /// Pretraining uses the quick preset by default: the checks then cost a fraction of the
     /// training; `dbn eval` runs the full schedule.
     std::string ais_steps = "quick";
+    /// How dlogZ of each pair is estimated: "auto" (the parameter path from the lower layer
+    /// turned over where it applies, docs/CHECK.md) or "independent" (two log Z estimates).
+    std::string dlogz = "auto";
+    /// Temperatures of the parameter path.
+    std::size_t path_steps = estimate::k_parameter_path_default_steps;
     std::uint64_t seed = 1;
     /// Check-set rows used (the validation set, else the held-out rows); 0 = all.
     std::size_t max_rows = 10000;
+};
+
+/// @brief Bound-guided training of a layer (the "guide" key, docs/CONFIG.md): D of the pair
+/// below is estimated every `every` epochs (and before the first), the parameters with the
+/// largest lower end of D's interval are kept, and training stops when that has not grown for
+/// `patience` estimates.
+struct GuideSpec {
+    bool enabled = false;
+    std::size_t every = 1;
+    std::size_t patience = 3;
+    /// Temperatures of each estimate's parameter path (fewer than the final check's: the
+    /// estimates only compare the layer with itself a few epochs earlier).
+    std::size_t path_steps = 500;
 };
 
 /// @brief One layer of the stack: its hidden units and how it is trained.
@@ -48,6 +67,7 @@ struct LayerSpec {
     /// Hook between this layer and the next: "none" or a registered kind, with its options.
     std::string hook = "none";
     HookOptions hook_options;
+    GuideSpec guide;
 };
 
 /// @brief A DBN configuration, read from JSON (see docs/CONFIG.md for every key).

@@ -45,9 +45,19 @@ public:
         std::function<void(ModelFile& model, std::size_t k, const Matrix& check_raw)>;
     void set_after_layer(AfterLayer callback) { after_layer_ = std::move(callback); }
 
+    /// @brief D of the pair (k-1, k) for candidate parameters of layer k.
+    using BoundProbe = std::function<estimate::BoundPoint(const Rbm& candidate)>;
+    /// @brief Makes the probe of layer k before it trains, for bound-guided training
+    /// (LayerSpec::guide): `model` holds layers 0..k-1 and their checks, `check_raw` is as for
+    /// AfterLayer. PretrainChecks::bound_probe is the one the program installs.
+    using BoundProbeFactory = std::function<BoundProbe(
+        const ModelFile& model, std::size_t k, const Matrix& check_raw, const GuideSpec& guide)>;
+    void set_bound_probe(BoundProbeFactory factory) { bound_probe_ = std::move(factory); }
+
 private:
     DbnConfig config_;
     AfterLayer after_layer_;
+    BoundProbeFactory bound_probe_;
 };
 
 namespace detail {

@@ -1,8 +1,14 @@
 #include "dbn/pretrain/pretrain_checks.hpp"
 
+#include "dbn/core/error.hpp"
+#include "dbn/estimate/parameter_path_ais.hpp"
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -19,6 +25,8 @@ estimate::StackEvaluationOptions PretrainChecks::evaluation_options(const CheckC
     opt.log_z.ais.steps = estimate::parse_ais_steps(config.ais_steps);
     opt.log_z.ais.seed = config.seed;
     opt.seed_per_layer = true;
+    opt.delta_log_z = estimate::parse_delta_log_z_method(config.dlogz, "checks.dlogz");
+    opt.path.steps = config.path_steps;
     return opt;
 }
 
@@ -27,6 +35,81 @@ PretrainChecks::PretrainChecks(CheckConfig config, TrainingObserver* observer)
       observer_(observer),
       rng_(config_.seed),
       evaluator_(evaluation_options(config_)) {}
+
+Matrix PretrainChecks::layer_input(const Dbn& stack, std::size_t k, const Matrix& check_raw,
+                                   Matrix* below) const {
+    const std::size_t n =
+        config_.max_rows > 0 ? std::min(config_.max_rows, check_raw.shape(0)) : check_raw.shape(0);
+    // The first n rows, copied only when they are not the whole set (the check set can be the
+    // 10,000 Fashion-MNIST test images, 30 MiB).
+    Matrix first_rows = Matrix::from_shape({0, check_raw.shape(1)});
+    if (n < check_raw.shape(0)) {
+        first_rows = Matrix::from_shape({n, check_raw.shape(1)});
+        std::copy(check_raw.data(), check_raw.data() + first_rows.size(), first_rows.data());
+    }
+    const Matrix& rows = n < check_raw.shape(0) ? first_rows : check_raw;
+    // Through the layers below (and their hooks). On the way up, layer k-1's input is kept for
+    // the check between the two (one pass, not two).
+    Matrix input = stack.preprocess(rows);
+    for (std::size_t l = 0; l < k; ++l) {
+        Matrix next = stack.propagate(l, input, true);
+        if (below && l + 1 == k) *below = std::move(input);
+        input = std::move(next);
+    }
+    return input;
+}
+
+GreedyTrainer::BoundProbe PretrainChecks::bound_probe(const ModelFile& model, std::size_t k,
+                                                      const Matrix& check_raw,
+                                                      const GuideSpec& guide) {
+    const std::string where = "layer " + std::to_string(k) + ": bound-guided training";
+    DBN_CHECK(config_.enabled, ConfigError,
+              where << " needs the consistency checks, which are off");
+    DBN_CHECK(k > 0 && k <= model.stack.n_layers(), ConfigError, where << " needs a layer below");
+    DBN_CHECK(check_raw.shape(0) > 0, ConfigError,
+              where << " needs a check set (validation data or held-out rows)");
+    const estimate::WeightedStates& states = evaluator_.final_states(k - 1);
+    DBN_CHECK(!states.empty(), ConfigError,
+              where << " needs weighted samples of layer " << k - 1
+                    << " from its AIS (its log Z was exact, or \"checks.dlogz\" is "
+                       "\"independent\")");
+    const Rbm& lower = model.stack.layers[k - 1];
+    // q: binary samples of layer k-1's hidden units given the check set, fixed for the layer.
+    Matrix in = layer_input(model.stack, k - 1, check_raw, nullptr);
+    Rng rng(config_.seed + 2000 + k);
+    Matrix p = Matrix::from_shape({in.shape(0), lower.n_hidden()});
+    lower.hidden_probabilities(in, p);
+    in = Matrix::from_shape({0, 0});
+    auto q = std::make_shared<Matrix>(Matrix::from_shape(p.shape()));
+    rng.bernoulli(p.data(), q->data(), p.size());
+    auto g = std::make_shared<DVector>(lower.hidden_free_energy(*q));
+    estimate::ParameterPathConfig path;
+    path.steps = guide.path_steps;
+    path.seed = config_.seed + 3000 + k;
+    // The probe keeps copies of what it reads: the evaluator's states are replaced when layer
+    // k's log Z is added, after training.
+    auto lower_copy = std::make_shared<Rbm>(lower);
+    auto start = std::make_shared<estimate::WeightedStates>(states);
+    return [=](const Rbm& candidate) {
+        const auto t0 = std::chrono::steady_clock::now();
+        estimate::BoundPoint b;
+        const DVector f = candidate.free_energy(*q);
+        double sum = 0.0;
+        for (std::size_t i = 0; i < f.size(); ++i) sum += (*g)(i)-f(i);
+        b.free_energy_gap = sum / static_cast<double>(f.size());
+        const estimate::TurnedOverPath t = estimate::turned_over_path(
+            *lower_copy, candidate, start->visible, start->log_weights, path);
+        b.delta_log_z = t.value();
+        b.delta_log_z_low = t.low();
+        b.delta_log_z_high = t.high();
+        b.bound_change = b.free_energy_gap - b.delta_log_z;
+        b.bound_change_low = b.free_energy_gap - b.delta_log_z_high;
+        b.bound_change_high = b.free_energy_gap - b.delta_log_z_low;
+        b.ess = t.path.ess;
+        b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return b;
+    };
+}
 
 void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& check_raw) {
     const Dbn& stack = model.stack;
@@ -38,26 +121,8 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
         if (k == 0) say("checks: no validation or held-out rows, so no consistency checks");
         return;
     }
-    const std::size_t n =
-        config_.max_rows > 0 ? std::min(config_.max_rows, check_raw.shape(0)) : check_raw.shape(0);
-    // The first n rows, copied only when they are not the whole set (the check set can be the
-    // 10,000 Fashion-MNIST test images, 30 MiB).
-    Matrix first_rows = Matrix::from_shape({0, check_raw.shape(1)});
-    if (n < check_raw.shape(0)) {
-        first_rows = Matrix::from_shape({n, check_raw.shape(1)});
-        std::copy(check_raw.data(), check_raw.data() + first_rows.size(), first_rows.data());
-    }
-    const Matrix& rows = n < check_raw.shape(0) ? first_rows : check_raw;
-
-    // The check set's input to layer k: through the layers below (and their hooks). On the way
-    // up, layer k-1's input is kept for the check between the two (one pass, not two).
-    Matrix input = stack.preprocess(rows);
     Matrix below = Matrix::from_shape({0, 0});
-    for (std::size_t l = 0; l < k; ++l) {
-        Matrix next = stack.propagate(l, input, true);
-        if (l + 1 == k) below = std::move(input);
-        input = std::move(next);
-    }
+    Matrix input = layer_input(stack, k, check_raw, &below);
 
     const LayerLogZ z = evaluator_.add_log_z(stack, k, input);
     input = Matrix::from_shape({0, 0});  // not needed by the check below
@@ -92,6 +157,21 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
         c.bound_change_high, estimate::check_verdict(c),
         c.diagnostic ? " (diagnostic: hook between the layers)" : "");
     say(buf);
+    if (c.diagnostic) return;
+    const std::string upper = "layers[" + std::to_string(c.upper) + "]";
+    if (!c.passed) {
+        say("  to raise the bound: start " + upper +
+            " as the layer below turned over (\"init\": \"turned_over\", as many hidden units "
+            "as layer " +
+            std::to_string(c.lower) +
+            " has visible units, or more) and train it with \"guide\": \"bound\" and a small "
+            "learning rate (docs/CONFIG.md); it then keeps the parameters whose D is largest");
+    } else if (c.bound_change < 0.0 &&
+               c.bound_change_high == std::numeric_limits<double>::infinity()) {
+        say("  to conclude: more AIS runs (\"checks\": {\"ais_runs\": ...}), or a turned-over "
+            "start for " +
+            upper + " (\"init\": \"turned_over\"), whose dlogZ comes from one parameter path");
+    }
 }
 
 }  // namespace dbn

@@ -6,6 +6,7 @@
 #include "dbn/estimate/stack_evaluation.hpp"
 #include "dbn/model/model_file.hpp"
 #include "dbn/pretrain/config.hpp"
+#include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/train/observer.hpp"
 
 namespace dbn {
@@ -23,6 +24,15 @@ public:
     PretrainChecks(CheckConfig config, TrainingObserver* observer);
 
     void operator()(ModelFile& model, std::size_t k, const Matrix& check_raw);
+    /// @brief The probe of bound-guided training for layer k (GreedyTrainer::set_bound_probe):
+    /// D of the pair (k-1, k) for candidate parameters of layer k, with dF on fixed samples q of
+    /// layer k-1's hidden units given the check set, and dlogZ along the parameter path from
+    /// layer k-1 turned over (turned_over_path, `guide.path_steps` temperatures, the same seed
+    /// for every candidate so that their estimates differ less than their errors).
+    /// @throws ConfigError when the checks are off, there is no check set, or layer k-1's log Z
+    ///         left no weighted states (an exact log Z, or "dlogz": "independent").
+    GreedyTrainer::BoundProbe bound_probe(const ModelFile& model, std::size_t k,
+                                          const Matrix& check_raw, const GuideSpec& guide);
 
     /// @brief Whether every applicable check passed so far.
     bool all_passed() const { return all_passed_; }
@@ -32,6 +42,11 @@ public:
     static estimate::StackEvaluationOptions evaluation_options(const CheckConfig& config);
 
 private:
+    /// The check set's input to layer k (its first max_rows rows); `below`, when given,
+    /// receives layer k-1's.
+    Matrix layer_input(const Dbn& stack, std::size_t k, const Matrix& check_raw,
+                       Matrix* below) const;
+
     CheckConfig config_;
     TrainingObserver* observer_;
     Rng rng_;
