@@ -19,9 +19,9 @@ namespace {
 void check_pair(const Rbm& from, const Rbm& to, ConstRows start,
                 const std::vector<double>& start_log_w) {
     DBN_CHECK(from.n_visible() == to.n_visible() && from.n_hidden() == to.n_hidden(), ShapeError,
-              "ParameterPathAis::estimate: the RBMs are " << from.n_visible() << "-"
-                                                          << from.n_hidden() << " and "
-                                                          << to.n_visible() << "-" << to.n_hidden());
+              "ParameterPathAis::estimate: the RBMs are "
+                  << from.n_visible() << "-" << from.n_hidden() << " and " << to.n_visible() << "-"
+                  << to.n_hidden());
     DBN_CHECK(from.visible_units().binary() && from.hidden_units().binary() &&
                   to.visible_units().binary() && to.hidden_units().binary(),
               ConfigError, "ParameterPathAis::estimate: needs Bernoulli visible and hidden units");
@@ -73,8 +73,7 @@ ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
         out.runs = m;
         out.final_visible = Matrix::from_shape({m, nv});
         std::copy(start_visible.data, start_visible.data + m * nv, out.final_visible.data());
-        out.final_log_weights =
-            start_log_w.empty() ? std::vector<double>(m, 0.0) : start_log_w;
+        out.final_log_weights = start_log_w.empty() ? std::vector<double>(m, 0.0) : start_log_w;
         out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return out;
     }
@@ -126,7 +125,8 @@ ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
         if (i == steps) break;
         // One Gibbs sweep at theta_beta: h ~ p(h | v), then v ~ p(v | h).
         const auto fb = static_cast<Real>(beta), fa = static_cast<Real>(1.0 - beta);
-        for (std::size_t k = 0; k < m * nh; ++k) p.data()[k] = fa * xa.data()[k] + fb * xb.data()[k];
+        for (std::size_t k = 0; k < m * nh; ++k)
+            p.data()[k] = fa * xa.data()[k] + fb * xb.data()[k];
         vec::sigmoid(p.data(), p.data(), m * nh);
         rng.bernoulli(p.data(), h.data(), m * nh);
         Real* wbeta = w_beta.data();
@@ -138,7 +138,8 @@ ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
         rng.bernoulli(vact.data(), v.data(), m * nv);
     }
 
-    const std::vector<double> start = start_log_w.empty() ? std::vector<double>(m, 0.0) : start_log_w;
+    const std::vector<double> start =
+        start_log_w.empty() ? std::vector<double>(m, 0.0) : start_log_w;
     WeightedRatio ratio = weighted_ratio(start, logw, k_path_min_ess, "ParameterPathAis::estimate");
     ParameterPathResult out;
     out.log_ratio = ratio.log_ratio;

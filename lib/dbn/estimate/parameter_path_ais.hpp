@@ -17,7 +17,7 @@ inline constexpr std::size_t k_parameter_path_default_steps = 2000;
 /// @brief Settings of a parameter-path estimate.
 struct ParameterPathConfig {
     std::size_t steps = k_parameter_path_default_steps;  ///< K >= 1 increments of beta
-    std::uint64_t seed = 1;                               ///< same seed, same answer, bit for bit
+    std::uint64_t seed = 1;                              ///< same seed, same answer, bit for bit
 };
 
 /// @brief An estimate of log(Z_to / Z_from) between two RBMs of the same shape.
@@ -87,6 +87,7 @@ struct TurnedOverPath {
 /// to the upper layer. Neither log Z_k nor its error enters dlogZ.
 /// @throws ConfigError unless turned_over_path_applies; as ParameterPathAis::estimate.
 TurnedOverPath turned_over_path(const Rbm& lower, const Rbm& upper, ConstRows lower_visible,
-                                const std::vector<double>& log_w, const ParameterPathConfig& config);
+                                const std::vector<double>& log_w,
+                                const ParameterPathConfig& config);
 
 }  // namespace dbn::estimate

@@ -118,7 +118,9 @@ template <>
 const std::vector<Field<estimate::LayerLogZ>>& fields_of<estimate::LayerLogZ>() {
     using Z = estimate::LayerLogZ;
     static const auto available = [](const Z& z) { return z.available; };
-    static const auto ais = [](const Z& z) { return z.available && z.method == "ais"; };
+    static const auto ais = [](const Z& z) {
+        return z.available && (z.method == "ais" || z.method == "turned_over_path");
+    };
     static const std::vector<Field<Z>> table = {
         member<&Z::index>("index", in_json, "the layer (in the file: the group's name)")
             .as_text("    layer %" PRIu64 ":"),
