@@ -102,8 +102,8 @@ TEST(ParameterPathAis, ChainsFromAnAisRunOfTheLowerLayer) {
         Rng rng{700 + seed};
         const Matrix base_data = exact_visible_samples(s.lower, 200, rng);
         const AisResult a0 = Ais(ac).estimate(s.lower, base_data);
-        const TurnedOverPath t = turned_over_path(s.lower, s.upper, a0.final_states,
-                                                  a0.log_weights, config(seed));
+        const TurnedOverPath t =
+            turned_over_path(s.lower, s.upper, a0.final_states, a0.log_weights, config(seed));
         expect_covers(t.path, t.value(), t.low(), t.high(), s.exact, k_max_error_close,
                       "seed " + std::to_string(seed));
     }

@@ -2,10 +2,10 @@
 // that the kept layer gives, computed exactly on an enumerable stack, and what is saved.
 #include <algorithm>
 #include <cmath>
-#include <utility>
-#include <vector>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -191,9 +191,9 @@ TEST(BoundGuide, RefusesWhatItCannotDo) {
     EXPECT_EQ(s.patience, 4u);
     EXPECT_EQ(s.path_steps, 9u);
     expect_throw_with<ConfigError>([&] { parse(R"("guide": "bound")"); },
-                                            "needs \"init\": \"turned_over\"");
-    expect_throw_with<ConfigError>(
-        [&] { parse(R"("init": "turned_over", "guide": "best")"); }, "must be \"bound\"");
+                                   "needs \"init\": \"turned_over\"");
+    expect_throw_with<ConfigError>([&] { parse(R"("init": "turned_over", "guide": "best")"); },
+                                   "must be \"bound\"");
     expect_throw_with<ConfigError>(
         [&] { parse(R"("init": "turned_over", "guide": {"every": 0})"); }, "at least 1");
     expect_throw_with<ConfigError>(
@@ -202,13 +202,11 @@ TEST(BoundGuide, RefusesWhatItCannotDo) {
     GreedyTrainer trainer(parse(R"("init": "turned_over", "guide": "bound")"));
     data::Dataset d;
     d.x = data::bars_and_stripes(4);
-    expect_throw_with<ConfigError>([&] { trainer.train(d); },
-                                            "needs the consistency checks");
+    expect_throw_with<ConfigError>([&] { trainer.train(d); }, "needs the consistency checks");
     // A narrower layer cannot start turned over: the message says what to use instead.
     GreedyTrainer narrow(parse_dbn_config(
         R"({"layers": [{"hidden": 12}, {"hidden": 10, "init": "turned_over"}]})", "n.json"));
-    expect_throw_with<ConfigError>([&] { narrow.train(d); },
-                                            "use \"init\": \"random\"");
+    expect_throw_with<ConfigError>([&] { narrow.train(d); }, "use \"init\": \"random\"");
 }
 
 }  // namespace
