@@ -307,26 +307,27 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
                                << " has Bernoulli visible units (got " << spec.n_hidden
                                << "); a narrower layer cannot start as the one below turned "
                                   "over: use \"init\": \"random\"");
-            // The first units are the layer below turned over; the extra ones start with zero
-            // biases and tiny weights, which the bound barely notices: equal (zero) weights
-            // would keep the extra units identical forever (equal gradients). The weights come
-            // in antithetic pairs, unit j drawn from N(0, 1e-4^2) and unit j + e/2 its negation,
-            // so that every visible unit's extra weights sum to zero: D's first-order change,
-            // half of sum_i (sum_j w_ij) (E_data[h_i] - E_model[h_i]), is then exactly zero and
-            // D starts within ~1e-5 nats of 0 (independent draws gave |D| up to 0.02 nats on the
-            // default DBN, enough for a precise check to call the start failed). The check's
-            // reference is this layer with the extra weights at zero, whose log Z is exact
-            // (docs/CHECK.md).
+            // The first units are the layer below turned over; the extra ones start as a
+            // random layer's would, weights from N(0, init_stddev^2) and zero biases (equal
+            // zero weights would keep them identical forever: equal gradients). The weights
+            // come in antithetic pairs, unit j and unit j + e/2 its negation, so that every
+            // visible unit's extra weights sum to zero: D's first-order change, half of
+            // sum_i (sum_j w_ij) (E_data[h_i] - E_model[h_i]), is then exactly zero and D starts
+            // at 0 up to second order (docs/CHECK.md gives the measured values; independent
+            // draws move it by a first-order amount that a precise check can call failed).
+            // The check's reference is this layer with the extra weights at zero, whose log Z
+            // is exact.
             rbm = below.widened_turned_over(spec.n_hidden);
             const std::size_t first = below.n_visible(), extra = spec.n_hidden - first;
+            const double extra_stddev = spec.train.init_stddev;
             Real* w = rbm.weights().data();
             for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
                 Real* row = w + i * spec.n_hidden + first;
                 for (std::size_t j = 0; j < extra / 2; ++j) {
-                    row[j] = static_cast<Real>(1e-4 * rng.normal());
+                    row[j] = static_cast<Real>(extra_stddev * rng.normal());
                     row[j + extra / 2] = -row[j];
                 }
-                if (extra % 2 == 1) row[extra - 1] = static_cast<Real>(1e-4 * rng.normal());
+                if (extra % 2 == 1) row[extra - 1] = static_cast<Real>(extra_stddev * rng.normal());
             }
         } else {
             rbm.init_random(rng, static_cast<float>(spec.train.init_stddev));
