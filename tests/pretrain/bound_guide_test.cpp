@@ -73,14 +73,16 @@ private:
 /// 16-12-20 on the 4x4 bars and stripes: layer 1 starts as layer 0 widened and turned over
 /// (4 extra units) and trains with `layer1` settings, guided; AIS for layer 0's log Z (so that
 /// its final states start the path), exact figures for the test.
-Guided train_guided(const std::string& layer1, std::uint64_t seed) {
+Guided train_guided(const std::string& layer1, std::uint64_t seed, bool guided = true) {
     const std::string json = R"({"seed": )" + std::to_string(seed) + R"(, "heldout_fraction": 0,
         "input": {"scale": 1},
         "checks": {"log_z": "ais", "ais_steps": 2000, "ais_runs": 200, "path_steps": 2000},
         "defaults": {"batch_size": 10, "learning_rate": 0.05},
         "layers": [{"hidden": 12, "algorithm": "pcd", "epochs": 200, "sample_up": true},
-                   {"hidden": 20, "init": "turned_over",
-                    "guide": {"every": 1, "patience": 3, "path_steps": 2000}, )" +
+                   {"hidden": 20, "init": "turned_over", )" +
+                             std::string(guided ? R"("guide": {"every": 1, "patience": 3,
+                    "path_steps": 2000}, )"
+                                                : "") +
                              layer1 + "}]}";
     const DbnConfig cfg = parse_dbn_config(json, "guided.json");
     data::Dataset d;
@@ -135,6 +137,22 @@ TEST(BoundGuide, NeverKeepsALayerWhoseExactBoundIsBelowItsStart) {
             EXPECT_TRUE(said) << settings;
         }
     }
+}
+
+TEST(BoundGuide, AFailedCheckSaysWhatToTry) {
+    // The destructive settings of the test above without the guide: the check fails, and the
+    // line after it names the settings that raise the bound.
+    const Guided g = train_guided(R"("algorithm": "cd", "epochs": 8, "learning_rate": 2.0,
+        "initial_momentum": 0.9, "final_momentum": 0.9, "weight_decay": 0)",
+                                  32, false);
+    ASSERT_EQ(g.model.checks.size(), 1u);
+    ASSERT_FALSE(g.model.checks[0].passed) << g.model.checks[0].bound_change;
+    EXPECT_TRUE(g.model.records[1].bound.empty());
+    bool hint = false;
+    for (const auto& line : g.messages)
+        hint = hint || (line.find("to raise the bound") != std::string::npos &&
+                        line.find("\"guide\": \"bound\"") != std::string::npos);
+    EXPECT_TRUE(hint);
 }
 
 TEST(BoundGuide, TheHistoryIsSavedAndReadBack) {

@@ -168,9 +168,10 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
             "learning rate (docs/CONFIG.md); it then keeps the parameters whose D is largest");
     } else if (c.bound_change < 0.0 &&
                c.bound_change_high == std::numeric_limits<double>::infinity()) {
-        say("  to conclude: more AIS runs (\"checks\": {\"ais_runs\": ...}), or a turned-over "
-            "start for " +
-            upper + " (\"init\": \"turned_over\"), whose dlogZ comes from one parameter path");
+        say("  to conclude: more AIS runs (\"checks\": {\"ais_runs\": ...}), or start " + upper +
+            " as the layer below turned over (\"init\": \"turned_over\") and train it briefly "
+            "at a small learning rate, so that its dlogZ comes from one parameter path "
+            "(docs/CHECK.md, \"Reach\")");
     }
 }
 
