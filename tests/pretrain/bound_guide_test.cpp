@@ -216,6 +216,13 @@ TEST(BoundGuide, RefusesWhatItCannotDo) {
         [&] { parse(R"("init": "turned_over", "guide": {"every": 0})"); }, "at least 1");
     expect_throw_with<ConfigError>(
         [&] { parse(R"("init": "turned_over", "guide": {"patience_": 2})"); }, "unknown key");
+    expect_throw_with<ConfigError>(
+        [&] {
+            parse_dbn_config(R"({"checks": {"dlogz": "independent"}, "layers": [{"hidden": 12},
+                {"hidden": 20, "init": "turned_over", "guide": "bound"}]})",
+                             "i.json");
+        },
+        "turns off");
     // Without a probe (the checks off), the trainer says so before any layer trains.
     GreedyTrainer trainer(parse(R"("init": "turned_over", "guide": "bound")"));
     data::Dataset d;

@@ -337,6 +337,12 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         spec.train.validate(where);
         cfg.layers.push_back(spec);
     }
+    // Known before any layer trains, so said now rather than after the layers below it.
+    for (std::size_t k = 0; k < cfg.layers.size(); ++k)
+        DBN_CHECK(!cfg.layers[k].guide.enabled || cfg.checks.dlogz != "independent", ConfigError,
+                  source << ": layers[" << k
+                         << "].guide: bound-guided training estimates dlogZ along the turned-over "
+                            "path, which \"checks\": {\"dlogz\": \"independent\"} turns off");
     return cfg;
 }
 
