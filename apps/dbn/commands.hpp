@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <nlohmann/json_fwd.hpp>
 
+#include "dbn/estimate/parameter_path_ais.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
 
 namespace dbn::cli {
@@ -60,7 +61,7 @@ struct EvalOptions {
     std::size_t ais_runs = 100;
     std::string ais_steps = "default";
     std::string dlogz = "auto";
-    std::size_t path_steps = 2000;  // estimate::k_parameter_path_default_steps
+    std::size_t path_steps = estimate::k_parameter_path_default_steps;
     std::uint64_t seed = 1;
     std::size_t limit = 0;
     bool json = false;

@@ -24,11 +24,6 @@ constexpr double k_max_error_close = 0.08;
 /// Two unrelated random 12-10 RBMs (log Z differ by ~6 nats, weights N(0, 0.5^2)): half-widths
 /// 0.05-0.1 nats with 2,000 temperatures; errors seen at most 0.06.
 constexpr double k_max_error_random = 0.2;
-/// A value known exactly in double from float parameters: a sum of a few softplus terms.
-constexpr double k_exact_tol = 1e-9;
-/// dF of a (widened) turned-over layer is zero up to the float rounding of W h against h W^T
-/// (see path_ais_test.cpp): 1e-4 on the mean, while a missing bias term is O(1).
-constexpr double k_turned_over_gap_tol = 1e-4;
 
 ParameterPathConfig config(std::uint64_t seed, std::size_t steps = 2000) {
     ParameterPathConfig c;

@@ -39,13 +39,6 @@ constexpr double k_max_error_close = 0.05;
 /// Temperatures for the close stack: with 1,000 its interval held the exact value in 9 of 10
 /// seeds (one miss by 0.008), with 4,000 in 10 of 10.
 constexpr std::size_t k_close_steps = 4000;
-/// A value known exactly in double from float parameters: the sum of a few softplus terms.
-constexpr double k_exact_tol = 1e-9;
-/// G_k(q) - F_{k+1}(q) of a turned-over layer is zero up to the float rounding of W h against
-/// h W^T: 16 activations of magnitude <= ~20, each rounded to ~1e-6, through softplus (slope
-/// <= 1): at most ~2e-5 per state, so 1e-4 on the mean leaves room and still catches any
-/// error in the formulas (a missing bias term is O(1)).
-constexpr double k_turned_over_gap_tol = 1e-4;
 
 PathAisConfig path_config(std::uint64_t seed, std::size_t steps = 1000) {
     PathAisConfig c;

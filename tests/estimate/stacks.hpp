@@ -15,6 +15,14 @@
 
 namespace dbn::estimate::stacks {
 
+/// A value known exactly in double from float parameters: the sum of a few softplus terms.
+constexpr double k_exact_tol = 1e-9;
+/// G_k(q) - F_{k+1}(q) of a turned-over layer is zero up to the float rounding of W h against
+/// h W^T: 16 activations of magnitude <= ~20, each rounded to ~1e-6, through softplus (slope
+/// <= 1): at most ~2e-5 per state, so 1e-4 on the mean leaves room and still catches any
+/// error in the formulas (a missing bias term is O(1)).
+constexpr double k_turned_over_gap_tol = 1e-4;
+
 /// Exact samples of an RBM's visible units: h ~ p(h) ∝ exp(-G(h)) by enumerating every hidden
 /// state (n_hidden <= 20), then v ~ p(v | h).
 inline Matrix exact_visible_samples(const Rbm& rbm, std::size_t count, Rng& rng) {
@@ -64,17 +72,12 @@ inline double exact_delta_log_z(const Rbm& lower, const Rbm& upper) {
     return exact_log_partition(upper) - exact_log_partition(lower);
 }
 
-/// Layer k turned over, widened by extra hidden units with zero weights and biases `extra`.
+/// Layer k turned over, widened by extra hidden units with zero weights and biases `extra`
+/// (Rbm::widened_turned_over, from a list of biases).
 inline Rbm widened_turned_over(const Rbm& lower, const std::vector<float>& extra) {
-    const Rbm t = lower.turned_over();
-    Rbm upper(t.n_visible(), t.n_hidden() + extra.size());
-    for (std::size_t i = 0; i < t.n_visible(); ++i) {
-        upper.visible_bias()(i) = t.visible_bias()(i);
-        for (std::size_t j = 0; j < t.n_hidden(); ++j) upper.weights()(i, j) = t.weights()(i, j);
-    }
-    for (std::size_t j = 0; j < t.n_hidden(); ++j) upper.hidden_bias()(j) = t.hidden_bias()(j);
-    for (std::size_t e = 0; e < extra.size(); ++e) upper.hidden_bias()(t.n_hidden() + e) = extra[e];
-    return upper;
+    Vector c = Vector::from_shape({extra.size()});
+    std::copy(extra.begin(), extra.end(), c.begin());
+    return lower.widened_turned_over(lower.n_visible() + extra.size(), c);
 }
 
 /// 16-12-10: layer 0 trained with CD-1 on the 4x4 bars-and-stripes images, layer 1 (random

@@ -151,16 +151,25 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
     c.delta_log_z_method = delta.method;
     c.delta_log_z_low = delta.low;
     c.delta_log_z_high = delta.high;
-    c.bound_change = c.free_energy_gap - c.delta_log_z;
-    c.bound_change_low = c.free_energy_gap - c.delta_log_z_high;
-    c.bound_change_high = c.free_energy_gap - c.delta_log_z_low;
-    if (std::isnan(c.bound_change_high)) c.bound_change_high = k_inf;
-    if (std::isnan(c.bound_change_low)) c.bound_change_low = -k_inf;
+    const BoundChange d = bound_change(c.free_energy_gap, delta);
+    c.bound_change = d.value;
+    c.bound_change_low = d.low;
+    c.bound_change_high = d.high;
     c.passed = c.bound_change_high >= 0.0;
     return c;
 }
 
 }  // namespace
+
+BoundChange bound_change(double free_energy_gap, const DeltaLogZ& delta) {
+    BoundChange d;
+    d.value = free_energy_gap - delta.value;
+    d.low = free_energy_gap - delta.high;
+    d.high = free_energy_gap - delta.low;
+    if (std::isnan(d.high)) d.high = k_inf;
+    if (std::isnan(d.low)) d.low = -k_inf;
+    return d;
+}
 
 ConsistencyCheck inapplicable_check(std::size_t k) {
     ConsistencyCheck c;

@@ -58,6 +58,13 @@ struct DeltaLogZ {
     std::string method = "independent";  ///< ConsistencyCheck::delta_log_z_method
 };
 
+/// @brief D = dF - dlogZ with its interval: dlogZ's high end gives D's low end and the reverse;
+/// an end that comes out NaN (dF and dlogZ both infinite) is open.
+struct BoundChange {
+    double value = 0.0, low = 0.0, high = 0.0;
+};
+BoundChange bound_change(double free_energy_gap, const DeltaLogZ& delta);
+
 /// @brief dlogZ from the two layers' own log Z: the difference of the values, and the interval
 ///     [log Z_{k+1}.low - log Z_k.high, log Z_{k+1}.high - log Z_k.low].
 /// @pre both are available.

@@ -349,11 +349,7 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
         RbmTrainer trainer(rbm, spec.train, rng, k);
         if (!turned_over) trainer.init_visible_bias(x);
         std::optional<BoundGuide> guide;
-        if (spec.guide.enabled) {
-            DBN_CHECK(bound_probe_, ConfigError,
-                      "layer " << k
-                               << ": bound-guided training (\"guide\") needs the "
-                                  "consistency checks, which are off");
+        if (spec.guide.enabled) {  // bound_probe_ is set: checked before layer 0
             guide.emplace(observer, rbm, bound_probe_(model, k, check_raw, spec.guide), spec.guide,
                           k, spec.train.epochs);
         }

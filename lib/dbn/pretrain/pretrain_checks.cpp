@@ -1,6 +1,9 @@
 #include "dbn/pretrain/pretrain_checks.hpp"
 
+#include <xtensor/xmath.hpp>
+
 #include "dbn/core/error.hpp"
+#include "dbn/estimate/consistency.hpp"
 #include "dbn/estimate/parameter_path_ais.hpp"
 
 #include <algorithm>
@@ -93,18 +96,17 @@ GreedyTrainer::BoundProbe PretrainChecks::bound_probe(const ModelFile& model, st
     return [=](const Rbm& candidate) {
         const auto t0 = std::chrono::steady_clock::now();
         estimate::BoundPoint b;
-        const DVector f = candidate.free_energy(*q);
-        double sum = 0.0;
-        for (std::size_t i = 0; i < f.size(); ++i) sum += (*g)(i)-f(i);
-        b.free_energy_gap = sum / static_cast<double>(f.size());
+        b.free_energy_gap = xt::mean(*g - candidate.free_energy(*q))();
         const estimate::TurnedOverPath t = estimate::turned_over_path(
             *lower_copy, candidate, start->visible, start->log_weights, path);
         b.delta_log_z = t.value();
         b.delta_log_z_low = t.low();
         b.delta_log_z_high = t.high();
-        b.bound_change = b.free_energy_gap - b.delta_log_z;
-        b.bound_change_low = b.free_energy_gap - b.delta_log_z_high;
-        b.bound_change_high = b.free_energy_gap - b.delta_log_z_low;
+        const estimate::BoundChange d = estimate::bound_change(
+            b.free_energy_gap, {b.delta_log_z, b.delta_log_z_low, b.delta_log_z_high});
+        b.bound_change = d.value;
+        b.bound_change_low = d.low;
+        b.bound_change_high = d.high;
         b.ess = t.path.ess;
         b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return b;
