@@ -602,6 +602,15 @@ def finetune_bad_flags():
 
 
 @case
+def eval_refuses_bad_dlogz_flags():
+    data = "bars-and-stripes:4"
+    expect_failure(["eval", "missing.h5", "--data", data, "--dlogz", "path"], EXIT_USAGE,
+                   [r"--dlogz"])
+    expect_failure(["eval", "missing.h5", "--data", data, "--path-steps", "0"], EXIT_USAGE,
+                   [r"--path-steps"])
+
+
+@case
 def usage_no_subcommand():
     expect_failure([], EXIT_USAGE, [r"subcommand"])
     expect_failure(["info"], EXIT_USAGE, [r"model file"])

@@ -71,6 +71,10 @@ TEST(DbnConfig, RejectsWhatMakesNoSense) {
         {R"({"seed": -1, "layers": [{"hidden": 10}]})", "\"seed\" must be a non-negative integer"},
         {R"({"heldout_fraction": 1, "layers": [{"hidden": 10}]})", "heldout_fraction"},
         {R"({"layers": [{"hidden": 10, "batch_size": 0}]})", "batch_size must be at least 1"},
+        {R"({"checks": {"dlogz": "path"}, "layers": [{"hidden": 10}]})",
+         "checks.dlogz: must be \"auto\" or \"independent\""},
+        {R"({"checks": {"path_steps": 0}, "layers": [{"hidden": 10}]})",
+         "path_steps: at least 1 step"},
     };
     for (const auto& c : cases) {
         const std::string msg = error_of(c.text);
