@@ -51,6 +51,13 @@ struct PretrainOptions {
     bool quiet = false;
     bool strict = false;
     bool no_checks = false;
+    std::string checkpoint;  ///< default: OUT.checkpoint.h5 (or the --resume file)
+    std::size_t checkpoint_every = 0;
+    bool checkpoint_every_set = false;
+    double checkpoint_seconds = 0.0;
+    bool checkpoint_seconds_set = false;
+    bool no_checkpoint = false;
+    std::string resume;
 };
 
 struct EvalOptions {

@@ -423,6 +423,152 @@ def hdf5_input():
 
 
 # ------------------------------------------------------------------------------------------------
+# Checkpoints and resume
+
+
+def checkpoint_run_files():
+    """A 2,000-row CSV and a two-layer configuration whose pretraining takes a second or two."""
+    _, np = h5py_numpy()
+    rng = np.random.default_rng(4)
+    # Four prototypes with 5% of the bits flipped: structure the layers learn.
+    protos = rng.random((4, 64)) < 0.4
+    x = protos[rng.integers(0, 4, 2000)] ^ (rng.random((2000, 64)) < 0.05)
+    (ENV.work / "rows.csv").write_text("".join(",".join(map(str, r)) + "\n"
+                                               for r in x.astype(int)))
+    cfg = write_config("ck.json", hidden=[48, 24], epochs=5)
+    return ["pretrain", "--config", cfg, "--data", "rows.csv", "--checkpoint-every", "1"]
+
+
+def model_content(path):
+    """Every dataset and attribute of a model file but wall-clock seconds, as comparable values."""
+    h5py, np = h5py_numpy()
+    out = {}
+
+    def visit(name, obj):
+        for k, v in obj.attrs.items():
+            if k != "seconds":
+                out[f"{name}@{k}"] = np.asarray(v).tobytes() if not isinstance(v, (str, bytes)) \
+                    else text(v)
+        if isinstance(obj, h5py.Dataset) and not name.endswith("/seconds"):
+            out[name] = obj[()].tobytes()
+
+    with h5py.File(ENV.work / path, "r") as f:
+        visit("/", f)
+        f.visititems(visit)
+    return out
+
+
+def same_model(a, b):
+    ca, cb = model_content(a), model_content(b)
+    diff = sorted(k for k in set(ca) | set(cb) if ca.get(k) != cb.get(k))
+    return diff
+
+
+def wait_for(path, proc, timeout=60):
+    t0 = time.monotonic()
+    while not (ENV.work / path).exists():
+        check(proc.poll() is None, f"the run ended (status {proc.returncode}) before {path}")
+        check(time.monotonic() - t0 < timeout, f"{path} did not appear within {timeout} s")
+        time.sleep(0.005)
+
+
+def start(args):
+    return subprocess.Popen([ENV.dbn] + [str(a) for a in args], cwd=ENV.work,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+@case
+def pretrain_killed_at_random_moments_resumes_bit_for_bit():
+    """SIGKILL at 20 seeded random moments of a run that checkpoints after every epoch, then
+    `--resume`: every resumed run writes the uninterrupted run's model (every array and attribute
+    but wall-clock seconds), and leaves no checkpoint or temporary file behind."""
+    import random
+    args = checkpoint_run_files()
+    t0 = time.monotonic()
+    expect_ok(run(*args, "--out", "full.h5", "--quiet"))
+    seconds = time.monotonic() - t0
+    rng = random.Random(20)
+    resumed = 0
+    for i in range(20):
+        for f in ["part.h5", "part.h5.checkpoint.h5"]:
+            (ENV.work / f).unlink(missing_ok=True)
+        p = start(args + ["--out", "part.h5", "--quiet"])
+        # From the first checkpoint on (before it, a killed run has nothing to resume).
+        wait_for("part.h5.checkpoint.h5", p)
+        time.sleep(rng.uniform(0, 0.8 * seconds))
+        p.kill()
+        p.wait()
+        if p.returncode == 0:
+            continue  # finished first
+        check(p.returncode == -9, f"run {i}: status {p.returncode}")
+        r = expect_ok(run("pretrain", "--resume", "part.h5.checkpoint.h5", "--quiet"))
+        diff = same_model("full.h5", "part.h5")
+        check(not diff, f"run {i}: the resumed model differs from the uninterrupted one in "
+                        f"{diff[:5]}", r)
+        check(not (ENV.work / "part.h5.checkpoint.h5").exists(),
+              "the checkpoint is still there after the model was saved")
+        no_temp_files()
+        resumed += 1
+    check(resumed >= 15, f"only {resumed} of 20 runs were killed before they finished")
+
+
+@case
+def pretrain_sigint_and_sigterm_stop_with_a_checkpoint():
+    """SIGINT (exit 130) and SIGTERM (exit 143) finish the minibatch, write the checkpoint, say
+    how to resume and write no model; the resumed run gives the uninterrupted run's model."""
+    args = checkpoint_run_files()
+    expect_ok(run(*args, "--out", "full.h5", "--quiet"))
+    for sig, status in [(2, 130), (15, 143)]:
+        for f in ["part.h5", "part.h5.checkpoint.h5"]:
+            (ENV.work / f).unlink(missing_ok=True)
+        p = start(args + ["--out", "part.h5"])
+        wait_for("part.h5.checkpoint.h5", p)
+        (ENV.work / "part.h5.checkpoint.h5").unlink()  # the one the signal writes comes next
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=60)
+        err = err.decode()
+        check(p.returncode == status, f"signal {sig}: status {p.returncode} (expected {status})"
+                                      f"\n{err}")
+        check("resume with: dbn pretrain --resume part.h5.checkpoint.h5" in err,
+              f"signal {sig}: stderr does not say how to resume:\n{err}")
+        check((ENV.work / "part.h5.checkpoint.h5").exists(), "no checkpoint after the signal")
+        check(not (ENV.work / "part.h5").exists(), "a model was written by a stopped run")
+        no_temp_files()
+        expect_ok(run("pretrain", "--resume", "part.h5.checkpoint.h5", "--quiet"))
+        diff = same_model("full.h5", "part.h5")
+        check(not diff, f"signal {sig}: the resumed model differs in {diff[:5]}")
+
+
+@case
+def pretrain_resume_refuses_what_is_not_its_run():
+    """--resume with other data, a model file, a missing file, or flags that would make it
+    another run: refused with a message naming the problem, nothing written."""
+    args = checkpoint_run_files()
+    p = start(args + ["--out", "part.h5"])
+    wait_for("part.h5.checkpoint.h5", p)
+    p.send_signal(2)
+    p.communicate(timeout=60)
+    check(p.returncode == 130, f"status {p.returncode}")
+    other = (ENV.work / "rows.csv").read_text().splitlines()
+    other[7] = other[7][:-1] + ("0" if other[7][-1] == "1" else "1")  # one value changed
+    (ENV.work / "other.csv").write_text("\n".join(other) + "\n")
+    expect_failure(["pretrain", "--resume", "part.h5.checkpoint.h5", "--data", "other.csv"],
+                   EXIT_BAD_INPUT, [r"data differ from the checkpoint"], out="part.h5")
+    expect_ok(run("pretrain", "--config", "ck.json", "--data", "rows.csv", "--out", "m.h5",
+                  "--quiet", "--no-checkpoint"))
+    expect_failure(["pretrain", "--resume", "m.h5", "--out", "x.h5"], EXIT_BAD_INPUT,
+                   [r"m\.h5: not a pretraining checkpoint"], out="x.h5")
+    expect_failure(["pretrain", "--resume", "missing.h5", "--out", "x.h5"], EXIT_BAD_INPUT,
+                   [r"missing\.h5"], out="x.h5")
+    for flags in [["--config", "ck.json"], ["--seed", "4"], ["--epochs", "2"], ["--limit", "9"],
+                  ["--no-checks"]]:
+        expect_failure(["pretrain", "--resume", "part.h5.checkpoint.h5"] + flags, EXIT_USAGE,
+                       [re.escape(flags[0]) + r" excludes --resume"], out="part.h5")
+    expect_failure(["pretrain", "--data", "rows.csv"], EXIT_USAGE, [r"--config"])
+
+
+# ------------------------------------------------------------------------------------------------
 # Bad data (exit 2)
 
 

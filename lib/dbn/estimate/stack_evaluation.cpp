@@ -110,6 +110,21 @@ const ConsistencyCheck& StackEvaluator::add_check(const Dbn& stack, std::size_t 
     return check(stack, k, std::move(input_k), rng);
 }
 
+void StackEvaluator::restore(State state) {
+    const std::size_t n = state.log_z.size();
+    DBN_CHECK(
+        state.states.size() <= n && state.path_delta.size() + 1 <= std::max<std::size_t>(n, 1) &&
+            state.checks.size() + 1 <= std::max<std::size_t>(n, 1),
+        ShapeError,
+        "StackEvaluator::restore: " << n << " layers' log Z with " << state.states.size()
+                                    << " final states, " << state.path_delta.size()
+                                    << " path estimates and " << state.checks.size() << " checks");
+    log_z_ = std::move(state.log_z);
+    states_ = std::move(state.states);
+    path_delta_ = std::move(state.path_delta);
+    checks_ = std::move(state.checks);
+}
+
 const WeightedStates& StackEvaluator::final_states(std::size_t k) const {
     static const WeightedStates none;
     return k < states_.size() ? states_[k] : none;

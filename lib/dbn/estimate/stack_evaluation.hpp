@@ -81,6 +81,21 @@ public:
     /// final states); empty when log Z was exact, the method is independent, or k has none.
     const WeightedStates& final_states(std::size_t k) const;
 
+    /// @brief Everything the evaluator carries from one layer to the next: a checkpoint saves it
+    /// so that a resumed pretraining run evaluates the layers above exactly as an uninterrupted
+    /// one would.
+    struct State {
+        std::vector<LayerLogZ> log_z;
+        std::vector<WeightedStates> states;
+        std::vector<std::optional<DeltaLogZ>> path_delta;
+        std::vector<ConsistencyCheck> checks;
+    };
+    State state() const { return {log_z_, states_, path_delta_, checks_}; }
+    /// @brief Continues from `state` (the options stay this evaluator's).
+    /// @throws ShapeError when its vectors do not fit together (more checks or path estimates
+    ///         than pairs, more states than layers).
+    void restore(State state);
+
 private:
     /// The one place where dlogZ_k comes from; empty when it cannot be had.
     std::optional<DeltaLogZ> delta_log_z(const Dbn& stack, std::size_t k) const;

@@ -239,9 +239,7 @@ void sync_file(const std::string& path) {
 
 }  // namespace
 
-void save_model(const ModelFile& model, const std::string& path) {
-    DBN_CHECK(!model.stack.layers.empty(), ConfigError,
-              "io::save_model: " << path << ": the model has no layers");
+void write_atomically(const std::string& path, const std::function<void(File&)>& write) {
     const fs::path target(path);
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     std::error_code ec;
@@ -254,7 +252,7 @@ void save_model(const ModelFile& model, const std::string& path) {
     try {
         {
             File file = File::create(tmp);
-            Writer(model, path).write(file);
+            write(file);
             file.close();
         }
         sync_file(tmp);
@@ -269,6 +267,18 @@ void save_model(const ModelFile& model, const std::string& path) {
         fs::remove(tmp, ignored);
         throw;
     }
+}
+
+void write_model(File& file, const ModelFile& model, const std::string& target) {
+    DBN_CHECK(!model.stack.layers.empty(), ConfigError,
+              "io::save_model: " << target << ": the model has no layers");
+    Writer(model, target).write(file);
+}
+
+void save_model(const ModelFile& model, const std::string& path) {
+    DBN_CHECK(!model.stack.layers.empty(), ConfigError,
+              "io::save_model: " << path << ": the model has no layers");
+    write_atomically(path, [&](File& file) { write_model(file, model, path); });
 }
 
 }  // namespace dbn::io

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "dbn/hdf5/hdf5.hpp"
 #include "dbn/model/model_file.hpp"
 
 namespace dbn::io {
@@ -25,6 +27,18 @@ inline constexpr std::int64_t model_format_version = 1;
 /// @throws NumericalError when a parameter is NaN or infinite, or a Gaussian sigma is not > 0.
 /// @throws IoError when the directory is missing or the file cannot be written or renamed.
 void save_model(const ModelFile& model, const std::string& path);
+
+/// @brief Writes an HDF5 file the way save_model does: `write` fills `<path>.tmp.<pid>`, which
+/// is synced and renamed over `path`; on any failure the temporary file is removed and an
+/// existing `path` stays as it was. save_model and io::save_checkpoint use it.
+/// @throws IoError when the directory is missing, `path` is a directory, or writing fails; and
+///         whatever `write` throws.
+void write_atomically(const std::string& path, const std::function<void(hdf5::File&)>& write);
+
+/// @brief Writes the content of `model` into the root of `file` (the layout of save_model);
+/// `target` names the file in messages.
+/// @throws as save_model.
+void write_model(hdf5::File& file, const ModelFile& model, const std::string& target);
 
 /// @brief Reads a model file written by save_model or by any tool following docs/FORMAT.md.
 ///

@@ -147,10 +147,10 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
             source << ": not valid JSON: " << (pos == std::string::npos ? what : what.substr(pos)));
     }
     DBN_CHECK(root.is_object(), ConfigError, source << ": the configuration must be a JSON object");
-    check_keys(
-        root,
-        {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "checks", "comment"},
-        source);
+    check_keys(root,
+               {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "checks",
+                "checkpoint_every", "checkpoint_seconds", "comment"},
+               source);
 
     DbnConfig cfg;
     cfg.json = root.dump(2);
@@ -166,6 +166,12 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
     DBN_CHECK(
         cfg.heldout_fraction >= 0.0 && cfg.heldout_fraction < 1.0, ConfigError,
         source << ": \"heldout_fraction\" must be in [0, 1) (got " << cfg.heldout_fraction << ")");
+
+    cfg.checkpoint_every = get_count(root, "checkpoint_every", cfg.checkpoint_every, source);
+    cfg.checkpoint_seconds = get_number(root, "checkpoint_seconds", cfg.checkpoint_seconds, source);
+    DBN_CHECK(std::isfinite(cfg.checkpoint_seconds) && cfg.checkpoint_seconds >= 0.0, ConfigError,
+              source << ": \"checkpoint_seconds\" must be a number of seconds >= 0 (got "
+                     << cfg.checkpoint_seconds << ")");
 
     if (root.contains("input")) {
         const json& in = root.at("input");

@@ -80,6 +80,11 @@ struct DbnConfig {
     double heldout_fraction = 0.1;
     /// The free-energy consistency checks run during pretraining.
     CheckConfig checks;
+    /// Checkpoints of the program's pretraining (`dbn pretrain --checkpoint`): after every this
+    /// many epochs of a layer (0: not by count), and at the first epoch end this many seconds
+    /// after the last one (0: not by time); always at every layer's end.
+    std::size_t checkpoint_every = 0;
+    double checkpoint_seconds = 300.0;
     /// The JSON text the configuration was read from (saved with the model).
     std::string json;
 };

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -228,11 +229,65 @@ GreedyTrainer::GreedyTrainer(DbnConfig config) : config_(std::move(config)) {
 
 ModelFile GreedyTrainer::train(const data::Dataset& train, const data::Dataset* validation,
                                TrainingObserver* observer) {
-    return this->train(data::Dataset(train), validation, observer);
+    return run(data::Dataset(train), validation, observer, nullptr);
 }
 
 ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
                                TrainingObserver* observer) {
+    return run(std::move(train), validation, observer, nullptr);
+}
+
+ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* validation,
+                               TrainingObserver* observer, const PretrainCheckpoint& from) {
+    return run(std::move(train), validation, observer, &from);
+}
+
+namespace {
+
+/// Passes everything on, and hands the trainer's state to the checkpoint sink at the epoch ends
+/// the policy names.
+class EpochCheckpoints final : public TrainingObserver {
+public:
+    using Clock = std::chrono::steady_clock;
+    EpochCheckpoints(TrainingObserver* inner, const CheckpointPolicy& policy,
+                     Clock::time_point& last, std::function<void()> save)
+        : inner_(inner), policy_(policy), last_(last), save_(std::move(save)) {}
+
+    void on_layer_begin(std::size_t layer, std::size_t n_layers, const Rbm& rbm,
+                        const LayerTrainingConfig& config, std::size_t n_samples) override {
+        if (inner_) inner_->on_layer_begin(layer, n_layers, rbm, config, n_samples);
+    }
+    void on_batch(std::size_t layer, std::size_t epoch, std::size_t batch,
+                  std::size_t n_batches) override {
+        if (inner_) inner_->on_batch(layer, epoch, batch, n_batches);
+    }
+    Control on_epoch_end(const EpochStats& stats) override {
+        const Control c = inner_ ? inner_->on_epoch_end(stats) : Control::proceed;
+        const bool by_count = policy_.every_epochs > 0 && stats.epoch % policy_.every_epochs == 0;
+        const bool by_time =
+            policy_.every_seconds > 0 &&
+            std::chrono::duration<double>(Clock::now() - last_).count() >= policy_.every_seconds;
+        if (by_count || by_time) save_();
+        return c;
+    }
+    void on_layer_end(std::size_t layer, const Rbm& rbm) override {
+        if (inner_) inner_->on_layer_end(layer, rbm);
+    }
+    void on_message(const char* text) override {
+        if (inner_) inner_->on_message(text);
+    }
+
+private:
+    TrainingObserver* inner_;
+    CheckpointPolicy policy_;
+    Clock::time_point& last_;
+    std::function<void()> save_;
+};
+
+}  // namespace
+
+ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validation,
+                             TrainingObserver* observer, const PretrainCheckpoint* from) {
     DBN_CHECK(train.size() > 0 && train.n_features() > 0, ConfigError,
               "GreedyTrainer::train: " << (train.source.empty() ? "training data" : train.source)
                                        << " has no rows");
@@ -250,12 +305,57 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
                   "layers[" << k
                             << "].guide: bound-guided training needs the consistency "
                                "checks, which are off");
+    // The layers a checkpoint finished are taken as they are; the first one to train is its
+    // layer under way.
+    const std::size_t first = from ? from->layer : 0;
+    if (from) {
+        const std::string where = "checkpoint";
+        DBN_CHECK(first <= config_.layers.size() && from->model.stack.n_layers() == first &&
+                      from->propagate_rng.size() == std::min(first, config_.layers.size() - 1) &&
+                      from->model.records.size() == first,
+                  ConfigError,
+                  where << ": " << from->model.stack.n_layers() << " finished layers at layer "
+                        << first << " of a configuration of " << config_.layers.size());
+        DBN_CHECK(from->seed == config_.seed && (first == 0 || from->model.seed == config_.seed),
+                  ConfigError,
+                  where << ": seed " << from->seed << ", the configuration says " << config_.seed);
+        for (std::size_t k = 0; k < first; ++k)
+            DBN_CHECK(
+                from->model.stack.layers[k].n_hidden() == config_.layers[k].n_hidden, ConfigError,
+                where << ": layer " << k << " has " << from->model.stack.layers[k].n_hidden()
+                      << " hidden units, the configuration says " << config_.layers[k].n_hidden);
+    }
     Rng rng(config_.seed);
     ModelFile model;
+    if (from) {
+        model = from->model;
+        model.stack.hooks.resize(first > 0 ? first - 1 : 0);
+    }
     model.seed = config_.seed;
     model.config_json = config_.json;
     model.name = config_.name;
     Dbn& stack = model.stack;
+    std::vector<Rng::State> propagate_rng;
+    auto last_checkpoint = std::chrono::steady_clock::now();
+    // The state to resume layer k from: its start (no trainer), or inside its training.
+    auto checkpoint = [&](std::size_t k, const Rng::State& layer_rng, const RbmTrainer* trainer) {
+        if (!checkpoint_) return;
+        PretrainCheckpoint c;
+        c.model = model;
+        c.model.stack.hooks.resize(k > 0 ? k - 1 : 0);
+        bool any_hook = false;
+        for (const auto& h : c.model.stack.hooks) any_hook = any_hook || h;
+        if (!any_hook) c.model.stack.hooks.clear();
+        c.layer = k;
+        c.propagate_rng = propagate_rng;
+        c.layer_rng = layer_rng;
+        if (trainer) c.trainer = trainer->state();
+        c.config_json = config_.json;
+        c.seed = config_.seed;
+        checkpoint_(c);
+        last_checkpoint = std::chrono::steady_clock::now();
+    };
+    auto stop_requested = [&] { return stop_ && stop_(); };
 
     // Preprocessing, fitted on the training rows.
     data::Preprocessing& pre = stack.preprocessing;
@@ -276,7 +376,7 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
         heldout = validation->x;
     } else if (config_.heldout_fraction > 0.0) {
         split_heldout(x, heldout, config_.heldout_fraction, rng);
-        if (observer && heldout.shape(0) > 0) {
+        if (observer && heldout.shape(0) > 0 && !from) {
             std::ostringstream msg;
             msg << "no validation data: holding out " << heldout.shape(0) << " of " << n_rows
                 << " training rows for the monitors";
@@ -295,44 +395,8 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
     bool hooked_below = false;
     for (std::size_t k = 0; k < config_.layers.size(); ++k) {
         const LayerSpec& spec = config_.layers[k];
-        Rbm rbm(x.shape(1), spec.n_hidden, visible, spec.hidden);
-        const bool turned_over = spec.init == "turned_over";
-        if (turned_over) {
-            const Rbm& below = stack.layers.back();
-            DBN_CHECK(below.n_visible() <= spec.n_hidden && swappable(visible) &&
-                          swappable(below.visible_type()),
-                      ConfigError,
-                      "layer " << k << ": \"turned_over\" needs at least " << below.n_visible()
-                               << " Bernoulli hidden units, as many as layer " << k - 1
-                               << " has Bernoulli visible units (got " << spec.n_hidden
-                               << "); a narrower layer cannot start as the one below turned "
-                                  "over: use \"init\": \"random\"");
-            // The first units are the layer below turned over; the extra ones start as a
-            // random layer's would, weights from N(0, init_stddev^2) and zero biases (equal
-            // zero weights would keep them identical forever: equal gradients). The weights
-            // come in antithetic pairs, unit j and unit j + e/2 its negation, so that every
-            // visible unit's extra weights sum to zero: D's first-order change, half of
-            // sum_i (sum_j w_ij) (E_data[h_i] - E_model[h_i]), is then exactly zero and D starts
-            // at 0 up to second order (docs/CHECK.md gives the measured values; independent
-            // draws move it by a first-order amount that a precise check can call failed).
-            // The check's reference is this layer with the extra weights at zero, whose log Z
-            // is exact.
-            rbm = below.widened_turned_over(spec.n_hidden);
-            const std::size_t first = below.n_visible(), extra = spec.n_hidden - first;
-            const double extra_stddev = spec.train.init_stddev;
-            Real* w = rbm.weights().data();
-            for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
-                Real* row = w + i * spec.n_hidden + first;
-                for (std::size_t j = 0; j < extra / 2; ++j) {
-                    row[j] = static_cast<Real>(extra_stddev * rng.normal());
-                    row[j + extra / 2] = -row[j];
-                }
-                if (extra % 2 == 1) row[extra - 1] = static_cast<Real>(extra_stddev * rng.normal());
-            }
-        } else {
-            rbm.init_random(rng, static_cast<float>(spec.train.init_stddev));
-        }
-
+        const bool finished = k < first;
+        const bool last = k + 1 == config_.layers.size();
         // Gaussian units are trained on x / sigma with unit variance; the parameters are mapped
         // back afterwards (a = sigma * a', same W), which is the same model.
         Vector sigma = xt::ones<Real>({x.shape(1)});
@@ -346,26 +410,127 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
             if (heldout.shape(0) > 0) divide_columns(heldout, sigma);
         }
 
-        RbmTrainer trainer(rbm, spec.train, rng, k);
-        if (!turned_over) trainer.init_visible_bias(x);
-        std::optional<BoundGuide> guide;
-        if (spec.guide.enabled) {  // bound_probe_ is set: checked before layer 0
-            guide.emplace(observer, rbm, bound_probe_(model, k, check_raw, spec.guide), spec.guide,
-                          k, spec.train.epochs);
-        }
-        TrainingObserver* watcher = guide ? &*guide : observer;
-        if (observer)
-            observer->on_layer_begin(k, config_.layers.size(), rbm, spec.train, x.shape(0));
-        if (guide) guide->estimate(0);
+        Rbm rbm(x.shape(1), spec.n_hidden, visible, spec.hidden);
         LayerRecord record;
-        record.config = spec.train;
-        record.epochs = trainer.train(x, heldout.shape(0) > 0 ? &heldout : nullptr, watcher);
-        if (guide) {
-            guide->restore_best(rbm);
-            record.bound = guide->points();
+        if (finished) {
+            // As it was trained: in the space of x / sigma (going up reads only the weights and
+            // the hidden biases).
+            rbm = stack.layers[k];
+            DBN_CHECK(rbm.n_visible() == x.shape(1) && rbm.visible_type() == visible &&
+                          rbm.hidden_type() == spec.hidden,
+                      ConfigError,
+                      "checkpoint: layer " << k << " is " << rbm.n_visible() << " "
+                                           << to_string(rbm.visible_type()) << " -> "
+                                           << rbm.n_hidden() << " " << to_string(rbm.hidden_type())
+                                           << ", not what the configuration and data make of it");
+            if (gaussian) rbm.visible_sigma() = xt::ones<Real>({x.shape(1)});
+        } else {
+            const Rng::State layer_rng = k == first && from ? from->layer_rng : rng.state();
+            const bool resumed = k == first && from && from->trainer;
+            if (k == first && from) rng.set_state(from->layer_rng);
+            if (k > first) checkpoint(k, layer_rng, nullptr);
+            if (k > first && stop_requested())
+                throw TrainingStopped("training stopped before layer " + std::to_string(k));
+            const bool turned_over = spec.init == "turned_over";
+            if (resumed) {
+                // The trainer below takes the parameters and the generator from the state.
+            } else if (turned_over) {
+                const Rbm& below = stack.layers.back();
+                DBN_CHECK(below.n_visible() <= spec.n_hidden && swappable(visible) &&
+                              swappable(below.visible_type()),
+                          ConfigError,
+                          "layer " << k << ": \"turned_over\" needs at least " << below.n_visible()
+                                   << " Bernoulli hidden units, as many as layer " << k - 1
+                                   << " has Bernoulli visible units (got " << spec.n_hidden
+                                   << "); a narrower layer cannot start as the one below turned "
+                                      "over: use \"init\": \"random\"");
+                // The first units are the layer below turned over; the extra ones start as a
+                // random layer's would, weights from N(0, init_stddev^2) and zero biases (equal
+                // zero weights would keep them identical forever: equal gradients). The weights
+                // come in antithetic pairs, unit j and unit j + e/2 its negation, so that every
+                // visible unit's extra weights sum to zero: D's first-order change, half of
+                // sum_i (sum_j w_ij) (E_data[h_i] - E_model[h_i]), is then exactly zero and D
+                // starts at 0 up to second order (docs/CHECK.md gives the measured values;
+                // independent draws move it by a first-order amount that a precise check can call
+                // failed). The check's reference is this layer with the extra weights at zero,
+                // whose log Z is exact.
+                rbm = below.widened_turned_over(spec.n_hidden);
+                const std::size_t first_extra = below.n_visible();
+                const std::size_t extra = spec.n_hidden - first_extra;
+                const double extra_stddev = spec.train.init_stddev;
+                Real* w = rbm.weights().data();
+                for (std::size_t i = 0; i < rbm.n_visible(); ++i) {
+                    Real* row = w + i * spec.n_hidden + first_extra;
+                    for (std::size_t j = 0; j < extra / 2; ++j) {
+                        row[j] = static_cast<Real>(extra_stddev * rng.normal());
+                        row[j + extra / 2] = -row[j];
+                    }
+                    if (extra % 2 == 1)
+                        row[extra - 1] = static_cast<Real>(extra_stddev * rng.normal());
+                }
+            } else {
+                rbm.init_random(rng, static_cast<float>(spec.train.init_stddev));
+            }
+
+            std::optional<RbmTrainer> trainer;
+            if (resumed) {
+                TrainerState state = *from->trainer;
+                state.config = spec.train;
+                state.layer = k;
+                DBN_CHECK(
+                    state.rbm.n_visible() == rbm.n_visible() &&
+                        state.rbm.n_hidden() == rbm.n_hidden() &&
+                        state.rbm.visible_type() == rbm.visible_type() &&
+                        state.rbm.hidden_type() == rbm.hidden_type() &&
+                        (state.position.order.empty() || state.position.order.size() == x.shape(0)),
+                    ConfigError,
+                    "checkpoint: the training state of layer "
+                        << k << " is of a " << state.rbm.n_visible() << "x" << state.rbm.n_hidden()
+                        << " RBM over " << state.position.order.size() << " rows, not of the "
+                        << rbm.n_visible() << "x" << rbm.n_hidden() << " one over " << x.shape(0)
+                        << " rows the configuration and data make");
+                trainer.emplace(rbm, rng, state);
+            } else {
+                trainer.emplace(rbm, spec.train, rng, k);
+                if (!turned_over) trainer->init_visible_bias(x);
+            }
+            std::optional<BoundGuide> guide;
+            if (spec.guide.enabled) {  // bound_probe_ is set: checked before layer 0
+                guide.emplace(observer, rbm, bound_probe_(model, k, check_raw, spec.guide),
+                              spec.guide, k, spec.train.epochs);
+            }
+            // A guided layer is saved at its start only; others at epoch ends too.
+            std::optional<EpochCheckpoints> epoch_checkpoints;
+            if (!guide && checkpoint_)
+                epoch_checkpoints.emplace(observer, policy_, last_checkpoint,
+                                          [&] { checkpoint(k, layer_rng, &*trainer); });
+            TrainingObserver* watcher = guide
+                                            ? static_cast<TrainingObserver*>(&*guide)
+                                            : (epoch_checkpoints ? &*epoch_checkpoints : observer);
+            if (observer)
+                observer->on_layer_begin(k, config_.layers.size(), rbm, spec.train, x.shape(0));
+            if (guide) guide->estimate(0);
+            bool stopped = false;
+            RbmTrainer::StopRequest stop;
+            if (stop_)
+                stop = [&] {
+                    stopped = stopped || stop_();
+                    return stopped;
+                };
+            record.config = spec.train;
+            record.epochs =
+                trainer->train(x, heldout.shape(0) > 0 ? &heldout : nullptr, watcher, stop);
+            if (stopped) {
+                checkpoint(k, layer_rng, guide ? nullptr : &*trainer);
+                throw TrainingStopped("training stopped in layer " + std::to_string(k) +
+                                      ", epoch " + std::to_string(trainer->epochs_done() + 1));
+            }
+            if (guide) {
+                guide->restore_best(rbm);
+                record.bound = guide->points();
+            }
         }
 
-        const bool last = k + 1 == config_.layers.size();
         std::shared_ptr<LayerHook> pending_hook;
         if (last) {
             // Nothing reads the training or held-out representations any more: freed before
@@ -377,11 +542,20 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
             // Representations for layer k+1, computed in the space the layer was trained in.
             // Each replaces its input, which is released while the representation is written
             // (the training rows are the largest thing pretraining holds: see propagate_consuming).
+            // A resumed run computes them again from the generator state they were drawn with.
+            if (finished) rng.set_state(from->propagate_rng[k]);
+            propagate_rng.push_back(rng.state());
             x = detail::propagate_consuming(rbm, x, spec.train.sample_up, rng);
             if (heldout.shape(0) > 0)
                 heldout = detail::propagate_consuming(rbm, heldout, spec.train.sample_up, rng);
             std::shared_ptr<LayerHook> hook;
-            if (spec.hook != "none") {
+            if (finished && k + 1 < first) {
+                hook = stack.hooks[k];  // as saved
+                if (hook) {
+                    hook->apply(x);
+                    if (heldout.shape(0) > 0) hook->apply(heldout);
+                }
+            } else if (spec.hook != "none") {
                 // Fitted on the training representation, replayed on the held-out rows.
                 hook = make_hook(spec.hook, spec.hook_options);
                 hook->fit(x);
@@ -391,18 +565,23 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
             pending_hook = hook;
             hooked_below = static_cast<bool>(hook);
         }
-        if (gaussian) {
-            for (std::size_t i = 0; i < rbm.n_visible(); ++i) rbm.visible_bias()(i) *= sigma(i);
-            rbm.visible_sigma() = sigma;
+        if (!finished) {
+            if (gaussian) {
+                for (std::size_t i = 0; i < rbm.n_visible(); ++i) rbm.visible_bias()(i) *= sigma(i);
+                rbm.visible_sigma() = sigma;
+            }
+            if (observer) observer->on_layer_end(k, rbm);
+            stack.layers.push_back(std::move(rbm));
+            model.records.push_back(std::move(record));
+            if (after_layer_) after_layer_(model, k, check_raw);
         }
-        if (observer) observer->on_layer_end(k, rbm);
-        stack.layers.push_back(std::move(rbm));
-        model.records.push_back(std::move(record));
-        if (after_layer_) after_layer_(model, k, check_raw);
-        if (!last) stack.hooks.push_back(std::move(pending_hook));
+        // (A finished layer below the last finished one has its hook in place already.)
+        if (!last && !(finished && k + 1 < first)) stack.hooks.push_back(std::move(pending_hook));
         // A normalized or rectified representation is real-valued: Gaussian units model it.
         visible = hooked_below ? UnitType::gaussian : units(spec.hidden).visible_model();
     }
+    // Every layer finished: a failed save of the model can still be resumed from here.
+    if (first < config_.layers.size()) checkpoint(config_.layers.size(), rng.state(), nullptr);
     bool any_hook = false;
     for (const auto& h : stack.hooks) any_hook = any_hook || h;
     if (!any_hook) stack.hooks.clear();

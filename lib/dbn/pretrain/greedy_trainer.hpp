@@ -1,14 +1,34 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
+#include "dbn/core/error.hpp"
 #include "dbn/core/rng.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/model/model_file.hpp"
+#include "dbn/model/pretrain_checkpoint.hpp"
 #include "dbn/pretrain/config.hpp"
 #include "dbn/train/observer.hpp"
+#include "dbn/train/rbm_trainer.hpp"
 
 namespace dbn {
+
+/// @brief Thrown by GreedyTrainer::train when its stop request said stop: the checkpoint sink
+/// has received the state to resume from.
+class TrainingStopped : public Error {
+public:
+    using Error::Error;
+};
+
+/// @brief When GreedyTrainer hands its state to the checkpoint sink, besides the end of every
+/// layer and a stop request.
+struct CheckpointPolicy {
+    /// After every this many epochs of a layer (0: not by count).
+    std::size_t every_epochs = 0;
+    /// At the first epoch end this long after the last checkpoint (0: not by time).
+    double every_seconds = 300.0;
+};
 
 /// @brief Greedy layer-wise pretraining (Hinton, Osindero & Teh 2006;
 /// docs/MATH.md#consistency-check).
@@ -34,6 +54,15 @@ public:
     /// (peak memory: one copy of the data set fewer).
     ModelFile train(data::Dataset&& train, const data::Dataset* validation = nullptr,
                     TrainingObserver* observer = nullptr);
+    /// @brief Continues the run `from` was taken of, on the same data, and gives the model the
+    /// uninterrupted run would have given, bit for bit with the same thread count: the finished
+    /// layers are taken as they are (their representations recomputed with the generator states
+    /// they were computed with), the layer under way continues from its training state.
+    /// The caller restores the checks' state (PretrainChecks::restore) before.
+    /// @throws ConfigError when the checkpoint does not fit this configuration (layer count,
+    ///         shapes, seed).
+    ModelFile train(data::Dataset&& train, const data::Dataset* validation,
+                    TrainingObserver* observer, const PretrainCheckpoint& from);
 
     const DbnConfig& config() const { return config_; }
 
@@ -54,8 +83,28 @@ public:
         const ModelFile& model, std::size_t k, const Matrix& check_raw, const GuideSpec& guide)>;
     void set_bound_probe(BoundProbeFactory factory) { bound_probe_ = std::move(factory); }
 
+    /// @brief Receives the state to resume from at the end of every layer (after its checks),
+    /// at epoch ends as `policy` says, and when the stop request stops training. The sink writes
+    /// it (io::save_checkpoint); GreedyTrainer fills the training part only (the caller adds the
+    /// checks' state and what it knows of the data). A layer under bound-guided training is
+    /// saved at its start only (the guide's candidates are not part of the state).
+    using CheckpointSink = std::function<void(const PretrainCheckpoint&)>;
+    void set_checkpoints(CheckpointSink sink, CheckpointPolicy policy = {}) {
+        checkpoint_ = std::move(sink);
+        policy_ = policy;
+    }
+    /// @brief Asked after every minibatch and at the end of every layer: true stops training
+    /// after the minibatch, hands the state to the checkpoint sink and throws TrainingStopped.
+    void set_stop_request(RbmTrainer::StopRequest stop) { stop_ = std::move(stop); }
+
 private:
+    ModelFile run(data::Dataset&& train, const data::Dataset* validation,
+                  TrainingObserver* observer, const PretrainCheckpoint* from);
+
     DbnConfig config_;
+    CheckpointSink checkpoint_;
+    CheckpointPolicy policy_;
+    RbmTrainer::StopRequest stop_;
     AfterLayer after_layer_;
     BoundProbeFactory bound_probe_;
 };

@@ -39,6 +39,12 @@ PretrainChecks::PretrainChecks(CheckConfig config, TrainingObserver* observer)
       rng_(config_.seed),
       evaluator_(evaluation_options(config_)) {}
 
+void PretrainChecks::restore(const ChecksState& state) {
+    evaluator_.restore(state.evaluator);
+    rng_.set_state(state.rng);
+    all_passed_ = state.all_passed;
+}
+
 Matrix PretrainChecks::layer_input(const Dbn& stack, std::size_t k, const Matrix& check_raw,
                                    Matrix* below) const {
     const std::size_t n =

@@ -5,6 +5,7 @@
 #include "dbn/core/rng.hpp"
 #include "dbn/estimate/stack_evaluation.hpp"
 #include "dbn/model/model_file.hpp"
+#include "dbn/model/pretrain_checkpoint.hpp"
 #include "dbn/pretrain/config.hpp"
 #include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/train/observer.hpp"
@@ -36,6 +37,12 @@ public:
 
     /// @brief Whether every applicable check passed so far.
     bool all_passed() const { return all_passed_; }
+
+    /// @brief What a checkpoint saves: the generator, the evaluator's records and carried
+    /// states, and whether every check passed.
+    ChecksState state() const { return {rng_.state(), evaluator_.state(), all_passed_}; }
+    /// @brief Continues from a saved state (the configuration stays this one's).
+    void restore(const ChecksState& state);
 
     /// @brief The evaluation settings a CheckConfig stands for (AIS seeded per layer).
     /// @throws ConfigError for an unknown log Z method or AIS schedule.

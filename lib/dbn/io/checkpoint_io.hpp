@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "dbn/model/pretrain_checkpoint.hpp"
+
+namespace dbn::io {
+
+/// Value of the attribute `format` of a checkpoint's `/checkpoint` group.
+inline constexpr const char* checkpoint_format = "dbn-pretrain-checkpoint";
+/// The one checkpoint layout this library writes and reads (docs/FORMAT.md, "Checkpoints").
+inline constexpr std::int64_t checkpoint_format_version = 1;
+
+/// @brief Writes a pretraining checkpoint to `path` (atomically, as save_model): the finished
+/// layers as a model file (when there is one: `dbn info` reads it), and the rest of the state
+/// under `/checkpoint`.
+/// @throws as save_model.
+void save_checkpoint(const PretrainCheckpoint& checkpoint, const std::string& path);
+
+/// @brief Reads a checkpoint written by save_checkpoint.
+/// @throws IoError when the file is missing or unreadable; FormatError naming the file and the
+///         object when it is not a checkpoint, of another version, or a piece is missing, of the
+///         wrong type or shape, or does not fit the others.
+PretrainCheckpoint load_checkpoint(const std::string& path);
+
+/// @brief Whether `path` is an HDF5 file with a `/checkpoint` group (a model file is not).
+bool is_checkpoint(const std::string& path);
+
+}  // namespace dbn::io
