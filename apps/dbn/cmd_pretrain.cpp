@@ -156,8 +156,16 @@ int run_pretrain(const PretrainOptions& o) {
         DBN_CHECK(std::filesystem::is_directory(ck_parent), IoError,
                   checkpoint_path << ": cannot write the checkpoint: folder " << ck_parent.string()
                                   << " does not exist");
+        DBN_CHECK(!std::filesystem::is_directory(checkpoint_path), IoError,
+                  checkpoint_path << ": cannot write the checkpoint: it is a folder");
         DBN_CHECK(std::filesystem::absolute(checkpoint_path) != std::filesystem::absolute(out),
                   ConfigError, checkpoint_path << ": the checkpoint cannot be the model file");
+        for (const std::string& input : {run.data, run.validation}) {
+            std::error_code ec;
+            DBN_CHECK(input.empty() || !std::filesystem::equivalent(checkpoint_path, input, ec),
+                      ConfigError,
+                      checkpoint_path << ": the checkpoint would overwrite the input " << input);
+        }
     }
 
     const std::string spec = run.data.empty() ? k_default_train : run.data;
@@ -240,7 +248,16 @@ int run_pretrain(const PretrainOptions& o) {
                 c.data = fingerprint;
                 c.out = out;
                 const auto s0 = std::chrono::steady_clock::now();
-                io::save_checkpoint(c, checkpoint_path);
+                try {
+                    io::save_checkpoint(c, checkpoint_path);
+                } catch (const Error& e) {
+                    // The checkpoint a stop writes is the run's result: its failure is the
+                    // run's. A periodic one that fails (a full disk) leaves the last one in
+                    // place, and training goes on.
+                    if (g_stop_signal != 0) throw;
+                    std::cerr << "dbn: warning: checkpoint not written: " << e.what() << std::endl;
+                    return;
+                }
                 if (!run.quiet) {
                     char buf[160];
                     std::snprintf(

@@ -566,6 +566,34 @@ def pretrain_resume_refuses_what_is_not_its_run():
         expect_failure(["pretrain", "--resume", "part.h5.checkpoint.h5"] + flags, EXIT_USAGE,
                        [re.escape(flags[0]) + r" excludes --resume"], out="part.h5")
     expect_failure(["pretrain", "--data", "rows.csv"], EXIT_USAGE, [r"--config"])
+    expect_failure(["pretrain", "--config", "ck.json", "--data", "rows.csv", "--out", "y.h5",
+                    "--checkpoint", "rows.csv"], EXIT_BAD_INPUT,
+                   [r"rows\.csv: the checkpoint would overwrite the input"], out="y.h5")
+    expect_failure(["pretrain", "--config", "ck.json", "--data", "rows.csv", "--out", "y.h5",
+                    "--checkpoint", "y.h5"], EXIT_BAD_INPUT,
+                   [r"the checkpoint cannot be the model file"], out="y.h5")
+
+
+@case
+def pretrain_unwritable_checkpoint_warns_and_trains_on():
+    """A periodic checkpoint that cannot be written (its folder vanished after the first one) is
+    a warning: training goes on and the model is saved. A checkpoint path that is a folder is
+    refused before training."""
+    args = checkpoint_run_files()
+    (ENV.work / "cks").mkdir()
+    expect_failure(args + ["--out", "y.h5", "--checkpoint", "cks"], EXIT_BAD_INPUT,
+                   [r"cks: cannot write the checkpoint: it is a folder"], out="y.h5")
+    p = subprocess.Popen([ENV.dbn] + args + ["--out", "m.h5", "--quiet", "--checkpoint",
+                                             "cks/ck.h5"],
+                         cwd=ENV.work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    wait_for("cks/ck.h5", p)
+    shutil.rmtree(ENV.work / "cks")
+    out, err = p.communicate(timeout=60)
+    err = err.decode()
+    check(p.returncode == EXIT_OK, f"status {p.returncode}\n{err}")
+    check("warning: checkpoint not written" in err, f"expected a warning:\n{err}")
+    check((ENV.work / "m.h5").exists(), "no model")
 
 
 # ------------------------------------------------------------------------------------------------

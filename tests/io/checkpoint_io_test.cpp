@@ -3,8 +3,8 @@
 // bit (parameters, hooks, monitors, log Z and checks; only wall-clock seconds differ).
 
 #include "dbn/io/checkpoint_io.hpp"
-#include "dbn/io/model_io.hpp"
 #include "dbn/hdf5/hdf5.hpp"
+#include "dbn/io/model_io.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -72,7 +72,7 @@ struct RunResult {
 /// One run of `cfg` on `data`, from scratch or from `from`; stops at minibatch `stop_at` (1-based
 /// count of stop requests; 0: never). Checkpoints after every epoch.
 RunResult run(const DbnConfig& cfg, const data::Dataset& data, const PretrainCheckpoint* from,
-        std::size_t stop_at) {
+              std::size_t stop_at) {
     RunResult r;
     GreedyTrainer trainer(cfg);
     PretrainChecks checks(cfg.checks, nullptr);
@@ -122,8 +122,8 @@ template <class R>
         for (const auto& f : fields_of<R>()) {
             if (!f.used_in(in_file) || std::string(f.name) == "seconds") continue;
             if (!same_value(f.get(a[i]), f.get(b[i])))
-                return ::testing::AssertionFailure() << what << "[" << i << "]." << f.name
-                                                     << " differs";
+                return ::testing::AssertionFailure()
+                       << what << "[" << i << "]." << f.name << " differs";
         }
     return ::testing::AssertionSuccess();
 }
@@ -139,11 +139,12 @@ bool same_bits(const Vector& a, const Vector& b) {
 
 ::testing::AssertionResult same_model(const ModelFile& a, const ModelFile& b) {
     if (a.stack.n_layers() != b.stack.n_layers())
-        return ::testing::AssertionFailure() << a.stack.n_layers() << " vs " << b.stack.n_layers()
-                                             << " layers";
+        return ::testing::AssertionFailure()
+               << a.stack.n_layers() << " vs " << b.stack.n_layers() << " layers";
     for (std::size_t k = 0; k < a.stack.n_layers(); ++k) {
         const Rbm &x = a.stack.layers[k], &y = b.stack.layers[k];
-        if (!same_bits(x.weights(), y.weights()) || !same_bits(x.visible_bias(), y.visible_bias()) ||
+        if (!same_bits(x.weights(), y.weights()) ||
+            !same_bits(x.visible_bias(), y.visible_bias()) ||
             !same_bits(x.hidden_bias(), y.hidden_bias()) ||
             !same_bits(x.visible_sigma(), y.visible_sigma()))
             return ::testing::AssertionFailure() << "layer " << k << "'s parameters differ";
@@ -223,8 +224,7 @@ TEST(Checkpoint, RefusesACheckpointOfAnotherRun) {
     // Another seed.
     DbnConfig other = cfg;
     other.seed = 6;
-    EXPECT_THROW(GreedyTrainer(other).train(data::Dataset(data), nullptr, nullptr, c),
-                 ConfigError);
+    EXPECT_THROW(GreedyTrainer(other).train(data::Dataset(data), nullptr, nullptr, c), ConfigError);
     // Fewer rows than the layer under way was training on.
     data::Dataset fewer = structured_rows(150, 16, 3);
     EXPECT_THROW(GreedyTrainer(cfg).train(std::move(fewer), nullptr, nullptr, c), ConfigError);
@@ -232,8 +232,7 @@ TEST(Checkpoint, RefusesACheckpointOfAnotherRun) {
     DbnConfig wider = parse_dbn_config(R"({"name": "hooked", "seed": 5,
         "layers": [{"hidden": 11}, {"hidden": 6}, {"hidden": 5}]})",
                                        "wider.json");
-    EXPECT_THROW(GreedyTrainer(wider).train(data::Dataset(data), nullptr, nullptr, c),
-                 ConfigError);
+    EXPECT_THROW(GreedyTrainer(wider).train(data::Dataset(data), nullptr, nullptr, c), ConfigError);
 }
 
 TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheirName) {
