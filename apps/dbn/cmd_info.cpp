@@ -8,6 +8,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/version.hpp"
+#include "dbn/io/checkpoint_io.hpp"
 #include "dbn/io/model_io.hpp"
 #include "report.hpp"
 
@@ -122,6 +123,16 @@ int run_info(const InfoOptions& o) {
     if (o.model.empty()) {
         std::cerr << "dbn: usage error: info needs a model file (or --system)" << std::endl;
         return exit_usage;
+    }
+    if (!o.json && io::is_checkpoint(o.model)) {
+        // A checkpoint: where its run stands, then the finished layers as a model.
+        const PretrainCheckpoint c = io::load_checkpoint(o.model);
+        std::cout << o.model << ": pretraining checkpoint at layer " << c.layer;
+        if (c.trainer)
+            std::cout << " (epochs done: " << c.trainer->position.epochs_done
+                      << ", minibatches of the next: " << c.trainer->position.minibatch << ")";
+        std::cout << "; resume with: dbn pretrain --resume " << o.model << std::endl;
+        if (c.model.stack.n_layers() == 0) return exit_ok;
     }
     const ModelFile m = io::load_model(o.model);
     if (o.json) {

@@ -215,8 +215,8 @@ int run_pretrain(const PretrainOptions& o) {
         if (resume) {
             log << "resuming " << o.resume << ": layer " << resume->layer;
             if (resume->trainer)
-                log << ", " << resume->trainer->position.epochs_done << " epochs and "
-                    << resume->trainer->position.minibatch << " minibatches done";
+                log << " (epochs done: " << resume->trainer->position.epochs_done
+                    << ", minibatches of the next: " << resume->trainer->position.minibatch << ")";
             else
                 log << (resume->layer < cfg.layers.size() ? " from its start"
                                                           : " (every layer done)");

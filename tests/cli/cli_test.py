@@ -550,6 +550,10 @@ def pretrain_resume_refuses_what_is_not_its_run():
     p.send_signal(2)
     p.communicate(timeout=60)
     check(p.returncode == 130, f"status {p.returncode}")
+    p = expect_ok(run("info", "part.h5.checkpoint.h5"))
+    check(re.search(r"pretraining checkpoint at layer 0 \(epochs done: \d+, minibatches of the next: \d+\); "
+                    r"resume with: dbn pretrain --resume part\.h5\.checkpoint\.h5", p.out),
+          "dbn info does not say what the checkpoint is", p)
     other = (ENV.work / "rows.csv").read_text().splitlines()
     other[7] = other[7][:-1] + ("0" if other[7][-1] == "1" else "1")  # one value changed
     (ENV.work / "other.csv").write_text("\n".join(other) + "\n")
