@@ -9,6 +9,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/output_file.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/observe/console_progress.hpp"
@@ -59,6 +60,7 @@ int run_pretrain(const PretrainOptions& o) {
               out << ": cannot write the model: folder " << parent.string() << " does not exist");
     DBN_CHECK(!std::filesystem::is_directory(out), IoError,
               out << ": cannot write the model: it is a folder");
+    const auto lock = guard_output(out);  // held until the model is saved
 
     const std::string spec = o.data.empty() ? k_default_train : o.data;
     if (o.data.empty() && !std::filesystem::exists(spec)) {
