@@ -63,15 +63,17 @@ SweepResult sweep(const std::string& source, const std::vector<std::size_t>& off
     return r;
 }
 
-std::string old_model() { return std::string(DBN_SOURCE_DIR) + "/tests/io/data/v1_old_check_names.h5"; }
+std::string old_model() {
+    return std::string(DBN_SOURCE_DIR) + "/tests/io/data/v1_old_check_names.h5";
+}
 
 // A file written before the checksummed formats: variable-length strings in the global heap,
 // version 1 object headers without checksums. Damage in the heap crashed HDF5 (H5HG_read);
-// a seeded sample of 250 offsets over the whole file is tried (a trial read costs a fork).
+// a seeded sample of 150 offsets over the whole file is tried (a trial read costs a fork).
 TEST(DamagedModel, SampledBytesOfAnOldFileAreRefusedOrReadNeverACrash) {
     const std::size_t size = read_bytes(old_model()).size();
     std::mt19937 gen(7);
-    std::vector<std::size_t> offsets(250);
+    std::vector<std::size_t> offsets(150);
     for (auto& o : offsets) o = std::uniform_int_distribution<std::size_t>(0, size - 1)(gen);
     const auto t0 = std::chrono::steady_clock::now();
     const SweepResult r = sweep(old_model(), offsets);
@@ -95,7 +97,7 @@ TEST(DamagedModel, SampledBytesOfANewFileAreRefusedOrReadNeverACrash) {
     io::save_model(m, path);
     const std::size_t size = read_bytes(path).size();
     std::mt19937 gen(11);
-    std::vector<std::size_t> offsets(150);
+    std::vector<std::size_t> offsets(100);
     for (auto& o : offsets) o = std::uniform_int_distribution<std::size_t>(0, size - 1)(gen);
     const SweepResult r = sweep(path, offsets);
     std::cout << offsets.size() << " damaged copies of a " << size << "-byte file: " << r.read

@@ -30,8 +30,7 @@ bool process_alive(long pid) {
 long temp_pid(const std::string& name, const std::string& prefix) {
     if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return -1;
     const std::string digits = name.substr(prefix.size());
-    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
-        return -1;
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
     return std::strtol(digits.c_str(), nullptr, 10);
 }
 
@@ -81,8 +80,8 @@ void write_file_synced(const std::string& path, const char* data, std::size_t si
     if (err == 0 && ::fsync(fd) != 0) err = errno;
     if (::close(fd) != 0 && err == 0) err = errno;
     DBN_CHECK(err == 0, IoError,
-              path << ": cannot write (" << errno_text(err) << ") after " << done << " of "
-                   << size << " bytes");
+              path << ": cannot write (" << errno_text(err) << ") after " << done << " of " << size
+                   << " bytes");
 }
 
 void sync_file(const std::string& path) {
@@ -100,8 +99,8 @@ OutputLock::OutputLock(const std::string& target) : lock_(target + ".lock") {
     for (int attempt = 0; attempt < 8; ++attempt) {
         const int fd = ::open(lock_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         DBN_CHECK(fd >= 0, IoError,
-                  target << ": cannot create the lock file " << lock_ << " ("
-                         << errno_text(errno) << ")");
+                  target << ": cannot create the lock file " << lock_ << " (" << errno_text(errno)
+                         << ")");
         if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
             const int err = errno;
             char text[32] = {};
