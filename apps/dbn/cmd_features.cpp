@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
+#include "dbn/core/output_file.hpp"
 #include "dbn/features/features.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/observe/console_progress.hpp"
@@ -39,6 +40,7 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
 int run_features(const FeaturesOptions& o) {
     if (o.threads > 0) blas::set_num_threads(o.threads);
     const auto t0 = std::chrono::steady_clock::now();
+    const auto lock = guard_output(o.out);  // held until the features are written
     const ModelFile model = io::load_model(o.model);
     features::FeatureOptions options;
     options.layer = o.layer;

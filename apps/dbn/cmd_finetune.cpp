@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/output_file.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
@@ -120,6 +121,7 @@ int run_finetune(const FinetuneOptions& o) {
     const auto parent = std::filesystem::absolute(o.out).parent_path();
     DBN_CHECK(std::filesystem::is_directory(parent), IoError,
               o.out << ": cannot write the model: folder " << parent.string() << " does not exist");
+    const auto lock = guard_output(o.out);  // held until the model is saved
 
     data::Dataset train = read_labelled(o.data, o.labels);
     if (o.limit) train = data::first_rows(std::move(train), *o.limit);

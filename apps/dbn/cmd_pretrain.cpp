@@ -15,6 +15,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/output_file.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/io/checkpoint_io.hpp"
 #include "dbn/io/model_io.hpp"
@@ -148,6 +149,7 @@ int run_pretrain(const PretrainOptions& o) {
               out << ": cannot write the model: folder " << parent.string() << " does not exist");
     DBN_CHECK(!std::filesystem::is_directory(out), IoError,
               out << ": cannot write the model: it is a folder");
+    const auto lock = guard_output(out);  // held until the model is saved
     const std::string checkpoint_path =
         o.no_checkpoint ? std::string()
                         : (run.checkpoint.empty() ? out + ".checkpoint.h5" : run.checkpoint);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -11,7 +12,16 @@
 #include "dbn/estimate/parameter_path_ais.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
 
+namespace dbn {
+class OutputLock;
+}
+
 namespace dbn::cli {
+
+/// @brief Locks `out` for this run (a second run writing it fails at once, naming this one),
+/// removes temporary files of `out` that killed runs left, and warns about those of live ones.
+/// Null when the folder of `out` is missing or `out` is a folder: the command reports that.
+std::unique_ptr<OutputLock> guard_output(const std::string& out);
 
 /// @brief A whole number of at least 1. CLI11 2.1's PositiveNumber answers "0" with a
 /// 300-digit range and "abc" with "not in range"; this says what is wrong in plain words.

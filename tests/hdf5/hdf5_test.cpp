@@ -126,6 +126,24 @@ TEST(Hdf5Attribute, ScalarsRoundTrip) {
               (std::vector<std::string>{"d", "empty", "i", "replaced", "s", "u"}));
 }
 
+// Strings are fixed-length, inside the (checksummed) object header: a variable-length string
+// would report the size of a pointer and live in the global heap, whose damage crashed HDF5.
+TEST(Hdf5Attribute, StringsAreWrittenFixedLength) {
+    const std::string path = test_dir() + "/fixed.h5";
+    {
+        File f = File::create(path);
+        f.write_string_attribute("s", "dbn-model-0123456789");
+        f.write_string_attribute("empty", "");
+        f.close();
+    }
+    const File f = File::open(path);
+    EXPECT_EQ(f.attribute_type("s").type_class, hdf5::TypeClass::string);
+    EXPECT_EQ(f.attribute_type("s").size, 20u);
+    EXPECT_EQ(f.attribute_type("empty").size, 1u);
+    EXPECT_EQ(f.read_string_attribute("s"), "dbn-model-0123456789");
+    EXPECT_EQ(f.read_string_attribute("empty"), "");
+}
+
 TEST(Hdf5Attribute, TypeMismatchesAreFormatErrorsNamingTheAttribute) {
     const std::string path = test_dir() + "/mismatch.h5";
     File f = File::create(path);

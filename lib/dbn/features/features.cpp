@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/output_file.hpp"
 #include "dbn/core/version.hpp"
 #include "dbn/hdf5/hdf5.hpp"
 
@@ -53,16 +54,6 @@ std::size_t checked_layer(const Dbn& model, std::optional<std::size_t> layer, co
 }
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
-
-/// @brief Forces a closed file's bytes to disk before the rename publishes it.
-void sync_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    DBN_CHECK(fd >= 0, IoError, path << ": cannot reopen to sync (" << errno_text(errno) << ")");
-    const int rc = ::fsync(fd);
-    const int err = errno;
-    ::close(fd);
-    DBN_CHECK(rc == 0, IoError, path << ": cannot sync to disk (" << errno_text(err) << ")");
-}
 
 /// @brief Receives the features chunk by chunk and completes the file in finish().
 class FeatureWriter {
@@ -220,7 +211,9 @@ FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
     summary.n_features = model.layers[layer].n_hidden();
     summary.labels = rows.has_labels();
 
-    const std::string tmp = out_path + ".tmp." + std::to_string(::getpid());
+    // Temporaries of runs that were killed while writing this output are garbage now.
+    remove_stale_temp_files(out_path);
+    const std::string tmp = temp_path(out_path);
     try {
         {
             std::unique_ptr<FeatureWriter> writer;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <type_traits>
 #include <utility>
@@ -29,6 +30,12 @@ namespace {
 void ensure_quiet() {
     thread_local bool quiet = false;
     if (quiet) return;
+    // No cleanup at exit: after a failed write (a full disk) HDF5 1.10 cannot close the file, and
+    // its atexit handler closing it again crashes (H5F__close_cb). Every file this wrapper writes
+    // is closed explicitly, so the handler has nothing left to do; it only takes effect when
+    // called before the library initializes, which is why it comes first.
+    static const bool no_atexit = (H5dont_atexit(), true);
+    (void)no_atexit;
     DBN_CHECK(H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0, IoError,
               "HDF5: cannot turn off automatic error printing");
     quiet = true;
@@ -42,12 +49,33 @@ herr_t innermost_error(unsigned n, const H5E_error2_t* err, void* data) {
     return 0;
 }
 
+/// @brief `desc` on one line: a failed system call's description ("file write failed: time =
+/// ..., errno = 28, error message = 'No space left on device', ...") becomes its error message,
+/// and line breaks become spaces.
+std::string one_line(std::string desc) {
+    const std::string key = "error message = '";
+    const std::size_t at = desc.find(key);
+    if (at != std::string::npos) {
+        const std::size_t begin = at + key.size();
+        const std::size_t end = desc.find('\'', begin);
+        const std::size_t colon = desc.find(':');
+        const std::string call =
+            colon != std::string::npos && colon < at ? desc.substr(0, colon) : std::string();
+        desc = (call.empty() ? "" : call + ": ") + desc.substr(begin, end - begin);
+    }
+    for (char& c : desc)
+        if (c == '\n' || c == '\r') c = ' ';
+    const std::size_t last = desc.find_last_not_of(' ');
+    desc.resize(last == std::string::npos ? 0 : last + 1);
+    return desc;
+}
+
 /// @brief HDF5's own reason for the last failure (empty if none), and clears its error stack.
 std::string hdf5_reason() {
     std::string reason;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &reason);
     H5Eclear2(H5E_DEFAULT);
-    return reason;
+    return one_line(reason);
 }
 
 template <class Err = IoError>
@@ -185,6 +213,73 @@ hid_t intermediate_lcpl(const std::string& where) {
         fail(where, "cannot set the link creation properties");
     }
     return lcpl;
+}
+
+/// @brief Size in bytes of the file that holds `obj`.
+std::uint64_t file_size(hid_t obj, const std::string& where) {
+    Handle file(check_id(H5Iget_file_id(obj), where, "cannot find the file"), H5Fclose);
+    hsize_t size = 0;
+    check(H5Fget_filesize(file.get(), &size), where, "cannot read the file size");
+    return size;
+}
+
+/// @brief a * b, or nullopt when it overflows 64 bits.
+std::optional<std::uint64_t> times(std::uint64_t a, std::uint64_t b) {
+    if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a) return std::nullopt;
+    return a * b;
+}
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+    return s + "]";
+}
+
+/// HDF5's deflate filter, the strongest one built in, expands a stored byte into at most about
+/// 1032 bytes (zlib's limit for long runs); a filtered dataset declaring more than that per
+/// stored byte cannot be real.
+constexpr std::uint64_t k_max_filter_ratio = 1032;
+
+/// @brief Refuses a dataset whose declared shape needs more bytes than the file can hold, before
+/// anyone allocates a buffer of that shape: an unfiltered dataset cannot hold more bytes than
+/// the file, a filtered (compressed) one no more than k_max_filter_ratio times its stored bytes.
+void check_declared_size(hid_t ds, const std::string& where) {
+    Handle space(check_id(H5Dget_space(ds), where, "cannot read the dataspace"), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) fail<FormatError>(where, "cannot read the rank");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
+        fail<FormatError>(where, "cannot read the dimensions");
+    Handle type(check_id(H5Dget_type(ds), where, "cannot read the datatype"), H5Tclose);
+    const std::size_t element = H5Tget_size(type.get());
+    if (element == 0) fail<FormatError>(where, "cannot read the datatype size");
+    std::optional<std::uint64_t> bytes = element;
+    for (hsize_t d : dims)
+        if (bytes) bytes = times(*bytes, d);
+    const std::string declared =
+        "shape " + shape_text(dims) + " of " + std::to_string(element) + "-byte elements";
+    if (!bytes) throw FormatError(where + ": " + declared + " overflows 64 bits (damaged file?)");
+    if (*bytes == 0) return;
+    Handle dcpl(check_id(H5Dget_create_plist(ds), where, "cannot read the creation properties"),
+                H5Pclose);
+    const int filters = H5Pget_nfilters(dcpl.get());
+    if (filters < 0) fail<FormatError>(where, "cannot read the filters");
+    const std::uint64_t file_bytes = file_size(ds, where);
+    if (filters == 0) {
+        if (*bytes > file_bytes)
+            throw FormatError(where + ": " + declared + " needs " + std::to_string(*bytes) +
+                              " bytes, more than the whole file (" + std::to_string(file_bytes) +
+                              " bytes): the file is damaged or truncated");
+        return;
+    }
+    const std::uint64_t stored = H5Dget_storage_size(ds);
+    const std::uint64_t limit = times(stored, k_max_filter_ratio).value_or(*bytes);
+    if (*bytes > limit)
+        throw FormatError(where + ": " + declared + " needs " + std::to_string(*bytes) +
+                          " bytes, but only " + std::to_string(stored) +
+                          " compressed bytes are stored (more than " +
+                          std::to_string(k_max_filter_ratio) +
+                          " bytes per stored byte): the file is damaged or truncated");
 }
 
 /// @brief Type of the object at `path` (H5I_GROUP, H5I_DATASET, ...); it must exist.
@@ -336,11 +431,18 @@ void write_scalar_attribute(hid_t obj, const std::string& where, const std::stri
 
 void Object::write_string_attribute(const std::string& name, const std::string& value) {
     ensure_quiet();
+    // Fixed length, stored in the attribute itself: a variable-length string lives in the
+    // file's global heap, which has no checksum, and HDF5 1.10 follows a damaged heap reference
+    // without checking it (a crash in H5HG_read). NUL-padded to at least one byte (HDF5 has no
+    // zero-size string type); readers drop the padding.
     Handle type(check_id(H5Tcopy(H5T_C_S1), where(), "cannot create a string type"), H5Tclose);
-    check(H5Tset_size(type.get(), H5T_VARIABLE), where(), "cannot set the string type size");
+    check(H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1)), where(),
+          "cannot set the string type size");
+    check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), where(), "cannot set the string padding");
     check(H5Tset_cset(type.get(), H5T_CSET_UTF8), where(), "cannot set the string encoding");
-    const char* text = value.c_str();
-    write_scalar_attribute(id_, where(), name, type.get(), type.get(), &text);
+    std::string buffer = value;
+    if (buffer.empty()) buffer.push_back('\0');
+    write_scalar_attribute(id_, where(), name, type.get(), type.get(), buffer.data());
 }
 
 void Object::write_int_attribute(const std::string& name, std::int64_t value) {
@@ -385,7 +487,15 @@ std::string Object::read_string_attribute(const std::string& name) const {
         return value;
     }
     // Fixed length: read the bytes as stored, then drop the padding ourselves, since HDF5's
-    // conversion to a NUL-terminated type of the same size would cut the last character.
+    // conversion to a NUL-terminated type of the same size would cut the last character. The
+    // declared size is checked against what is stored before it sizes the buffer.
+    const hsize_t stored = H5Aget_storage_size(attr.get());
+    const std::uint64_t whole = file_size(id_, where());
+    if (info.size > stored || info.size > whole)
+        fail<FormatError>(where(), what + " declares a string of " + std::to_string(info.size) +
+                                       " bytes, but " + std::to_string(stored) +
+                                       " are stored (file of " + std::to_string(whole) +
+                                       " bytes): the file is damaged");
     std::string buffer(info.size, '\0');
     check(H5Aread(attr.get(), ftype.get(), buffer.data()), where(), "cannot read " + what);
     const H5T_str_t pad = H5Tget_strpad(ftype.get());
@@ -550,7 +660,9 @@ Dataset Group::open_dataset(const std::string& path) const {
     if (!has_dataset(path)) fail<FormatError>(file_ + ": " + full, "no such dataset");
     const hid_t id = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
     check_id(id, file_ + ": " + full, "cannot open dataset");
-    return Dataset(id, file_, full);
+    Dataset ds(id, file_, full);
+    check_declared_size(id, ds.where());
+    return ds;
 }
 
 namespace {
@@ -696,9 +808,26 @@ File::~File() {
     if (file_id_ >= 0) H5Fclose(file_id_);
 }
 
+namespace {
+
+/// @brief File access properties of every file this wrapper creates: the object formats of
+/// HDF5 1.8 and later (version 2 superblock and object headers), whose metadata carry
+/// checksums, so that a damaged header is refused ("incorrect metadata checksum") instead of
+/// being interpreted. Readable by HDF5 1.8 and later (and h5py).
+Handle checksummed_fapl(const std::string& where) {
+    Handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), where, "cannot create a property list"),
+                H5Pclose);
+    check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), where,
+          "cannot set the file format versions");
+    return fapl;
+}
+
+}  // namespace
+
 File File::create(const std::string& path) {
     ensure_quiet();
-    const hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    Handle fapl = checksummed_fapl(path);
+    const hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
     if (fid < 0) fail(path, "cannot create HDF5 file");
     const hid_t root = H5Gopen2(fid, "/", H5P_DEFAULT);
     if (root < 0) {

@@ -59,7 +59,8 @@ public:
     std::vector<std::string> attribute_names() const;
 
     /// @brief Writes a scalar attribute, replacing one of the same name whatever its type.
-    /// Strings are written variable-length UTF-8 (what h5py writes for a Python `str`).
+    /// Strings are written fixed-length UTF-8, NUL-padded (h5py reads them as `bytes`): they
+    /// stay inside the checksummed object header, unlike variable-length ones.
     void write_string_attribute(const std::string& name, const std::string& value);
     void write_int_attribute(const std::string& name, std::int64_t value);
     void write_uint_attribute(const std::string& name, std::uint64_t value);
@@ -194,7 +195,8 @@ class File : public Group {
 public:
     enum class Mode { read_only, read_write };
 
-    /// @brief Creates (truncating) a file.
+    /// @brief Creates (truncating) a file, in the object formats of HDF5 1.8 and later, whose
+    /// metadata (superblock, object headers with their attributes, links) carry checksums.
     /// @throws IoError naming the path when it cannot be created (missing directory, rights).
     static File create(const std::string& path);
     /// @brief Opens an existing file.

@@ -312,10 +312,9 @@ PretrainCheckpoint load_checkpoint(const std::string& path) {
     if (!g.has_attribute("format") || g.read_string_attribute("format") != checkpoint_format)
         r.fail("/checkpoint", "not a dbn pretraining checkpoint (attribute format)");
     if (g.read_int_attribute("format_version") != checkpoint_format_version)
-        r.fail("/checkpoint", "format_version " +
-                                  std::to_string(g.read_int_attribute("format_version")) +
-                                  " (this program reads " +
-                                  std::to_string(checkpoint_format_version) + ")");
+        r.fail("/checkpoint",
+               "format_version " + std::to_string(g.read_int_attribute("format_version")) +
+                   " (this program reads " + std::to_string(checkpoint_format_version) + ")");
     c.layer = g.read_uint_attribute("layer");
     if (c.layer != c.model.stack.n_layers())
         r.fail("/checkpoint", "layer " + std::to_string(c.layer) + " with " +

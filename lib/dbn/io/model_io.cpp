@@ -9,10 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "dbn/core/error.hpp"
+#include "dbn/core/output_file.hpp"
 #include "dbn/core/version.hpp"
 #include "dbn/hdf5/hdf5.hpp"
 #include "dbn/io/detail.hpp"
@@ -222,21 +220,6 @@ private:
     const std::string& target_;
 };
 
-/// @brief Forces the file's bytes to disk, so that the rename cannot publish a file whose
-/// content a crash would lose.
-void sync_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    DBN_CHECK(fd >= 0, IoError,
-              path << ": cannot reopen to sync ("
-                   << std::error_code(errno, std::generic_category()).message() << ")");
-    const int rc = ::fsync(fd);
-    const int err = errno;
-    ::close(fd);
-    DBN_CHECK(rc == 0, IoError,
-              path << ": cannot sync to disk ("
-                   << std::error_code(err, std::generic_category()).message() << ")");
-}
-
 }  // namespace
 
 void write_atomically(const std::string& path, const std::function<void(File&)>& write) {
@@ -248,9 +231,12 @@ void write_atomically(const std::string& path, const std::function<void(File&)>&
     DBN_CHECK(!fs::is_directory(target, ec), IoError,
               "io::save_model: " << path << ": is a directory");
 
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    // Temporaries of runs that were killed while saving this target are garbage now.
+    remove_stale_temp_files(path);
+    const std::string tmp = temp_path(path);
     try {
         {
+            // On any failure the unwinding closes the groups, then the file, in that order.
             File file = File::create(tmp);
             write(file);
             file.close();
@@ -261,8 +247,7 @@ void write_atomically(const std::string& path, const std::function<void(File&)>&
                   "io::save_model: " << path << ": cannot rename " << tmp << " over it ("
                                      << ec.message() << ")");
     } catch (...) {
-        // The File above is already closed (its scope ended during unwinding), so the temporary
-        // file can go; an existing target was never touched.
+        // An existing target was never touched.
         std::error_code ignored;
         fs::remove(tmp, ignored);
         throw;

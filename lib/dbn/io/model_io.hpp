@@ -19,6 +19,7 @@ inline constexpr std::int64_t model_format_version = 1;
 /// The file is written as `<path>.tmp.<pid>` beside the target, synced, and renamed over it, so
 /// that a reader never sees a half-written model and a failed save leaves an existing file as
 /// it was. Each part is checked just before it is written; a failure removes the temporary file.
+/// Temporary files of `path` left by processes that no longer run are removed first.
 /// Not for concurrent saves to the same path from threads of one process (same temporary name).
 ///
 /// @throws ConfigError for an empty stack, or standardization enabled without its statistics.
@@ -41,6 +42,10 @@ void write_atomically(const std::string& path, const std::function<void(hdf5::Fi
 void write_model(hdf5::File& file, const ModelFile& model, const std::string& target);
 
 /// @brief Reads a model file written by save_model or by any tool following docs/FORMAT.md.
+///
+/// The file is read once in a forked child process first, so that a damaged file that crashes
+/// the HDF5 library is refused ("<path>: the file is damaged (...)") instead of crashing the
+/// caller. Not while another thread of the program uses HDF5 (the child could inherit its lock).
 ///
 /// A file with only the binding names (format attributes and `/layers`) is a complete model:
 /// identity preprocessing, no training records, seed 0. Names the reader does not know are

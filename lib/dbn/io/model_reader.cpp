@@ -1,7 +1,16 @@
 // Reading a model file (load_model, declared in model_io.hpp); writing it is in model_io.cpp.
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <optional>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -43,8 +52,9 @@ public:
         ModelFile out;
         Dbn& model = out.stack;
         for (std::size_t k = 0; k < n_layers; ++k) {
-            model.layers.push_back(read_layer(file, k));
-            if (k > 0) check_fit(model, k);
+            std::optional<std::size_t> below;
+            if (k > 0) below = model.layers[k - 1].n_hidden();
+            model.layers.push_back(read_layer(file, k, below));
         }
         if (file.exists("/layers/" + std::to_string(n_layers)))
             fail("/layers/" + std::to_string(n_layers),
@@ -83,6 +93,11 @@ private:
             fail("/", "format_version " + std::to_string(version) +
                           " is not supported (this library reads format_version " +
                           std::to_string(model_format_version) + ")");
+        // Binding, though informational: a writer that left it out may have left out more.
+        require_attribute(file, "library_version");
+        if (file.attribute_type("library_version").type_class != TypeClass::string)
+            fail("/", "attribute \"library_version\" is not a string");
+        file.read_string_attribute("library_version");
     }
 
     std::size_t read_n_layers(const File& file) const {
@@ -126,14 +141,21 @@ private:
         return s.str();
     }
 
-    /// @brief Reads a float32 vector of exactly `n` finite values.
-    Vector read_vector(const Group& g, const std::string& name, std::size_t n,
-                       const std::string& expected_from) const {
+    /// @brief Opens a float32 vector and checks that it holds exactly `n` values.
+    Dataset open_vector(const Group& g, const std::string& name, std::size_t n,
+                        const std::string& expected_from) const {
         Dataset ds = open_array(g, name, TypeClass::floating, 4, 1);
         const auto shape = ds.shape();
         if (shape[0] != n)
             fail(ds.path(), "shape " + shape_text(shape) + " does not fit " + expected_from +
                                 " (expected [" + std::to_string(n) + "])");
+        return ds;
+    }
+
+    /// @brief Reads a float32 vector of exactly `n` finite values.
+    Vector read_vector(const Group& g, const std::string& name, std::size_t n,
+                       const std::string& expected_from) const {
+        Dataset ds = open_vector(g, name, n, expected_from);
         Vector v = Vector::from_shape({n});
         ds.read(v.data(), v.size());
         check_finite(ds.path(), v, 1);
@@ -167,7 +189,9 @@ private:
         return u->type();
     }
 
-    Rbm read_layer(const File& file, std::size_t k) const {
+    /// @brief Reads layer k; `below` is the hidden size of layer k-1, which its visible size
+    /// must equal. Every shape is checked against the others before anything is allocated.
+    Rbm read_layer(const File& file, std::size_t k, std::optional<std::size_t> below) const {
         const std::string at = layer_path(k);
         if (!file.has_group(at)) fail(at, file.exists(at) ? "is not a group" : "missing");
         const Group g = file.open_group(at);
@@ -180,11 +204,19 @@ private:
             fail(w.path(), "shape " + shape_text(shape) + " (a layer needs at least one unit)");
         const std::size_t nv = shape[0];
         const std::size_t nh = shape[1];
+        if (below && *below != nv)
+            fail(w.path(), "shape " + shape_text(shape) + ": " + std::to_string(nv) +
+                               " visible units do not fit the " + std::to_string(*below) +
+                               " hidden units of layer " + std::to_string(k - 1));
+        const std::string from = "weights " + shape_text(shape);
+        // The biases' shapes vouch for the weights' before the weights are allocated.
+        open_vector(g, "visible_bias", nv, from);
+        open_vector(g, "hidden_bias", nh, from);
         Rbm rbm(nv, nh, visible, hidden);
+        if (rbm.visible_units().has_sigma()) open_vector(g, "visible_sigma", nv, from);
         w.read(rbm.weights().data(), rbm.weights().size());
         check_finite(w.path(), rbm.weights(), nh);
 
-        const std::string from = "weights " + shape_text(shape);
         rbm.visible_bias() = read_vector(g, "visible_bias", nv, from);
         rbm.hidden_bias() = read_vector(g, "hidden_bias", nh, from);
         if (rbm.visible_units().has_sigma()) {
@@ -262,15 +294,6 @@ private:
             any = true;
         }
         if (any) model.hooks = std::move(hooks);
-    }
-
-    void check_fit(const Dbn& model, std::size_t k) const {
-        const std::size_t below = model.layers[k - 1].n_hidden();
-        const std::size_t here = model.layers[k].n_visible();
-        if (below != here)
-            fail(layer_path(k) + "/weights",
-                 std::to_string(here) + " visible units do not fit the " + std::to_string(below) +
-                     " hidden units of layer " + std::to_string(k - 1));
     }
 
     bool read_flag(const Group& g, const char* name) const {
@@ -361,8 +384,49 @@ private:
     const std::string& path_;
 };
 
+/// Seconds the trial read in the child may take before it counts as hung on a damaged file.
+constexpr unsigned k_trial_seconds = 600;
+
+/// @brief Reads the whole file once in a forked child, so that a damaged file that crashes the
+/// HDF5 library (it trusts some structures of old files, such as references into the global
+/// heap of variable-length strings) kills the child, not this process.
+/// @throws FormatError "<path>: the file is damaged (...)" when the child dies from a signal.
+void trial_read_in_child(const std::string& path) {
+    std::fflush(nullptr);  // the child leaves by _exit, but keep the buffers out of it anyway
+    const pid_t pid = ::fork();
+    if (pid < 0) return;  // no process to spare: the read below runs unguarded
+    if (pid == 0) {
+        const struct rlimit no_core = {0, 0};
+        ::setrlimit(RLIMIT_CORE, &no_core);  // a crash here is expected, not worth a core file
+        for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
+        ::alarm(k_trial_seconds);
+        int status = 0;
+        try {
+            Reader(path).read();
+        } catch (...) {
+            status = 1;  // the parent's own read reports it
+        }
+        ::_exit(status);
+    }
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) return;
+    }
+    if (!WIFSIGNALED(st)) return;
+    const int sig = WTERMSIG(st);
+    if (sig == SIGALRM)
+        throw FormatError(path + ": the file is damaged (reading it did not finish in " +
+                          std::to_string(k_trial_seconds) + " s)");
+    const char* name = ::strsignal(sig);
+    throw FormatError(path + ": the file is damaged (reading it crashed the HDF5 library: " +
+                      (name != nullptr ? name : "signal " + std::to_string(sig)) + ")");
+}
+
 }  // namespace
 
-ModelFile load_model(const std::string& path) { return Reader(path).read(); }
+ModelFile load_model(const std::string& path) {
+    trial_read_in_child(path);
+    return Reader(path).read();
+}
 
 }  // namespace dbn::io

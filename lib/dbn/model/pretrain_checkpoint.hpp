@@ -15,7 +15,7 @@ namespace dbn {
 
 /// @brief The state of the consistency checks between layers (PretrainChecks::state()).
 struct ChecksState {
-    Rng::State rng{};                          ///< the checks' own generator (the samples q)
+    Rng::State rng{};                           ///< the checks' own generator (the samples q)
     estimate::StackEvaluator::State evaluator;  ///< log Z, final states, checks so far
     bool all_passed = true;
 };
@@ -23,11 +23,11 @@ struct ChecksState {
 /// @brief Where the run's input came from and what it was: a resumed run must train on the same
 /// rows, and refuses others.
 struct DataFingerprint {
-    std::string spec;            ///< the data SPEC as given
-    std::string validation;      ///< the validation SPEC ("" when none)
-    std::size_t limit = 0;       ///< --limit (0: all rows)
+    std::string spec;        ///< the data SPEC as given
+    std::string validation;  ///< the validation SPEC ("" when none)
+    std::size_t limit = 0;   ///< --limit (0: all rows)
     std::size_t rows = 0, columns = 0;
-    std::uint64_t hash = 0;      ///< FNV-1a of the rows' float values, training then validation
+    std::uint64_t hash = 0;  ///< FNV-1a of the rows' float values, training then validation
 };
 
 /// @brief Everything a greedy pretraining run needs to continue bit for bit (docs/FORMAT.md,
