@@ -287,6 +287,8 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
     // validation set itself when given (no copy); else the held-out rows as split off.
     const Matrix heldout_raw = validation ? Matrix::from_shape({0, x.shape(1)}) : heldout;
     const Matrix& check_raw = validation ? validation->x : heldout_raw;
+    // Before any layer trains: every layer must fit in memory with the data's real shape.
+    check_memory(config_, x.shape(1), x.shape(0) + heldout.shape(0));
     pre.fit(x);
     pre.apply(x);
     if (heldout.shape(0) > 0) pre.apply(heldout);
@@ -346,7 +348,11 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
             if (heldout.shape(0) > 0) divide_columns(heldout, sigma);
         }
 
-        RbmTrainer trainer(rbm, spec.train, rng, k);
+        // A batch larger than the data is all of it: the buffers (and PCD's default chain
+        // count) are sized by the rows there are, not by the number asked for.
+        LayerTrainingConfig train_config = spec.train;
+        train_config.batch_size = std::min(train_config.batch_size, x.shape(0));
+        RbmTrainer trainer(rbm, train_config, rng, k);
         if (!turned_over) trainer.init_visible_bias(x);
         std::optional<BoundGuide> guide;
         if (spec.guide.enabled) {  // bound_probe_ is set: checked before layer 0
@@ -355,10 +361,10 @@ ModelFile GreedyTrainer::train(data::Dataset&& train, const data::Dataset* valid
         }
         TrainingObserver* watcher = guide ? &*guide : observer;
         if (observer)
-            observer->on_layer_begin(k, config_.layers.size(), rbm, spec.train, x.shape(0));
+            observer->on_layer_begin(k, config_.layers.size(), rbm, train_config, x.shape(0));
         if (guide) guide->estimate(0);
         LayerRecord record;
-        record.config = spec.train;
+        record.config = train_config;
         record.epochs = trainer.train(x, heldout.shape(0) > 0 ? &heldout : nullptr, watcher);
         if (guide) {
             guide->restore_best(rbm);
