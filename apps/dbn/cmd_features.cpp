@@ -3,6 +3,8 @@
 
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
+#include "dbn/core/files.hpp"
+#include "dbn/data/dataset.hpp"
 #include "dbn/features/features.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/observe/console_progress.hpp"
@@ -14,19 +16,21 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
         "features",
         "Write the mean-field features of a data set (the hidden values of a layer), "
         "streaming it in chunks");
-    c->add_option("model", o.model, "model file (.h5)")->required();
+    c->add_option("model", o.model, "model file (.h5)")->required()->check(path_validator());
     c->add_option("--data", o.data,
                   "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset or "
                   "bars-and-stripes:N; labels come along when the data has them")
-        ->required();
+        ->required()
+        ->check(path_validator());
     c->add_option("--out", o.out,
                   "output: .h5 (float32 /features [N, n_K], int32 /labels [N]) or .csv (text, "
                   "%.9g, a header line, label first)")
-        ->required();
+        ->required()
+        ->check(path_validator());
     c->add_option("--layer", o.layer,
                   "layer whose hidden values to write, 0 = first hidden layer as in 'dbn info' "
                   "(default: the top)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(index_validator());
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
         ->check(count_validator());
     c->add_option("--label-column", o.label_column,
@@ -37,8 +41,11 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
 }
 
 int run_features(const FeaturesOptions& o) {
-    if (o.threads > 0) blas::set_num_threads(o.threads);
+    if (o.threads > 0) use_threads(static_cast<std::size_t>(o.threads));
     const auto t0 = std::chrono::steady_clock::now();
+    std::vector<NamedInput> inputs = {{"the model", o.model}};
+    for (const auto& f : data::spec_files(o.data)) inputs.push_back({"--data", f});
+    check_output(o.out, "--out", "the features", inputs);
     const ModelFile model = io::load_model(o.model);
     features::FeatureOptions options;
     options.layer = o.layer;

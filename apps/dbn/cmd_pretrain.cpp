@@ -9,6 +9,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/files.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/observe/console_progress.hpp"
@@ -22,15 +23,20 @@ void add_pretrain(CLI::App& app, PretrainOptions& o) {
     auto* c =
         app.add_subcommand("pretrain", "Pretrain a DBN greedily, layer by layer, and save it");
     c->add_option("--config", o.config, "DBN configuration (JSON), e.g. models/quick.json")
-        ->required();
+        ->required()
+        ->check(path_validator());
     c->add_option(
-        "--data", o.data,
-        "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset "
-        "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)");
+         "--data", o.data,
+         "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset "
+         "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)")
+        ->check(path_validator());
     c->add_option("--validation", o.validation,
-                  "held-out data SPEC for the monitors (default: a held-out share of --data)");
-    c->add_option("--out", o.out, "model file to write (default: <config name>.h5)");
+                  "held-out data SPEC for the monitors (default: a held-out share of --data)")
+        ->check(path_validator());
+    c->add_option("--out", o.out, "model file to write (default: <config name>.h5)")
+        ->check(path_validator());
     c->add_option("--seed", o.seed, "random seed (overrides the configuration's)")
+        ->check(unsigned_validator())
         ->each([&o](const std::string&) { o.seed_set = true; });
     c->add_option("--epochs", o.epochs, "epochs for every layer (overrides the configuration)")
         ->check(count_validator());
@@ -49,18 +55,20 @@ int run_pretrain(const PretrainOptions& o) {
     if (o.seed_set) cfg.seed = o.seed;
     if (o.epochs > 0)
         for (auto& l : cfg.layers) l.train.epochs = o.epochs;
-    if (o.threads > 0) blas::set_num_threads(o.threads);
+    if (o.threads > 0) use_threads(static_cast<std::size_t>(o.threads));
 
     std::string out = o.out;
     if (out.empty()) out = (cfg.name.empty() ? std::string("model") : cfg.name) + ".h5";
-    // Fail before hours of training, not after: the output's folder must exist.
-    const auto parent = std::filesystem::absolute(out).parent_path();
-    DBN_CHECK(std::filesystem::is_directory(parent), IoError,
-              out << ": cannot write the model: folder " << parent.string() << " does not exist");
-    DBN_CHECK(!std::filesystem::is_directory(out), IoError,
-              out << ": cannot write the model: it is a folder");
-
     const std::string spec = o.data.empty() ? k_default_train : o.data;
+    // Fail before hours of training, not after: the output's folder must exist, and the output
+    // must not be one of the inputs.
+    std::vector<NamedInput> inputs = {{"--config", o.config}};
+    for (const auto& f : data::spec_files(spec)) inputs.push_back({"--data", f});
+    if (!o.validation.empty())
+        for (const auto& f : data::spec_files(o.validation)) inputs.push_back({"--validation", f});
+    check_output(out, o.out.empty() ? "the default output (NAME.h5)" : "--out", "the model",
+                 inputs);
+
     if (o.data.empty() && !std::filesystem::exists(spec)) {
         DBN_CHECK(
             false, IoError,
