@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
+#include "dbn/core/error.hpp"
 #include "dbn/core/files.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/features/features.hpp"
@@ -52,7 +53,15 @@ int run_features(const FeaturesOptions& o) {
     options.chunk_rows = o.chunk_rows;
     options.model_file = o.model;
     options.model_name = model.name;
-    if (o.label_column) options.csv.label_column = *o.label_column;
+    if (o.label_column) {
+        // Only the CSV reader has columns to pick; elsewhere the flag would be ignored.
+        const std::string d = o.data.size() >= 4 ? o.data.substr(o.data.size() - 4) : "";
+        DBN_CHECK(d == ".csv" || d == ".CSV", ConfigError,
+                  "--label-column: " << o.data
+                                     << " is not a *.csv file (labels of IDX and HDF5 "
+                                        "data come from their own labels file)");
+        options.csv.label_column = *o.label_column;
+    }
     const features::FeatureSummary s =
         features::extract_features(model.stack, o.data, o.out, options);
     const double secs =

@@ -28,9 +28,9 @@ void check_output(const std::string& path, const std::string& flag, const std::s
     DBN_CHECK(!path.empty(), ConfigError, flag << ": an empty path names no file");
     std::error_code ec;
     const auto parent = fs::absolute(path, ec).parent_path();
-    DBN_CHECK(!ec && fs::is_directory(parent, ec), IoError,
-              path << ": cannot write " << what << ": folder " << parent.string()
-                   << " does not exist");
+    DBN_CHECK(
+        !ec && fs::is_directory(parent, ec), IoError,
+        path << ": cannot write " << what << ": folder " << parent.string() << " does not exist");
     DBN_CHECK(!fs::is_directory(path, ec), IoError,
               path << ": cannot write " << what << ": it is a folder");
     for (const NamedInput& in : inputs) {

@@ -191,8 +191,6 @@ std::size_t RowSource::read_growing(std::size_t want, std::size_t piece, Dataset
 std::unique_ptr<RowSource> open_row_source(const std::string& spec, const CsvOptions& csv) {
     static const std::string k_bars = "bars-and-stripes:";
     if (spec.rfind(k_bars, 0) == 0) {
-        DBN_CHECK(csv.label_column == CsvOptions::no_label_column, ConfigError,
-                  spec << ": a label column applies to CSV data only");
         // A generated set (a few hundred rows at most), for models small enough for exact
         // likelihoods.
         const std::string n = spec.substr(k_bars.size());
@@ -205,9 +203,6 @@ std::unique_ptr<RowSource> open_row_source(const std::string& spec, const CsvOpt
         return memory_row_source(std::move(d));
     }
     const detail::ParsedSpec p = detail::parse_spec(spec);
-    DBN_CHECK(csv.label_column == CsvOptions::no_label_column || p.kind == detail::SpecKind::csv,
-              ConfigError,
-              spec << ": a label column applies to CSV data only (this is not a *.csv file)");
     switch (p.kind) {
         case detail::SpecKind::idx:
             return detail::open_idx(p.path, /*sibling_labels=*/true);
