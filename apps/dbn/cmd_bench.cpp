@@ -29,7 +29,8 @@ void add_bench(CLI::App& app, BenchOptions& o) {
     c->add_option("--threads", o.threads, "threads (default: OpenBLAS's thread count)")
         ->check(count_validator());
     c->add_flag("--json", o.json, "print one JSON object on stdout");
-    c->add_option("--data", o.data, "training data SPEC (default: Fashion-MNIST training images)");
+    c->add_option("--data", o.data, "training data SPEC (default: Fashion-MNIST training images)")
+        ->check(path_validator());
     c->add_option("--rows", o.rows, "use the first N rows (default: all; 10,000 with --quick)")
         ->check(count_validator());
     c->add_option("--runs", o.runs,
@@ -44,7 +45,7 @@ void add_bench(CLI::App& app, BenchOptions& o) {
 }
 
 int run_bench(const BenchOptions& o) {
-    if (o.threads) blas::set_num_threads(*o.threads);
+    if (o.threads) use_threads(static_cast<std::size_t>(*o.threads));
     BenchRun r;
     r.threads = static_cast<std::size_t>(std::max(1, blas::num_threads()));
     bench::Settings settings = bench::Settings::make(o.quick, r.threads);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -21,18 +22,29 @@ void add_eval(CLI::App& app, EvalOptions& o) {
         "Evaluate a model on data: log Z of every layer (exact or AIS, with intervals), the "
         "mean log-likelihood under layer 0, the DBN's variational lower bound and the "
         "free-energy consistency checks");
-    c->add_option("model", o.model, "model file (.h5)")->required();
+    c->add_option("model", o.model, "model file (.h5)")->required()->check(path_validator());
     c->add_option("--data", o.data, "data SPEC (IDX, *.csv, file.h5:/dataset, bars-and-stripes:N)")
-        ->required();
+        ->required()
+        ->check(path_validator());
     c->add_option("--logz", o.log_z,
                   "how to get log Z: auto (exact up to 20 enumerated units), exact, ais")
         ->check(CLI::IsMember({"auto", "exact", "ais"}));
     c->add_option("--ais-runs", o.ais_runs, "AIS runs M (default 100)")
         ->check(CLI::Range(2, 1000000));
     c->add_option(
-        "--ais-steps", o.ais_steps,
-        "AIS temperatures: default (14,500, Salakhutdinov & Murray 2008), quick (1,450) or a "
-        "number >= 3");
+         "--ais-steps", o.ais_steps,
+         "AIS temperatures: default (14,500, Salakhutdinov & Murray 2008), quick (1,450) or a "
+         "number >= 3")
+        ->check(CLI::Validator(
+            [](std::string& v) -> std::string {
+                try {
+                    (void)estimate::parse_ais_steps(v);
+                } catch (const ConfigError& e) {
+                    return e.what();
+                }
+                return "";
+            },
+            "STEPS", "ais steps"));
     c->add_option("--dlogz", o.dlogz,
                   "dlogZ of each pair: auto (along the parameter path from the lower layer "
                   "turned over where the upper layer is wide enough, docs/CHECK.md), or "
@@ -40,12 +52,14 @@ void add_eval(CLI::App& app, EvalOptions& o) {
         ->check(CLI::IsMember({"auto", "independent"}));
     c->add_option("--path-steps", o.path_steps, "temperatures of the parameter path (default 2000)")
         ->check(count_validator());
-    c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)");
+    c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)")
+        ->check(unsigned_validator());
     c->add_option("--limit", o.limit, "use only the first N rows of --data")
         ->check(count_validator());
     c->add_option(
-        "--labels", o.labels,
-        "labels SPEC for a fine-tuned classifier (default: the labels that come with --data)");
+         "--labels", o.labels,
+         "labels SPEC for a fine-tuned classifier (default: the labels that come with --data)")
+        ->check(path_validator());
     c->add_flag("--json", o.json, "print one JSON object (keys: docs/EVAL.md)");
 }
 
@@ -59,6 +73,31 @@ int run_eval(const EvalOptions& o) {
     DBN_CHECK(d.n_features() == model.n_visible(), ShapeError,
               o.data << ": " << d.n_features() << " columns, but " << o.model << " expects "
                      << model.n_visible());
+    // The labels are checked with the data, before the (long) evaluation.
+    const bool classifier =
+        file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::classifier;
+    DBN_CHECK(o.labels.empty() || classifier, ConfigError,
+              "--labels " << o.labels << ": " << o.model
+                          << " is not a fine-tuned classifier, so it has no use for labels");
+    Labels labels = d.labels;
+    if (classifier) {
+        if (!o.labels.empty()) labels = data::read_labels(o.labels);
+        DBN_CHECK(labels.size() > 0, FormatError,
+                  o.data << ": no labels for the classifier (pass --labels SPEC)");
+        DBN_CHECK(labels.size() >= d.size(), ShapeError,
+                  "--labels: " << labels.size() << " labels for " << d.size() << " rows");
+        if (labels.size() > d.size()) {  // --limit: the labels of the rows kept
+            Labels head = Labels::from_shape({d.size()});
+            std::copy(labels.data(), labels.data() + d.size(), head.data());
+            labels = head;
+        }
+        const Labels& classes = file.fine_tuned->classes;
+        for (std::size_t i = 0; i < labels.size(); ++i)
+            DBN_CHECK(std::binary_search(classes.begin(), classes.end(), labels(i)), ConfigError,
+                      (o.labels.empty() ? o.data : o.labels)
+                          << ": label " << labels(i) << " (row " << i << ") is not one of the "
+                          << classes.size() << " classes of " << o.model);
+    }
 
     estimate::StackEvaluationOptions opt;
     opt.log_z.method = estimate::parse_log_z_method(o.log_z, "--logz");
@@ -108,18 +147,7 @@ int run_eval(const EvalOptions& o) {
     out["checks"] = records_json(ev.checks);
 
     // Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
-    if (file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::classifier) {
-        Labels labels = d.labels;
-        if (!o.labels.empty()) labels = data::read_labels(o.labels);
-        DBN_CHECK(labels.size() > 0, FormatError,
-                  o.data << ": no labels for the classifier (pass --labels SPEC)");
-        DBN_CHECK(labels.size() >= d.size(), ShapeError,
-                  "--labels: " << labels.size() << " labels for " << d.size() << " rows");
-        if (labels.size() > d.size()) {
-            Labels head = Labels::from_shape({d.size()});
-            std::copy(labels.data(), labels.data() + d.size(), head.data());
-            labels = head;
-        }
+    if (classifier) {
         const finetune::ClassifierEvaluation ce =
             finetune::evaluate_classifier(model, *file.fine_tuned, d.x, labels);
         out["accuracy"] = ce.accuracy;

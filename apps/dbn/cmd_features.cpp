@@ -3,7 +3,10 @@
 
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
+#include "dbn/core/error.hpp"
+#include "dbn/core/files.hpp"
 #include "dbn/core/output_file.hpp"
+#include "dbn/data/dataset.hpp"
 #include "dbn/features/features.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/observe/console_progress.hpp"
@@ -15,19 +18,21 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
         "features",
         "Write the mean-field features of a data set (the hidden values of a layer), "
         "streaming it in chunks");
-    c->add_option("model", o.model, "model file (.h5)")->required();
+    c->add_option("model", o.model, "model file (.h5)")->required()->check(path_validator());
     c->add_option("--data", o.data,
                   "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset or "
                   "bars-and-stripes:N; labels come along when the data has them")
-        ->required();
+        ->required()
+        ->check(path_validator());
     c->add_option("--out", o.out,
                   "output: .h5 (float32 /features [N, n_K], int32 /labels [N]) or .csv (text, "
                   "%.9g, a header line, label first)")
-        ->required();
+        ->required()
+        ->check(path_validator());
     c->add_option("--layer", o.layer,
                   "layer whose hidden values to write, 0 = first hidden layer as in 'dbn info' "
                   "(default: the top)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(index_validator());
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
         ->check(count_validator());
     c->add_option("--label-column", o.label_column,
@@ -38,8 +43,11 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
 }
 
 int run_features(const FeaturesOptions& o) {
-    if (o.threads > 0) blas::set_num_threads(o.threads);
+    if (o.threads > 0) use_threads(static_cast<std::size_t>(o.threads));
     const auto t0 = std::chrono::steady_clock::now();
+    std::vector<NamedInput> inputs = {{"the model", o.model}};
+    for (const auto& f : data::spec_files(o.data)) inputs.push_back({"--data", f});
+    check_output(o.out, "--out", "the features", inputs);
     const auto lock = guard_output(o.out);  // held until the features are written
     const ModelFile model = io::load_model(o.model);
     features::FeatureOptions options;
@@ -47,7 +55,15 @@ int run_features(const FeaturesOptions& o) {
     options.chunk_rows = o.chunk_rows;
     options.model_file = o.model;
     options.model_name = model.name;
-    if (o.label_column) options.csv.label_column = *o.label_column;
+    if (o.label_column) {
+        // Only the CSV reader has columns to pick; elsewhere the flag would be ignored.
+        const std::string d = o.data.size() >= 4 ? o.data.substr(o.data.size() - 4) : "";
+        DBN_CHECK(d == ".csv" || d == ".CSV", ConfigError,
+                  "--label-column: " << o.data
+                                     << " is not a *.csv file (labels of IDX and HDF5 "
+                                        "data come from their own labels file)");
+        options.csv.label_column = *o.label_column;
+    }
     const features::FeatureSummary s =
         features::extract_features(model.stack, o.data, o.out, options);
     const double secs =

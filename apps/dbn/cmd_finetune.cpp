@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/files.hpp"
 #include "dbn/core/output_file.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/finetune/evaluate.hpp"
@@ -27,21 +28,29 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
         "Fine-tune a pretrained DBN by backpropagation, as a classifier (softmax "
         "output) or an autoencoder (transposed decoder), and save it");
     finetune::FineTuneOverrides& s = o.settings;
-    c->add_option("model", o.model, "pretrained (or fine-tuned) model file (.h5)")->required();
+    c->add_option("model", o.model, "pretrained (or fine-tuned) model file (.h5)")
+        ->required()
+        ->check(path_validator());
     c->add_option("--data", o.data, "training data SPEC (IDX, *.csv, file.h5:/dataset)")
-        ->required();
+        ->required()
+        ->check(path_validator());
     c->add_option("--labels", o.labels,
                   "labels SPEC for --data (default: those that come with the data, e.g. the IDX "
-                  "labels file beside the images)");
+                  "labels file beside the images)")
+        ->check(path_validator());
     c->add_option("--validation", o.validation,
                   "validation data SPEC for early stopping (default: a seeded share of --data, "
-                  "see --validation-fraction)");
-    c->add_option("--validation-labels", o.validation_labels, "labels SPEC for --validation");
+                  "see --validation-fraction)")
+        ->check(path_validator());
+    c->add_option("--validation-labels", o.validation_labels, "labels SPEC for --validation")
+        ->check(path_validator());
     c->add_option("--mode", s.mode, "classifier or autoencoder")->required();
-    c->add_option("--out", o.out, "fine-tuned model file to write")->required();
+    c->add_option("--out", o.out, "fine-tuned model file to write")
+        ->required()
+        ->check(path_validator());
     c->add_option("--epochs", s.epochs, "maximum number of epochs (default 30)")
         ->check(count_validator());
-    c->add_option("--seed", s.seed, "random seed (default 1)");
+    c->add_option("--seed", s.seed, "random seed (default 1)")->check(unsigned_validator());
     c->add_option("--optimizer", s.optimizer, "sgd (with momentum) or adam (default)");
     c->add_option("--learning-rate", s.learning_rate,
                   "step size, in (0, 1e6] (default: sgd 0.1, adam 0.001)");
@@ -76,8 +85,10 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
         ->check(count_validator());
     c->add_option("--test", o.test,
                   "after training, report accuracy or reconstruction error on this data SPEC "
-                  "(never used for training or early stopping)");
-    c->add_option("--test-labels", o.test_labels, "labels SPEC for --test");
+                  "(never used for training or early stopping)")
+        ->check(path_validator());
+    c->add_option("--test-labels", o.test_labels, "labels SPEC for --test")
+        ->check(path_validator());
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
         ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print only the final summary");
@@ -113,20 +124,38 @@ json value(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
 int run_finetune(const FinetuneOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (o.threads) blas::set_num_threads(*o.threads);
+    if (o.threads) use_threads(static_cast<std::size_t>(*o.threads));
     const ModelFile model = io::load_model(o.model);
     const finetune::FineTuneConfig cfg =
         finetune::fine_tune_config(o.settings, !model.stack.layers[0].visible_units().binary());
     const bool classifier = cfg.mode == finetune::FineTuneMode::classifier;
+    std::vector<NamedInput> inputs = {{"the model", o.model}};
+    const auto add = [&inputs](const char* flag, const std::optional<std::string>& spec) {
+        if (spec)
+            for (const auto& f : data::spec_files(*spec)) inputs.push_back({flag, f});
+    };
+    add("--data", o.data);
+    add("--labels", o.labels);
+    add("--validation", o.validation);
+    add("--validation-labels", o.validation_labels);
+    add("--test", o.test);
+    add("--test-labels", o.test_labels);
+    check_output(o.out, "--out", "the model", inputs);
     const auto parent = std::filesystem::absolute(o.out).parent_path();
     DBN_CHECK(std::filesystem::is_directory(parent), IoError,
               o.out << ": cannot write the model: folder " << parent.string() << " does not exist");
     const auto lock = guard_output(o.out);  // held until the model is saved
 
+    // Every data set is read and checked before training: a bad --test must not fail after
+    // the model has been written.
     data::Dataset train = read_labelled(o.data, o.labels);
     if (o.limit) train = data::first_rows(std::move(train), *o.limit);
     data::Dataset valid;
     if (o.validation) valid = read_labelled(*o.validation, o.validation_labels);
+    std::optional<data::Dataset> test;
+    if (o.test) test = read_labelled(*o.test, o.test_labels);
+    finetune::check_fine_tune_data(model.stack, cfg, train, o.validation ? &valid : nullptr,
+                                   test ? &*test : nullptr);
     std::ostream& log = o.json ? std::cerr : std::cout;
     if (!o.quiet) {
         log << "model: " << o.model << " (" << model.stack.n_visible();
@@ -168,21 +197,18 @@ int run_finetune(const FinetuneOptions& o) {
             value(classifier ? best->valid_accuracy : best->valid_reconstruction_error);
     }
     std::string test_line;
-    if (o.test) {
-        const data::Dataset test = read_labelled(*o.test, o.test_labels);
+    if (test) {
         char buf[200];
         if (classifier) {
-            DBN_CHECK(test.has_labels(), ConfigError,
-                      *o.test << ": no labels (give --test-labels SPEC)");
             const finetune::ClassifierEvaluation ev =
-                finetune::evaluate_classifier(tuned.stack, ft, test.x, test.labels);
+                finetune::evaluate_classifier(tuned.stack, ft, test->x, test->labels);
             summary["test_accuracy"] = ev.accuracy;
             summary["test_confusion_matrix"] = ev.confusion_matrix;
             std::snprintf(buf, sizeof buf, "test: accuracy %.4f on %zu rows of %s", ev.accuracy,
-                          ev.n_samples, test.source.c_str());
+                          ev.n_samples, test->source.c_str());
         } else {
             const finetune::AutoencoderEvaluation ev =
-                finetune::evaluate_autoencoder(tuned.stack, ft, test.x);
+                finetune::evaluate_autoencoder(tuned.stack, ft, test->x);
             summary["test_reconstruction_error"] = ev.reconstruction_error;
             summary["test_squared_error_per_sample"] =
                 ev.reconstruction_error * double(ev.n_visible);
@@ -191,7 +217,7 @@ int run_finetune(const FinetuneOptions& o) {
                           "test: reconstruction error %.6f per unit (%.3f per sample) on %zu rows "
                           "of %s",
                           ev.reconstruction_error, ev.reconstruction_error * double(ev.n_visible),
-                          ev.n_samples, test.source.c_str());
+                          ev.n_samples, test->source.c_str());
         }
         test_line = buf;
     }

@@ -18,7 +18,7 @@ void add_info(CLI::App& app, InfoOptions& o) {
     auto* c = app.add_subcommand("info",
                                  "Describe a model file (layers, units, shapes, training, "
                                  "monitors), or this system with --system");
-    c->add_option("model", o.model, "model file (.h5)");
+    c->add_option("model", o.model, "model file (.h5)")->check(path_validator());
     c->add_flag("--json", o.json, "print one JSON object");
     c->add_flag("--system", o.system, "show the BLAS kernel, threads and library version");
 }

@@ -15,6 +15,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/files.hpp"
 #include "dbn/core/output_file.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/io/checkpoint_io.hpp"
@@ -63,17 +64,22 @@ const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; 
 void add_pretrain(CLI::App& app, PretrainOptions& o) {
     auto* c =
         app.add_subcommand("pretrain", "Pretrain a DBN greedily, layer by layer, and save it");
-    auto* config = c->add_option(
-        "--config", o.config,
-        "DBN configuration (JSON), e.g. models/quick.json (required unless --resume)");
+    auto* config =
+        c->add_option("--config", o.config,
+                      "DBN configuration (JSON), e.g. models/quick.json (required unless --resume)")
+            ->check(path_validator());
     c->add_option(
-        "--data", o.data,
-        "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset "
-        "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)");
+         "--data", o.data,
+         "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset "
+         "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)")
+        ->check(path_validator());
     c->add_option("--validation", o.validation,
-                  "held-out data SPEC for the monitors (default: a held-out share of --data)");
-    c->add_option("--out", o.out, "model file to write (default: <config name>.h5)");
+                  "held-out data SPEC for the monitors (default: a held-out share of --data)")
+        ->check(path_validator());
+    c->add_option("--out", o.out, "model file to write (default: <config name>.h5)")
+        ->check(path_validator());
     auto* seed = c->add_option("--seed", o.seed, "random seed (overrides the configuration's)")
+                     ->check(unsigned_validator())
                      ->each([&o](const std::string&) { o.seed_set = true; });
     auto* epochs =
         c->add_option("--epochs", o.epochs, "epochs for every layer (overrides the configuration)")
@@ -137,7 +143,7 @@ int run_pretrain(const PretrainOptions& o) {
     if (run.seed_set) cfg.seed = run.seed;
     if (run.epochs > 0)
         for (auto& l : cfg.layers) l.train.epochs = run.epochs;
-    if (run.threads > 0) blas::set_num_threads(run.threads);
+    if (run.threads > 0) use_threads(static_cast<std::size_t>(run.threads));
     if (o.checkpoint_every_set) cfg.checkpoint_every = o.checkpoint_every;
     if (o.checkpoint_seconds_set) cfg.checkpoint_seconds = o.checkpoint_seconds;
 
@@ -149,7 +155,6 @@ int run_pretrain(const PretrainOptions& o) {
               out << ": cannot write the model: folder " << parent.string() << " does not exist");
     DBN_CHECK(!std::filesystem::is_directory(out), IoError,
               out << ": cannot write the model: it is a folder");
-    const auto lock = guard_output(out);  // held until the model is saved
     const std::string checkpoint_path =
         o.no_checkpoint ? std::string()
                         : (run.checkpoint.empty() ? out + ".checkpoint.h5" : run.checkpoint);
@@ -171,6 +176,17 @@ int run_pretrain(const PretrainOptions& o) {
     }
 
     const std::string spec = run.data.empty() ? k_default_train : run.data;
+    // The output must not be one of the inputs.
+    std::vector<NamedInput> inputs;
+    if (!o.config.empty()) inputs.push_back({"--config", o.config});
+    if (!o.resume.empty()) inputs.push_back({"--resume", o.resume});
+    for (const auto& f : data::spec_files(spec)) inputs.push_back({"--data", f});
+    if (!run.validation.empty())
+        for (const auto& f : data::spec_files(run.validation))
+            inputs.push_back({"--validation", f});
+    check_output(out, run.out.empty() ? "the default output (NAME.h5)" : "--out", "the model",
+                 inputs);
+    const auto lock = guard_output(out);  // held until the model is saved
     if (run.data.empty() && !std::filesystem::exists(spec)) {
         DBN_CHECK(
             false, IoError,

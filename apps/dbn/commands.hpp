@@ -6,9 +6,13 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <iosfwd>
+#include <algorithm>
+#include <iostream>
 #include <nlohmann/json_fwd.hpp>
 
+#include "dbn/core/blas.hpp"
+#include "dbn/core/error.hpp"
+#include "dbn/core/limits.hpp"
 #include "dbn/estimate/parameter_path_ais.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
 
@@ -30,13 +34,63 @@ inline CLI::Validator count_validator() {
         [](std::string& value) -> std::string {
             const bool digits =
                 !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
-            if (!digits) return "expected a whole number of at least 1, got \"" + value + "\"";
+            if (!digits) return "expected a whole number of at least 1, got " + quote_input(value);
             if (value.find_first_not_of('0') == std::string::npos)
                 return "must be at least 1, got 0";
-            if (value.size() > 18) return "too large: " + value;
+            if (value.size() > 18) return "too large: " + quote_input(value);
             return "";
         },
         "N>=1", "count");
+}
+
+/// @brief A whole number from 0 to 2^64-1 for an unsigned flag (--seed): CLI11 2.1 turns "-1"
+/// into 2^64-1 and lets "18446744073709551616" wrap; this refuses both, naming the value.
+inline CLI::Validator unsigned_validator() {
+    return CLI::Validator(
+        [](std::string& value) -> std::string {
+            const bool digits =
+                !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+            if (!digits) return "expected a whole number of at least 0, got " + quote_input(value);
+            const std::string max = "18446744073709551615";
+            const std::string v =
+                value.substr(std::min(value.find_first_not_of('0'), value.size() - 1));
+            if (v.size() > max.size() || (v.size() == max.size() && v > max))
+                return "too large (at most " + max + "): " + quote_input(value);
+            return "";
+        },
+        "N>=0", "unsigned");
+}
+
+/// @brief A whole number of at least 0 that is an index or a small count (--layer).
+inline CLI::Validator index_validator() {
+    return CLI::Validator(
+        [](std::string& value) -> std::string {
+            const bool digits =
+                !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+            if (!digits) return "expected a whole number of at least 0, got " + quote_input(value);
+            if (value.size() > 18) return "too large: " + quote_input(value);
+            return "";
+        },
+        "N>=0", "index");
+}
+
+/// @brief A path or data SPEC flag: an empty one names no file (without this, --data '' reads
+/// the default data and --out '' writes NAME.h5).
+inline CLI::Validator path_validator() {
+    return CLI::Validator(
+        [](std::string& value) -> std::string {
+            return value.empty() ? "an empty path names no file" : "";
+        },
+        "PATH", "path");
+}
+
+/// @brief Sets the BLAS threads of a --threads flag, at most the hardware's (a note on stderr
+/// says when the request was cut; docs/CONFIG.md, "Command lines").
+inline void use_threads(std::size_t requested) {
+    std::string note;
+    const std::size_t n = usable_threads(requested, "--threads", note);
+    if (!note.empty()) std::cerr << "dbn: note: " << note << std::endl;
+    blas::set_num_threads(static_cast<int>(n));
 }
 
 /// Exit statuses of the program (README.md, "Exit status").

@@ -496,7 +496,7 @@ def pretrain_killed_at_random_moments_resumes_bit_for_bit():
         p = start(args + ["--out", "part.h5", "--quiet"])
         # From the first checkpoint on (before it, a killed run has nothing to resume).
         wait_for("part.h5.checkpoint.h5", p)
-        time.sleep(rng.uniform(0, 0.8 * seconds))
+        time.sleep(rng.uniform(0, 0.4 * seconds))
         p.kill()
         p.wait()
         check(p.returncode in (0, -9), f"run {i}: status {p.returncode}")
@@ -513,7 +513,7 @@ def pretrain_killed_at_random_moments_resumes_bit_for_bit():
               "the checkpoint is still there after the model was saved")
         no_temp_files()
         resumed += 1
-    check(resumed >= 15, f"only {resumed} of 20 runs were killed before they finished")
+    check(resumed >= 10, f"only {resumed} of 20 runs were killed before they finished")
 
 
 @case
@@ -836,6 +836,229 @@ def existing_output_kept_when_pretrain_fails():
     check(re.search(r"^layer 0", p.out, re.MULTILINE), "expected training to have started", p)
     unchanged("training diverged")
     check_stack(info_json(model), [16, 12], epochs=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# Hostile command lines, configurations and data (docs/ROBUSTNESS.md)
+
+
+def tiny_csv(name="d.csv", rows=40, cols=16, width=None, labels=None):
+    """A small 0/1 CSV (and, with `labels`, a one-column labels CSV of `labels` rows)."""
+    write_csv(name, rows=rows, cols=cols)
+    if labels is not None:
+        (ENV.work / labels[0]).write_text("".join(f"{i % 3}\n" for i in range(labels[1])))
+    return name
+
+
+@case
+def config_nested_too_deep():
+    """A comment nesting 100,000 lists crashed serialization; now refused while parsing."""
+    (ENV.work / "deep.json").write_text('{"comment": ' + "[" * 100000 + "]" * 100000 +
+                                        ', "layers": [{"hidden": 4}]}')
+    expect_failure(pretrain_on("bars-and-stripes:4", "deep.json"), EXIT_BAD_INPUT,
+                   [r"deep\.json", r"nested deeper than 64"], out="out.h5")
+    # 64 levels (the top object and 63 lists) is the limit: accepted; 65 is not.
+    for depth, ok in [(63, True), (64, False)]:
+        (ENV.work / "d.json").write_text('{"comment": ' + "[" * depth + "]" * depth +
+                                         ', "defaults": {"epochs": 1}, "layers": [{"hidden": 4}]}')
+        if ok:
+            expect_ok(run(*pretrain_on("bars-and-stripes:4", "d.json"), "--quiet"))
+            (ENV.work / "out.h5").unlink()
+        else:
+            expect_failure(pretrain_on("bars-and-stripes:4", "d.json"), EXIT_BAD_INPUT,
+                           [r"nested deeper than 64"], out="out.h5")
+
+
+@case
+def config_misplaced_duplicate_and_out_of_range_keys():
+    bad = [
+        ('{"defaults": {"hook": "standardize"}, "layers": [{"hidden": 4}]}',
+         [r'defaults: unknown key "hook"', r"layer object"]),
+        ('{"defaults": {"guide": "bound"}, "layers": [{"hidden": 4}]}', [r'"guide"', r"layer"]),
+        ('{"defaults": {"init": "turned_over"}, "layers": [{"hidden": 4}]}', [r'"init"']),
+        ('{"defaults": {"hidden": 4}, "layers": [{"hidden": 4}]}', [r'"hidden"']),
+        ('{"epochs": 3, "layers": [{"hidden": 4}]}', [r'unknown key "epochs"', r'"defaults"']),
+        ('{"layers": [{"hidden": 4, "seed": 3}]}', [r'layers\[0\]: unknown key "seed"',
+                                                    r"top level"]),
+        ('{"input": {"ais_runs": 3}, "layers": [{"hidden": 4}]}', [r'"ais_runs"', r'"checks"']),
+        ('{"layers": [{"hidden": 4}], "layers": [{"hidden": 5}]}', [r'"layers" appears twice']),
+        ('{"layers": [{"hidden": 4, "epochs": 1, "epochs": 2}]}', [r'"epochs" appears twice']),
+        ('{"input": {"scale": 1e300}, "layers": [{"hidden": 4}]}', [r"input\.scale"]),
+        ('{"input": {"scale": 1e-50}, "layers": [{"hidden": 4}]}', [r"input\.scale"]),
+        ('{"layers": [{"hidden": 4, "learning_rate": 1e400}]}', [r"not valid JSON", r"1e400"]),
+        ('{"layers": [{"hidden": 4, "k": 1000000000000}]}', [r"k must be in \[1, 10000\]"]),
+        ('{"checks": {"exact_max_units": 1000}, "layers": [{"hidden": 40}]}',
+         [r"exact_max_units: at most 24"]),
+        ('{"checks": {"ais_runs": 1000000000}, "layers": [{"hidden": 4}]}', [r"ais_runs"]),
+        ('{"checks": {"seed": -1}, "layers": [{"hidden": 4}]}', [r"seed"]),
+        ('{"layers": [{"hidden": 18446744073709551615}]}', [r"layers\[0\]\.hidden"]),
+        ('{"layers": [{"hidden": 4, "algorithm": "' + "x" * 100000 + '"}]}',
+         [r'unknown algorithm "x{40}\.\.\."']),
+    ]
+    for text, patterns in bad:
+        (ENV.work / "bad.json").write_text(text)
+        p = expect_failure(pretrain_on("bars-and-stripes:4", "bad.json"), EXIT_BAD_INPUT,
+                           [r"^dbn: error: bad\.json: "] + patterns, out="out.h5")
+        check(len(p.err) < 400, "the message quotes too much", p)
+
+
+@case
+def memory_sized_by_untrusted_counts():
+    """Huge layers and chain counts are refused at once, naming the key and the memory; a
+    batch larger than the data is the data (buffers sized by the rows)."""
+    tiny_csv("d.csv", rows=120)
+    for layer, key in [('{"hidden": 1000000000}', "hidden"), ('{"hidden": 1000000000000}', "hidden"),
+                       ('{"hidden": 4, "algorithm": "pcd", "persistent_chains": 1000000000000}',
+                        "persistent_chains")]:
+        (ENV.work / "big.json").write_text('{"layers": [' + layer + ']}')
+        p = expect_failure(pretrain_on("d.csv", "big.json"), EXIT_BAD_INPUT,
+                           [rf"layers\[0\]\.{key}", r"needs about [0-9.]+ [kMGTPE]B",
+                            r"memory"], out="out.h5", timeout=30)
+        check(p.seconds < 10, f"took {p.seconds:.1f} s to refuse", p)
+    cfg = write_config("batch.json", hidden=[4], epochs=2, batch_size=10000000)
+    p = expect_ok(run("pretrain", "--config", cfg, "--data", "d.csv", "--quiet", "--out", "b.h5",
+                      timeout=30))
+    check(p.seconds < 10, f"a batch of 10^7 on 120 rows took {p.seconds:.1f} s", p)
+    batch = info_json("b.h5")["layers"][0]["training"]["batch_size"]
+    check(batch <= 120, f"recorded batch size {batch}: expected the rows there were")
+
+
+@case
+def usage_bad_numbers_and_empty_paths():
+    cfg = write_config("small.json", hidden=[4], epochs=1)
+    tiny_csv("d.csv")
+    base = ["pretrain", "--config", cfg, "--data", "d.csv", "--out", "o.h5"]
+    for flags, pattern in [(["--seed", "-1"], r"--seed"),
+                           (["--seed", "18446744073709551616"], r"--seed.*too large"),
+                           (["--seed", "1e3"], r"--seed"),
+                           (["--threads", "-3"], r"--threads"),
+                           (["--epochs", "99999999999999999999"], r"--epochs"),
+                           (["--limit", "0"], r"--limit"),
+                           (["--epochs", "1", "--epochs", "2"], r"--epochs"),
+                           (["--bogus"], r"--bogus")]:
+        expect_failure(base + flags, EXIT_USAGE, [pattern], out="o.h5")
+    for i, flag in enumerate(["--config", "--data", "--out", "--validation"]):
+        args = list(base) + ([flag, ""] if flag == "--validation" else [])
+        if flag != "--validation":
+            args[args.index(flag) + 1] = ""
+        expect_failure(args, EXIT_USAGE, [re.escape(flag) + r": an empty path"], out="o.h5")
+        check(not (ENV.work / "small.h5").exists(), "--out '' wrote NAME.h5")
+    model = small_model("m.h5")
+    for args, pattern in [
+            (["eval", model, "--data", "bars-and-stripes:4", "--seed", "-1"], r"--seed"),
+            (["eval", model, "--data", ""], r"--data: an empty path"),
+            (["eval", "", "--data", "bars-and-stripes:4"], r"model.*empty path|empty path"),
+            (["eval", model, "--data", "bars-and-stripes:4", "--ais-steps", "0"], r"--ais-steps"),
+            (["eval", model, "--data", "bars-and-stripes:4", "--ais-steps", "99999999"],
+             r"--ais-steps"),
+            (["features", model, "--data", "bars-and-stripes:4", "--out", "f.h5", "--layer", "-1"],
+             r"--layer.*at least 0"),
+            (["features", model, "--data", "bars-and-stripes:4", "--out", ""], r"--out: an empty"),
+            (["finetune", model, "--data", "bars-and-stripes:4", "--out", "t.h5", "--mode",
+              "classifier", "--seed", "-1"], r"--seed"),
+            (["finetune", model, "--data", "bars-and-stripes:4", "--out", "t.h5", "--mode",
+              "classifier", "--test", ""], r"--test: an empty path"),
+            (["bench", "--data", ""], r"--data: an empty path"),
+            (["info", ""], r"empty path")]:
+        p = expect_failure(args, EXIT_USAGE, [pattern])
+        check("-1" not in p.err or "2^64" not in p.err, "", p)
+    p = expect_failure(["features", model, "--data", "bars-and-stripes:4", "--out", "f.h5",
+                        "--label-column", "3"], EXIT_BAD_INPUT, [r"--label-column", r"not a \*\.csv"])
+    check("17976931348623157" not in p.err, "a 300-digit bound", p)
+
+
+@case
+def threads_beyond_the_hardware_are_clamped_with_a_note():
+    p = run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"), "--data",
+            "bars-and-stripes:4", "--epochs", "1", "--quiet", "--out", "o.h5", "--threads", "100000")
+    check(p.returncode == 0, "expected success", p)
+    check(re.fullmatch(r"dbn: note: --threads 100000 is more than this machine's \d+ hardware "
+                       r"threads: using \d+\n", p.err), "expected one note on stderr", p)
+    n = os.cpu_count()
+    p = expect_ok(run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"), "--data",
+                      "bars-and-stripes:4", "--epochs", "1", "--quiet", "--out", "p.h5",
+                      "--threads", str(n)))
+
+
+@case
+def finetune_checks_every_input_before_writing():
+    """A bad --test (or validation) used to fail after t.h5 was written over the old one."""
+    model = small_model("m.h5")
+    tiny_csv("d.csv", rows=30, labels=("l.csv", 30))
+    write_csv("w.csv", rows=30, cols=10)
+    (ENV.work / "l5.csv").write_text("0\n1\n2\n0\n1\n")
+    (ENV.work / "l9.csv").write_text("9\n" * 30)
+    (ENV.work / "t.h5").write_bytes((ENV.work / model).read_bytes())
+    old = (ENV.work / "t.h5").read_bytes()
+    base = ["finetune", model, "--data", "d.csv", "--labels", "l.csv", "--mode", "classifier",
+            "--epochs", "1", "--out", "t.h5", "--quiet"]
+    for flags, patterns in [
+            (["--test", "w.csv", "--test-labels", "l.csv"], [r"test data w\.csv", r"10 columns"]),
+            (["--test", "nope.csv"], [r"nope\.csv", r"cannot open"]),
+            (["--test", "d.csv"], [r"test data d\.csv", r"no labels"]),
+            (["--test", "d.csv", "--test-labels", "l5.csv"], [r"l5\.csv", r"5 labels"]),
+            (["--test", "d.csv", "--test-labels", "l9.csv"], [r"label 9", r"not one of"]),
+            (["--validation", "w.csv"], [r"validation data w\.csv", r"10 columns"]),
+            (["--validation", "d.csv", "--validation-labels", "l5.csv"], [r"5 labels"]),
+            (["--validation", "d.csv"], [r"validation data d\.csv", r"no labels"])]:
+        p = expect_failure(base + flags, EXIT_BAD_INPUT, patterns)
+        check("epoch" not in p.out, "training started", p)
+        check((ENV.work / "t.h5").read_bytes() == old, f"t.h5 changed after {flags}", p)
+    expect_ok(run(*base, "--test", "d.csv", "--test-labels", "l.csv"))
+    # eval: bad labels are refused before the evaluation, and labels for a model without a head.
+    expect_failure(["eval", model, "--data", "d.csv", "--labels", "l.csv"], EXIT_BAD_INPUT,
+                   [r"--labels", r"not a fine-tuned classifier"])
+    expect_failure(["eval", "t.h5", "--data", "d.csv", "--labels", "l9.csv"], EXIT_BAD_INPUT,
+                   [r"label 9", r"not one of"])
+
+
+@case
+def output_that_is_an_input_is_refused():
+    model = small_model("m.h5")
+    good = (ENV.work / model).read_bytes()
+    tiny_csv("d.csv", labels=("l.csv", 40))
+    os.symlink("m.h5", ENV.work / "link.h5")
+    cfg = write_config("c.json", hidden=[4], epochs=1)
+    for args, patterns in [
+            (["features", model, "--data", "bars-and-stripes:4", "--out", "m.h5"],
+             [r"--out m\.h5 is the same file as the model"]),
+            (["features", model, "--data", "bars-and-stripes:4", "--out", "./m.h5"],
+             [r"same file as the model"]),
+            (["features", model, "--data", "bars-and-stripes:4", "--out", "link.h5"],
+             [r"same file as the model"]),
+            (["finetune", model, "--data", "bars-and-stripes:4", "--mode", "autoencoder",
+              "--out", "m.h5"], [r"same file as the model"]),
+            (["finetune", model, "--data", "bars-and-stripes:4", "--mode", "autoencoder",
+              "--out", "../" + ENV.work.name + "/m.h5"], [r"same file as the model"]),
+            (["pretrain", "--config", cfg, "--data", "d.csv", "--out", "d.csv"],
+             [r"same file as --data"]),
+            (["pretrain", "--config", cfg, "--data", "d.csv", "--out", "c.json"],
+             [r"same file as --config"]),
+            (["pretrain", "--config", cfg, "--data", "d.csv", "--validation", "m.h5:/x",
+              "--out", "m.h5"], [r"same file as --validation"])]:
+        expect_failure(args, EXIT_BAD_INPUT, patterns)
+        check((ENV.work / model).read_bytes() == good, f"{model} changed after {args}")
+
+
+@case
+def data_gzip_without_trailer():
+    """All the values are there; the CRC-32 and length trailer is cut: refused."""
+    gz = gzip.compress(idx_images(20, 4, 4))
+    for cut in (1, 4, 8):
+        name = f"cut{cut}-images-idx3-ubyte.gz"
+        (ENV.work / name).write_bytes(gz[:-cut])
+        expect_failure(pretrain_on(name), EXIT_BAD_INPUT, [re.escape(name), r"truncated gzip"],
+                       out="out.h5")
+    (ENV.work / "ok-images-idx3-ubyte.gz").write_bytes(gz)
+    expect_ok(run(*pretrain_on("ok-images-idx3-ubyte.gz"), "--quiet"))
+
+
+@case
+def csv_huge_cell_is_quoted_short():
+    csv_with_row("huge.csv", 10, "7" * 5000000 + "x," + ",".join(["0"] * 15))
+    p = expect_failure(pretrain_on("huge.csv"), EXIT_BAD_INPUT,
+                       [r"huge\.csv:11", r'"7{40}\.\.\."'], out="out.h5")
+    check(len(p.err) < 300, f"the message is {len(p.err)} characters", p)
 
 
 # ------------------------------------------------------------------------------------------------

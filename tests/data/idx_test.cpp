@@ -243,6 +243,31 @@ TEST(IdxReader, RejectsTruncatedGzip) {
         << msg;
 }
 
+TEST(IdxReader, RejectsGzipWithoutItsTrailer) {
+    // Every value is there; only the CRC-32 and length that vouch for them are cut, in part or
+    // in full: zlib reports the early end only after the last value. Images and labels both.
+    TempDir tmp;
+    for (std::size_t cut : {1, 4, 8}) {
+        const auto path = tmp.path("notrailer-" + std::to_string(cut) + "-ubyte.gz");
+        Bytes g = gzip_stored(idx_ubyte({10, 10}, pixels(100)));
+        g.resize(g.size() - cut);
+        write_file(path, g);
+        const auto msg = error_of<FormatError>([&] { read_idx(path); });
+        EXPECT_NE(msg.find(path + ": truncated gzip stream"), std::string::npos) << msg;
+        EXPECT_THROW(read_idx_labels(path), FormatError) << cut;
+    }
+    const auto labels = tmp.path("cut-labels-idx1-ubyte.gz");
+    Bytes g = gzip_stored(idx_ubyte({10}, pixels(10)));
+    g.resize(g.size() - 4);
+    write_file(labels, g);
+    const auto msg = error_of<FormatError>([&] { read_idx_labels(labels); });
+    EXPECT_NE(msg.find("truncated gzip stream"), std::string::npos) << msg;
+    // The control: the whole file reads.
+    const auto whole = tmp.path("whole-ubyte.gz");
+    write_file(whole, gzip_stored(idx_ubyte({10, 10}, pixels(100))));
+    EXPECT_EQ(read_idx(whole).shape(0), 10u);
+}
+
 TEST(IdxReader, RejectsCorruptGzip) {
     TempDir tmp;
     const auto path = tmp.path("crc-ubyte.gz");

@@ -75,6 +75,18 @@ TEST(DbnConfig, RejectsWhatMakesNoSense) {
          "checks.dlogz: must be \"auto\" or \"independent\""},
         {R"({"checks": {"path_steps": 0}, "layers": [{"hidden": 10}]})",
          "path_steps: at least 1 step"},
+        {R"({"defaults": {"hook": "standardize"}, "layers": [{"hidden": 10}]})",
+         "defaults: unknown key \"hook\" here: it belongs in a layer object"},
+        {R"({"epochs": 3, "layers": [{"hidden": 10}]})",
+         "unknown key \"epochs\" here: it belongs under \"defaults\" or in a layer"},
+        {R"({"layers": [{"hidden": 10}], "layers": [{"hidden": 3}]})",
+         "key \"layers\" appears twice"},
+        {R"({"comment": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]], "layers": [{"hidden": 10}]})",
+         "nested deeper than 64"},
+        {R"({"layers": [{"hidden": 10, "learning_rate": 1e400}]})", "not valid JSON"},
+        {R"({"input": {"scale": 1e-50}, "layers": [{"hidden": 10}]})", "input.scale"},
+        {R"({"layers": [{"hidden": 10, "k": 100000}]})", "k must be in [1, 10000]"},
+        {R"({"layers": [{"hidden": 1000000000000}]})", "layers[0].hidden: training a layer"},
     };
     for (const auto& c : cases) {
         const std::string msg = error_of(c.text);

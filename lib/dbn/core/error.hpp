@@ -1,8 +1,10 @@
 #pragma once
 
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace dbn {
 
@@ -36,6 +38,31 @@ class NumericalError : public Error {
 public:
     using Error::Error;
 };
+
+/// @brief Longest piece of input an error message quotes (docs/ROBUSTNESS.md).
+inline constexpr std::size_t k_quote_chars = 40;
+
+/// @brief `text` in double quotes for an error message: its first k_quote_chars characters and
+/// "..." when it is longer, so that a 5 MB CSV cell or JSON value does not fill the terminal.
+inline std::string quote_input(std::string_view text) {
+    if (text.size() <= k_quote_chars) return "\"" + std::string(text) + "\"";
+    return "\"" + std::string(text.substr(0, k_quote_chars)) + "...\" (" +
+           std::to_string(text.size()) + " characters)";
+}
+
+/// @brief `text` cut as quote_input() cuts it, without the quotes (for JSON shown as it is).
+inline std::string shortened(std::string_view text) {
+    if (text.size() <= k_quote_chars) return std::string(text);
+    return std::string(text.substr(0, k_quote_chars)) + "... (" + std::to_string(text.size()) +
+           " characters)";
+}
+
+/// @brief A bound or value for a message, compactly (printf's %g): 1.79769e+308, not 300 digits.
+inline std::string compact(double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", value);
+    return buf;
+}
 
 }  // namespace dbn
 

@@ -53,11 +53,11 @@ std::size_t count_fields(std::string_view line) {
 /// Field count of a header line: commas inside double quotes do not separate names.
 std::size_t count_header_fields(std::string_view line) {
     std::size_t n = 1;
-    bool quoted = false;
+    bool in_quotes = false;
     for (char ch : line) {
         if (ch == '"')
-            quoted = !quoted;
-        else if (ch == ',' && !quoted)
+            in_quotes = !in_quotes;
+        else if (ch == ',' && !in_quotes)
             ++n;
     }
     return n;
@@ -156,8 +156,7 @@ private:
     void parse_row(std::string_view line, Real* out, std::int32_t* label) {
         auto fail_field = [&](std::size_t col, const char* what, std::string_view field) {
             throw FormatError(source() + ":" + std::to_string(line_no_) + ":" +
-                              std::to_string(col) + ": " + what + ": \"" + std::string(field) +
-                              "\"");
+                              std::to_string(col) + ": " + what + ": " + quote_input(field));
         };
         const std::size_t nfields = count_fields(line);
         DBN_CHECK(nfields == ncols_, FormatError,
@@ -183,8 +182,8 @@ private:
                 continue;
             }
             DBN_CHECK(std::abs(v) <= std::numeric_limits<Real>::max(), FormatError,
-                      source() << ":" << line_no_ << ":" << col + 1 << ": out of float range: \""
-                               << field << "\"");
+                      source() << ":" << line_no_ << ":" << col + 1
+                               << ": out of float range: " << quote_input(field));
             *out++ = static_cast<Real>(v);
         }
     }

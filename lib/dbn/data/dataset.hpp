@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "dbn/core/types.hpp"
 
@@ -69,6 +70,11 @@ Dataset first_rows(const Dataset& d, std::size_t n);
 /// @brief The same for a data set given up: all of it is then moved, not copied (as in
 /// `first_rows(read_dataset(spec), limit)`, which would otherwise hold the data twice).
 Dataset first_rows(Dataset&& d, std::size_t n);
+
+/// @brief The files a SPEC reads, for telling an output apart from them: none for
+/// `bars-and-stripes:N`, the file of `file.h5:/dataset`, an IDX file and the labels file beside
+/// it when there is one, a CSV file. Reads nothing; an unknown form gives the SPEC itself.
+std::vector<std::string> spec_files(const std::string& spec);
 
 /// @brief Throws FormatError naming `source` if any value is NaN or infinite.
 void check_finite(const Matrix& x, const std::string& source);

@@ -54,21 +54,34 @@ public:
             if (got < 0) {
                 int err = Z_OK;
                 const char* msg = gzerror(file_, &err);
-                if (err == Z_BUF_ERROR) break;  // "unexpected end of file": truncated .gz
+                if (err == Z_BUF_ERROR) {  // "unexpected end of file": truncated .gz
+                    truncated_ = true;
+                    break;
+                }
                 DBN_CHECK(err != Z_ERRNO, IoError,
                           path_ << ": cannot read (" << errno_text(errno) << ")");
                 throw FormatError(path_ + ": corrupt gzip data (" + msg + ")");
             }
-            if (got == 0) break;
+            if (got == 0) {
+                // zlib ends a stream cut short like a whole one, with Z_BUF_ERROR behind it.
+                int err = Z_OK;
+                (void)gzerror(file_, &err);
+                if (err == Z_BUF_ERROR) truncated_ = true;
+                break;
+            }
             total += static_cast<std::size_t>(got);
         }
         return total;
     }
     const std::string& path() const { return path_; }
+    /// @brief True once zlib has met the end of a gzip stream cut short: all the values may
+    /// have come through while the trailer (CRC-32 and length) that vouches for them did not.
+    bool truncated() const { return truncated_; }
 
 private:
     std::string path_;
     gzFile file_ = nullptr;
+    bool truncated_ = false;
 };
 
 enum IdxType : unsigned char {
@@ -243,6 +256,11 @@ public:
         DBN_CHECK(file_.read(&extra, 1) == 0, FormatError,
                   path() << ": header says " << rows_ * cols_
                          << " values, file holds more (trailing data)");
+        // zlib checks the CRC-32 and the length at the end of the stream; a missing trailer
+        // shows only here, after the last value.
+        DBN_CHECK(!file_.truncated(), FormatError,
+                  path() << ": truncated gzip stream: it ends before its trailer (CRC-32 and "
+                            "length), so the values cannot be trusted");
     }
 
 private:
@@ -367,6 +385,10 @@ namespace detail {
 
 std::unique_ptr<RowSource> open_idx(const std::string& path, bool sibling_labels) {
     return std::make_unique<IdxSource>(path, sibling_labels);
+}
+
+std::string idx_sibling_labels(const std::string& images) {
+    return sibling_labels(images).value_or("");
 }
 
 }  // namespace detail

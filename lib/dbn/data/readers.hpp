@@ -35,6 +35,9 @@ ParsedSpec parse_spec(const std::string& spec);
 /// @brief An IDX file, raw or gzip. With `sibling_labels`, the labels file beside images
 /// (`*-images-idx3-ubyte` -> `*-labels-idx1-ubyte`), when there is one, comes along.
 std::unique_ptr<RowSource> open_idx(const std::string& path, bool sibling_labels);
+/// @brief The labels file beside IDX images (`*-images-idx3-ubyte` -> `*-labels-idx1-ubyte`,
+/// either compression), when there is one; "" otherwise.
+std::string idx_sibling_labels(const std::string& images);
 /// @brief A numeric CSV file; its source() is `path`.
 std::unique_ptr<RowSource> open_csv(const std::string& path, const CsvOptions& options);
 /// @brief A numeric HDF5 dataset, and a `labels` dataset beside it when there is one; its

@@ -113,17 +113,29 @@ Dataset read_all(RowSource& source) {
 std::size_t RowSource::read(std::size_t max_rows, Dataset& chunk) {
     DBN_CHECK(max_rows > 0, ConfigError, "RowSource::read: " << source_ << ": max_rows is 0");
     const std::size_t cols = n_features();
+    const bool labelled = has_labels();
+    chunk.source = source_;
+    // Memory follows the rows the source holds, not the number asked for (an untrusted count,
+    // e.g. --chunk-rows 10^18): at most the rows an announced size has left (at least one, to
+    // find the end), and beyond k_piece_values values the chunk grows only as rows arrive (a
+    // header may announce more than the file holds).
+    std::size_t want = max_rows;
+    if (const auto total = size())
+        want = std::max<std::size_t>(1, std::min(max_rows, *total - std::min(*total, rows_read_)));
+    constexpr std::size_t k_piece_values = std::size_t{1} << 24;
+    const std::size_t piece =
+        std::max<std::size_t>(1, k_piece_values / std::max<std::size_t>(cols, 1));
+    if (want > piece) return read_growing(want, piece, chunk);
+
     // Buffers of the full chunk size are kept from call to call; only a short last chunk
     // (or the end) reshapes them.
-    if (chunk.x.shape(0) != max_rows || chunk.x.shape(1) != cols)
-        chunk.x = Matrix::from_shape({max_rows, cols});
-    const bool labelled = has_labels();
-    if (labelled && chunk.labels.size() != max_rows) chunk.labels = Labels::from_shape({max_rows});
+    if (chunk.x.shape(0) != want || chunk.x.shape(1) != cols)
+        chunk.x = Matrix::from_shape({want, cols});
+    if (labelled && chunk.labels.size() != want) chunk.labels = Labels::from_shape({want});
     if (!labelled) chunk.labels = Labels::from_shape({0});
-    chunk.source = source_;
 
-    const std::size_t n = read_into(max_rows, chunk.x, chunk.labels);
-    if (n < max_rows) {
+    const std::size_t n = read_into(want, chunk.x, chunk.labels);
+    if (n < want) {
         Matrix x = Matrix::from_shape({n, cols});
         std::copy_n(chunk.x.data(), n * cols, x.data());
         chunk.x = std::move(x);
@@ -133,7 +145,47 @@ std::size_t RowSource::read(std::size_t max_rows, Dataset& chunk) {
             chunk.labels = std::move(l);
         }
     }
+    rows_read_ += n;
     return n;
+}
+
+std::size_t RowSource::read_growing(std::size_t want, std::size_t piece, Dataset& chunk) {
+    const std::size_t cols = n_features();
+    const bool labelled = has_labels();
+    std::vector<Dataset> parts;
+    std::size_t total = 0;
+    while (total < want) {
+        const std::size_t ask = std::min(piece, want - total);
+        Dataset part;
+        part.x = Matrix::from_shape({ask, cols});
+        if (labelled) part.labels = Labels::from_shape({ask});
+        const std::size_t n = read_into(ask, part.x, part.labels);
+        if (n == 0) break;
+        if (n < ask) {
+            Matrix x = Matrix::from_shape({n, cols});
+            std::copy_n(part.x.data(), n * cols, x.data());
+            part.x = std::move(x);
+            if (labelled) {
+                Labels l = Labels::from_shape({n});
+                std::copy_n(part.labels.data(), n, l.data());
+                part.labels = std::move(l);
+            }
+        }
+        total += n;
+        parts.push_back(std::move(part));
+        if (n < ask) break;
+        piece *= 2;
+    }
+    chunk.x = Matrix::from_shape({total, cols});
+    chunk.labels = Labels::from_shape({labelled ? total : 0});
+    std::size_t row = 0;
+    for (const Dataset& p : parts) {
+        std::copy_n(p.x.data(), p.x.size(), chunk.x.data() + row * cols);
+        if (labelled) std::copy_n(p.labels.data(), p.size(), chunk.labels.data() + row);
+        row += p.size();
+    }
+    rows_read_ += total;
+    return total;
 }
 
 std::unique_ptr<RowSource> open_row_source(const std::string& spec, const CsvOptions& csv) {
@@ -162,6 +214,22 @@ std::unique_ptr<RowSource> open_row_source(const std::string& spec, const CsvOpt
             break;
     }
     throw FormatError(spec + ": unrecognised data file; expected " + detail::k_spec_forms);
+}
+
+std::vector<std::string> spec_files(const std::string& spec) {
+    if (spec.rfind("bars-and-stripes:", 0) == 0) return {};
+    detail::ParsedSpec p;
+    try {
+        p = detail::parse_spec(spec);
+    } catch (const FormatError&) {
+        return {spec};  // reading it will say what is wrong
+    }
+    std::vector<std::string> files = {p.path};
+    if (p.kind == detail::SpecKind::idx) {
+        const std::string labels = detail::idx_sibling_labels(p.path);
+        if (!labels.empty()) files.push_back(labels);
+    }
+    return files;
 }
 
 std::unique_ptr<RowSource> memory_row_source(Dataset data) {

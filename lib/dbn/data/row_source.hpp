@@ -44,7 +44,11 @@ protected:
     virtual std::size_t read_into(std::size_t max_rows, Matrix& x, Labels& labels) = 0;
 
 private:
+    /// read() for a chunk larger than `piece` rows: pieces that double, joined.
+    std::size_t read_growing(std::size_t want, std::size_t piece, Dataset& chunk);
+
     std::string source_;
+    std::size_t rows_read_ = 0;
 };
 
 /// @brief Opens a SPEC (the forms read_dataset() accepts) for reading in chunks. Reads only the

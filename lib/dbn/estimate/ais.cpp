@@ -198,10 +198,11 @@ std::size_t parse_ais_steps(const std::string& setting) {
     bool digits = !setting.empty() && setting.size() <= 12;
     for (char c : setting) digits = digits && c >= '0' && c <= '9';
     const std::size_t steps = digits ? static_cast<std::size_t>(std::stoull(setting)) : 0;
-    DBN_CHECK(digits && steps >= 3, ConfigError,
-              "AIS schedule: unknown setting \"" << setting
-                                                 << "\" (expected \"default\", \"quick\" or a "
-                                                    "step count of at least 3)");
+    DBN_CHECK(digits && steps >= 3 && steps <= k_ais_max_steps, ConfigError,
+              "AIS schedule: unknown setting " << quote_input(setting)
+                                               << " (expected \"default\", \"quick\" or a step "
+                                                  "count from 3 to "
+                                               << k_ais_max_steps << ")");
     return steps;
 }
 

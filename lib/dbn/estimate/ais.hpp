@@ -15,6 +15,8 @@ namespace dbn::estimate {
 inline constexpr std::size_t k_ais_default_steps = 14500;
 /// The "quick" preset: the same three segments, a tenth of the steps (50 + 400 + 1,000).
 inline constexpr std::size_t k_ais_quick_steps = 1450;
+/// Most temperatures a schedule may ask for (70 times the default).
+inline constexpr std::size_t k_ais_max_steps = 1000000;
 /// Independent annealing runs M of the paper.
 inline constexpr std::size_t k_ais_default_runs = 100;
 /// Runs per independent group (see Ais): 100 runs make two groups, which two threads anneal

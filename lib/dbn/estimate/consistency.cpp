@@ -48,7 +48,8 @@ LogZMethod parse_log_z_method(const std::string& name, const std::string& where)
     if (name == "exact") return LogZMethod::exact;
     if (name == "ais") return LogZMethod::ais;
     DBN_CHECK(false, ConfigError,
-              where << ": unknown log Z method \"" << name << "\" (expected auto, exact or ais)");
+              where << ": unknown log Z method " << quote_input(name)
+                    << " (expected auto, exact or ais)");
     return LogZMethod::automatic;
 }
 

@@ -14,7 +14,8 @@ StackEvaluator::StackEvaluator(StackEvaluationOptions options) : options_(std::m
 DeltaLogZMethod parse_delta_log_z_method(const std::string& name, const std::string& where) {
     if (name == "independent") return DeltaLogZMethod::independent;
     if (name == "auto") return DeltaLogZMethod::automatic;
-    throw ConfigError(where + ": must be \"auto\" or \"independent\" (got \"" + name + "\")");
+    throw ConfigError(where + ": must be \"auto\" or \"independent\" (got " + quote_input(name) +
+                      ")");
 }
 
 const char* to_string(DeltaLogZMethod m) {

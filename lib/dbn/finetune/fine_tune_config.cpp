@@ -56,15 +56,15 @@ FineTuneMode parse_fine_tune_mode(const std::string& name) {
     if (name == "classifier") return FineTuneMode::classifier;
     if (name == "autoencoder") return FineTuneMode::autoencoder;
     DBN_CHECK(false, ConfigError,
-              "fine-tuning mode \"" << name
-                                    << "\" is unknown (expected \"classifier\" or "
-                                       "\"autoencoder\")");
+              "fine-tuning mode " << quote_input(name)
+                                  << " is unknown (expected \"classifier\" or "
+                                     "\"autoencoder\")");
 }
 OptimizerKind parse_optimizer(const std::string& name) {
     if (name == "sgd") return OptimizerKind::sgd;
     if (name == "adam") return OptimizerKind::adam;
     DBN_CHECK(false, ConfigError,
-              "optimizer \"" << name << "\" is unknown (expected \"sgd\" or \"adam\")");
+              "optimizer " << quote_input(name) << " is unknown (expected \"sgd\" or \"adam\")");
 }
 InitScheme parse_init_scheme(const std::string& name) {
     if (name == "pretrained") return InitScheme::pretrained;
@@ -78,9 +78,9 @@ InitScheme parse_init_scheme(const std::string& name) {
 LossKind parse_loss(const std::string& name) {
     if (name == "cross_entropy") return LossKind::cross_entropy;
     if (name == "squared_error") return LossKind::squared_error;
-    DBN_CHECK(
-        false, ConfigError,
-        "loss \"" << name << "\" is unknown (expected \"cross_entropy\" or \"squared_error\")");
+    DBN_CHECK(false, ConfigError,
+              "loss " << quote_input(name)
+                      << " is unknown (expected \"cross_entropy\" or \"squared_error\")");
 }
 
 double FineTuneConfig::effective_learning_rate() const {

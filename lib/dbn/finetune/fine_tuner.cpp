@@ -221,6 +221,48 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
 
 }  // namespace
 
+void check_fine_tune_data(const Dbn& model, const FineTuneConfig& config,
+                          const data::Dataset& train, const data::Dataset* validation,
+                          const data::Dataset* test) {
+    const bool classifier = config.mode == FineTuneMode::classifier;
+    DBN_CHECK(train.size() > 0, ConfigError, "training data " << train.source << ": no rows");
+    Labels classes = Labels::from_shape({0});
+    if (classifier) {
+        DBN_CHECK(train.has_labels(), ConfigError,
+                  "training data " << train.source
+                                   << ": no labels for the classifier (give --labels SPEC)");
+        classes = distinct_sorted(train.labels);
+        DBN_CHECK(classes.size() >= 2, ConfigError,
+                  "training data " << train.source << ": the labels hold " << classes.size()
+                                   << " class(es) (expected at least 2)");
+    }
+    auto check = [&](const data::Dataset& d, const char* role, const char* labels_flag) {
+        DBN_CHECK(d.n_features() == model.n_visible(), ShapeError,
+                  role << " " << d.source << ": " << d.n_features()
+                       << " columns, but the model expects " << model.n_visible());
+        if (!classifier) return;
+        DBN_CHECK(d.has_labels(), ConfigError,
+                  role << " " << d.source << ": no labels for the classifier (give " << labels_flag
+                       << " SPEC)");
+        DBN_CHECK(d.labels.size() == d.size(), ShapeError,
+                  role << " " << d.source << ": " << d.labels.size() << " labels for " << d.size()
+                       << " rows");
+        for (std::size_t i = 0; i < d.size(); ++i) {
+            DBN_CHECK(std::binary_search(classes.begin(), classes.end(), d.labels(i)), ConfigError,
+                      role << " " << d.source << ": label " << d.labels(i) << " (row " << i
+                           << ") is not one of the " << classes.size()
+                           << " classes of the training labels");
+        }
+    };
+    check(train, "training data", "--labels");
+    if (validation && validation->size() > 0)
+        check(*validation, "validation data", "--validation-labels");
+    if (test) {
+        DBN_CHECK(test->size() > 0, ConfigError, "test data " << test->source << ": no rows");
+        check(*test, "test data", "--test-labels");
+    }
+}
+
 FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
                          const data::Dataset* validation, const FineTuneConfig& config,
                          FineTuneObserver* observer,

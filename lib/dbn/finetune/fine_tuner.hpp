@@ -58,6 +58,16 @@ Network autoencoder_network(const Dbn& model, const FineTuned& ft);
 /// @throws ShapeError or ConfigError naming the part.
 void validate_fine_tuned(const Dbn& model, const FineTuned& ft);
 
+/// @brief Checks, before any training, every data set a fine-tuning run will use: the columns
+/// of each against the model, and for the classifier one label per row of the training,
+/// validation and test sets, at least 2 classes, and no validation or test label that the
+/// training labels do not hold (evaluation could not score it). Messages name the role
+/// ("test data") and the source.
+/// @throws ShapeError for columns or label counts, ConfigError for missing or unknown labels.
+void check_fine_tune_data(const Dbn& model, const FineTuneConfig& config,
+                          const data::Dataset& train, const data::Dataset* validation,
+                          const data::Dataset* test);
+
 /// @brief Fine-tunes a DBN by backpropagation (docs/MATH.md#fine-tuning).
 ///
 /// Classifier: the stack unrolled (unroll_encoder) plus a softmax layer over the classes found

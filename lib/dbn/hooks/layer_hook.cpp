@@ -20,9 +20,11 @@ void check_options(const HookOptions& options, std::initializer_list<const char*
     for (const auto& [name, value] : options) {
         const bool ok =
             std::any_of(known.begin(), known.end(), [&](const char* k) { return name == k; });
-        DBN_CHECK(ok, ConfigError, "hook \"" << kind << "\": unknown option \"" << name << "\"");
-        DBN_CHECK(std::isfinite(value), ConfigError,
-                  "hook \"" << kind << "\": option \"" << name << "\" must be finite");
+        DBN_CHECK(ok, ConfigError,
+                  "hook " << quote_input(kind) << ": unknown option " << quote_input(name));
+        DBN_CHECK(
+            std::isfinite(value), ConfigError,
+            "hook " << quote_input(kind) << ": option " << quote_input(name) << " must be finite");
     }
 }
 
@@ -105,9 +107,8 @@ std::unique_ptr<LayerHook> make_hook(const std::string& kind, const HookOptions&
         std::ostringstream known;
         for (const auto& k : registered_hooks()) known << " \"" << k << "\"";
         DBN_CHECK(false, ConfigError,
-                  "unknown hook \""
-                      << kind << "\" (registered: \"none\"" << known.str()
-                      << "; a library user registers others with dbn::register_hook)");
+                  "unknown hook " << quote_input(kind) << " (registered: \"none\"" << known.str()
+                                  << "; a library user registers others with dbn::register_hook)");
     }
     return factory(options);
 }

@@ -1,5 +1,6 @@
 #include "dbn/pretrain/config.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -10,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/limits.hpp"
 #include "dbn/estimate/ais.hpp"
+#include "dbn/estimate/exact_log_partition.hpp"
 #include "dbn/estimate/stack_evaluation.hpp"
 #include "dbn/model/record_fields.hpp"
 
@@ -41,13 +44,13 @@ GuideSpec read_guide(const json& g, std::size_t k, const LayerSpec& spec,
     if (g.is_string()) {
         const std::string name = g.get<std::string>();
         DBN_CHECK(name == "bound" || name == "none", ConfigError,
-                  where << ": must be \"bound\", \"none\" or an object of settings (got \"" << name
-                        << "\")");
+                  where << ": must be \"bound\", \"none\" or an object of settings (got "
+                        << quote_input(name) << ")");
         guide.enabled = name == "bound";
     } else {
         DBN_CHECK(g.is_object(), ConfigError,
                   where << ": must be \"bound\", \"none\" or an object of settings (got "
-                        << g.dump() << ")");
+                        << shortened(g.dump()) << ")");
         check_keys(g, {"every", "patience", "path_steps"}, where);
         guide.enabled = true;
         guide.every = get_count(g, "every", guide.every, where);
@@ -64,10 +67,34 @@ GuideSpec read_guide(const json& g, std::size_t k, const LayerSpec& spec,
     return guide;
 }
 
+/// Where a key that is not allowed somewhere may go instead ("" for a key known nowhere).
+std::string home_of(const std::string& key) {
+    static const std::set<std::string> top = {"name",   "seed",   "input",   "defaults",
+                                              "layers", "checks", "comment", "heldout_fraction"};
+    static const std::set<std::string> input = {"units", "scale", "binarize", "standardize",
+                                                "sigma"};
+    static const std::set<std::string> checks = {"enabled",  "log_z",     "exact_max_units",
+                                                 "ais_runs", "ais_steps", "dlogz",
+                                                 "seed",     "max_rows",  "path_steps"};
+    static const std::set<std::string> layer_only = {"hidden", "hook", "init", "guide"};
+    std::string homes;
+    auto add = [&](const char* h) { homes += (homes.empty() ? "" : ", or ") + std::string(h); };
+    if (top.count(key)) add("at the top level");
+    if (input.count(key)) add("under \"input\"");
+    if (checks.count(key)) add("under \"checks\"");
+    if (layer_only.count(key)) add("in a layer object (\"layers\": [{...}]) only");
+    if (!layer_only.count(key) && layer_keys().count(key)) add("under \"defaults\" or in a layer");
+    if (key == "every" || key == "patience") add("in a layer's \"guide\" object");
+    return homes;
+}
+
 void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
-        DBN_CHECK(allowed.count(it.key()), ConfigError,
-                  where << ": unknown key \"" << it.key() << "\"");
+        if (allowed.count(it.key())) continue;
+        const std::string home = home_of(it.key());
+        DBN_CHECK(false, ConfigError,
+                  where << ": unknown key " << quote_input(it.key())
+                        << (home.empty() ? "" : " here: it belongs " + home));
     }
 }
 
@@ -75,7 +102,7 @@ double get_number(const json& obj, const char* key, double fallback, const std::
     if (!obj.contains(key)) return fallback;
     const json& v = obj.at(key);
     DBN_CHECK(v.is_number(), ConfigError,
-              where << ": \"" << key << "\" must be a number (got " << v.dump() << ")");
+              where << ": \"" << key << "\" must be a number (got " << shortened(v.dump()) << ")");
     return v.get<double>();
 }
 
@@ -83,17 +110,20 @@ std::size_t get_count(const json& obj, const char* key, std::size_t fallback,
                       const std::string& where) {
     if (!obj.contains(key)) return fallback;
     const json& v = obj.at(key);
-    DBN_CHECK(
-        v.is_number_integer() && v.get<long long>() >= 0, ConfigError,
-        where << ": \"" << key << "\" must be a non-negative integer (got " << v.dump() << ")");
-    return static_cast<std::size_t>(v.get<long long>());
+    // nlohmann keeps a literal beyond int64 as unsigned, beyond uint64 as a double (refused).
+    DBN_CHECK(v.is_number_unsigned() || (v.is_number_integer() && v.get<long long>() >= 0),
+              ConfigError,
+              where << ": \"" << key << "\" must be a non-negative integer (got "
+                    << shortened(v.dump()) << ")");
+    return static_cast<std::size_t>(v.get<std::uint64_t>());
 }
 
 bool get_bool(const json& obj, const char* key, bool fallback, const std::string& where) {
     if (!obj.contains(key)) return fallback;
     const json& v = obj.at(key);
-    DBN_CHECK(v.is_boolean(), ConfigError,
-              where << ": \"" << key << "\" must be true or false (got " << v.dump() << ")");
+    DBN_CHECK(
+        v.is_boolean(), ConfigError,
+        where << ": \"" << key << "\" must be true or false (got " << shortened(v.dump()) << ")");
     return v.get<bool>();
 }
 
@@ -102,7 +132,7 @@ std::string get_string(const json& obj, const char* key, const std::string& fall
     if (!obj.contains(key)) return fallback;
     const json& v = obj.at(key);
     DBN_CHECK(v.is_string(), ConfigError,
-              where << ": \"" << key << "\" must be a string (got " << v.dump() << ")");
+              where << ": \"" << key << "\" must be a string (got " << shortened(v.dump()) << ")");
     return v.get<std::string>();
 }
 
@@ -132,20 +162,46 @@ LayerTrainingConfig read_training(const json& obj, LayerTrainingConfig c,
     return c;
 }
 
+json parse_config_json(const std::string& json_text, const std::string& source) {
+    // The callback sees every value as it is parsed: it refuses nesting deeper than the limit
+    // (serializing the configuration into the model recurses once per level) and a key given
+    // twice in one object (nlohmann would keep the last one silently).
+    std::vector<std::set<std::string>> open_objects;
+    const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start ||
+            event == json::parse_event_t::array_start) {
+            DBN_CHECK(static_cast<std::size_t>(depth) < k_max_config_depth, ConfigError,
+                      source << ": JSON nested deeper than " << k_max_config_depth
+                             << " levels of objects and lists (the limit)");
+        }
+        if (event == json::parse_event_t::object_start) open_objects.emplace_back();
+        if (event == json::parse_event_t::object_end && !open_objects.empty())
+            open_objects.pop_back();
+        if (event == json::parse_event_t::key && !open_objects.empty()) {
+            const std::string key = parsed.get<std::string>();
+            DBN_CHECK(open_objects.back().insert(key).second, ConfigError,
+                      source << ": key " << quote_input(key)
+                             << " appears twice in the same object (which one is meant?)");
+        }
+        return true;
+    };
+    try {
+        return json::parse(json_text, check);
+    } catch (const json::exception& e) {
+        // nlohmann's message starts with "[json.exception.parse_error.101] "; drop that prefix,
+        // keep the position. Number overflow (1e400) comes as out_of_range.406.
+        std::string what = e.what();
+        const auto pos = what.find("] ");
+        DBN_CHECK(false, ConfigError,
+                  source << ": not valid JSON: "
+                         << shortened(pos == std::string::npos ? what : what.substr(pos + 2)));
+    }
+}
+
 }  // namespace
 
 DbnConfig parse_dbn_config(const std::string& json_text, const std::string& source) {
-    json root;
-    try {
-        root = json::parse(json_text);
-    } catch (const json::parse_error& e) {
-        // nlohmann's message ends with the byte position; keep it, drop its prefix.
-        std::string what = e.what();
-        const auto pos = what.find("parse error");
-        DBN_CHECK(
-            false, ConfigError,
-            source << ": not valid JSON: " << (pos == std::string::npos ? what : what.substr(pos)));
-    }
+    const json root = parse_config_json(json_text, source);
     DBN_CHECK(root.is_object(), ConfigError, source << ": the configuration must be a JSON object");
     check_keys(root,
                {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "checks",
@@ -153,13 +209,15 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                source);
 
     DbnConfig cfg;
+    cfg.source = source;
     cfg.json = root.dump(2);
     cfg.name = get_string(root, "name", "", source);
     if (root.contains("seed")) {
         const json& s = root.at("seed");
         DBN_CHECK(s.is_number_unsigned() || (s.is_number_integer() && s.get<long long>() >= 0),
                   ConfigError,
-                  source << ": \"seed\" must be a non-negative integer (got " << s.dump() << ")");
+                  source << ": \"seed\" must be a non-negative integer (got " << shortened(s.dump())
+                         << ")");
         cfg.seed = s.get<std::uint64_t>();
     }
     cfg.heldout_fraction = get_number(root, "heldout_fraction", cfg.heldout_fraction, source);
@@ -186,13 +244,17 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
             const json& s = in.at("scale");
             if (s.is_string()) {
                 DBN_CHECK(s.get<std::string>() == "auto", ConfigError,
-                          where << ".scale: must be a positive number or \"auto\" (got " << s.dump()
-                                << ")");
+                          where << ".scale: must be a positive number or \"auto\" (got "
+                                << shortened(s.dump()) << ")");
                 cfg.input.scale = 0.0f;
             } else {
-                DBN_CHECK(s.is_number() && s.get<double>() > 0.0, ConfigError,
-                          where << ".scale: must be a positive number or \"auto\" (got " << s.dump()
-                                << ")");
+                // Stored as a float: 1e300 would become inf and 1e-50 zero (which means "auto").
+                DBN_CHECK(s.is_number() && s.get<double>() >= k_min_scale &&
+                              s.get<double>() <= k_max_scale,
+                          ConfigError,
+                          where << ".scale: must be a positive number in [" << compact(k_min_scale)
+                                << ", " << compact(k_max_scale) << "] or \"auto\" (got "
+                                << shortened(s.dump()) << ")");
                 cfg.input.scale = s.get<float>();
             }
         }
@@ -200,22 +262,22 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
             const json& b = in.at("binarize");
             DBN_CHECK(b.is_number() || b.is_boolean(), ConfigError,
                       where << ".binarize: a threshold in (0, 1), true (0.5), false or null (got "
-                            << b.dump() << ")");
+                            << shortened(b.dump()) << ")");
             if (b.is_boolean()) {
                 cfg.input.binarize = b.get<bool>();
             } else {
                 cfg.input.binarize = true;
                 cfg.input.threshold = b.get<float>();
-                DBN_CHECK(
-                    cfg.input.threshold > 0.0f && cfg.input.threshold < 1.0f, ConfigError,
-                    where << ".binarize: threshold must be in (0, 1) (got " << b.dump() << ")");
+                DBN_CHECK(cfg.input.threshold > 0.0f && cfg.input.threshold < 1.0f, ConfigError,
+                          where << ".binarize: threshold must be in (0, 1) (got "
+                                << shortened(b.dump()) << ")");
             }
         }
         cfg.input.standardize = get_bool(in, "standardize", false, where);
         cfg.input.sigma = get_string(in, "sigma", "unit", where);
-        DBN_CHECK(
-            cfg.input.sigma == "unit" || cfg.input.sigma == "data", ConfigError,
-            where << ".sigma: must be \"unit\" or \"data\" (got \"" << cfg.input.sigma << "\")");
+        DBN_CHECK(cfg.input.sigma == "unit" || cfg.input.sigma == "data", ConfigError,
+                  where << ".sigma: must be \"unit\" or \"data\" (got "
+                        << quote_input(cfg.input.sigma) << ")");
         DBN_CHECK(!(cfg.input.binarize && cfg.input.standardize), ConfigError,
                   where << ": binarize and standardize exclude each other");
     }
@@ -231,12 +293,18 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         CheckConfig& k = cfg.checks;
         k.enabled = get_bool(c, "enabled", k.enabled, where);
         k.log_z = get_string(c, "log_z", k.log_z, where);
-        DBN_CHECK(
-            k.log_z == "auto" || k.log_z == "exact" || k.log_z == "ais", ConfigError,
-            where << ".log_z: must be \"auto\", \"exact\" or \"ais\" (got \"" << k.log_z << "\")");
+        DBN_CHECK(k.log_z == "auto" || k.log_z == "exact" || k.log_z == "ais", ConfigError,
+                  where << ".log_z: must be \"auto\", \"exact\" or \"ais\" (got "
+                        << quote_input(k.log_z) << ")");
         k.exact_max_units = get_count(c, "exact_max_units", k.exact_max_units, where);
+        DBN_CHECK(k.exact_max_units <= estimate::k_max_enumerated_units, ConfigError,
+                  where << ".exact_max_units: at most " << estimate::k_max_enumerated_units
+                        << " (2^" << estimate::k_max_enumerated_units << " states; got "
+                        << k.exact_max_units << ")");
         k.ais_runs = get_count(c, "ais_runs", k.ais_runs, where);
-        DBN_CHECK(k.ais_runs >= 2, ConfigError, where << ".ais_runs: at least 2 runs are needed");
+        DBN_CHECK(k.ais_runs >= 2 && k.ais_runs <= k_max_ais_runs, ConfigError,
+                  where << ".ais_runs: must be in [2, " << k_max_ais_runs << "] (got " << k.ais_runs
+                        << ")");
         if (c.contains("ais_steps")) {
             const json& st = c.at("ais_steps");
             DBN_CHECK(st.is_string() || st.is_number_unsigned(), ConfigError,
@@ -255,11 +323,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         k.path_steps = get_count(c, "path_steps", k.path_steps, where);
         DBN_CHECK(k.path_steps >= 1, ConfigError,
                   where << ".path_steps: at least 1 step is needed");
-        if (c.contains("seed")) {
-            DBN_CHECK(c.at("seed").is_number_unsigned(), ConfigError,
-                      where << ".seed: must be a non-negative integer");
-            k.seed = c.at("seed").get<std::uint64_t>();
-        }
+        if (c.contains("seed")) k.seed = get_count(c, "seed", 0, where);
         k.max_rows = get_count(c, "max_rows", k.max_rows, where);
     }
 
@@ -268,8 +332,9 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const json& d = root.at("defaults");
         const std::string where = source + ": defaults";
         DBN_CHECK(d.is_object(), ConfigError, where << ": must be an object");
+        // "hidden", "hook", "init" and "guide" belong to one layer each, not to every layer.
         std::set<std::string> keys = layer_keys();
-        keys.erase("hidden");
+        for (const char* k : {"hidden", "hook", "init", "guide"}) keys.erase(k);
         check_keys(d, keys, where);
         defaults = read_training(d, defaults, where);  // "hidden_units" is read per layer
     }
@@ -297,9 +362,9 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                   where << ".hidden_units: hidden units must be " << unit_names(UnitSide::hidden));
         spec.train = read_training(l, defaults, where);
         spec.init = get_string(l, "init", "random", where);
-        DBN_CHECK(
-            spec.init == "random" || spec.init == "turned_over", ConfigError,
-            where << ".init: must be \"random\" or \"turned_over\" (got \"" << spec.init << "\")");
+        DBN_CHECK(spec.init == "random" || spec.init == "turned_over", ConfigError,
+                  where << ".init: must be \"random\" or \"turned_over\" (got "
+                        << quote_input(spec.init) << ")");
         if (spec.init == "turned_over") {
             // The sizes are checked when training starts (layer 0's visible size is the data's).
             DBN_CHECK(k > 0, ConfigError,
@@ -320,11 +385,12 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                 DBN_CHECK(
                     h.is_object() && h.contains("kind") && h.at("kind").is_string(), ConfigError,
                     where << ".hook: a hook name or {\"kind\": NAME, option: number, ...} (got "
-                          << h.dump() << ")");
+                          << shortened(h.dump()) << ")");
                 for (auto it = h.begin(); it != h.end(); ++it) {
                     if (it.key() == "kind") continue;
-                    DBN_CHECK(it.value().is_number(), ConfigError,
-                              where << ".hook: option \"" << it.key() << "\" must be a number");
+                    DBN_CHECK(
+                        it.value().is_number(), ConfigError,
+                        where << ".hook: option " << quote_input(it.key()) << " must be a number");
                     spec.hook_options[it.key()] = it.value().get<double>();
                 }
                 spec.hook = h.at("kind").get<std::string>();
@@ -349,7 +415,82 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                   source << ": layers[" << k
                          << "].guide: bound-guided training estimates dlogZ along the turned-over "
                             "path, which \"checks\": {\"dlogz\": \"independent\"} turns off");
+    // The least any data needs (one visible unit, no rows): a layer of 10^12 hidden units is
+    // refused here, before the data is read.
+    check_memory(cfg, 1, 0);
     return cfg;
+}
+
+namespace {
+
+/// layer_training_bytes() with `batch` rows per minibatch and `chains` negative rows.
+double training_bytes(double nv, double nh, double rows, double batch, double chains) {
+    const double params = 3.0 * (nv + 1.0) * (nh + 1.0);
+    const double buffers = 2.0 * (batch + chains) * (nv + nh + 2.0);
+    const double data = rows * (nv + nh);
+    return 4.0 * (params + buffers + data);
+}
+
+struct LayerShape {
+    std::size_t n_in;
+    double batch, chains;
+};
+
+LayerShape layer_shape(const DbnConfig& config, std::size_t k, std::size_t n_visible,
+                       std::size_t n_rows) {
+    const LayerSpec& spec = config.layers.at(k);
+    LayerShape s;
+    s.n_in = k > 0 ? config.layers[k - 1].n_hidden : n_visible;
+    s.batch = static_cast<double>(spec.train.batch_size);
+    if (n_rows > 0) s.batch = std::min(s.batch, static_cast<double>(n_rows));
+    s.chains = s.batch;
+    if (spec.train.algorithm == Algorithm::pcd && spec.train.persistent_chains > 0)
+        s.chains = static_cast<double>(spec.train.persistent_chains);
+    if (spec.train.algorithm == Algorithm::exact)
+        s.chains = std::ldexp(1.0, static_cast<int>(std::min<std::size_t>(s.n_in, 64)));
+    return s;
+}
+
+}  // namespace
+
+double layer_training_bytes(const DbnConfig& config, std::size_t k, std::size_t n_visible,
+                            std::size_t n_rows) {
+    const LayerShape s = layer_shape(config, k, n_visible, n_rows);
+    return training_bytes(static_cast<double>(s.n_in),
+                          static_cast<double>(config.layers[k].n_hidden),
+                          static_cast<double>(n_rows), s.batch, s.chains);
+}
+
+void check_memory(const DbnConfig& config, std::size_t n_visible, std::size_t n_rows) {
+    const std::string source = config.source.empty() ? "configuration" : config.source;
+    for (std::size_t k = 0; k < config.layers.size(); ++k) {
+        const LayerSpec& spec = config.layers[k];
+        const LayerShape s = layer_shape(config, k, n_visible, n_rows);
+        const double nv = static_cast<double>(s.n_in);
+        const double nh = static_cast<double>(spec.n_hidden);
+        const double rows = static_cast<double>(n_rows);
+        std::ostringstream layer;
+        layer << source << ": layers[" << k << "]";
+        std::ostringstream shape;
+        if (k == 0 && n_rows == 0)
+            shape << "a layer of " << spec.n_hidden << " hidden units";
+        else
+            shape << "a " << s.n_in << " x " << spec.n_hidden << " layer";
+        if (n_rows > 0) shape << " on " << n_rows << " rows";
+        // The layer itself, with the smallest batch: too big, and the width is to blame.
+        check_memory(training_bytes(nv, nh, rows, 1.0, 1.0),
+                     layer.str() + ".hidden: training " + shape.str());
+        // Before the data is known (n_rows 0) the batch may yet shrink to the rows there are;
+        // explicit persistent chains do not.
+        const bool chains = spec.train.algorithm == Algorithm::pcd && s.chains > s.batch;
+        if (n_rows == 0 && !chains) continue;
+        std::ostringstream what;
+        what << layer.str() << (chains ? ".persistent_chains" : ".batch_size") << ": training "
+             << shape.str() << " with " << static_cast<std::uint64_t>(chains ? s.chains : s.batch)
+             << (chains ? " persistent chains" : " rows per minibatch");
+        check_memory(training_bytes(nv, nh, rows, n_rows == 0 ? 1.0 : s.batch, s.chains),
+                     what.str());
+    }
 }
 
 DbnConfig load_dbn_config(const std::string& path) {

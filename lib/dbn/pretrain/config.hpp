@@ -13,6 +13,15 @@
 
 namespace dbn {
 
+/// @brief Deepest nesting of objects and lists a configuration file may have (the top-level
+/// object is level 1); deeper JSON is refused while it is parsed.
+inline constexpr std::size_t k_max_config_depth = 64;
+/// @brief Range of `input.scale` (it is stored as a float: beyond it, inf or 0).
+inline constexpr double k_min_scale = 1e-30;
+inline constexpr double k_max_scale = 1e30;
+/// @brief Most AIS runs `checks.ais_runs` may ask for (as `dbn eval --ais-runs`).
+inline constexpr std::size_t k_max_ais_runs = 1000000;
+
 /// @brief How the raw input is prepared for layer 0 (saved with the model as Preprocessing).
 struct InputConfig {
     UnitType units = UnitType::bernoulli;  ///< visible units of layer 0
@@ -87,7 +96,23 @@ struct DbnConfig {
     double checkpoint_seconds = 300.0;
     /// The JSON text the configuration was read from (saved with the model).
     std::string json;
+    /// What it was read from (the file), for messages.
+    std::string source;
 };
+
+/// @brief About how many bytes training layer `k` of `config` holds: its parameters with their
+/// velocity and a kept copy, the minibatch and chain buffers, and the representation of
+/// `n_rows` rows in and out (docs/CONFIG.md, "Limits"); the batch is min(batch_size, n_rows)
+/// rows when n_rows > 0. Doubles: the counts are untrusted and their products may overflow.
+double layer_training_bytes(const DbnConfig& config, std::size_t k, std::size_t n_visible,
+                            std::size_t n_rows);
+
+/// @brief Refuses a configuration whose layers cannot fit in this machine's memory when layer 0
+/// has `n_visible` units and the data `n_rows` rows (parse_dbn_config calls it with 1 and 0,
+/// the least any data needs). The message names the file, the layer and the key (hidden,
+/// batch_size or persistent_chains) whose size dominates.
+/// @throws ConfigError
+void check_memory(const DbnConfig& config, std::size_t n_visible, std::size_t n_rows);
 
 /// @brief Parses a configuration; `source` names it in messages.
 /// @throws ConfigError for malformed JSON, unknown keys, wrong types and values out of range.

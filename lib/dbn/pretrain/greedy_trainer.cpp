@@ -387,6 +387,8 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
     // validation set itself when given (no copy); else the held-out rows as split off.
     const Matrix heldout_raw = validation ? Matrix::from_shape({0, x.shape(1)}) : heldout;
     const Matrix& check_raw = validation ? validation->x : heldout_raw;
+    // Before any layer trains: every layer must fit in memory with the data's real shape.
+    check_memory(config_, x.shape(1), x.shape(0) + heldout.shape(0));
     pre.fit(x);
     pre.apply(x);
     if (heldout.shape(0) > 0) pre.apply(heldout);
@@ -472,10 +474,14 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
                 rbm.init_random(rng, static_cast<float>(spec.train.init_stddev));
             }
 
+            // A batch larger than the data is all of it: the buffers (and PCD's default chain
+            // count) are sized by the rows there are, not by the number asked for.
+            LayerTrainingConfig train_config = spec.train;
+            train_config.batch_size = std::min(train_config.batch_size, x.shape(0));
             std::optional<RbmTrainer> trainer;
             if (resumed) {
                 TrainerState state = *from->trainer;
-                state.config = spec.train;
+                state.config = train_config;
                 state.layer = k;
                 DBN_CHECK(
                     state.rbm.n_visible() == rbm.n_visible() &&
@@ -491,7 +497,7 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
                         << " rows the configuration and data make");
                 trainer.emplace(rbm, rng, state);
             } else {
-                trainer.emplace(rbm, spec.train, rng, k);
+                trainer.emplace(rbm, train_config, rng, k);
                 if (!turned_over) trainer->init_visible_bias(x);
             }
             std::optional<BoundGuide> guide;
@@ -508,7 +514,7 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
                                             ? static_cast<TrainingObserver*>(&*guide)
                                             : (epoch_checkpoints ? &*epoch_checkpoints : observer);
             if (observer)
-                observer->on_layer_begin(k, config_.layers.size(), rbm, spec.train, x.shape(0));
+                observer->on_layer_begin(k, config_.layers.size(), rbm, train_config, x.shape(0));
             if (guide) guide->estimate(0);
             bool stopped = false;
             RbmTrainer::StopRequest stop;
@@ -517,7 +523,7 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
                     stopped = stopped || stop_();
                     return stopped;
                 };
-            record.config = spec.train;
+            record.config = train_config;
             record.epochs =
                 trainer->train(x, heldout.shape(0) > 0 ? &heldout : nullptr, watcher, stop);
             if (stopped) {

@@ -22,15 +22,16 @@ Algorithm parse_algorithm(const std::string& name, const std::string& where) {
     if (name == "cd") return Algorithm::cd;
     if (name == "pcd") return Algorithm::pcd;
     if (name == "exact") return Algorithm::exact;
-    DBN_CHECK(
-        false, ConfigError,
-        where << ": unknown algorithm \"" << name << "\" (expected \"cd\", \"pcd\" or \"exact\")");
+    DBN_CHECK(false, ConfigError,
+              where << ": unknown algorithm " << quote_input(name)
+                    << " (expected \"cd\", \"pcd\" or \"exact\")");
     return Algorithm::cd;
 }
 
 void LayerTrainingConfig::validate(const std::string& where) const {
     auto finite_nonneg = [](double x) { return std::isfinite(x) && x >= 0.0; };
-    DBN_CHECK(k >= 1, ConfigError, where << ": k must be at least 1 (got " << k << ")");
+    DBN_CHECK(k >= 1 && k <= k_max_gibbs_steps, ConfigError,
+              where << ": k must be in [1, " << k_max_gibbs_steps << "] (got " << k << ")");
     DBN_CHECK(epochs >= 1, ConfigError,
               where << ": epochs must be at least 1 (got " << epochs << ")");
     DBN_CHECK(batch_size >= 1, ConfigError,

@@ -19,6 +19,8 @@ enum class Algorithm { cd, pcd, exact };
 
 /// Largest visible layer the exact negative phase enumerates (2^16 states per minibatch).
 inline constexpr std::size_t k_max_exact_visible = 16;
+/// Most Gibbs steps per update (`k`): beyond it an update takes longer than any training run.
+inline constexpr std::size_t k_max_gibbs_steps = 10000;
 
 /// @brief Settings for training one RBM layer. Defaults follow Hinton's practical guide (2010).
 struct LayerTrainingConfig {

@@ -46,7 +46,8 @@ UnitType parse_unit_type(const std::string& name, const std::string& what) {
             return u->type();
     }
     DBN_CHECK(false, ConfigError,
-              what << ": unknown unit type \"" << name << "\" (expected " << unit_names() << ")");
+              what << ": unknown unit type " << quote_input(name) << " (expected " << unit_names()
+                   << ")");
     return UnitType::bernoulli;
 }
 
