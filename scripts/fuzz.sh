@@ -43,6 +43,8 @@ fi
 # LeakSanitizer stays on (libFuzzer's -detect_leaks=1); UBSan stops at its first report.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Leaks inside system libraries, each with its reason (tests/lsan.supp).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
 options=(-timeout="$timeout" -rss_limit_mb="$memory" -malloc_limit_mb="$memory")
 
 # The signature of a crash log: the error kind and the first stack frame in lib/dbn/.

@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         data::Dataset chunk;
         while (const std::size_t n = source->read(3, chunk)) streamed_rows += n;
     });
-    if (whole != streamed) fuzz::violated("read_dataset and open_row_source disagree on a CSV file");
+    if (whole != streamed)
+        fuzz::violated("read_dataset and open_row_source disagree on a CSV file");
     if (whole && whole_rows != streamed_rows) fuzz::violated("CSV row counts differ");
 
     data::CsvOptions labelled;

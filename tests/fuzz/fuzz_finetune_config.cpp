@@ -27,8 +27,10 @@ std::optional<T> maybe(FuzzedDataProvider& in, T value) {
 double any_double(FuzzedDataProvider& in) {
     // Mostly values near the allowed ranges, sometimes any bit pattern (NaN, Inf, huge).
     switch (in.ConsumeIntegralInRange<int>(0, 3)) {
-        case 0: return in.ConsumeFloatingPoint<double>();
-        case 1: return in.ConsumeFloatingPointInRange<double>(-2.0, 2.0);
+        case 0:
+            return in.ConsumeFloatingPoint<double>();
+        case 1:
+            return in.ConsumeFloatingPointInRange<double>(-2.0, 2.0);
         case 2: {
             const auto bits = in.ConsumeIntegral<std::uint64_t>();
             double d;
@@ -36,7 +38,8 @@ double any_double(FuzzedDataProvider& in) {
             std::memcpy(&d, &bits, sizeof d);
             return d;
         }
-        default: return in.ConsumeProbability<double>();
+        default:
+            return in.ConsumeProbability<double>();
     }
 }
 
@@ -69,10 +72,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const finetune::FineTuneConfig c = finetune::fine_tune_config(o, gaussian_visible);
         if (!fuzz::expect_documented_errors([&] { c.validate(); }))
             fuzz::violated("fine_tune_config returned a configuration validate() refuses");
-        if ((o.epochs && c.epochs != *o.epochs) || (o.batch_size && c.batch_size != *o.batch_size) ||
-            (o.seed && c.seed != *o.seed) || (o.dropout && c.dropout != *o.dropout) ||
-            (o.momentum && c.momentum != *o.momentum) || c.head_only != o.head_only ||
-            c.linear_code != o.linear_code)
+        if ((o.epochs && c.epochs != *o.epochs) ||
+            (o.batch_size && c.batch_size != *o.batch_size) || (o.seed && c.seed != *o.seed) ||
+            (o.dropout && c.dropout != *o.dropout) || (o.momentum && c.momentum != *o.momentum) ||
+            c.head_only != o.head_only || c.linear_code != o.linear_code)
             fuzz::violated("fine_tune_config changed a value it was given");
         const double lr = c.effective_learning_rate();
         if (!(lr > 0.0) || lr == std::numeric_limits<double>::infinity())

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         while (const std::size_t n = source->read(3, chunk)) streamed_rows += n;
     });
     // Both paths share one reader: they accept the same files and give the same rows.
-    if (whole != streamed) fuzz::violated("read_dataset and open_row_source disagree on an IDX file");
+    if (whole != streamed)
+        fuzz::violated("read_dataset and open_row_source disagree on an IDX file");
     if (whole && whole_rows != streamed_rows) fuzz::violated("IDX row counts differ");
     fuzz::expect_documented_errors([&] { (void)data::read_idx_labels(file.path()); });
     return 0;

@@ -150,7 +150,7 @@ def model_seeds(dbn):
         pretrained = os.path.join(out, "pretrained.h5")
         subprocess.run([dbn, "pretrain", "--config", config, "--data", "bars-and-stripes:4",
                         "--out", pretrained], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([dbn, "finetune", "--model", pretrained, "--mode", "autoencoder",
+        subprocess.run([dbn, "finetune", pretrained, "--mode", "autoencoder",
                         "--data", "bars-and-stripes:4", "--epochs", "2",
                         "--out", os.path.join(out, "finetuned.h5")],
                        check=True, stdout=subprocess.DEVNULL)
