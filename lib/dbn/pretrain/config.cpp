@@ -138,13 +138,14 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
     json root;
     try {
         root = json::parse(json_text);
-    } catch (const json::parse_error& e) {
-        // nlohmann's message ends with the byte position; keep it, drop its prefix.
+    } catch (const json::exception& e) {
+        // parse_error, and out_of_range for a number beyond double's range ("1e999"): both are
+        // text that is not a configuration. Keep nlohmann's message, drop its "[json...] " tag.
         std::string what = e.what();
-        const auto pos = what.find("parse error");
-        DBN_CHECK(
-            false, ConfigError,
-            source << ": not valid JSON: " << (pos == std::string::npos ? what : what.substr(pos)));
+        const auto pos = what.find("] ");
+        DBN_CHECK(false, ConfigError,
+                  source << ": not valid JSON: "
+                         << (pos == std::string::npos ? what : what.substr(pos + 2)));
     }
     DBN_CHECK(root.is_object(), ConfigError, source << ": the configuration must be a JSON object");
     check_keys(
