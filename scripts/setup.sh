@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(
-  g++ make cmake pkg-config git clang-format-14
+  g++ make cmake pkg-config git clang-format-14 ccache
+  clang-14 libclang-rt-14-dev
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
   libopenblas-dev libhdf5-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev

@@ -12,6 +12,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "dbn/data/row_source.hpp"
 #include "support/temp_dir.hpp"
 
 namespace dbn::data {
@@ -195,6 +196,19 @@ TEST(IdxReader, RejectsTruncatedHeader) {
     write_file(path, {0, 0, 0x08, 3, 0, 0, 0, 2});
     const auto msg = error_of<FormatError>([&] { read_idx(path); });
     EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+}
+
+// Found by fuzz_idx: 3.7e9 rows of 0 columns were read one empty row at a time (minutes).
+TEST(IdxReader, RejectsRowsOfNoValues) {
+    TempDir tmp;
+    const auto path = tmp.path("zero-columns-idx2-ubyte");
+    write_file(path, idx_ubyte({0xE1000000u, 0}, {}));
+    const auto msg = error_of<FormatError>([&] { read_idx(path); });
+    EXPECT_NE(msg.find("3774873600 rows of no values"), std::string::npos) << msg;
+    EXPECT_THROW(open_row_source(path), FormatError);
+    // No rows of any width is still an empty data set.
+    write_file(path, idx_ubyte({0, 0}, {}));
+    EXPECT_EQ(read_idx(path).shape(0), 0u);
 }
 
 TEST(IdxReader, RejectsTruncatedData) {

@@ -145,8 +145,9 @@ void poison(TrainerState& s) {
 
 template <class A>
 bool same_bits(const A& a, const A& b) {
+    // memcmp must not see the null data() of an empty array, even for zero bytes (UBSan).
     return a.size() == b.size() &&
-           std::memcmp(a.data(), b.data(), a.size() * sizeof(*a.data())) == 0;
+           (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(*a.data())) == 0);
 }
 
 bool same_monitors(const EpochStats& a, const EpochStats& b) {

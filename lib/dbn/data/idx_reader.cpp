@@ -201,6 +201,11 @@ public:
         rows_ = dims_[0];
         DBN_CHECK(cols_ == 0 || rows_ <= max_count / cols_, FormatError,
                   path << ": dimensions overflow the address space");
+        // Rows of no values hold no data, so the file cannot contradict the row count: a damaged
+        // header announcing billions of them would be "read" for minutes (fuzz_idx).
+        DBN_CHECK(
+            rows_ == 0 || cols_ > 0, FormatError,
+            path << ": header announces " << rows_ << " rows of no values (a dimension of size 0)");
         row_bytes_ = cols_ * esize_;
         // Callers allocate the rows they ask for before reading them. Reading the first row now
         // makes a corrupt header that announces rows wider than the file fail here, as truncated,

@@ -422,9 +422,11 @@ BatchLoss backprop_pass(Network& net, ConstRows x, ConstRows target, Workspace& 
                 if (m > 0) {
                     Rows below = rows_at(ws.delta[i - 1], r0, m);
                     const ConstRows dm = delta.block(r0, m);
-                    auto undrop = [&](Rows gr) {  // d(in * mask)/d(in) = mask
+                    // r0 by an init-capture: C++17 does not let a lambda capture a structured
+                    // binding (clang refuses it; C++20 allows it).
+                    auto undrop = [&, row0 = r0](Rows gr) {  // d(in * mask)/d(in) = mask
                         if (!drop_hidden) return;
-                        const Real* mk = rows_at(ws.mask[i - 1], r0, m).data;
+                        const Real* mk = rows_at(ws.mask[i - 1], row0, m).data;
                         for (std::size_t k = 0; k < m * gr.cols; ++k) gr.data[k] *= mk[k];
                     };
                     if (const LayerHook* hook = net.hook_after(i - 1)) {

@@ -18,8 +18,8 @@ struct Registry {
 void check_options(const HookOptions& options, std::initializer_list<const char*> known,
                    const std::string& kind) {
     for (const auto& [name, value] : options) {
-        const bool ok =
-            std::any_of(known.begin(), known.end(), [&](const char* k) { return name == k; });
+        const bool ok = std::any_of(known.begin(), known.end(),
+                                    [&key = name](const char* k) { return key == k; });
         DBN_CHECK(ok, ConfigError,
                   "hook " << quote_input(kind) << ": unknown option " << quote_input(name));
         DBN_CHECK(
