@@ -1,6 +1,7 @@
 #include "dbn/train/rbm_trainer.hpp"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -282,6 +283,139 @@ TEST(RbmTrainer, ReluHiddenUnitsTrain) {
     const auto h = trainer.train(data, nullptr);
     EXPECT_LT(h.back().reconstruction_error, h.front().reconstruction_error);
     EXPECT_TRUE(std::isnan(h.back().free_energy_train));  // no closed-form F for NReLU
+}
+
+// --- divergence guard (docs/CONFIG.md#divergence-guard) ---
+
+bool same_bits(const Rbm& a, const Rbm& b) {
+    return a.weights() == b.weights() && a.visible_bias() == b.visible_bias() &&
+           a.hidden_bias() == b.hidden_bias();
+}
+
+bool all_finite(const Rbm& r) {
+    for (float x : r.weights())
+        if (!std::isfinite(x)) return false;
+    for (float x : r.visible_bias())
+        if (!std::isfinite(x)) return false;
+    for (float x : r.hidden_bias())
+        if (!std::isfinite(x)) return false;
+    return true;
+}
+
+TEST(DivergenceGuard, AbsurdLearningRateRollsBackHalvesAndContinuesToAFiniteModel) {
+    Rng rng{31};
+    Rbm rbm(16, 8);
+    rbm.init_random(rng);
+    const Matrix data = random_binary(100, 16, rng);
+    LayerTrainingConfig cfg;
+    cfg.learning_rate = 1e38;  // the first update overflows float
+    cfg.epochs = 3;
+    cfg.batch_size = 20;
+    RbmTrainer trainer(rbm, cfg, rng, 1);
+    trainer.set_divergence_guard({200, 2.0, 256});
+    const auto history = trainer.train(data, nullptr);
+    const auto& ev = trainer.divergence_events();
+    ASSERT_FALSE(ev.empty());
+    EXPECT_EQ(ev.front().epoch, 1u);
+    EXPECT_EQ(ev.front().layer, 1u);
+    EXPECT_EQ(ev.front().minibatch, 5u);
+    EXPECT_EQ(ev.front().learning_rate_before, 1e38);
+    for (const auto& e : ev) {
+        EXPECT_EQ(e.learning_rate_after, e.learning_rate_before / 2) << e.reason;
+        EXPECT_NE(e.reason.find("non-finite"), std::string::npos) << e.reason;
+    }
+    EXPECT_EQ(trainer.epochs_done(), 3u);
+    EXPECT_EQ(history.size(), 3u);
+    EXPECT_TRUE(all_finite(rbm));
+    EXPECT_EQ(trainer.current_learning_rate(), 1e38 / std::ldexp(1.0, static_cast<int>(ev.size())));
+    EXPECT_EQ(trainer.state().config.learning_rate, trainer.current_learning_rate());
+}
+
+TEST(DivergenceGuard, StopsAfterTheLimitAtTheLastGoodState) {
+    Rng rng{32};
+    Rbm rbm(16, 8);
+    rbm.init_random(rng);
+    const Matrix data = random_binary(100, 16, rng);
+    const Rbm before = rbm;
+    LayerTrainingConfig cfg;
+    cfg.learning_rate = 1e38;  // far beyond what three halvings bring back
+    cfg.epochs = 4;
+    cfg.batch_size = 20;
+    RbmTrainer trainer(rbm, cfg, rng, 0);
+    trainer.set_divergence_guard({3, 2.0, 256});
+    try {
+        trainer.train(data, nullptr);
+        FAIL() << "expected DivergenceStop";
+    } catch (const DivergenceStop& e) {
+        EXPECT_NE(std::string(e.what()).find("3 times"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("learning_rate"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(trainer.divergence_events().size(), 3u);
+    EXPECT_EQ(trainer.epochs_done(), 0u);
+    EXPECT_TRUE(same_bits(rbm, before));
+    EXPECT_EQ(trainer.divergence_events().back().learning_rate_after, 1e38 / 8);
+}
+
+TEST(DivergenceGuard, GaussianReconstructionSpreadRollsBackAndStops) {
+    // Weights far too large for standardized data: every epoch's reconstruction spreads far
+    // beyond the data's, so each rollback (to the start) fails again until the limit.
+    Rng rng{33};
+    Rbm rbm(8, 6, UnitType::gaussian);
+    rbm.init_random(rng, 10.0f);
+    const Rbm before = rbm;
+    Matrix data = Matrix::from_shape({200, 8});
+    for (auto& x : data) x = static_cast<Real>(rng.normal());
+    LayerTrainingConfig cfg;
+    cfg.learning_rate = 0.001;
+    cfg.epochs = 3;
+    cfg.batch_size = 20;
+    RbmTrainer trainer(rbm, cfg, rng, 0);
+    trainer.set_divergence_guard({2, 2.0, 256});
+    EXPECT_THROW(trainer.train(data, nullptr), DivergenceStop);
+    const auto& ev = trainer.divergence_events();
+    ASSERT_EQ(ev.size(), 2u);
+    EXPECT_EQ(ev[0].reason, "spread");
+    EXPECT_EQ(ev[1].learning_rate_after, 0.001 / 4);
+    EXPECT_EQ(trainer.epochs_done(), 0u);
+    EXPECT_TRUE(same_bits(rbm, before));
+}
+
+TEST(DivergenceGuard, SpreadCheckComparesTheReconstructionWithTheData) {
+    Rng rng{35};
+    Rbm rbm(8, 6, UnitType::gaussian);
+    rbm.init_random(rng);
+    Matrix data = Matrix::from_shape({50, 8});
+    for (auto& x : data) x = static_cast<Real>(rng.normal());
+    LayerTrainingConfig cfg;
+    RbmTrainer trainer(rbm, cfg, rng, 0);
+    trainer.set_divergence_guard({3, 2.0, 256});
+    EXPECT_EQ(trainer.divergence_reason(data, nullptr), "");
+    for (auto& w : rbm.weights()) w = static_cast<Real>(10.0 * rng.normal());
+    EXPECT_EQ(trainer.divergence_reason(data, nullptr), "spread");
+    rbm.weights()(0, 0) = std::numeric_limits<Real>::infinity();
+    EXPECT_EQ(trainer.divergence_reason(data, nullptr), "non-finite parameters");
+}
+
+TEST(DivergenceGuard, NormalTrainingNeverFiresAndIsBitIdenticalToUnguarded) {
+    auto run = [](bool guarded, std::size_t* events) {
+        Rng rng{34};
+        Rbm rbm(16, 12);
+        rbm.init_random(rng);
+        const Matrix data = data::bars_and_stripes(4);
+        LayerTrainingConfig cfg;
+        cfg.batch_size = 8;
+        cfg.epochs = 20;
+        RbmTrainer trainer(rbm, cfg, rng, 0);
+        if (guarded) trainer.set_divergence_guard({3, 2.0, 256});
+        trainer.train(data, nullptr);
+        *events = trainer.divergence_events().size();
+        return rbm;
+    };
+    std::size_t e0 = 9, e1 = 9;
+    const Rbm a = run(false, &e0);
+    const Rbm b = run(true, &e1);
+    EXPECT_EQ(e1, 0u);
+    EXPECT_TRUE(same_bits(a, b));
 }
 
 }  // namespace

@@ -223,6 +223,43 @@ RbmTrainer::EpochRun RbmTrainer::run_epoch(const Matrix& data, const StopRequest
     return run;
 }
 
+std::string RbmTrainer::divergence_reason(const Matrix& data, const EpochStats* stats) const {
+    auto finite = [](const auto& a) {
+        for (float x : a)
+            if (!std::isfinite(x)) return false;
+        return true;
+    };
+    if (!finite(rbm_.weights()) || !finite(rbm_.visible_bias()) || !finite(rbm_.hidden_bias()))
+        return "non-finite parameters";
+    if (stats) {
+        for (double x :
+             {stats->reconstruction_error, stats->free_energy_train, stats->pseudo_log_likelihood})
+            if (std::isinf(x)) return "non-finite monitor";
+        if (std::isnan(stats->reconstruction_error)) return "non-finite monitor";
+    }
+    if (rbm_.visible_type() != UnitType::gaussian || data.shape(0) == 0) return "";
+    // The spread of the mean reconstruction p(v | p(h | v)) of the first rows, against theirs:
+    // two products on at most spread_rows rows, no random draws.
+    const std::size_t r = std::min(guard_.spread_rows, data.shape(0));
+    const ConstRows v = ConstRows(data).block(0, r);
+    Matrix h = Matrix::from_shape({r, rbm_.n_hidden()});
+    Matrix recon = Matrix::from_shape({r, rbm_.n_visible()});
+    rbm_.hidden_probabilities(v, h);
+    rbm_.visible_mean(h, recon);
+    auto sd = [](const Real* x, std::size_t n) {
+        double m = 0.0, q = 0.0;
+        for (std::size_t i = 0; i < n; ++i) m += x[i];
+        m /= static_cast<double>(n);
+        for (std::size_t i = 0; i < n; ++i) q += (x[i] - m) * (x[i] - m);
+        return std::sqrt(q / static_cast<double>(n));
+    };
+    const std::size_t n = r * rbm_.n_visible();
+    const double rs = sd(recon.data(), n);
+    if (!std::isfinite(rs)) return "non-finite reconstruction";
+    if (rs > guard_.spread_ratio * sd(v.data, n)) return "spread";
+    return "";
+}
+
 EpochStats RbmTrainer::monitor(const Matrix& data, const Matrix* heldout) {
     return monitors_.measure(rbm_, data, heldout, position_.epochs_done, rng_);
 }
@@ -240,15 +277,52 @@ std::vector<EpochStats> RbmTrainer::train(const Matrix& data, const Matrix* held
                               rng_);
         training_started_ = true;
     }
+    // The divergence guard's last good state: taken at the start and after every epoch end
+    // that passed its checks (only with the guard on; docs/CONFIG.md#divergence-guard).
+    const bool guarded = guard_.max_events > 0;
+    TrainerState good;
+    if (guarded) good = state();
     while (position_.epochs_done < config_.epochs) {
         const double lr = current_learning_rate();
         const double mom = current_momentum();
-        const EpochRun run = run_epoch(data, stop, observer);
+        const std::size_t epoch_started = position_.epochs_done + 1;
+        EpochRun run;
+        std::string reason;
+        try {
+            run = run_epoch(data, stop, observer);
+        } catch (const NumericalError&) {
+            if (!guarded) throw;
+            reason = "non-finite parameters";
+            run.complete = true;
+            run.minibatches = (data.shape(0) + config_.batch_size - 1) / config_.batch_size;
+        }
         if (!run.complete) break;  // stopped inside the epoch: monitors when it is finished
-        EpochStats s = monitor(data, heldout);
-        s.learning_rate = lr;
-        s.momentum = mom;
-        s.seconds = run.seconds;
+        EpochStats s;
+        if (reason.empty()) {
+            s = monitor(data, heldout);
+            s.learning_rate = lr;
+            s.momentum = mom;
+            s.seconds = run.seconds;
+            if (guarded) reason = divergence_reason(data, &s);
+        }
+        if (!reason.empty()) {
+            DivergenceEvent e;
+            e.layer = layer_;
+            e.epoch = epoch_started;
+            e.minibatch = run.minibatches;
+            e.reason = reason;
+            e.learning_rate_before = lr;
+            good.config.learning_rate *= 0.5;
+            restore(good);
+            e.learning_rate_after = current_learning_rate();
+            events_.push_back(e);
+            DBN_CHECK(events_.size() < guard_.max_events, DivergenceStop,
+                      "layer " << layer_ << ", epoch " << e.epoch << ": training diverged ("
+                               << reason << ") " << events_.size()
+                               << " times; the layer is at its last good state; lower "
+                                  "learning_rate or standardize the data");
+            continue;
+        }
         const std::size_t epoch = position_.epochs_done;
         for (double x : {s.reconstruction_error, s.free_energy_train, s.pseudo_log_likelihood}) {
             DBN_CHECK(!std::isinf(x), NumericalError,
@@ -259,6 +333,7 @@ std::vector<EpochStats> RbmTrainer::train(const Matrix& data, const Matrix* held
                   "layer " << layer_ << ", epoch " << epoch
                            << ": reconstruction error is NaN; lower the learning rate");
         history_.push_back(s);
+        if (guarded) good = state();
         if (observer && observer->on_epoch_end(s) == Control::stop) break;
         if (run.stopped) break;
     }
