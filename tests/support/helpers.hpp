@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -52,9 +53,13 @@ template <class A, class B>
     return ::testing::AssertionSuccess();
 }
 
-/// @brief A path under the build tree's scratch folder for test outputs.
+/// @brief A path under the build tree's scratch folder for test outputs; the folder is made
+/// here, so that a test run alone (ctest -R) in a fresh build does not depend on another test
+/// having made it.
 inline std::string temp_path(const std::string& name) {
-    return std::string(DBN_BINARY_DIR) + "/test_output/" + name;
+    const std::string dir = std::string(DBN_BINARY_DIR) + "/test_output";
+    std::filesystem::create_directories(dir);
+    return dir + "/" + name;
 }
 
 }  // namespace dbn::testing
