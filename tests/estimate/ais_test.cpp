@@ -287,13 +287,21 @@ TEST(Ais, ResultFieldsAreConsistent) {
     EXPECT_NEAR(r.log_z_base, exact_log_partition(base), 1e-9);
 }
 
-TEST(Ais, LowEndIsMinusInfinityWhenTheIntervalReachesZero) {
+TEST(Ais, IntervalIsOpenOnBothSidesBelowTenEffectiveRuns) {
     // Two runs on a hard model with a handful of steps: the weights differ by orders of
-    // magnitude, so mean - 3 se < 0.
+    // magnitude, so mean - 3 se < 0 and the ESS is below 2; with so few effective runs
+    // mean + 3 se bounds nothing either (k_ais_min_ess), and the interval is open on both sides.
     const auto& m = bars_and_stripes_model();
     const AisResult r = Ais(config(1, 3, 2)).estimate(m.rbm, m.data);
+    ASSERT_LT(r.ess, k_ais_min_ess);
+    EXPECT_TRUE(std::isfinite(r.log_z));
     EXPECT_EQ(r.log_z_low, -std::numeric_limits<double>::infinity());
-    EXPECT_TRUE(std::isfinite(r.log_z_high));
+    EXPECT_EQ(r.log_z_high, std::numeric_limits<double>::infinity());
+    // Runs long enough to keep their weights even close it again: 100 runs of 1,000 steps.
+    const AisResult many = Ais(config(1, 1000, 100)).estimate(m.rbm, m.data);
+    ASSERT_GE(many.ess, k_ais_min_ess);
+    EXPECT_TRUE(std::isfinite(many.log_z_low));
+    EXPECT_TRUE(std::isfinite(many.log_z_high));
 }
 
 TEST(Ais, RefusesRectifiedHiddenUnits) {

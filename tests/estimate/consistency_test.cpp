@@ -63,7 +63,18 @@ TEST(ConsistencyCheck, VerdictSeparatesPassedFailedAndOpenIntervals) {
     c.bound_change = -103.8, c.bound_change_low = -104.9, c.bound_change_high = inf;
     EXPECT_STREQ(estimate::check_verdict(c),
                  "inconclusive (AIS interval open: more AIS runs or steps)");
-    c.passed = false, c.bound_change_high = -100.0;
+    // A positive D whose interval is open below (an upper layer's AIS with fewer than ten
+    // effective runs, say) has shown nothing either; open above but entirely above zero, it has.
+    c.bound_change = 88.9, c.bound_change_low = -inf, c.bound_change_high = inf;
+    EXPECT_STREQ(estimate::check_verdict(c),
+                 "inconclusive (AIS interval open: more AIS runs or steps)");
+    c.bound_change_low = 87.7;
+    EXPECT_STREQ(estimate::check_verdict(c), "passed");
+    c.bound_change_low = -0.5;
+    EXPECT_STREQ(estimate::check_verdict(c),
+                 "inconclusive (AIS interval open: more AIS runs or steps)");
+    c.passed = false, c.bound_change = -103.8, c.bound_change_low = -104.9,
+    c.bound_change_high = -100.0;
     EXPECT_STREQ(estimate::check_verdict(c), "FAILED");
 }
 

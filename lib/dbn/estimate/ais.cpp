@@ -156,6 +156,10 @@ AisResult summarize(std::vector<double> logw, double log_z_base, std::size_t ste
     r.log_z_low =
         low > 0.0 ? log_z_base + top + std::log(low) : -std::numeric_limits<double>::infinity();
     r.ess = sum * sum / sum_sq;
+    if (r.ess < k_ais_min_ess) {
+        r.log_z_low = -std::numeric_limits<double>::infinity();
+        r.log_z_high = std::numeric_limits<double>::infinity();
+    }
     r.runs = m;
     r.steps = steps;
     r.log_weights = std::move(logw);

@@ -70,15 +70,19 @@ struct BoundPoint {
 };
 
 /// @brief The check's result in words, for logs and reports: "FAILED" (D below zero beyond its
-/// interval), "passed", "passed (D < 0 within its interval)", or, when D is negative and its
-/// interval is open above because an AIS interval is open below (its weights so uneven that
-/// mean - 3 s.e. <= 0), "inconclusive (AIS interval open: more AIS runs or steps)": such a
-/// check has not failed, but neither has it shown anything.
+/// interval); "inconclusive (AIS interval open: more AIS runs or steps)" when an open end of
+/// D's interval (a log Z interval open because the weights are too uneven: mean - 3 s.e. <= 0,
+/// or fewer than k_ais_min_ess effective runs) leaves its sign undecided, whatever the sign of
+/// the estimate itself: such a check has not failed, but neither has it shown anything;
+/// otherwise "passed" (D >= 0) or "passed (D < 0 within its interval)". A check whose interval
+/// is open above but lies above zero (D_low > 0) has passed.
 inline const char* check_verdict(const ConsistencyCheck& c) {
+    constexpr double inf = std::numeric_limits<double>::infinity();
     if (!c.passed) return "FAILED";
-    if (c.bound_change >= 0.0) return "passed";
-    if (c.bound_change_high == std::numeric_limits<double>::infinity())
+    const bool open = c.bound_change_low == -inf || c.bound_change_high == inf;
+    if (open && !(c.bound_change_low > 0.0))
         return "inconclusive (AIS interval open: more AIS runs or steps)";
+    if (c.bound_change >= 0.0) return "passed";
     return "passed (D < 0 within its interval)";
 }
 

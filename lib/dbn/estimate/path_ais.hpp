@@ -24,7 +24,7 @@ inline constexpr std::size_t k_path_default_steps = 4000;
 /// on the 500-500 / 500-2000 pair of the default Fashion-MNIST DBN, 100 runs gave ESS 1.1 and
 /// an estimate 100 nats low with a finite upper end. An open interval makes the check
 /// inconclusive instead of passing it on a wrong dlogZ.
-inline constexpr double k_path_min_ess = 10.0;
+inline constexpr double k_path_min_ess = k_ais_min_ess;
 
 /// @brief Which Metropolis-Hastings move PathAis makes at each temperature t.
 ///
