@@ -1,6 +1,7 @@
 // read_hdf5 lives in the data module but is built on the HDF5 wrapper, so it is tested here.
 
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -137,6 +138,26 @@ TEST(ReadHdf5, BadLabelsAreFormatErrors) {
     expect_error<FormatError>(path, "/a/x", {path + ":/a/labels", "2 labels for 3 samples"});
     expect_error<FormatError>(path, "/b/x", {path + ":/b/labels", "integers"});
     expect_error<FormatError>(path, "/c/x", {path + ":/c/labels", "int32 range"});
+}
+
+// Found by fuzz_hdf5_data: a damaged local heap (the names of an old-style group) declares
+// 0x200000000000 bytes, which libhdf5's metadata cache asks malloc for while looking up /x. Here
+// malloc refuses and HDF5 fails the lookup; under AddressSanitizer the report ends the trial
+// read's child process, and the file is refused as damaged. One line naming the file either way.
+TEST(ReadHdf5, DamagedLocalHeapIsRefusedNamingTheFile) {
+    const std::string source =
+        std::string(DBN_SOURCE_DIR) +
+        "/tests/fuzz/regressions/fuzz_hdf5_data/metadata-cache-huge-allocation";
+    const std::string path = test_dir() + "/local-heap.h5";
+    std::filesystem::copy_file(source, path, std::filesystem::copy_options::overwrite_existing);
+    try {
+        data::read_dataset(path + ":/x");
+        ADD_FAILURE() << "read " << path;
+    } catch (const IoError& e) {
+        const std::string what = e.what();
+        EXPECT_EQ(what.rfind(path + ": ", 0), 0u) << what;
+        EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
 }
 
 }  // namespace

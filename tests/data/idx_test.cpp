@@ -211,6 +211,51 @@ TEST(IdxReader, RejectsRowsOfNoValues) {
     EXPECT_EQ(read_idx(path).shape(0), 0u);
 }
 
+// Found by fuzz_idx: a header of 0 rows by 2^17 x 2^17 columns holds nothing to contradict it,
+// but the read that finds the end shaped a buffer of one such row (64 GB). Now the end is
+// found with no buffer at all; 0 rows of any width stay an empty data set.
+TEST(IdxReader, NoRowsOfAHugeWidthAllocateNothing) {
+    TempDir tmp;
+    const auto path = tmp.path("wide-idx3-ubyte");
+    write_file(path, idx_ubyte({0, 1u << 17, 1u << 17}, {}));
+    const Matrix x = read_idx(path);
+    EXPECT_EQ(x.shape(0), 0u);
+    EXPECT_EQ(x.shape(1), std::size_t{1} << 34);
+    auto source = open_row_source(path);
+    Dataset chunk;
+    EXPECT_EQ(source->read(3, chunk), 0u);
+    EXPECT_EQ(chunk.size(), 0u);
+    EXPECT_EQ(source->read(3, chunk), 0u);
+    // fuzz_idx's declared-rows-probe-allocation-oom: 0 rows of 0x57575757 columns and 5 bytes
+    // behind the header allocated 5.9 GB before the trailing bytes were found.
+    const auto trailing = tmp.path("trailing-idx2-ubyte");
+    write_file(trailing, idx_ubyte({0, 0x57575757u}, {0x57, 0, 0, 0, 4}));
+    const auto msg = error_of<FormatError>([&] { read_idx(trailing); });
+    EXPECT_NE(msg.find("file holds more (trailing data)"), std::string::npos) << msg;
+    EXPECT_THROW(
+        {
+            auto s = open_row_source(trailing);
+            while (s->read(3, chunk) > 0) {}
+        },
+        FormatError);
+}
+
+// A header announcing more values than the file can hold is refused when the file is opened,
+// before a buffer is shaped by it: a raw file by its size, a gzip one by deflate's limit.
+TEST(IdxReader, HeaderBeyondTheFileSizeIsRefusedAtOpen) {
+    TempDir tmp;
+    const auto raw = tmp.path("short-ubyte");
+    write_file(raw, idx_ubyte({1000, 1000}, pixels(1000)));  // one row of 1000 is there
+    const auto msg = error_of<FormatError>([&] { open_row_source(raw); });
+    EXPECT_NE(msg.find(raw + ": truncated: header says 1000000 values, file holds 1000"),
+              std::string::npos)
+        << msg;
+    const auto gz = tmp.path("short-ubyte.gz");
+    write_file(gz, gzip_stored(idx_ubyte({1u << 20, 1u << 10}, pixels(1u << 10))));
+    const auto msg2 = error_of<FormatError>([&] { open_row_source(gz); });
+    EXPECT_NE(msg2.find("more than a gzip file of"), std::string::npos) << msg2;
+}
+
 TEST(IdxReader, RejectsTruncatedData) {
     TempDir tmp;
     const auto path = tmp.path("cut-ubyte");

@@ -17,7 +17,24 @@
 
 #include "dbn/core/error.hpp"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <pthread.h>
+#include <sanitizer/common_interface_defs.h>
+#define DBN_FUZZ_CHILDREN_QUIET 1
+#endif
+#endif
+
 namespace dbn::fuzz {
+
+#ifdef DBN_FUZZ_CHILDREN_QUIET
+/// The HDF5 readers read a file in a forked child first (hdf5::trial_read): a sanitizer report
+/// there ends the child, whose end the parent refuses as a damaged file. libFuzzer's death
+/// callback would still write the input as a crash artifact from the child; in a child it is
+/// cleared.
+inline const int k_quiet_children =
+    pthread_atfork(nullptr, nullptr, [] { __sanitizer_set_death_callback(nullptr); });
+#endif
 
 /// @brief The folder for the temporary files: /dev/shm (memory) when it is there.
 inline std::string temp_dir() {

@@ -1,5 +1,8 @@
 #include "dbn/hdf5/hdf5.hpp"
 
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -10,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "dbn/core/error.hpp"
+#include "dbn/hdf5/trial_read.hpp"
 #include "io/io_support.hpp"
 
 namespace dbn {
@@ -248,6 +252,77 @@ TEST(Hdf5File, FailuresPrintNothing) {
         EXPECT_THROW(f.read_int_attribute("nothing"), FormatError);
     }
     EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+/// The message of the FormatError `f` throws ("" if none).
+template <class F>
+std::string refusal(F&& f) {
+    try {
+        f();
+    } catch (const FormatError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+// The trial read in a child process: a read that ends by itself (or by an exception, which the
+// caller's own read reports) passes; a crash, a spin, or an exit that is not the child's own (a
+// sanitizer's report exits with status 1) is refused naming the file.
+TEST(Hdf5TrialRead, RefusesWhatEndsTheChildAndPassesTheRest) {
+    const std::string path = test_dir() + "/any.h5";
+    EXPECT_EQ(refusal([&] { hdf5::trial_read(path, [] {}); }), "");
+    EXPECT_EQ(refusal([&] { hdf5::trial_read(path, [] { throw FormatError("bad"); }); }), "");
+    EXPECT_EQ(refusal([&] { hdf5::trial_read(path, [] { throw 1; }); }), "");
+    EXPECT_THAT(refusal([&] { hdf5::trial_read(path, [] { std::raise(SIGSEGV); }); }),
+                HasSubstr(path + ": the file is damaged (reading it crashed the HDF5 library"));
+    EXPECT_THAT(refusal([&] { hdf5::trial_read(path, [] { ::_exit(1); }); }),
+                HasSubstr(path + ": the file is damaged (reading it failed inside a library: "
+                                 "the trial read in a child process ended with status 1)"));
+    // A spin (as libhdf5's in a damaged global heap) ends after 1 s of CPU time, not 600 s.
+    EXPECT_THAT(refusal([&] {
+                    hdf5::trial_read(path, [] {
+                        for (volatile unsigned long i = 0;; i = i + 1) {}
+                    });
+                }),
+                HasSubstr(path + ": the file is damaged (reading it used more than 1 s of CPU"));
+}
+
+/// A fuzz input kept in tests/fuzz/regressions/<harness>/.
+std::string regression(const std::string& harness, const std::string& name) {
+    return std::string(DBN_SOURCE_DIR) + "/tests/fuzz/regressions/" + harness + "/" + name;
+}
+
+// Found by fuzz_hdf5_data: chunks of [33554432, 3] bytes for an [8, 3] dataset of 56 stored
+// (deflated) bytes made libhdf5 read past its own buffer (heap-buffer-overflow in
+// H5VM_memcpyvv under H5Dread). The layout is now checked against the shape at open.
+TEST(Hdf5Dataset, ChunksLargerThanTheStorageAllowsAreRefusedAtOpen) {
+    const std::string path =
+        regression("fuzz_hdf5_data", "compact-layout-read-overflow-in-libhdf5");
+    const File f = File::open(path);
+    EXPECT_THAT(refusal([&] { f.open_dataset("x"); }),
+                HasSubstr(path + ": /x: chunks of shape [33554432, 3] (100663296 bytes each) for "
+                                 "a shape [8, 3] of 1-byte elements (24 bytes), more than 1032 "
+                                 "times the 56 compressed bytes stored: the file is damaged"));
+    // The good control: chunks of a row dataset may be larger than its rows.
+    const std::string good = test_dir() + "/rows.h5";
+    {
+        File g = File::create(good);
+        Dataset ds = g.create_row_dataset<float>("x", {3}, 1024);
+        const std::vector<float> rows(6, 1.0f);
+        ds.append_rows(rows.data(), 2);
+    }
+    const File g = File::open(good);
+    EXPECT_EQ(g.open_dataset("x").read<float>().size(), 6u);
+}
+
+// Found by fuzz_hdf5_data: a float type of 67108865 bytes per element declared 400 MB of six
+// values in a 2 KB file, which H5Dread zeroed. Refused at open (check_declared_size).
+TEST(Hdf5Dataset, DeclaredSizeBeyondTheFileIsRefusedAtOpen) {
+    const std::string path = regression("fuzz_hdf5_data", "declared-shape-huge-read");
+    const File f = File::open(path);
+    EXPECT_THAT(refusal([&] { f.open_dataset("x"); }),
+                HasSubstr(path + ": /x: shape [6] of 67108865-byte elements needs 402653190 "
+                                 "bytes, more than the whole file"));
 }
 
 TEST(Hdf5File, MoveKeepsTheHandle) {

@@ -107,6 +107,50 @@ TEST(DamagedModel, SampledBytesOfANewFileAreRefusedOrReadNeverACrash) {
     EXPECT_GT(r.refused, 0u);
 }
 
+/// A fuzz input kept in tests/fuzz/regressions/fuzz_model/.
+std::string regression(const std::string& name) {
+    return std::string(DBN_SOURCE_DIR) + "/tests/fuzz/regressions/fuzz_model/" + name;
+}
+
+/// The message of the FormatError load_model throws on `path`.
+std::string refusal_of(const std::string& path) {
+    try {
+        io::load_model(path);
+    } catch (const FormatError& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << path << " was read";
+    return "";
+}
+
+// Found by fuzz_model: a damaged variable-length string attribute made libhdf5 spin in H5HG_read
+// (a global heap object of size 0 is parsed again and again). The trial read in the child is
+// now stopped after 1 s of CPU time (it used to wait for 600 s of wall time).
+TEST(DamagedModel, AGlobalHeapThatHangsHdf5IsRefusedWithinSeconds) {
+    const std::string path = regression("vlen-string-attribute-global-heap-hang");
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_THAT(refusal_of(path),
+                HasSubstr(path + ": the file is damaged (reading it used more than 1 s of CPU"));
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 60.0);
+}
+
+// Found by fuzz_model: the same attribute damaged differently makes H5HG_read copy with a wild
+// length: a crash of the child here, a sanitizer's report (an exit status of 1) under
+// AddressSanitizer, which the parent used to take for a documented error and read again.
+TEST(DamagedModel, AGlobalHeapThatCrashesHdf5IsRefused) {
+    const std::string path = regression("vlen-string-attribute-memcpy-overlap");
+    EXPECT_THAT(refusal_of(path), HasSubstr(path + ": the file is damaged ("));
+}
+
+// Found by fuzz_model: weights declared [1560281104, 4] in a 27 KB file. Refused when the
+// dataset is opened, before the layer (Rbm) of that size is built.
+TEST(DamagedModel, DeclaredLayerSizeBeyondTheFileIsRefused) {
+    const std::string path = regression("declared-layer-size-huge-rbm");
+    EXPECT_THAT(refusal_of(path),
+                HasSubstr(path + ": /layers/0/weights: shape [1560281104, 4] of 4-byte elements "
+                                 "needs 24964497664 bytes, more than the whole file"));
+}
+
 TEST(DamagedModel, TheTrialReadCostsLittle) {
     const std::string path = test_dir() + "/cost.h5";
     Rng rng{5};

@@ -12,6 +12,7 @@
 #include "dbn/data/dataset.hpp"
 #include "dbn/data/readers.hpp"
 #include "dbn/hdf5/hdf5.hpp"
+#include "dbn/hdf5/trial_read.hpp"
 
 namespace dbn::data {
 namespace {
@@ -126,6 +127,17 @@ private:
 namespace detail {
 
 std::unique_ptr<RowSource> open_hdf5(const std::string& path, const std::string& dataset) {
+    // The whole dataset (and its labels) is read once in a child process first, in bounded
+    // chunks: a damaged file can crash or hang libhdf5 itself (a local heap of a declared
+    // 32 TB, a compact layout read past its buffer, fuzz_hdf5_data), which no check before
+    // the read can rule out.
+    hdf5::trial_read(path, [&] {
+        Hdf5Source source(path, dataset);
+        const std::size_t rows = std::max<std::size_t>(
+            1, (std::size_t{1} << 22) / std::max<std::size_t>(source.n_features(), 1));
+        Dataset chunk;
+        while (source.read(rows, chunk) > 0) {}
+    });
     return std::make_unique<Hdf5Source>(path, dataset);
 }
 

@@ -74,6 +74,9 @@ public:
         return total;
     }
     const std::string& path() const { return path_; }
+    /// @brief True when the file is not gzip (zlib passes its bytes through); known after the
+    /// first read.
+    bool raw() const { return gzdirect(file_) != 0; }
     /// @brief True once zlib has met the end of a gzip stream cut short: all the values may
     /// have come through while the trailer (CRC-32 and length) that vouches for them did not.
     bool truncated() const { return truncated_; }
@@ -207,6 +210,7 @@ public:
             rows_ == 0 || cols_ > 0, FormatError,
             path << ": header announces " << rows_ << " rows of no values (a dimension of size 0)");
         row_bytes_ = cols_ * esize_;
+        check_file_size(4 + header.size());
         // Callers allocate the rows they ask for before reading them. Reading the first row now
         // makes a corrupt header that announces rows wider than the file fail here, as truncated,
         // rather than as an attempt to allocate gigabytes.
@@ -269,6 +273,33 @@ public:
     }
 
 private:
+    /// Refuses a header announcing more values than the file can hold, before any buffer is
+    /// shaped by it: a raw file must hold them all after its header, a gzip one cannot expand
+    /// beyond deflate's limit (about 1032 bytes per stored byte).
+    void check_file_size(std::size_t header_bytes) {
+        std::error_code ec;
+        const std::uintmax_t size = fs::file_size(path(), ec);
+        if (ec) return;  // not a regular file (a pipe): the reads find the end
+        const std::uintmax_t values = rows_ * cols_;
+        const std::uintmax_t data_bytes = values * esize_;  // no overflow: checked above
+        if (file_.raw()) {
+            const std::uintmax_t held = size > header_bytes ? size - header_bytes : 0;
+            DBN_CHECK(data_bytes <= held, FormatError,
+                      path() << ": truncated: header says " << values << " values, file holds "
+                             << held / esize_);
+            return;
+        }
+        constexpr std::uintmax_t k_max_ratio = 1032;
+        constexpr std::uintmax_t k_margin = 1U << 16;
+        const std::uintmax_t limit =
+            size > (std::numeric_limits<std::uintmax_t>::max() - k_margin) / k_max_ratio
+                ? std::numeric_limits<std::uintmax_t>::max()
+                : size * k_max_ratio + k_margin;
+        DBN_CHECK(data_bytes <= limit, FormatError,
+                  path() << ": truncated: header says " << values << " values (" << data_bytes
+                         << " bytes), more than a gzip file of " << size << " bytes can hold");
+    }
+
     /// Reads the next `n` rows a slice at a time (at least one row), calling
     /// fn(bytes, index of the slice's first row, number of values) for each.
     template <class Fn>

@@ -116,12 +116,22 @@ std::size_t RowSource::read(std::size_t max_rows, Dataset& chunk) {
     const bool labelled = has_labels();
     chunk.source = source_;
     // Memory follows the rows the source holds, not the number asked for (an untrusted count,
-    // e.g. --chunk-rows 10^18): at most the rows an announced size has left (at least one, to
-    // find the end), and beyond k_piece_values values the chunk grows only as rows arrive (a
-    // header may announce more than the file holds).
+    // e.g. --chunk-rows 10^18): at most the rows an announced size has left, and beyond
+    // k_piece_values values the chunk grows only as rows arrive (a header may announce more than
+    // the file holds). Once an announced size is read, the last call only finds the end (and checks
+    // it) without a row of buffer: a header of 0 rows by 2^34 columns would otherwise allocate 64
+    // GB for a row that cannot come (fuzz_idx).
     std::size_t want = max_rows;
-    if (const auto total = size())
-        want = std::max<std::size_t>(1, std::min(max_rows, *total - std::min(*total, rows_read_)));
+    if (const auto total = size()) {
+        want = std::min(max_rows, *total - std::min(*total, rows_read_));
+        if (want == 0) {
+            chunk.x = Matrix::from_shape({0, cols});
+            chunk.labels = Labels::from_shape({0});
+            const std::size_t n = read_into(0, chunk.x, chunk.labels);
+            DBN_ASSERT(n == 0);
+            return n;
+        }
+    }
     constexpr std::size_t k_piece_values = std::size_t{1} << 24;
     const std::size_t piece =
         std::max<std::size_t>(1, k_piece_values / std::max<std::size_t>(cols, 1));

@@ -40,7 +40,9 @@ public:
 protected:
     explicit RowSource(std::string source) : source_(std::move(source)) {}
     /// @brief Reads 1..max_rows rows into `x` (already shaped [max_rows, n_features()]) and
-    /// `labels` (shaped [max_rows] when has_labels()); returns the count, 0 at the end.
+    /// `labels` (shaped [max_rows] when has_labels()); returns the count, 0 at the end. Called
+    /// with max_rows 0 (and empty buffers) once a source with a size() has given all its rows,
+    /// to check the end of the file.
     virtual std::size_t read_into(std::size_t max_rows, Matrix& x, Labels& labels) = 0;
 
 private:

@@ -282,6 +282,71 @@ void check_declared_size(hid_t ds, const std::string& where) {
                           " bytes per stored byte): the file is damaged or truncated");
 }
 
+/// @brief Refuses a storage layout that does not fit the declared shape, before HDF5 reads by
+/// it: HDF5 1.10 sizes its buffers by the layout message and reads by the shape, so a damaged
+/// layout made it read past its own buffer (a compact layout or chunk of the wrong size,
+/// fuzz_hdf5_data). Compact data must be exactly the declared bytes; contiguous data, when
+/// allocated, at least them; a chunk (allocated whole when read) no more than the file holds,
+/// or for a filtered dataset than k_max_filter_ratio times its stored bytes.
+void check_layout(hid_t ds, const std::string& where) {
+    Handle space(check_id(H5Dget_space(ds), where, "cannot read the dataspace"), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) fail<FormatError>(where, "cannot read the rank");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
+        fail<FormatError>(where, "cannot read the dimensions");
+    Handle type(check_id(H5Dget_type(ds), where, "cannot read the datatype"), H5Tclose);
+    const std::size_t element = H5Tget_size(type.get());
+    std::uint64_t bytes = element;
+    for (hsize_t d : dims) bytes *= d;  // no overflow: check_declared_size came first
+    if (bytes == 0) return;
+    Handle dcpl(check_id(H5Dget_create_plist(ds), where, "cannot read the creation properties"),
+                H5Pclose);
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (layout < 0) fail<FormatError>(where, "cannot read the storage layout");
+    const std::uint64_t stored = H5Dget_storage_size(ds);
+    const std::string declared = "shape " + shape_text(dims) + " of " + std::to_string(element) +
+                                 "-byte elements (" + std::to_string(bytes) + " bytes)";
+    if (layout == H5D_COMPACT) {
+        if (stored != bytes)
+            throw FormatError(where + ": its compact storage holds " + std::to_string(stored) +
+                              " bytes for a " + declared + ": the file is damaged");
+        return;
+    }
+    if (layout == H5D_CONTIGUOUS) {
+        if (stored != 0 && stored < bytes)
+            throw FormatError(where + ": its contiguous storage holds " + std::to_string(stored) +
+                              " bytes for a " + declared + ": the file is damaged");
+        return;
+    }
+    if (layout != H5D_CHUNKED) return;  // virtual datasets: HDF5 reads the sources
+    std::vector<hsize_t> chunk(static_cast<std::size_t>(std::max(rank, 1)));
+    const int chunk_rank = H5Pget_chunk(dcpl.get(), rank, chunk.data());
+    if (chunk_rank != rank)
+        throw FormatError(where + ": chunks of " + std::to_string(chunk_rank) +
+                          " dimensions for a dataset of " + std::to_string(rank) +
+                          ": the file is damaged");
+    chunk.resize(static_cast<std::size_t>(rank));
+    std::optional<std::uint64_t> chunk_bytes = element;
+    for (hsize_t d : chunk)
+        if (chunk_bytes) chunk_bytes = times(*chunk_bytes, d);
+    const int filters = H5Pget_nfilters(dcpl.get());
+    if (filters < 0) fail<FormatError>(where, "cannot read the filters");
+    const std::uint64_t file_bytes = file_size(ds, where);
+    const std::uint64_t limit =
+        filters == 0 ? file_bytes
+                     : times(stored, k_max_filter_ratio).value_or(std::uint64_t{0} - 1);
+    if (!chunk_bytes || *chunk_bytes == 0 || *chunk_bytes > limit)
+        throw FormatError(where + ": chunks of shape " + shape_text(chunk) + " (" +
+                          (chunk_bytes ? std::to_string(*chunk_bytes) : std::string("over 2^64")) +
+                          " bytes each) for a " + declared + ", more than " +
+                          (filters == 0
+                               ? "the whole file (" + std::to_string(file_bytes) + " bytes)"
+                               : std::to_string(k_max_filter_ratio) + " times the " +
+                                     std::to_string(stored) + " compressed bytes stored") +
+                          ": the file is damaged");
+}
+
 /// @brief Type of the object at `path` (H5I_GROUP, H5I_DATASET, ...); it must exist.
 H5I_type_t object_type(hid_t loc, const std::string& path, const std::string& where) {
     Handle obj(check_id(H5Oopen(loc, path.c_str(), H5P_DEFAULT), where, "cannot open object"),
@@ -662,6 +727,7 @@ Dataset Group::open_dataset(const std::string& path) const {
     check_id(id, file_ + ": " + full, "cannot open dataset");
     Dataset ds(id, file_, full);
     check_declared_size(id, ds.where());
+    check_layout(id, ds.where());
     return ds;
 }
 

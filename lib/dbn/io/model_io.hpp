@@ -43,9 +43,10 @@ void write_model(hdf5::File& file, const ModelFile& model, const std::string& ta
 
 /// @brief Reads a model file written by save_model or by any tool following docs/FORMAT.md.
 ///
-/// The file is read once in a forked child process first, so that a damaged file that crashes
-/// the HDF5 library is refused ("<path>: the file is damaged (...)") instead of crashing the
-/// caller. Not while another thread of the program uses HDF5 (the child could inherit its lock).
+/// The file is read once in a forked child process first (hdf5::trial_read), so that a damaged
+/// file that crashes or hangs the HDF5 library is refused ("<path>: the file is damaged (...)")
+/// instead of crashing the caller; the child may use 1 s of CPU time plus 1 s per MiB of file.
+/// Not while another thread of the program uses HDF5 (the child could inherit its lock).
 ///
 /// A file with only the binding names (format attributes and `/layers`) is a complete model:
 /// identity preprocessing, no training records, seed 0. Names the reader does not know are

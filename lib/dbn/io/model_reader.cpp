@@ -1,15 +1,8 @@
 // Reading a model file (load_model, declared in model_io.hpp); writing it is in model_io.cpp.
 
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <csignal>
 #include <cstddef>
-#include <cstdio>
-#include <cstring>
+#include <cstdint>
 #include <optional>
 #include <sstream>
 #include <utility>
@@ -17,6 +10,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/hdf5/hdf5.hpp"
+#include "dbn/hdf5/trial_read.hpp"
 #include "dbn/io/detail.hpp"
 #include "dbn/io/finetune_io.hpp"
 #include "dbn/io/model_io.hpp"
@@ -384,48 +378,10 @@ private:
     const std::string& path_;
 };
 
-/// Seconds the trial read in the child may take before it counts as hung on a damaged file.
-constexpr unsigned k_trial_seconds = 600;
-
-/// @brief Reads the whole file once in a forked child, so that a damaged file that crashes the
-/// HDF5 library (it trusts some structures of old files, such as references into the global
-/// heap of variable-length strings) kills the child, not this process.
-/// @throws FormatError "<path>: the file is damaged (...)" when the child dies from a signal.
-void trial_read_in_child(const std::string& path) {
-    std::fflush(nullptr);  // the child leaves by _exit, but keep the buffers out of it anyway
-    const pid_t pid = ::fork();
-    if (pid < 0) return;  // no process to spare: the read below runs unguarded
-    if (pid == 0) {
-        const struct rlimit no_core = {0, 0};
-        ::setrlimit(RLIMIT_CORE, &no_core);  // a crash here is expected, not worth a core file
-        for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
-        ::alarm(k_trial_seconds);
-        int status = 0;
-        try {
-            Reader(path).read();
-        } catch (...) {
-            status = 1;  // the parent's own read reports it
-        }
-        ::_exit(status);
-    }
-    int st = 0;
-    while (::waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) return;
-    }
-    if (!WIFSIGNALED(st)) return;
-    const int sig = WTERMSIG(st);
-    if (sig == SIGALRM)
-        throw FormatError(path + ": the file is damaged (reading it did not finish in " +
-                          std::to_string(k_trial_seconds) + " s)");
-    const char* name = ::strsignal(sig);
-    throw FormatError(path + ": the file is damaged (reading it crashed the HDF5 library: " +
-                      (name != nullptr ? name : "signal " + std::to_string(sig)) + ")");
-}
-
 }  // namespace
 
 ModelFile load_model(const std::string& path) {
-    trial_read_in_child(path);
+    hdf5::trial_read(path, [&] { Reader(path).read(); });
     return Reader(path).read();
 }
 
