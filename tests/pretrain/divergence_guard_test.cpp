@@ -136,8 +136,8 @@ TEST(DivergenceGuardPretraining, ALimitOfOneStopsWithTheLastGoodModel) {
     auto config = [](const std::string& top) {
         return parse_dbn_config(R"({"name": "two", "seed": 4, "input": {"scale": 1},
             "defaults": {"epochs": 4, "batch_size": 5, "learning_rate": 0.05},
-            "layers": [{"hidden": 10}, )" + top +
-                                    "]}",
+            "layers": [{"hidden": 10}, )" +
+                                    top + "]}",
                                 "two.json");
     };
     const std::string diverging =
@@ -250,8 +250,8 @@ TEST(DivergenceGuardPretraining, HealthyRunsAreBitIdenticalWithTheGuardOnAndOff)
         text.replace(text.find('%'), 1, std::to_string(max_events));
         return parse_dbn_config(text, "cfg.json");
     };
-    for (const auto& [text, data] :
-         {std::pair{bernoulli, bars_and_stripes()}, std::pair{gaussian, factor_data(150, 1.0, 7)}}) {
+    for (const auto& [text, data] : {std::pair{bernoulli, bars_and_stripes()},
+                                     std::pair{gaussian, factor_data(150, 1.0, 7)}}) {
         SCOPED_TRACE(text.substr(0, 20));
         const ModelFile on = GreedyTrainer(with(text, 3)).train(data);
         const ModelFile off = GreedyTrainer(with(text, 0)).train(data);
