@@ -52,6 +52,8 @@ json model_json(const std::string& path, const ModelFile& m) {
         if (k < m.records.size()) {
             l["training"] = record_json(m.records[k].config);
             l["monitors"] = records_json(m.records[k].epochs);
+            l["divergence_events"] = records_json(m.records[k].divergence_events);
+            l["stopped_by_divergence"] = m.records[k].stopped_by_divergence();
         }
         layers.push_back(l);
     }
@@ -96,6 +98,13 @@ void print_human(const std::string& path, const ModelFile& m) {
                   << render_text(fields_of<LayerTrainingConfig>(), m.records[k].config) << "\n";
         for (const auto& e : m.records[k].epochs)
             std::cout << render_text(fields_of<EpochStats>(), e) << "\n";
+        for (const auto& e : m.records[k].divergence_events)
+            std::cout << render_text(fields_of<DivergenceEvent>(), e) << "\n";
+        if (m.records[k].stopped_by_divergence())
+            std::cout << "    stopped by the divergence guard after "
+                      << m.records[k].divergence_events.size() << " events: the layer is at its "
+                      << "last good state, after " << m.records[k].epochs.size() << " of "
+                      << m.records[k].config.epochs << " epochs\n";
     }
     print_checks(std::cout, m.log_z, m.checks);
     if (m.fine_tuned) print_fine_tuned(std::cout, *m.fine_tuned);

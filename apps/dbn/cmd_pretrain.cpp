@@ -301,6 +301,28 @@ int run_pretrain(const PretrainOptions& o) {
             resume ? trainer.train(std::move(train), validation, run.quiet ? nullptr : &progress,
                                    *resume)
                    : trainer.train(std::move(train), validation, run.quiet ? nullptr : &progress);
+    } catch (const PretrainingDiverged& e) {
+        // The divergence guard gave up: the last good model is the run's result (the checkpoint,
+        // which would only diverge again, goes as after a success).
+        const ModelFile& last_good = e.model();
+        io::save_model(last_good, out);
+        if (!checkpoint_path.empty()) {
+            std::error_code ignored;
+            std::filesystem::remove(checkpoint_path, ignored);
+        }
+        const std::size_t k = e.layer();
+        const LayerRecord& rec = last_good.records.at(k);
+        const std::string key = "layers[" + std::to_string(k) + "].learning_rate";
+        std::cerr << "dbn: error: layer " << k << " diverged " << rec.divergence_events.size()
+                  << " times (" << rec.divergence_events.back().reason << " at epoch "
+                  << rec.divergence_events.back().epoch << ", learning rate "
+                  << rec.divergence_events.back().learning_rate_before << "); saved the last good "
+                  << "model to " << out << " ("
+                  << (k > 0 ? "layers 0-" + std::to_string(k - 1) + " finished, " : std::string())
+                  << "layer " << k << " after " << rec.epochs.size() << " of " << rec.config.epochs
+                  << " epochs); lower " << key << " (" << rec.config.learning_rate
+                  << ") or standardize the data (\"input\": {\"standardize\": true})" << std::endl;
+        return exit_numerical;
     } catch (const TrainingStopped& e) {
         const int sig = g_stop_signal ? static_cast<int>(g_stop_signal) : SIGINT;
         std::cerr << "dbn: interrupted by " << signal_name(sig) << " (" << e.what() << ")";

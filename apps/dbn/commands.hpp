@@ -99,7 +99,7 @@ enum Exit : int {
     exit_usage = 1,         ///< bad flags or arguments
     exit_bad_input = 2,     ///< bad data, configuration or model file
     exit_check_failed = 3,  ///< a consistency check failed under --strict (model still saved)
-    exit_numerical = 4,     ///< training diverged (NaN or Inf)
+    exit_numerical = 4,     ///< training diverged (NaN or Inf; the guard gave up)
 };
 
 struct PretrainOptions {

@@ -831,12 +831,166 @@ def existing_output_kept_when_pretrain_fails():
     unchanged("a malformed configuration")
 
     # A failure mid-way: training diverges (exit 4) after the data was read and training began.
-    cfg = write_config("diverge.json", hidden=[8], epochs=3, learning_rate=1e38)
+    # With the divergence guard off, as before it: with it, the last good model replaces --out
+    # (pretrain_divergence_guard_gives_up_with_exit_4_and_the_last_good_model).
+    cfg = write_config("diverge.json", hidden=[8], epochs=3, learning_rate=1e38,
+                       max_divergence_events=0)
     p = expect_failure(pretrain_on("bars-and-stripes:4", cfg)[:-1] + [model], EXIT_NUMERICAL,
                        [r"layer 0", r"epoch 1", r"not finite"])
     check(re.search(r"^layer 0", p.out, re.MULTILINE), "expected training to have started", p)
     unchanged("training diverged")
     check_stack(info_json(model), [16, 12], epochs=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# The divergence guard (docs/CONFIG.md#divergence-guard)
+
+
+def divergence_events_in_file(path, k):
+    """The attributes of /training/layers/<k>/divergence_events/<i>, read with h5py."""
+    h5py, _ = h5py_numpy()
+    with h5py.File(ENV.work / path, "r") as f:
+        layer = f[f"training/layers/{k}"]
+        if "divergence_events" not in layer:
+            return []
+        g = layer["divergence_events"]
+        return [{name: (text(v) if isinstance(v, (bytes, str)) else v.item())
+                 for name, v in g[str(i)].attrs.items()} for i in range(len(g))]
+
+
+@case
+def pretrain_divergence_guard_gives_up_with_exit_4_and_the_last_good_model():
+    # Layer 0 never passes an epoch at 1e38 (three halvings are far from enough).
+    cfg = write_config("absurd.json", hidden=[8], epochs=3, learning_rate=1e38)
+    p = run(*pretrain_on("bars-and-stripes:4", cfg))
+    check(p.returncode == EXIT_NUMERICAL, "expected exit status 4", p)
+    lines = p.err.splitlines()
+    check(len(lines) == 1 and lines[0].startswith("dbn: error: layer 0 diverged 3 times"),
+          "expected one line naming layer 0 and the 3 events", p)
+    for pat in [r"non-finite parameters", r"saved the last good model to out\.h5",
+                r"lower layers\[0\]\.learning_rate \(1e\+38\)", r"standardize the data"]:
+        check(re.search(pat, p.err), f"expected stderr to match {pat!r}", p)
+    logged = re.findall(r"^layer 0, epoch 1: diverged \(non-finite parameters\)", p.out, re.M)
+    check(len(logged) == 3, f"expected 3 event lines in the log, got {len(logged)}", p)
+    check("saved out.h5" not in p.out, "a diverged run reported success", p)
+    no_temp_files()
+    check(not (ENV.work / "out.h5.checkpoint.h5").exists(), "the checkpoint was left behind", p)
+    info = info_json("out.h5")
+    layer = info["layers"][0]
+    check(info["n_layers"] == 1 and layer["stopped_by_divergence"] is True,
+          f"expected the one layer, stopped by the guard: {layer}")
+    check(layer["monitors"] == [], f"no epoch passed, yet monitors {layer['monitors']}")
+    ev = layer["divergence_events"]
+    check([e["learning_rate_before"] for e in ev] == [1e38, 5e37, 2.5e37],
+          f"events {ev}: expected the rate halved twice between three events")
+    check(all(e["epoch"] == 1 and e["reason"] == "non-finite parameters" for e in ev), f"{ev}")
+    # The file holds the same events, and the layer's initial (last good) parameters.
+    check(divergence_events_in_file("out.h5", 0) == [
+        {k: e[k] for k in ("epoch", "minibatch", "reason", "learning_rate_before",
+                           "learning_rate_after")} for e in ev],
+          f"the file's events {divergence_events_in_file('out.h5', 0)} differ from info's {ev}")
+    check_model_file("out.h5", [16, 8])
+    text_info = expect_ok(run("info", "out.h5")).out
+    check("stopped by the divergence guard after 3 events" in text_info, text_info)
+
+    # Layer 1 gives up after one event (limit 1): layers 0 and 1 are saved, layer 0 complete.
+    cfg = {"name": "two", "seed": 3, "input": {"units": "bernoulli", "scale": 1},
+           "defaults": {"epochs": 3, "batch_size": 5, "learning_rate": 0.05},
+           "layers": [{"hidden": 8}, {"hidden": 6, "learning_rate": 1e5, "batch_size": 1,
+                                      "max_divergence_events": 1}]}
+    (ENV.work / "two.json").write_text(json.dumps(cfg))
+    p = run("pretrain", "--config", "two.json", "--data", "bars-and-stripes:4", "--out", "two.h5")
+    check(p.returncode == EXIT_NUMERICAL, "expected exit status 4", p)
+    check(re.search(r"^dbn: error: layer 1 diverged 1 times .*layers 0-0 finished, layer 1 after "
+                    r"\d of 3 epochs.*lower layers\[1\]\.learning_rate \(100000\)", p.err),
+          "expected the line to name layer 1 and its learning rate", p)
+    info = info_json("two.h5")
+    check(info["n_layers"] == 2, f"expected 2 layers: {info}")
+    check([m["epoch"] for m in info["layers"][0]["monitors"]] == [1, 2, 3],
+          f"layer 0 is not complete: {info['layers'][0]['monitors']}")
+    check(info["layers"][0]["divergence_events"] == [] and
+          not info["layers"][0]["stopped_by_divergence"], f"{info['layers'][0]}")
+    top = info["layers"][1]
+    check(top["stopped_by_divergence"] and len(top["divergence_events"]) == 1, f"{top}")
+    check(len(top["monitors"]) == top["divergence_events"][0]["epoch"] - 1,
+          f"layer 1: monitors of the epochs before the failed one expected: {top}")
+    check(len(info["log_z"]) == 1 and info["checks"] == [],
+          f"checks of the finished layer only: {info['log_z']} {info['checks']}")
+    check_model_file("two.h5", [16, 8, 6])
+    no_temp_files()
+
+
+@case
+def pretrain_divergence_events_continue_and_show_in_info():
+    # learning_rate x weight_decay far above 2: the weights grow geometrically and overflow
+    # within an epoch or two; one halving is enough to go on (measured: 1 event).
+    cfg = write_config("hot.json", hidden=[8], epochs=6, learning_rate=3e4, batch_size=1)
+    p = expect_ok(run(*pretrain_on("bars-and-stripes:4", cfg)))
+    logged = re.findall(r"^layer 0, epoch (\d+): diverged \(([a-z -]+)\): rolled back to the end "
+                        r"of epoch (\d+), learning rate (\S+) -> (\S+) \(divergence event (\d) of 3\)$",
+                        p.out, re.M)
+    check(len(logged) >= 1, "expected a divergence event in the log", p)
+    check(re.search(r"^saved out\.h5", p.out, re.M), "expected the model saved", p)
+    info = info_json("out.h5")
+    layer = info["layers"][0]
+    ev = layer["divergence_events"]
+    check(len(ev) == len(logged) and not layer["stopped_by_divergence"],
+          f"info's events {ev} vs the log's {logged}")
+    for e, (epoch, reason, back_to, before, after, n) in zip(ev, logged):
+        check(e["epoch"] == int(epoch) and int(back_to) == e["epoch"] - 1 and
+              e["reason"] == reason, f"event {e} vs log {epoch, reason, back_to}")
+        check(e["learning_rate_after"] == e["learning_rate_before"] / 2 and
+              float(before) == e["learning_rate_before"], f"{e}")
+    mon = layer["monitors"]
+    check([m["epoch"] for m in mon] == list(range(1, 7)), f"expected all 6 epochs: {mon}")
+    check(mon[-1]["learning_rate"] == 3e4 / 2 ** len(ev),
+          f"the last epoch's rate {mon[-1]['learning_rate']}: expected the halved one")
+    check(layer["training"]["learning_rate"] == 3e4 and
+          layer["training"]["max_divergence_events"] == 3, f"{layer['training']}")
+    check(all(isinstance(m["reconstruction_error"], float) for m in mon), f"{mon}")
+    check_model_file("out.h5", [16, 8])
+    check("divergence at epoch" in expect_ok(run("info", "out.h5")).out, "text info")
+
+
+@case
+def pretrain_guard_leaves_healthy_runs_bit_identical():
+    """The shipped bars-and-stripes model with the guard on (its default) and off."""
+    base = json.loads(Path(ENV.model_config("bars-and-stripes.json")).read_text())
+    off = json.loads(json.dumps(base))
+    off["defaults"]["max_divergence_events"] = 0
+    (ENV.work / "off.json").write_text(json.dumps(off))
+    expect_ok(run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"), "--data",
+                  "bars-and-stripes:4", "--epochs", "30", "--quiet", "--out", "on.h5"))
+    expect_ok(run("pretrain", "--config", "off.json", "--data", "bars-and-stripes:4",
+                  "--epochs", "30", "--quiet", "--out", "off.h5"))
+    a, b = parameters("on.h5"), parameters("off.h5")
+    check(a.keys() == b.keys() and "0/weights" in a, f"datasets {sorted(a)} vs {sorted(b)}")
+    for name in a:
+        check(a[name].tobytes() == b[name].tobytes(), f"/layers/{name} differs with the guard off")
+    on_info, off_info = info_json("on.h5"), info_json("off.h5")
+    check(on_info["layers"][0]["divergence_events"] == [], f"{on_info['layers'][0]}")
+    strip = lambda m: [{k: v for k, v in e.items() if k != "seconds"} for e in m]
+    check(strip(on_info["layers"][0]["monitors"]) == strip(off_info["layers"][0]["monitors"]),
+          "the monitors differ with the guard off")
+
+
+@case
+def config_bad_max_divergence_events():
+    for where, value, pattern in [
+            ("defaults", -1, r"must be a non-negative integer"),
+            ("defaults", 51, r"must be in \[0, 50\]"),
+            ("layer", 2.5, r"must be a non-negative integer"),
+            ("layer", '"3"', r"must be a non-negative integer"),
+            ("layer", "true", r"must be a non-negative integer"),
+            ("layer", 1000000, r"must be in \[0, 50\]")]:
+        text = ('{"defaults": {"max_divergence_events": %s}, "layers": [{"hidden": 4}]}' % value
+                if where == "defaults" else
+                '{"layers": [{"hidden": 4}, {"hidden": 3, "max_divergence_events": %s}]}' % value)
+        (ENV.work / "bad.json").write_text(text)
+        expect_failure(pretrain_on("bars-and-stripes:4", "bad.json"), EXIT_BAD_INPUT,
+                       [r"^dbn: error: bad\.json: " +
+                        (r"defaults" if where == "defaults" else r"layers\[1\]"),
+                        r"max_divergence_events", pattern], out="out.h5")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -55,6 +55,15 @@ DbnConfig config(const std::string& which) {
                        {"hidden": 6, "algorithm": "pcd", "learning_rate": 0.01},
                        {"hidden": 5}]})",
                                 "hooked.json");
+    if (which == "diverging")  // layer 1's divergence guard rolls back and halves its rate
+        return parse_dbn_config(R"({"name": "diverging", "seed": 6, )" + checks + R"(
+            "defaults": {"epochs": 3, "batch_size": 20, "learning_rate": 0.05,
+                         "monitor_samples": 40},
+            "layers": [{"hidden": 10},
+                       {"hidden": 6, "learning_rate": 1e5, "batch_size": 5,
+                        "max_divergence_events": 20},
+                       {"hidden": 5}]})",
+                                "diverging.json");
     return parse_dbn_config(R"({"name": "turned", "seed": 7, )" + checks + R"(
         "defaults": {"epochs": 3, "batch_size": 20, "learning_rate": 0.05, "monitor_samples": 40},
         "layers": [{"hidden": 10, "sample_up": true}, {"hidden": 8, "sample_up": true},
@@ -159,6 +168,10 @@ bool same_bits(const Vector& a, const Vector& b) {
                                   "layer " + std::to_string(k) + " epochs");
             !r)
             return r;
+        if (auto r = same_records(a.records[k].divergence_events, b.records[k].divergence_events,
+                                  "layer " + std::to_string(k) + " divergence events");
+            !r)
+            return r;
     }
     if (auto r = same_records(a.log_z, b.log_z, "log_z"); !r) return r;
     return same_records(a.checks, b.checks, "checks");
@@ -172,6 +185,10 @@ TEST_P(Checkpoints, ResumingFromEveryCheckpointGivesTheUninterruptedModel) {
     const RunResult full = run(cfg, data, nullptr, 0);
     ASSERT_FALSE(full.stopped);
     ASSERT_EQ(full.model.checks.size(), cfg.layers.size() - 1);
+    if (GetParam() == "diverging") {
+        ASSERT_GE(full.model.records[1].divergence_events.size(), 2u);
+        EXPECT_FALSE(full.model.records[1].stopped_by_divergence());
+    }
     // One at every epoch end and every layer's start above the first, and one at the end.
     std::size_t epochs = 0;
     for (const auto& l : cfg.layers) epochs += l.train.epochs;
@@ -192,6 +209,7 @@ TEST_P(Checkpoints, AStopAtAnyMinibatchResumesToTheUninterruptedModel) {
     const data::Dataset data = structured_rows(200, 16, 3);
     const RunResult full = run(cfg, data, nullptr, 0);
     const std::string path = testing::test_dir() + "/stop.checkpoint.h5";
+    std::size_t inside_a_guarded_epoch = 0;  // stops that save the guard's last good state
     // 180 training rows in minibatches of 20: 9 per epoch; stop at every 4th, across layers.
     std::size_t tried = 0;
     for (std::size_t at = 1;; at += 4) {
@@ -201,6 +219,21 @@ TEST_P(Checkpoints, AStopAtAnyMinibatchResumesToTheUninterruptedModel) {
         ASSERT_FALSE(stopped.checkpoints.empty());
         io::save_checkpoint(stopped.checkpoints.back(), path);
         const PretrainCheckpoint c = io::load_checkpoint(path);
+        if (const auto& t = stopped.checkpoints.back().trainer; t && t->guard_start) {
+            ++inside_a_guarded_epoch;
+            // The guard's state comes back from the file as it went in.
+            EXPECT_TRUE(c.trainer && c.trainer->guard_start);
+            if (c.trainer && c.trainer->guard_start) {
+                EXPECT_EQ(c.trainer->guard_start->position.epochs_done,
+                          t->guard_start->position.epochs_done);
+                EXPECT_TRUE(same_bits(c.trainer->guard_start->rbm.weights(),
+                                      t->guard_start->rbm.weights()));
+                EXPECT_TRUE(same_records(c.trainer->guard_start->divergence_events,
+                                         t->guard_start->divergence_events, "guard_start events"));
+            }
+            EXPECT_TRUE(
+                same_records(c.trainer->divergence_events, t->divergence_events, "trainer events"));
+        }
         // A second stop inside the resumed run, then the rest.
         const RunResult again = run(cfg, data, &c, 3);
         ASSERT_FALSE(again.checkpoints.empty());
@@ -211,9 +244,11 @@ TEST_P(Checkpoints, AStopAtAnyMinibatchResumesToTheUninterruptedModel) {
         ++tried;
     }
     EXPECT_GE(tried, 5u);
+    // Every stop inside an epoch of a guarded layer (all layers here: the default limit is 3).
+    EXPECT_GT(inside_a_guarded_epoch, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Stacks, Checkpoints, ::testing::Values("hooked", "turned"));
+INSTANTIATE_TEST_SUITE_P(Stacks, Checkpoints, ::testing::Values("hooked", "turned", "diverging"));
 
 TEST(Checkpoint, RefusesACheckpointOfAnotherRun) {
     const DbnConfig cfg = config("hooked");

@@ -256,12 +256,14 @@ TEST(RecordFields, EveryMemberOfEveryRecordIsAField) {
     expect_every_member_reached<estimate::ConsistencyCheck>("ConsistencyCheck");
     expect_every_member_reached<finetune::FineTuneConfig>("FineTuneConfig");
     expect_every_member_reached<finetune::FineTuneEpoch>("FineTuneEpoch");
+    expect_every_member_reached<DivergenceEvent>("DivergenceEvent");
     // The counts the tables were written for (a new member shows here first).
     EXPECT_EQ(member_count<LayerTrainingConfig>(), fields_of<LayerTrainingConfig>().size());
     EXPECT_EQ(member_count<EpochStats>(), fields_of<EpochStats>().size());
     EXPECT_EQ(member_count<finetune::FineTuneConfig>(),
               fields_of<finetune::FineTuneConfig>().size());
     EXPECT_EQ(member_count<finetune::FineTuneEpoch>(), fields_of<finetune::FineTuneEpoch>().size());
+    EXPECT_EQ(member_count<DivergenceEvent>(), fields_of<DivergenceEvent>().size());
     // log_z (LogPartition) is three fields; verdict is computed.
     EXPECT_EQ(member_count<estimate::LayerLogZ>() + 2, fields_of<estimate::LayerLogZ>().size());
     EXPECT_EQ(member_count<estimate::ConsistencyCheck>() + 1,
@@ -275,6 +277,7 @@ TEST(RecordFields, EveryFieldReadsBackWhatItWasSet) {
     expect_fields_round_trip<estimate::ConsistencyCheck>("ConsistencyCheck");
     expect_fields_round_trip<finetune::FineTuneConfig>("FineTuneConfig");
     expect_fields_round_trip<finetune::FineTuneEpoch>("FineTuneEpoch");
+    expect_fields_round_trip<DivergenceEvent>("DivergenceEvent");
 
     LayerTrainingConfig c;
     const Field<LayerTrainingConfig>* a = find_field(fields_of<LayerTrainingConfig>(), "algorithm");
@@ -320,6 +323,15 @@ TEST(RecordFields, TextRenderingsKeepTheirFormat) {
     e.pseudo_log_likelihood = -60.25;
     EXPECT_EQ(render_text(fields_of<EpochStats>(), e),
               "    epoch   7: recon 0.01235  F gap +0.500  PLL -60.250  1.23s");
+
+    DivergenceEvent d;
+    d.epoch = 4;
+    d.minibatch = 27;
+    d.reason = "spread";
+    d.learning_rate_before = 0.1;
+    d.learning_rate_after = 0.05;
+    EXPECT_EQ(render_text(fields_of<DivergenceEvent>(), d),
+              "    divergence at epoch 4 (27 minibatches): spread; rolled back, lr 0.1 -> 0.05");
 
     estimate::LayerLogZ z;
     z.index = 1;
@@ -385,6 +397,7 @@ TEST(RecordFields, TheDocsNameEveryField) {
     expect_documented<estimate::ConsistencyCheck>(in_file, "FORMAT.md", "ConsistencyCheck");
     expect_documented<finetune::FineTuneConfig>(in_file, "FORMAT.md", "FineTuneConfig");
     expect_documented<finetune::FineTuneEpoch>(in_file, "FORMAT.md", "FineTuneEpoch");
+    expect_documented<DivergenceEvent>(in_file, "FORMAT.md", "DivergenceEvent");
     expect_documented<estimate::LayerLogZ>(in_json, "EVAL.md", "LayerLogZ");
     expect_documented<estimate::ConsistencyCheck>(in_json, "EVAL.md", "ConsistencyCheck");
 }

@@ -420,3 +420,73 @@ TEST(DivergenceGuard, NormalTrainingNeverFiresAndIsBitIdenticalToUnguarded) {
 
 }  // namespace
 }  // namespace dbn
+
+namespace dbn {
+namespace {
+
+TEST(DivergenceGuard, EventsAndTheEpochStartTravelInTheStateOfAStoppedTrainer) {
+    // learning_rate x weight_decay far above 2: events in the first epochs. A trainer stopped
+    // inside any minibatch and rebuilt from its state() (as a resumed run is) ends bit for bit
+    // where the uninterrupted one does, with the same events: a rolled-back epoch returns to
+    // the epoch's start, not to where the stop was.
+    auto config = [] {
+        LayerTrainingConfig cfg;
+        cfg.learning_rate = 1e5;
+        cfg.epochs = 4;
+        cfg.batch_size = 4;
+        return cfg;
+    };
+    const Matrix data = data::bars_and_stripes(4);
+    const DivergenceGuard guard{20, 2.0, 256};
+    auto fresh = [&](Rng& rng, Rbm& rbm) {
+        rbm = Rbm(16, 8);
+        rbm.init_random(rng);
+    };
+    Rng rng0{41};
+    Rbm full;
+    fresh(rng0, full);
+    RbmTrainer t0(full, config(), rng0, 0);
+    t0.set_threads(1);
+    t0.set_divergence_guard(guard);
+    t0.train(data, nullptr);
+    const auto events = t0.divergence_events();
+    ASSERT_GE(events.size(), 2u);
+    const std::size_t batches = 8;  // 30 rows in minibatches of 4
+    std::size_t inside = 0;
+    for (std::size_t at = 1; at < 4 * batches; at += 3) {
+        SCOPED_TRACE("stop after minibatch call " + std::to_string(at));
+        Rng rng{41};
+        Rbm rbm;
+        fresh(rng, rbm);
+        RbmTrainer t(rbm, config(), rng, 0);
+        t.set_threads(1);
+        t.set_divergence_guard(guard);
+        std::size_t calls = 0;
+        t.train(data, nullptr, nullptr, [&] { return ++calls == at; });
+        TrainerState s = t.state();
+        if (s.position.minibatch > 0) {
+            ASSERT_TRUE(s.guard_start);
+            EXPECT_EQ(s.guard_start->position.minibatch, 0u);
+            ++inside;
+        }
+        EXPECT_EQ(s.config.learning_rate, 1e5 / std::ldexp(1.0, int(s.divergence_events.size())));
+        Rng rng2;
+        Rbm rbm2;
+        RbmTrainer resumed(rbm2, rng2, s);
+        resumed.set_threads(1);
+        resumed.set_divergence_guard(guard);
+        resumed.train(data, nullptr);
+        EXPECT_TRUE(rbm2.weights() == full.weights() && rbm2.hidden_bias() == full.hidden_bias() &&
+                    rbm2.visible_bias() == full.visible_bias());
+        ASSERT_EQ(resumed.divergence_events().size(), events.size());
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            EXPECT_EQ(resumed.divergence_events()[i].epoch, events[i].epoch);
+            EXPECT_EQ(resumed.divergence_events()[i].learning_rate_after,
+                      events[i].learning_rate_after);
+        }
+    }
+    EXPECT_GT(inside, 3u);
+}
+
+}  // namespace
+}  // namespace dbn

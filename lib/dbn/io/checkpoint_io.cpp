@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -63,6 +64,11 @@ void write_trainer(Group& g, const TrainerState& t) {
     g.write_int_attribute("training_started", t.training_started ? 1 : 0);
     Group h = g.create_group("history");
     write_columns(h, t.history);
+    write_divergence_events(g, t.divergence_events);
+    if (t.guard_start) {
+        Group s = g.create_group("guard_start");
+        write_trainer(s, *t.guard_start);
+    }
 }
 
 void write_checks(Group& g, const ChecksState& c) {
@@ -171,8 +177,11 @@ public:
         return v == 1;
     }
 
-    TrainerState trainer(const Group& g) const {
+    /// The training state of layer `layer`; its guard_start, only when not `nested` (a damaged
+    /// file cannot make the reading recurse).
+    TrainerState trainer(const Group& g, std::size_t layer, bool nested = false) const {
         TrainerState t;
+        t.layer = layer;
         const Group r = g.open_group("rbm");
         const auto w = shape(r, "weights");
         if (w.size() != 2) fail(r.path() + "/weights", "not a matrix");
@@ -202,6 +211,13 @@ public:
         t.monitor_rows.flip_bits = indices(g, "monitor_flip_bits");
         t.training_started = flag(g, "training_started");
         t.history = read_columns<EpochStats>(g.open_group("history"), path_);
+        t.divergence_events = read_divergence_events(g, layer, path_);
+        if (g.exists("guard_start")) {
+            if (nested || !g.has_group("guard_start"))
+                fail(g.path() + "/guard_start", "unexpected here");
+            t.guard_start = std::make_shared<const TrainerState>(
+                trainer(g.open_group("guard_start"), layer, true));
+        }
         return t;
     }
 
@@ -341,8 +357,7 @@ PretrainCheckpoint load_checkpoint(const std::string& path) {
     c.data.columns = d.read_uint_attribute("columns");
     c.data.hash = d.read_uint_attribute("hash");
     if (g.has_group("trainer")) {
-        c.trainer = r.trainer(g.open_group("trainer"));
-        c.trainer->layer = c.layer;
+        c.trainer = r.trainer(g.open_group("trainer"), c.layer);
     }
     if (g.has_group("checks")) c.checks = r.checks(g.open_group("checks"), c.model);
     return c;

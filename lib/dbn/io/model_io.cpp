@@ -213,6 +213,7 @@ private:
             Group b = g.create_group("bound");
             write_columns(b, rec.bound);
         }
+        write_divergence_events(g, rec.divergence_events);
     }
 
     const ModelFile& model_;

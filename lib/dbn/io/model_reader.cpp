@@ -367,11 +367,14 @@ private:
         if (!layers.has_group(name)) fail(layers.path() + "/" + name, "missing");
         const Group g = layers.open_group(name);
         LayerRecord rec;
+        // Files written before the guard was wired in lack the attribute: trained without it.
+        rec.config.max_divergence_events = 0;
         read_attributes(g, rec.config, path_);
         rec.epochs = read_columns<EpochStats>(g, path_);
         for (auto& e : rec.epochs) e.layer = k;
         if (g.has_group("bound"))
             rec.bound = read_columns<estimate::BoundPoint>(g.open_group("bound"), path_);
+        rec.divergence_events = read_divergence_events(g, k, path_);
         return rec;
     }
 

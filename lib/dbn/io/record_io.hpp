@@ -150,4 +150,41 @@ std::vector<R> read_columns(const hdf5::Group& g, const std::string& file) {
     return rows;
 }
 
+/// @brief Writes the divergence events of a layer as `divergence_events/<i>` below `g`, one group
+/// of attributes per event, i = 0, 1, ... (nothing when there are none). Used for a model file's
+/// /training/layers/<k> and a checkpoint's trainer group.
+inline void write_divergence_events(hdf5::Group& g, const std::vector<DivergenceEvent>& events) {
+    if (events.empty()) return;
+    hdf5::Group d = g.create_group("divergence_events");
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        hdf5::Group e = d.create_group(std::to_string(i));
+        write_attributes(e, events[i]);
+    }
+}
+
+/// @brief Reads what write_divergence_events wrote (none when `g` has no `divergence_events`),
+/// each event given `layer`. The groups must be numbered 0 .. n-1 without a gap.
+/// @throws FormatError "<file>: <group>: ..." for a member that is not such a group, or a bad
+///         attribute (as read_attributes).
+inline std::vector<DivergenceEvent> read_divergence_events(const hdf5::Group& g, std::size_t layer,
+                                                           const std::string& file) {
+    std::vector<DivergenceEvent> events;
+    if (!g.exists("divergence_events")) return events;
+    const std::string where = file + ": " + g.path() + "/divergence_events";
+    if (!g.has_group("divergence_events")) throw FormatError(where + ": is not a group");
+    const hdf5::Group d = g.open_group("divergence_events");
+    const std::size_t n = d.children().size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string name = std::to_string(i);
+        if (!d.has_group(name))
+            throw FormatError(where + ": holds " + std::to_string(n) + " members but no group \"" +
+                              name + "\" (expected the groups 0.." + std::to_string(n - 1) + ")");
+        DivergenceEvent e;
+        read_attributes(d.open_group(name), e, file);
+        e.layer = layer;
+        events.push_back(std::move(e));
+    }
+    return events;
+}
+
 }  // namespace dbn::io

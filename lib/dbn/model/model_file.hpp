@@ -9,6 +9,7 @@
 #include "dbn/dbn/dbn.hpp"
 #include "dbn/estimate/check_types.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
+#include "dbn/train/divergence.hpp"
 #include "dbn/train/epoch_stats.hpp"
 #include "dbn/train/training_config.hpp"
 
@@ -21,6 +22,16 @@ struct LayerRecord {
     /// Bound-guided training (LayerSpec::guide): every estimate of D made while the layer
     /// trained; empty otherwise.
     std::vector<estimate::BoundPoint> bound;
+    /// Every rollback of the divergence guard while the layer trained (docs/CONFIG.md#divergence-
+    /// guard), in order; empty when it never diverged.
+    std::vector<DivergenceEvent> divergence_events;
+
+    /// @brief The guard stopped this layer: its events reached config.max_divergence_events
+    /// (the layer then holds its last good state and is the model's top layer).
+    bool stopped_by_divergence() const {
+        return config.max_divergence_events > 0 &&
+               divergence_events.size() >= config.max_divergence_events;
+    }
 };
 
 /// @brief The whole content of a model file (docs/FORMAT.md): the stack, and what pretraining,

@@ -82,6 +82,11 @@ const std::vector<Field<LayerTrainingConfig>>& fields_of<LayerTrainingConfig>() 
                               "binary samples, not probabilities, feed the next layer"),
         member<&C::monitor_samples>("monitor_samples", k_everywhere,
                                     "rows used by the per-epoch monitors"),
+        member<&C::max_divergence_events>(
+            "max_divergence_events", k_everywhere,
+            "the divergence event that stops the layer (the guard rolls back and halves the "
+            "learning rate before it); 0 = off")
+            .added_later(),
     };
     return table;
 }
@@ -110,6 +115,29 @@ const std::vector<Field<EpochStats>>& fields_of<EpochStats>() {
         member<&S::momentum>("momentum", k_file_json, "momentum of the epoch"),
         member<&S::seconds>("seconds", k_file_json, "wall time of the epoch's training")
             .as_text("  %.2fs"),
+    };
+    return table;
+}
+
+template <>
+const std::vector<Field<DivergenceEvent>>& fields_of<DivergenceEvent>() {
+    using D = DivergenceEvent;
+    static const std::vector<Field<D>> table = {
+        member<&D::layer>("layer", in_nothing, "the layer (the record's place in the file)"),
+        member<&D::epoch>("epoch", k_file_json, "1-based epoch whose end failed the check")
+            .as_text("    divergence at epoch %" PRIu64),
+        member<&D::minibatch>("minibatch", k_file_json, "minibatches of that epoch run")
+            .as_text(" (%" PRIu64 " minibatches)"),
+        member<&D::reason>("reason", k_file_json,
+                           "\"non-finite parameters\", \"non-finite monitor\", \"non-finite "
+                           "reconstruction\" or \"spread\"")
+            .as_text(": %s"),
+        member<&D::learning_rate_before>("learning_rate_before", k_file_json,
+                                         "learning rate of the failed epoch")
+            .as_text("; rolled back, lr %g"),
+        member<&D::learning_rate_after>("learning_rate_after", k_file_json,
+                                        "learning rate of the epoch run again")
+            .as_text(" -> %g"),
     };
     return table;
 }

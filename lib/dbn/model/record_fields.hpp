@@ -10,13 +10,14 @@
 #include "dbn/estimate/check_types.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
 #include "dbn/model/fields.hpp"
+#include "dbn/train/divergence.hpp"
 #include "dbn/train/epoch_stats.hpp"
 #include "dbn/train/training_config.hpp"
 
 namespace dbn {
 
 /// @brief The field table of record type R, in the order the text rendering shows the fields.
-/// Defined for the six records below.
+/// Defined for the records below.
 template <class R>
 const std::vector<Field<R>>& fields_of();
 
@@ -27,6 +28,10 @@ const std::vector<Field<LayerTrainingConfig>>& fields_of<LayerTrainingConfig>();
 /// Per-epoch monitors: columns of /training/layers/<k>, `monitors` in `dbn info --json`.
 template <>
 const std::vector<Field<EpochStats>>& fields_of<EpochStats>();
+/// A rollback of the divergence guard: attributes of /training/layers/<k>/divergence_events/<i>
+/// (and of a checkpoint's trainer/divergence_events/<i>), `divergence_events` of a layer (info).
+template <>
+const std::vector<Field<DivergenceEvent>>& fields_of<DivergenceEvent>();
 /// log Z of a layer: attributes of /checks/log_z/<k>, `log_z` (info) and `layers` (eval).
 template <>
 const std::vector<Field<estimate::LayerLogZ>>& fields_of<estimate::LayerLogZ>();

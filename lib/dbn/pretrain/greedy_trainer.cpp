@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <sstream>
 
@@ -480,9 +481,21 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
             train_config.batch_size = std::min(train_config.batch_size, x.shape(0));
             std::optional<RbmTrainer> trainer;
             if (resumed) {
+                // The configuration is the run's (the checkpoint does not save it), with the
+                // learning rate halved once per divergence event, as the guard left it.
+                auto own_config = [&](TrainerState& st) {
+                    st.config = train_config;
+                    for (std::size_t e = 0; e < st.divergence_events.size(); ++e)
+                        st.config.learning_rate *= 0.5;
+                    st.layer = k;
+                };
                 TrainerState state = *from->trainer;
-                state.config = train_config;
-                state.layer = k;
+                own_config(state);
+                if (state.guard_start) {
+                    TrainerState start = *state.guard_start;
+                    own_config(start);
+                    state.guard_start = std::make_shared<const TrainerState>(std::move(start));
+                }
                 DBN_CHECK(
                     state.rbm.n_visible() == rbm.n_visible() &&
                         state.rbm.n_hidden() == rbm.n_hidden() &&
@@ -500,6 +513,9 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
                 trainer.emplace(rbm, train_config, rng, k);
                 if (!turned_over) trainer->init_visible_bias(x);
             }
+            DivergenceGuard divergence_guard;
+            divergence_guard.max_events = train_config.max_divergence_events;
+            trainer->set_divergence_guard(divergence_guard);
             std::optional<BoundGuide> guide;
             if (spec.guide.enabled) {  // bound_probe_ is set: checked before layer 0
                 guide.emplace(observer, rbm, bound_probe_(model, k, check_raw, spec.guide),
@@ -524,8 +540,33 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
                     return stopped;
                 };
             record.config = train_config;
-            record.epochs =
-                trainer->train(x, heldout.shape(0) > 0 ? &heldout : nullptr, watcher, stop);
+            try {
+                record.epochs =
+                    trainer->train(x, heldout.shape(0) > 0 ? &heldout : nullptr, watcher, stop);
+            } catch (const DivergenceStop& e) {
+                // The guard gave up: the layer is at its last good state (the end of its last
+                // epoch that passed the checks, or its start). The model so far is the finished
+                // layers and this one as it stands, without its checks and with nothing above.
+                record.epochs = trainer->state().history;
+                record.divergence_events = trainer->divergence_events();
+                if (guide) {
+                    guide->restore_best(rbm);
+                    record.bound = guide->points();
+                }
+                if (gaussian) {
+                    for (std::size_t i = 0; i < rbm.n_visible(); ++i)
+                        rbm.visible_bias()(i) *= sigma(i);
+                    rbm.visible_sigma() = sigma;
+                }
+                stack.layers.push_back(std::move(rbm));
+                model.records.push_back(std::move(record));
+                bool any = false;
+                for (const auto& h : stack.hooks) any = any || h;
+                if (!any) stack.hooks.clear();
+                model.validate();
+                throw PretrainingDiverged(e.what(), std::move(model), k);
+            }
+            record.divergence_events = trainer->divergence_events();
             if (stopped) {
                 checkpoint(k, layer_rng, guide ? nullptr : &*trainer);
                 throw TrainingStopped("training stopped in layer " + std::to_string(k) +

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/rng.hpp"
@@ -19,6 +21,25 @@ namespace dbn {
 class TrainingStopped : public Error {
 public:
     using Error::Error;
+};
+
+/// @brief Thrown by GreedyTrainer::train when the divergence guard stopped layer `layer()` (its
+/// `max_divergence_events`-th event, docs/CONFIG.md#divergence-guard). `model()` is the last good
+/// model: the finished layers 0..layer()-1 with their records and checks, and layer() at its
+/// last good state (the end of its last epoch that passed the checks, or its start) with its
+/// record (the good epochs' monitors and every divergence event) but no check; nothing above.
+class PretrainingDiverged : public DivergenceStop {
+public:
+    PretrainingDiverged(const std::string& what, ModelFile model, std::size_t layer)
+        : DivergenceStop(what),
+          model_(std::make_shared<const ModelFile>(std::move(model))),
+          layer_(layer) {}
+    const ModelFile& model() const { return *model_; }
+    std::size_t layer() const { return layer_; }
+
+private:
+    std::shared_ptr<const ModelFile> model_;  // shared: an exception is copied
+    std::size_t layer_;
 };
 
 /// @brief When GreedyTrainer hands its state to the checkpoint sink, besides the end of every
@@ -47,7 +68,8 @@ public:
     explicit GreedyTrainer(DbnConfig config);
 
     /// @throws ShapeError when the validation set's columns differ from the training set's;
-    ///         ConfigError for an empty data set; NumericalError when training diverges.
+    ///         ConfigError for an empty data set; PretrainingDiverged when a layer's divergence
+    ///         guard gives up; NumericalError when a layer without the guard diverges.
     ModelFile train(const data::Dataset& train, const data::Dataset* validation = nullptr,
                     TrainingObserver* observer = nullptr);
     /// @brief The same, using the training rows' storage for layer 0's input instead of a copy

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 #include <string>
 
 #include "dbn/core/error.hpp"
@@ -64,6 +65,8 @@ TrainerState RbmTrainer::state() const {
     s.monitor_rows = monitors_.rows();
     s.training_started = training_started_;
     s.history = history_;
+    s.divergence_events = events_;
+    if (last_good_ && position_.minibatch > 0) s.guard_start = last_good_;
     return s;
 }
 
@@ -81,6 +84,8 @@ void RbmTrainer::restore(const TrainerState& state) {
     position_ = state.position;
     training_started_ = state.training_started;
     history_ = state.history;
+    events_ = state.divergence_events;
+    last_good_ = state.guard_start;
 }
 
 void RbmTrainer::set_threads(std::size_t threads) {
@@ -278,10 +283,14 @@ std::vector<EpochStats> RbmTrainer::train(const Matrix& data, const Matrix* held
         training_started_ = true;
     }
     // The divergence guard's last good state: taken at the start and after every epoch end
-    // that passed its checks (only with the guard on; docs/CONFIG.md#divergence-guard).
+    // that passed its checks (only with the guard on; docs/CONFIG.md#divergence-guard). A
+    // trainer restored inside an epoch keeps the one its state carried (guard_start): the end
+    // of the last good epoch, as the uninterrupted run has it.
     const bool guarded = guard_.max_events > 0;
-    TrainerState good;
-    if (guarded) good = state();
+    if (!guarded)
+        last_good_.reset();
+    else if (!last_good_ || position_.minibatch == 0)
+        last_good_ = std::make_shared<const TrainerState>(state());
     while (position_.epochs_done < config_.epochs) {
         const double lr = current_learning_rate();
         const double mom = current_momentum();
@@ -312,10 +321,27 @@ std::vector<EpochStats> RbmTrainer::train(const Matrix& data, const Matrix* held
             e.minibatch = run.minibatches;
             e.reason = reason;
             e.learning_rate_before = lr;
+            TrainerState good = *last_good_;
             good.config.learning_rate *= 0.5;
+            std::vector<DivergenceEvent> events = std::move(events_);
             restore(good);
             e.learning_rate_after = current_learning_rate();
-            events_.push_back(e);
+            events.push_back(e);
+            events_ = std::move(events);
+            last_good_ = std::make_shared<const TrainerState>(state());
+            if (observer) {
+                std::ostringstream msg;
+                msg << "layer " << layer_ << ", epoch " << e.epoch << ": diverged (" << reason
+                    << "): rolled back to the end of epoch " << position_.epochs_done;
+                if (events_.size() < guard_.max_events)
+                    msg << ", learning rate " << e.learning_rate_before << " -> "
+                        << e.learning_rate_after << " (divergence event " << events_.size()
+                        << " of " << guard_.max_events << ")";
+                else
+                    msg << " (divergence event " << events_.size() << " of " << guard_.max_events
+                        << ": the layer stops there)";
+                observer->on_message(msg.str().c_str());
+            }
             DBN_CHECK(events_.size() < guard_.max_events, DivergenceStop,
                       "layer " << layer_ << ", epoch " << e.epoch << ": training diverged ("
                                << reason << ") " << events_.size()
@@ -333,7 +359,7 @@ std::vector<EpochStats> RbmTrainer::train(const Matrix& data, const Matrix* held
                   "layer " << layer_ << ", epoch " << epoch
                            << ": reconstruction error is NaN; lower the learning rate");
         history_.push_back(s);
-        if (guarded) good = state();
+        if (guarded) last_good_ = std::make_shared<const TrainerState>(state());
         if (observer && observer->on_epoch_end(s) == Control::stop) break;
         if (run.stopped) break;
     }

@@ -11,6 +11,7 @@
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
 #include "dbn/rbm/rbm.hpp"
+#include "dbn/train/divergence.hpp"
 #include "dbn/train/epoch_stats.hpp"
 #include "dbn/train/monitors.hpp"
 #include "dbn/train/negative_phase.hpp"
@@ -21,37 +22,6 @@
 #include "dbn/train/training_config.hpp"
 
 namespace dbn {
-
-/// @brief The divergence guard of RbmTrainer::train() (docs/CONFIG.md#divergence-guard).
-///
-/// At every epoch end the trainer checks the parameters and the monitors for NaN or Inf and,
-/// with Gaussian visible units, the spread of the reconstruction of up to `spread_rows` fixed
-/// training rows against the data's. A failed check rolls the layer back to the TrainerState
-/// taken at the last epoch end that passed (or at the start of train()), halves the learning
-/// rate and records a DivergenceEvent; the `max_events`-th event stops with DivergenceStop,
-/// the layer left at its last good state. max_events = 0 turns the guard off (a failed check
-/// throws NumericalError, as without a guard).
-struct DivergenceGuard {
-    std::size_t max_events = 0;  ///< 0: off
-    double spread_ratio = 2.0;   ///< reconstruction sd above spread_ratio * data sd diverges
-    std::size_t spread_rows = 256;
-};
-
-/// @brief One rollback of the divergence guard.
-struct DivergenceEvent {
-    std::size_t layer = 0;
-    std::size_t epoch = 0;      ///< 1-based epoch whose end failed the check
-    std::size_t minibatch = 0;  ///< minibatches of that epoch run (the check is at epoch end)
-    std::string reason;         ///< "non-finite parameters", "non-finite monitor", "spread"
-    double learning_rate_before = 0.0;
-    double learning_rate_after = 0.0;
-};
-
-/// @brief The guard's limit was reached: the layer is at its last good state.
-class DivergenceStop : public NumericalError {
-public:
-    using NumericalError::NumericalError;
-};
 
 /// @brief Trains one RBM with CD-k, PCD-k (Tieleman 2008) or the exact gradient, momentum,
 /// L2/L1 weight decay, a hidden sparsity target and a learning-rate schedule
@@ -155,10 +125,14 @@ public:
     double current_momentum() const;
 
     /// @brief Turns the divergence guard on (max_events > 0) or off; off by default, and a run
-    /// that never diverges trains bit for bit as without it.
+    /// that never diverges trains bit for bit as without it. Not part of the TrainerState (the
+    /// caller sets it again on a resumed trainer, as GreedyTrainer does from the layer's
+    /// max_divergence_events).
     void set_divergence_guard(const DivergenceGuard& guard) { guard_ = guard; }
     const DivergenceGuard& divergence_guard() const { return guard_; }
-    /// @brief The guard's rollbacks so far (kept across restore()).
+    /// @brief The guard's rollbacks so far: part of state() (TrainerState::divergence_events),
+    /// so a trainer built from a state or restore()d continues with that state's events.
+    /// Each event is also told to train()'s observer as one on_message line.
     const std::vector<DivergenceEvent>& divergence_events() const { return events_; }
     /// @brief Why the current parameters and `stats` fail the guard's checks ("" when they
     /// pass); `stats` may be null (parameters and spread only).
@@ -186,6 +160,9 @@ private:
     std::vector<EpochStats> history_;
     DivergenceGuard guard_;
     std::vector<DivergenceEvent> events_;
+    /// The guard's last good state while train() runs and after it stopped inside an epoch
+    /// (state() hands it on as TrainerState::guard_start); null otherwise.
+    std::shared_ptr<const TrainerState> last_good_;
 };
 
 }  // namespace dbn

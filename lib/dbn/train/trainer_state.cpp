@@ -62,6 +62,27 @@ void TrainerState::validate() const {
         DBN_CHECK(bit < nv, ShapeError,
                   "TrainerState: " << where << ": the pseudo-likelihood flips bit " << bit << " of "
                                    << nv);
+    for (const DivergenceEvent& e : divergence_events)
+        DBN_CHECK(e.epoch >= 1 && e.epoch <= position.epochs_done + 1, ShapeError,
+                  "TrainerState: " << where << ": a divergence event at epoch " << e.epoch
+                                   << " after " << position.epochs_done << " epochs");
+    if (guard_start) {
+        const TrainerState& g = *guard_start;
+        DBN_CHECK(!g.guard_start && g.position.minibatch == 0 && g.layer == layer &&
+                      g.position.epochs_done <= position.epochs_done &&
+                      g.divergence_events.size() <= divergence_events.size(),
+                  ShapeError,
+                  "TrainerState: " << where
+                                   << ": the guard's last good state is not an earlier epoch end "
+                                      "of this layer");
+        DBN_CHECK(g.rbm.n_visible() == nv && g.rbm.n_hidden() == nh &&
+                      g.rbm.visible_type() == rbm.visible_type() &&
+                      g.rbm.hidden_type() == rbm.hidden_type(),
+                  ShapeError,
+                  "TrainerState: " << where << ": the guard's last good state is of a "
+                                   << g.rbm.n_visible() << "x" << g.rbm.n_hidden() << " RBM");
+        g.validate();
+    }
 }
 
 }  // namespace dbn

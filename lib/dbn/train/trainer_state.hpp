@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
 #include "dbn/rbm/rbm.hpp"
+#include "dbn/train/divergence.hpp"
 #include "dbn/train/epoch_stats.hpp"
 #include "dbn/train/training_config.hpp"
 
@@ -58,7 +60,8 @@ struct MonitorRows {
 /// as the one it was taken from would have, given the same data and thread count.
 ///
 /// A plain value: copying it copies every array (nothing is shared with the trainer it came
-/// from). The training data are not part of it; `position.order` refers to their rows.
+/// from; `guard_start` is immutable, so sharing it is copying it). The training data are not
+/// part of it; `position.order` refers to their rows.
 struct TrainerState {
     LayerTrainingConfig config;
     std::size_t layer = 0;
@@ -73,6 +76,15 @@ struct TrainerState {
     bool training_started = false;
     /// Monitors of every epoch train() completed.
     std::vector<EpochStats> history;
+    /// The divergence guard's events so far (docs/CONFIG.md#divergence-guard); each one halved
+    /// config.learning_rate.
+    std::vector<DivergenceEvent> divergence_events;
+    /// Inside an epoch of a guarded train() (position.minibatch > 0): the state the guard rolls
+    /// back to should the epoch fail, i.e. the end of the last good epoch (itself without a
+    /// guard_start). Null between epochs and without the guard: the state itself is the last
+    /// good one. It makes a run stopped inside an epoch and resumed roll back as the
+    /// uninterrupted run would.
+    std::shared_ptr<const TrainerState> guard_start;
 
     /// @brief Checks that the pieces fit together: the configuration is valid, every array has
     /// the shape the configuration and the RBM give it, the row order is a permutation, and

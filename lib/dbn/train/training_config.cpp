@@ -60,6 +60,9 @@ void LayerTrainingConfig::validate(const std::string& where) const {
               where << ": init_stddev must be positive (got " << init_stddev << ")");
     DBN_CHECK(monitor_samples >= 1, ConfigError,
               where << ": monitor_samples must be at least 1 (got " << monitor_samples << ")");
+    DBN_CHECK(max_divergence_events <= k_max_divergence_events, ConfigError,
+              where << ": max_divergence_events must be in [0, " << k_max_divergence_events
+                    << "] (0: the guard is off; got " << max_divergence_events << ")");
 }
 
 }  // namespace dbn

@@ -21,6 +21,9 @@ enum class Algorithm { cd, pcd, exact };
 inline constexpr std::size_t k_max_exact_visible = 16;
 /// Most Gibbs steps per update (`k`): beyond it an update takes longer than any training run.
 inline constexpr std::size_t k_max_gibbs_steps = 10000;
+/// Most divergence events a layer may allow (`max_divergence_events`): each one halves the
+/// learning rate, and 2^-50 of a rate is no rate at all.
+inline constexpr std::size_t k_max_divergence_events = 50;
 
 /// @brief Settings for training one RBM layer. Defaults follow Hinton's practical guide (2010).
 struct LayerTrainingConfig {
@@ -42,6 +45,10 @@ struct LayerTrainingConfig {
     double init_stddev = 0.01;           ///< weights from N(0, init_stddev^2)
     bool sample_up = false;              ///< feed binary samples (not probabilities) upward
     std::size_t monitor_samples = 1000;  ///< rows used by the per-epoch monitors
+    /// Divergence guard of pretraining (docs/CONFIG.md#divergence-guard): the event that stops
+    /// the layer; 0 = off. GreedyTrainer turns RbmTrainer's guard on with it (RbmTrainer alone
+    /// takes its guard from set_divergence_guard).
+    std::size_t max_divergence_events = 3;
 
     /// @brief Throws ConfigError naming `where` and the setting when a value makes no sense.
     void validate(const std::string& where) const;
