@@ -241,6 +241,14 @@ int run_finetune(const FinetuneOptions& o) {
         }
     }
     const auto lock = guard_output(run.out);  // held until the model is saved
+    if (!checkpoint_path.empty()) {
+        // Temporaries of checkpoints that a killed run was writing.
+        for (const std::string& tmp : remove_stale_temp_files(checkpoint_path))
+            std::cerr << "dbn: warning: " << tmp
+                      << " belongs to a running process; left alone (remove it once that "
+                         "process has ended)"
+                      << std::endl;
+    }
 
     // Every data set is read and checked before training: a bad --test must not fail after
     // the model has been written.
@@ -315,8 +323,12 @@ int run_finetune(const FinetuneOptions& o) {
         base.test_labels = run.test_labels.value_or("");
         base.threads = blas::num_threads();
         base.out = run.out;
-        control.policy.every_epochs = o.checkpoint_every.value_or(0);
-        control.policy.every_seconds = o.checkpoint_seconds.value_or(300.0);
+        // The flags, else the resumed run's policy, else every 300 seconds.
+        CheckpointPolicy policy = resume ? resume->policy : CheckpointPolicy{};
+        if (o.checkpoint_every) policy.every_epochs = *o.checkpoint_every;
+        if (o.checkpoint_seconds) policy.every_seconds = *o.checkpoint_seconds;
+        base.policy = policy;
+        control.policy = policy;
         control.checkpoint = [&](const finetune::FineTuneState& state) {
             base.state = state;
             const auto s0 = std::chrono::steady_clock::now();

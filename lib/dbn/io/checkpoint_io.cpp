@@ -402,6 +402,16 @@ bool is_checkpoint(const std::string& path) {
     return file.has_group("checkpoint");
 }
 
+bool is_finetune_checkpoint(const std::string& path) {
+    if (!hdf5::is_hdf5(path)) return false;
+    const File file = File::open(path);
+    if (!file.has_group("checkpoint")) return false;
+    const Group g = file.open_group("checkpoint");
+    return g.has_attribute("format") &&
+           g.attribute_type("format").type_class == hdf5::TypeClass::string &&
+           g.read_string_attribute("format") == finetune_checkpoint_format;
+}
+
 PretrainCheckpoint load_checkpoint(const std::string& path) {
     DBN_CHECK(hdf5::is_hdf5(path), FormatError, path << ": not an HDF5 file");
     PretrainCheckpoint c;
@@ -476,6 +486,8 @@ void save_finetune_checkpoint(const FineTuneCheckpoint& c, const std::string& pa
         g.write_string_attribute("validation_labels", c.validation_labels);
         g.write_string_attribute("test", c.test);
         g.write_string_attribute("test_labels", c.test_labels);
+        g.write_uint_attribute("checkpoint_every", c.policy.every_epochs);
+        g.write_double_attribute("checkpoint_seconds", c.policy.every_seconds);
         Group cfg = g.create_group("config");
         write_attributes(cfg, c.config);
         Group d = g.create_group("data");
@@ -520,6 +532,10 @@ FineTuneCheckpoint load_finetune_checkpoint(const std::string& path) {
     c.validation_labels = g.read_string_attribute("validation_labels");
     c.test = g.read_string_attribute("test");
     c.test_labels = g.read_string_attribute("test_labels");
+    c.policy.every_epochs = g.read_uint_attribute("checkpoint_every");
+    c.policy.every_seconds = g.read_double_attribute("checkpoint_seconds");
+    if (!(c.policy.every_seconds >= 0.0 && c.policy.every_seconds <= 1e9))
+        r.fail("/checkpoint@checkpoint_seconds", "not in [0, 1e9]");
     read_attributes(g.open_group("config"), c.config, path);
     try {
         c.config.validate();

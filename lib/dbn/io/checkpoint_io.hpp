@@ -47,4 +47,8 @@ FineTuneCheckpoint load_finetune_checkpoint(const std::string& path);
 /// @brief Whether `path` is an HDF5 file with a `/checkpoint` group (a model file is not).
 bool is_checkpoint(const std::string& path);
 
+/// @brief Whether `path` is an HDF5 file with a `/checkpoint` group whose format is
+/// finetune_checkpoint_format.
+bool is_finetune_checkpoint(const std::string& path);
+
 }  // namespace dbn::io

@@ -28,6 +28,9 @@ struct FineTuneCheckpoint {
     std::size_t threads = 0;
     /// The fine-tuned model file the run writes.
     std::string out;
+    /// The run's checkpoint policy (--checkpoint-every, --checkpoint-seconds), which a resumed
+    /// run keeps unless its own flags say otherwise.
+    CheckpointPolicy policy;
 };
 
 }  // namespace dbn
