@@ -373,10 +373,11 @@ int run_finetune(const FinetuneOptions& o) {
         throw;
     }
     io::save_model(tuned, run.out);
-    if (!checkpoint_path.empty()) {
-        // The model supersedes it.
+    {
+        // The model supersedes the checkpoint, and the one this run resumed from.
         std::error_code ignored;
-        std::filesystem::remove(checkpoint_path, ignored);
+        if (!checkpoint_path.empty()) std::filesystem::remove(checkpoint_path, ignored);
+        if (!o.resume.empty()) std::filesystem::remove(o.resume, ignored);
     }
     const double train_secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

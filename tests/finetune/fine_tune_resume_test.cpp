@@ -100,8 +100,8 @@ void expect_same_result(const finetune::FineTuneResult& a, const finetune::FineT
     for (std::size_t k = 0; k < fa.decoder.size(); ++k) {
         EXPECT_TRUE(same_bits(fa.decoder[k].weights, fb.decoder[k].weights))
             << what << ": decoder " << k;
-        EXPECT_TRUE(same_bits(fa.decoder[k].bias, fb.decoder[k].bias)) << what << ": decoder "
-                                                                       << k << " bias";
+        EXPECT_TRUE(same_bits(fa.decoder[k].bias, fb.decoder[k].bias))
+            << what << ": decoder " << k << " bias";
     }
     EXPECT_EQ(fa.best_epoch, fb.best_epoch) << what;
     ASSERT_EQ(fa.history.size(), fb.history.size()) << what;
@@ -178,8 +178,8 @@ TEST(FineTuneResume, StoppedAtAMinibatchSavedLoadedAndContinuedIsBitIdentical) {
         // Questions: 8 after the minibatches of an epoch but its last, 1 after the epoch.
         // 1: after the first minibatch; 9: at the end of epoch 1; 13: inside epoch 2; the last:
         // inside the last epoch trained.
-        for (const std::size_t stop_at : {std::size_t{1}, std::size_t{9}, std::size_t{13},
-                                          9 * (h - 1) + 4}) {
+        for (const std::size_t stop_at :
+             {std::size_t{1}, std::size_t{9}, std::size_t{13}, 9 * (h - 1) + 4}) {
             const std::string what = name + ", stopped at question " + std::to_string(stop_at);
             const finetune::FineTuneState s = stopped_state(cfg, stop_at);
             EXPECT_EQ(s.epochs_done * 9 + s.minibatch, stop_at) << what;
