@@ -133,6 +133,28 @@ int run_info(const InfoOptions& o) {
         std::cerr << "dbn: usage error: info needs a model file (or --system)" << std::endl;
         return exit_usage;
     }
+    if (io::is_finetune_checkpoint(o.model)) {
+        // A fine-tuning checkpoint holds no model of its own: where its run stands.
+        const FineTuneCheckpoint c = io::load_finetune_checkpoint(o.model);
+        if (o.json) {
+            const nlohmann::json j = {{"checkpoint", "finetune"},
+                                      {"model", c.model},
+                                      {"out", c.out},
+                                      {"mode", finetune::to_string(c.config.mode)},
+                                      {"epochs", c.config.epochs},
+                                      {"epochs_done", c.state.epochs_done},
+                                      {"minibatch", c.state.minibatch}};
+            std::cout << j.dump(2) << std::endl;
+        } else {
+            std::cout << o.model << ": fine-tuning checkpoint of " << c.model << " ("
+                      << finetune::to_string(c.config.mode) << ", " << c.state.epochs_done << " of "
+                      << c.config.epochs
+                      << " epochs done, minibatches of the next: " << c.state.minibatch
+                      << ", writes " << c.out << "); resume with: dbn finetune --resume " << o.model
+                      << std::endl;
+        }
+        return exit_ok;
+    }
     if (!o.json && io::is_checkpoint(o.model)) {
         // A checkpoint: where its run stands, then the finished layers as a model.
         const PretrainCheckpoint c = io::load_checkpoint(o.model);

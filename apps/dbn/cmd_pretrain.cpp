@@ -24,42 +24,9 @@
 #include "dbn/pretrain/config.hpp"
 #include "dbn/pretrain/greedy_trainer.hpp"
 #include "dbn/pretrain/pretrain_checks.hpp"
+#include "run_control.hpp"
 
 namespace dbn::cli {
-namespace {
-
-// The signal that asked training to stop (0: none). A second one ends the program at once.
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-extern "C" void on_stop_signal(int sig) {
-    if (g_stop_signal != 0) _exit(128 + sig);  // async-signal-safe; touches no file
-    g_stop_signal = sig;
-}
-
-void install_stop_handlers() {
-    struct sigaction sa;
-    std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-}
-
-/// FNV-1a over the float values of the rows, as 32-bit words: what a resumed run compares
-/// to know it has the same data.
-std::uint64_t hash_rows(const Matrix& x, std::uint64_t h = 1469598103934665603ull) {
-    const auto* p = reinterpret_cast<const std::uint32_t*>(x.data());
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
-
-}  // namespace
 
 void add_pretrain(CLI::App& app, PretrainOptions& o) {
     auto* c =
@@ -272,7 +239,7 @@ int run_pretrain(const PretrainOptions& o) {
                     // The checkpoint a stop writes is the run's result: its failure is the
                     // run's. A periodic one that fails (a full disk) leaves the last one in
                     // place, and training goes on.
-                    if (g_stop_signal != 0) throw;
+                    if (stop_signal() != 0) throw;
                     std::cerr << "dbn: warning: checkpoint not written: " << e.what() << std::endl;
                     return;
                 }
@@ -291,9 +258,8 @@ int run_pretrain(const PretrainOptions& o) {
             },
             policy);
     }
-    g_stop_signal = 0;
     install_stop_handlers();
-    trainer.set_stop_request([] { return g_stop_signal != 0; });
+    trainer.set_stop_request([] { return stop_signal() != 0; });
     const data::Dataset* validation = run.validation.empty() ? nullptr : &valid;
     std::optional<ModelFile> trained;
     try {
@@ -324,7 +290,7 @@ int run_pretrain(const PretrainOptions& o) {
                   << ") or standardize the data (\"input\": {\"standardize\": true})" << std::endl;
         return exit_numerical;
     } catch (const TrainingStopped& e) {
-        const int sig = g_stop_signal ? static_cast<int>(g_stop_signal) : SIGINT;
+        const int sig = stop_signal() ? stop_signal() : SIGINT;
         std::cerr << "dbn: interrupted by " << signal_name(sig) << " (" << e.what() << ")";
         if (!checkpoint_path.empty())
             std::cerr << "; resume with: dbn pretrain --resume " << checkpoint_path;

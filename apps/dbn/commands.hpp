@@ -174,6 +174,11 @@ struct FinetuneOptions {
     std::optional<int> threads;        ///< default: OpenBLAS's thread count
     bool quiet = false, json = false;
     finetune::FineTuneOverrides settings;
+    std::string checkpoint;  ///< default: OUT.checkpoint.h5 (or the --resume file)
+    std::optional<std::size_t> checkpoint_every;  ///< default: not by count
+    std::optional<double> checkpoint_seconds;     ///< default: 300
+    bool no_checkpoint = false;
+    std::string resume;  ///< the checkpoint to continue from
 };
 void add_finetune(CLI::App& app, FinetuneOptions& o);
 int run_finetune(const FinetuneOptions& o);

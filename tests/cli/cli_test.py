@@ -604,6 +604,249 @@ def pretrain_unwritable_checkpoint_warns_and_trains_on():
     check(not (ENV.work / "cks").exists(), "the checkpoint folder came back")
 
 
+# Fine-tuning checkpoints and resume
+
+
+def finetune_checkpoint_files(epochs=40, validation=False):
+    """A 3,000-row labelled CSV, a 64-96-48 model pretrained on it, and the arguments of a
+    fine-tuning run (Adam with dropout, a checkpoint after every epoch) of about a second."""
+    _, np = h5py_numpy()
+    rng = np.random.default_rng(4)
+    protos = rng.random((8, 64)) < 0.4
+    k = rng.integers(0, 8, 3000)
+    x = protos[k] ^ (rng.random((3000, 64)) < 0.32)  # noisy enough not to reach 100%
+    (ENV.work / "rows.csv").write_text("".join(",".join(map(str, r)) + "\n"
+                                               for r in x.astype(int)))
+    (ENV.work / "labels.csv").write_text("".join(f"{v}\n" for v in k))
+    cfg = write_config("ck.json", hidden=[96, 48], epochs=2)
+    expect_ok(run("pretrain", "--config", cfg, "--data", "rows.csv", "--out", "m.h5", "--quiet",
+                  "--no-checkpoint", "--no-checks"))
+    args = ["finetune", "m.h5", "--data", "rows.csv", "--labels", "labels.csv", "--mode",
+            "classifier", "--epochs", str(epochs), "--batch-size", "10", "--dropout", "0.2",
+            "--learning-rate", "0.003", "--checkpoint-every", "1"]
+    # With validation: early stopping (its best weights and patience count are state); without,
+    # the last epoch's weights are the model's.
+    return args + (["--patience", "4"] if validation else ["--validation-fraction", "0"])
+
+
+def fresh(*names):
+    for f in names:
+        (ENV.work / f).unlink(missing_ok=True)
+
+
+@case
+def finetune_killed_at_random_moments_resumes_bit_for_bit():
+    """SIGKILL at 10 seeded random moments of a fine-tuning run that checkpoints after every
+    epoch, then `dbn finetune --resume`: every resumed run writes the uninterrupted run's model
+    (every array and attribute but wall-clock seconds), and leaves no checkpoint or temporary
+    file behind."""
+    import random
+    args = finetune_checkpoint_files()
+    t0 = time.monotonic()
+    expect_ok(run(*args, "--out", "full.h5", "--quiet"))
+    seconds = time.monotonic() - t0
+    rng = random.Random(21)
+    resumed = 0
+    for i in range(10):
+        fresh("part.h5", "part.h5.checkpoint.h5")
+        p = start(args + ["--out", "part.h5", "--quiet"])
+        wait_for("part.h5.checkpoint.h5", p)
+        time.sleep(rng.uniform(0, 0.8 * seconds))
+        p.kill()
+        p.wait()
+        check(p.returncode in (0, -9), f"run {i}: status {p.returncode}")
+        if not (ENV.work / "part.h5.checkpoint.h5").exists():
+            diff = same_model("full.h5", "part.h5")
+            check(not diff, f"run {i}: the model differs from the uninterrupted one in {diff[:5]}")
+            continue
+        check(not (ENV.work / "part.h5").exists(), f"run {i}: a model beside its checkpoint")
+        r = expect_ok(run("finetune", "--resume", "part.h5.checkpoint.h5", "--quiet"))
+        diff = same_model("full.h5", "part.h5")
+        check(not diff, f"run {i}: the resumed model differs from the uninterrupted one in "
+                        f"{diff[:5]}", r)
+        check(not (ENV.work / "part.h5.checkpoint.h5").exists(),
+              "the checkpoint is still there after the model was saved")
+        no_temp_files()
+        resumed += 1
+    check(resumed >= 6, f"only {resumed} of 10 runs were killed before they finished")
+
+
+@case
+def finetune_sigint_and_sigterm_stop_with_a_checkpoint():
+    """SIGINT (exit 130) and SIGTERM (exit 143) finish the minibatch, write the checkpoint, say
+    how to resume, and leave an existing --out file as it was; the resumed run (early stopping
+    on held-out rows under way) writes the uninterrupted run's model over it."""
+    args = finetune_checkpoint_files(validation=True)
+    expect_ok(run(*args, "--out", "full.h5", "--quiet"))
+    old = (ENV.work / "m.h5").read_bytes()  # an existing file where the model goes
+    for sig, status in [(2, 130), (15, 143)]:
+        fresh("part.h5.checkpoint.h5")
+        (ENV.work / "part.h5").write_bytes(old)
+        p = start(args + ["--out", "part.h5"])
+        wait_for("part.h5.checkpoint.h5", p)
+        (ENV.work / "part.h5.checkpoint.h5").unlink()  # the one the signal writes comes next
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=60)
+        err = err.decode()
+        check(p.returncode == status, f"signal {sig}: status {p.returncode} (expected {status})"
+                                      f"\n{err}")
+        check(re.search(r"^dbn: interrupted by SIG(INT|TERM) \(fine-tuning stopped (in|after) "
+                        r"epoch \d+.*\); resume with: dbn finetune --resume "
+                        r"part\.h5\.checkpoint\.h5$", err, re.M),
+              f"signal {sig}: stderr does not say how to resume:\n{err}")
+        check((ENV.work / "part.h5.checkpoint.h5").exists(), "no checkpoint after the signal")
+        check((ENV.work / "part.h5").read_bytes() == old, "the existing --out file changed")
+        no_temp_files()
+        p = run("info", "part.h5.checkpoint.h5")
+        check(re.search(r"fine-tuning checkpoint of m\.h5 \(classifier, \d+ of 40 epochs done, "
+                        r"minibatches of the next: \d+, writes part\.h5\); resume with: dbn "
+                        r"finetune --resume part\.h5\.checkpoint\.h5", p.out),
+              "dbn info does not say what the checkpoint is", p)
+        expect_ok(run("finetune", "--resume", "part.h5.checkpoint.h5", "--quiet"))
+        diff = same_model("full.h5", "part.h5")
+        check(not diff, f"signal {sig}: the resumed model differs in {diff[:5]}")
+        check(not (ENV.work / "part.h5.checkpoint.h5").exists(), "checkpoint left after success")
+    # The run did stop early and keep earlier weights: the case covers that state.
+    h5py, _ = h5py_numpy()
+    with h5py.File(ENV.work / "full.h5", "r") as f:
+        epochs = len(f["fine_tuning/history/epoch"])
+        best = int(f["fine_tuning"].attrs["best_epoch"])
+    check(best < epochs, f"best epoch {best} of {epochs}: no early-stopping state covered")
+
+
+@case
+def finetune_second_sigint_exits_at_once():
+    """A second SIGINT while the first one's checkpoint is on its way ends the run at once: exit
+    130, no resume message, the existing checkpoint and --out untouched (at most a temporary
+    file is left, which the next run removes); the checkpoint then still resumes to the
+    uninterrupted run's model."""
+    args = finetune_checkpoint_files(epochs=100)
+    expect_ok(run(*args, "--out", "full.h5", "--quiet"))
+    # Checkpoints on a stop only (neither by count nor by time), so that nothing else writes.
+    args = [a for a in args if a not in ("--checkpoint-every", "1")] + ["--checkpoint-seconds",
+                                                                       "0"]
+    p = start(args + ["--out", "part.h5"])
+    time.sleep(0.15)
+    p.send_signal(2)
+    _, err = p.communicate(timeout=60)
+    check(p.returncode == 130, f"status {p.returncode}\n{err.decode()}")
+    ck = (ENV.work / "part.h5.checkpoint.h5").read_bytes()
+    (ENV.work / "part.h5").write_bytes(b"an existing file\n")
+    before = listing()
+    for attempt in range(5):
+        p = start(["finetune", "--resume", "part.h5.checkpoint.h5", "--checkpoint-seconds", "0"])
+        time.sleep(0.15)  # training under way
+        p.send_signal(2)
+        time.sleep(0.002)  # two pending SIGINTs would be delivered as one
+        p.send_signal(2)
+        _, err = p.communicate(timeout=60)
+        err = err.decode()
+        check(p.returncode == 130, f"status {p.returncode}\n{err}")
+        if "resume with" not in err:
+            break  # the second signal came before the first one's checkpoint: the case tested
+        # The first signal's checkpoint was written before the second arrived: start again.
+        ck = (ENV.work / "part.h5.checkpoint.h5").read_bytes()
+    check("resume with" not in err, f"five runs finished their checkpoint first:\n{err}")
+    check("interrupted" not in err, f"the second SIGINT did not end the run at once:\n{err}")
+    check((ENV.work / "part.h5.checkpoint.h5").read_bytes() == ck, "the checkpoint changed")
+    check((ENV.work / "part.h5").read_bytes() == b"an existing file\n", "--out changed")
+    # What may be left: the lock of the output and the temporary file of the checkpoint the
+    # first signal had begun (the next run removes both).
+    def kept(files):
+        return [f for f in files if not f.endswith(".lock") and ".tmp." not in f]
+    after = listing()
+    check(kept(after) == kept(before), f"files changed: {sorted(set(after) ^ set(before))}")
+    expect_ok(run("finetune", "--resume", "part.h5.checkpoint.h5", "--quiet"))
+    diff = same_model("full.h5", "part.h5")
+    check(not diff, f"the resumed model differs in {diff[:5]}")
+    no_temp_files()
+
+
+@case
+def finetune_resume_refuses_what_is_not_its_run():
+    """--resume with flags that would make another run, other data, labels or model, a file that
+    is not a fine-tuning checkpoint: refused with one line naming the problem, nothing written."""
+    args = finetune_checkpoint_files()
+    p = start(args + ["--out", "part.h5"])
+    wait_for("part.h5.checkpoint.h5", p)
+    p.send_signal(2)
+    p.communicate(timeout=60)
+    check(p.returncode == 130, f"status {p.returncode}")
+    resume = ["finetune", "--resume", "part.h5.checkpoint.h5"]
+    for flags in [["--mode", "autoencoder"], ["--seed", "4"], ["--epochs", "2"],
+                  ["--limit", "9"], ["--batch-size", "5"], ["--learning-rate", "0.1"],
+                  ["--optimizer", "sgd"], ["--dropout", "0"], ["--patience", "2"],
+                  ["--validation-fraction", "0.2"], ["--random-init"], ["--head-only"],
+                  ["--weight-decay", "0"], ["--momentum", "0.5"], ["--learning-rate-decay", "0.9"],
+                  ["--input-dropout", "0.1"]]:
+        p = expect_failure(resume + flags, EXIT_USAGE, [re.escape(flags[0]) + r" excludes --resume"],
+                           out="part.h5")
+        check(p.err.count("dbn:") == 1, "more than one message", p)
+    other = (ENV.work / "rows.csv").read_text().splitlines()
+    other[7] = other[7][:-1] + ("0" if other[7][-1] == "1" else "1")  # one value changed
+    (ENV.work / "other.csv").write_text("\n".join(other) + "\n")
+    labels = (ENV.work / "labels.csv").read_text().splitlines()
+    labels[3] = str((int(labels[3]) + 1) % 8)
+    (ENV.work / "other-labels.csv").write_text("\n".join(labels) + "\n")
+    expect_failure(resume + ["--data", "other.csv"], EXIT_BAD_INPUT,
+                   [r"part\.h5\.checkpoint\.h5: the data differ from the checkpoint's run"],
+                   out="part.h5")
+    expect_failure(resume + ["--labels", "other-labels.csv"], EXIT_BAD_INPUT,
+                   [r"the data differ from the checkpoint's run"], out="part.h5")
+    expect_ok(run("pretrain", "--config", "ck.json", "--data", "rows.csv", "--out", "m2.h5",
+                  "--quiet", "--no-checkpoint", "--no-checks", "--seed", "9"))
+    expect_failure(["finetune", "m2.h5", "--resume", "part.h5.checkpoint.h5"], EXIT_BAD_INPUT,
+                   [r"m2\.h5 is not the model the checkpoint's run fine-tunes"], out="part.h5")
+    expect_failure(["finetune", "--resume", "m.h5", "--out", "x.h5"], EXIT_BAD_INPUT,
+                   [r"m\.h5: not a fine-tuning checkpoint"], out="x.h5")
+    expect_failure(["finetune", "--resume", "missing.h5", "--out", "x.h5"], EXIT_BAD_INPUT,
+                   [r"missing\.h5: no such file"], out="x.h5")
+    p = start(["pretrain", "--config", "ck.json", "--data", "rows.csv", "--out", "pre.h5",
+               "--checkpoint-every", "1", "--epochs", "50"])
+    wait_for("pre.h5.checkpoint.h5", p)
+    p.send_signal(2)
+    p.communicate(timeout=60)
+    expect_failure(["finetune", "--resume", "pre.h5.checkpoint.h5"], EXIT_BAD_INPUT,
+                   [r"a pretraining checkpoint, not a fine-tuning one"], out="pre.h5")
+    expect_failure(["pretrain", "--resume", "part.h5.checkpoint.h5"], EXIT_BAD_INPUT,
+                   [r"a fine-tuning checkpoint, not a pretraining one"], out="part.h5")
+    expect_failure(["finetune", "--data", "rows.csv", "--mode", "classifier", "--out", "y.h5"],
+                   EXIT_USAGE, [r"model \(or --resume CHECKPOINT\) is required"])
+    base = args[:1] + args[1:] + ["--out", "y.h5"]
+    expect_failure(base + ["--checkpoint", "rows.csv"], EXIT_BAD_INPUT,
+                   [r"rows\.csv: the checkpoint would overwrite the input rows\.csv \(--data\)"],
+                   out="y.h5")
+    expect_failure(base + ["--checkpoint", "y.h5"], EXIT_BAD_INPUT,
+                   [r"the checkpoint cannot be the model file"], out="y.h5")
+    expect_failure(base + ["--checkpoint", "nowhere/ck.h5"], EXIT_BAD_INPUT,
+                   [r"cannot write the checkpoint: folder .* does not exist"], out="y.h5")
+    # The checkpoint is still good after all that; resumed with --no-checkpoint, it is removed
+    # once the model is saved all the same.
+    expect_ok(run(*resume, "--quiet", "--no-checkpoint"))
+    check((ENV.work / "part.h5").exists() and not (ENV.work / "part.h5.checkpoint.h5").exists(),
+          "no model, or the checkpoint left")
+
+
+@case
+def finetune_no_checkpoint_and_default_seconds():
+    """--no-checkpoint writes none, and a stop then says so without a resume hint; without
+    --checkpoint-every a short run writes none either (300 s between checkpoints)."""
+    args = [a for a in finetune_checkpoint_files() if a not in ("--checkpoint-every", "1")]
+    p = subprocess.Popen([ENV.dbn] + args + ["--out", "a.h5"], cwd=ENV.work,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 0, f"status {p.returncode}\n{err.decode()}")
+    check("checkpoint:" not in out.decode(), f"a checkpoint was written:\n{out.decode()}")
+    p = start(args + ["--out", "b.h5", "--no-checkpoint"])
+    time.sleep(0.3)
+    p.send_signal(15)
+    _, err = p.communicate(timeout=60)
+    err = err.decode()
+    check(p.returncode == 143, f"status {p.returncode}\n{err}")
+    check("interrupted by SIGTERM" in err and "resume with" not in err, f"stderr:\n{err}")
+    check(not [f for f in listing() if f.startswith("b.h5")], f"files: {listing()}")
+
+
 # ------------------------------------------------------------------------------------------------
 # Bad data (exit 2)
 

@@ -93,13 +93,64 @@ struct LoopResult {
     std::size_t best_epoch = 0;
 };
 
+bool same_shape(const DenseLayer& a, const DenseLayer& b) {
+    return a.weights.shape() == b.weights.shape() && a.bias.shape() == b.bias.shape();
+}
+
+/// @brief Checks that a saved state fits the network and the problem before anything of it is
+/// used. @throws ShapeError or ConfigError naming the piece.
+void check_resume_state(const FineTuneState& s, const Network& net, std::size_t n,
+                        std::size_t n_batches, const FineTuneConfig& cfg, bool has_valid) {
+    const char* where = k_resume_state_error;
+    DBN_CHECK(
+        s.layers.size() == net.n_layers(), ShapeError,
+        where << ": " << s.layers.size() << " layers (the network has " << net.n_layers() << ")");
+    for (std::size_t i = 0; i < net.n_layers(); ++i)
+        DBN_CHECK(same_shape(s.layers[i], net.layers[i]), ShapeError,
+                  where << ": layer " << i << " is [" << s.layers[i].n_in() << ", "
+                        << s.layers[i].n_out() << "] (the network's is [" << net.layers[i].n_in()
+                        << ", " << net.layers[i].n_out() << "])");
+    DBN_CHECK(s.best.empty() || s.best.size() == net.n_layers(), ShapeError,
+              where << ": best parameters of " << s.best.size() << " layers (the network has "
+                    << net.n_layers() << ")");
+    for (std::size_t i = 0; i < s.best.size(); ++i)
+        DBN_CHECK(same_shape(s.best[i], net.layers[i]), ShapeError,
+                  where << ": best parameters of layer " << i << " have the wrong shape");
+    DBN_CHECK(!has_valid || s.best_epoch == 0 || !s.best.empty(), ConfigError,
+              where << ": best epoch " << s.best_epoch << " without its parameters");
+    DBN_CHECK(s.epochs_done < cfg.epochs, ConfigError,
+              where << ": " << s.epochs_done << " epochs done of " << cfg.epochs
+                    << " (nothing left to train)");
+    DBN_CHECK(s.history.size() == s.epochs_done, ConfigError,
+              where << ": " << s.history.size() << " epoch records for " << s.epochs_done
+                    << " epochs done");
+    DBN_CHECK(s.best_epoch <= s.epochs_done, ConfigError,
+              where << ": best epoch " << s.best_epoch << " after the " << s.epochs_done
+                    << " epochs done");
+    DBN_CHECK(s.minibatch < n_batches, ConfigError,
+              where << ": minibatch " << s.minibatch << " of an epoch of " << n_batches);
+    DBN_CHECK(
+        s.order.size() == n, ShapeError,
+        where << ": row order of " << s.order.size() << " rows (the training set has " << n << ")");
+    std::vector<char> seen(n, 0);
+    for (const std::size_t r : s.order) {
+        DBN_CHECK(r < n && !seen[r], ConfigError,
+                  where << ": the row order is not a permutation of the " << n << " rows");
+        seen[r] = 1;
+    }
+    DBN_CHECK(std::isfinite(s.learning_rate) && s.learning_rate > 0.0, ConfigError,
+              where << ": learning rate " << s.learning_rate);
+}
+
 /// @brief The minibatch loop: every buffer is allocated before the first epoch.
 LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
-                      const FineTuneConfig& cfg, Rng& rng, FineTuneObserver* observer) {
+                      const FineTuneConfig& cfg, Rng& rng, FineTuneObserver* observer,
+                      const FineTuneControl* control) {
     using clock = std::chrono::steady_clock;
     const bool classifier = cfg.mode == FineTuneMode::classifier;
     const std::size_t n = train.size();
     const std::size_t bs = std::min(cfg.batch_size, n);
+    const std::size_t n_batches = (n + bs - 1) / bs;
     const std::size_t n_in = net.n_inputs(), n_out = net.n_outputs();
     Workspace ws(net, bs);
     ParameterUpdater updater(net, cfg);
@@ -114,14 +165,88 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
     double lr = cfg.effective_learning_rate();
     LoopResult result;
     Rng* dropout_rng = net.dropout > 0.0 || net.input_dropout > 0.0 ? &rng : nullptr;
+
+    std::size_t first_epoch = 1, first_batch = 0;
+    double loss_sum = 0.0, sq_sum = 0.0, seconds_before = 0.0;
+    std::size_t correct = 0;
+    const FineTuneState* from = control ? control->resume : nullptr;
+    if (from) {
+        check_resume_state(*from, net, n, n_batches, cfg, has_valid);
+        for (std::size_t i = 0; i < net.n_layers(); ++i) {
+            net.layers[i].weights = from->layers[i].weights;
+            net.layers[i].bias = from->layers[i].bias;
+            if (!from->best.empty()) {
+                best[i].weights = from->best[i].weights;
+                best[i].bias = from->best[i].bias;
+            }
+        }
+        try {
+            updater.restore(from->optimizer);
+        } catch (const ShapeError& e) {
+            throw ShapeError(std::string(k_resume_state_error) + ": " + e.what());
+        }
+        rng.set_state(from->rng);
+        order = from->order;
+        first_epoch = from->epochs_done + 1;
+        first_batch = from->minibatch;
+        if (first_batch > 0) {
+            loss_sum = from->loss_sum;
+            sq_sum = from->squared_error_sum;
+            correct = from->correct;
+            seconds_before = from->seconds;
+        }
+        lr = from->learning_rate;
+        result.history = from->history;
+        result.best_epoch = from->best_epoch;
+        best_score = from->best_score;
+        since_best = from->since_best;
+    }
+
+    // The state between minibatches: `epochs_done` epochs and `batches` minibatches of the next.
+    clock::time_point t0 = clock::now();
+    auto state = [&](std::size_t epochs_done, std::size_t batches) {
+        FineTuneState s;
+        s.layers = net.layers;
+        s.optimizer = updater.state();
+        s.rng = rng.state();
+        s.epochs_done = epochs_done;
+        s.minibatch = batches;
+        s.order = order;
+        if (batches > 0) {
+            s.loss_sum = loss_sum;
+            s.squared_error_sum = sq_sum;
+            s.correct = correct;
+            s.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+        }
+        s.learning_rate = lr;
+        s.history = result.history;
+        s.best_epoch = result.best_epoch;
+        s.best_score = best_score;
+        s.since_best = since_best;
+        if (has_valid) s.best = best;
+        return s;
+    };
+    auto last_checkpoint = clock::now();
+    auto save = [&](std::size_t epochs_done, std::size_t batches) {
+        if (control && control->checkpoint) control->checkpoint(state(epochs_done, batches));
+        last_checkpoint = clock::now();
+    };
+    auto stop_requested = [&] { return control && control->stop && control->stop(); };
+
     if (observer) observer->on_begin(net, n, has_valid ? valid->size() : 0);
 
-    for (std::size_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
-        const auto t0 = clock::now();
-        for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-        double loss_sum = 0.0, sq_sum = 0.0;
-        std::size_t correct = 0;
-        for (std::size_t first = 0; first < n; first += bs) {
+    for (std::size_t epoch = first_epoch; epoch <= cfg.epochs; ++epoch) {
+        t0 = clock::now() - std::chrono::duration_cast<clock::duration>(
+                                std::chrono::duration<double>(seconds_before));
+        if (epoch != first_epoch || first_batch == 0) {
+            for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+            loss_sum = sq_sum = 0.0;
+            correct = 0;
+        }
+        const std::size_t start_batch = epoch == first_epoch ? first_batch : 0;
+        seconds_before = 0.0;
+        for (std::size_t b = start_batch; b < n_batches; ++b) {
+            const std::size_t first = b * bs;
             const std::size_t rows = std::min(bs, n - first);
             for (std::size_t r = 0; r < rows; ++r) {
                 const std::size_t s = order[first + r];
@@ -159,6 +284,12 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
                         sq_sum += d * d;
                     }
                 }
+            }
+            if (b + 1 < n_batches && stop_requested()) {
+                save(epoch - 1, b + 1);
+                throw TrainingStopped("fine-tuning stopped in epoch " + std::to_string(epoch) +
+                                      " after minibatch " + std::to_string(b + 1) + " of " +
+                                      std::to_string(n_batches));
             }
         }
 
@@ -209,6 +340,23 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
         if (observer && observer->on_epoch_end(e) == Control::stop) stop = true;
         if (stop) break;
         lr *= cfg.learning_rate_decay;
+        if (epoch < cfg.epochs && control) {
+            // Between epochs: the state holds no partial sums.
+            loss_sum = sq_sum = 0.0;
+            correct = 0;
+            if (stop_requested()) {
+                save(epoch, 0);
+                throw TrainingStopped("fine-tuning stopped after epoch " + std::to_string(epoch) +
+                                      " of " + std::to_string(cfg.epochs));
+            }
+            const CheckpointPolicy& p = control->policy;
+            const bool by_count = p.every_epochs > 0 && epoch % p.every_epochs == 0;
+            const bool by_time =
+                p.every_seconds > 0 &&
+                std::chrono::duration<double>(clock::now() - last_checkpoint).count() >=
+                    p.every_seconds;
+            if (by_count || by_time) save(epoch, 0);
+        }
     }
     if (has_valid && result.best_epoch != result.history.size()) {
         for (std::size_t i = 0; i < net.n_layers(); ++i) {
@@ -265,8 +413,8 @@ void check_fine_tune_data(const Dbn& model, const FineTuneConfig& config,
 
 FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
                          const data::Dataset* validation, const FineTuneConfig& config,
-                         FineTuneObserver* observer,
-                         const std::optional<FineTuned>& previous_part) {
+                         FineTuneObserver* observer, const std::optional<FineTuned>& previous_part,
+                         const FineTuneControl* control) {
     config.validate();
     model.validate();
     const bool classifier = config.mode == FineTuneMode::classifier;
@@ -373,7 +521,7 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
             head_net.weight_decay = config.weight_decay;
             head_net.dropout = config.dropout;
             head_net.input_dropout = config.input_dropout;
-            const LoopResult r = train_loop(head_net, tp, &vp, config, rng, observer);
+            const LoopResult r = train_loop(head_net, tp, &vp, config, rng, observer, control);
             ft.head = std::move(head_net.layers.front());
             ft.history = r.history;
             ft.best_epoch = r.best_epoch;
@@ -384,7 +532,7 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
             net.weight_decay = config.weight_decay;
             net.dropout = config.dropout;
             net.input_dropout = config.input_dropout;
-            const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
+            const LoopResult r = train_loop(net, tp, &vp, config, rng, observer, control);
             ft.head = net.layers.back();
             net.layers.pop_back();
             net.hooks.pop_back();
@@ -423,7 +571,7 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
         }
         tp.target = &x_train;
         vp.target = &x_valid;
-        const LoopResult r = train_loop(net, tp, &vp, config, rng, observer);
+        const LoopResult r = train_loop(net, tp, &vp, config, rng, observer, control);
         const std::size_t n = model.n_layers();
         for (std::size_t k = 0; k < n; ++k) {
             ft.decoder.push_back(net.layers[2 * n - 1 - k]);

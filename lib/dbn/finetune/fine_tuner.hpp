@@ -8,6 +8,7 @@
 #include "dbn/data/dataset.hpp"
 #include "dbn/dbn/dbn.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
+#include "dbn/finetune/fine_tune_state.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
 #include "dbn/finetune/network.hpp"
 #include "dbn/train/observer.hpp"
@@ -81,15 +82,25 @@ void check_fine_tune_data(const Dbn& model, const FineTuneConfig& config,
 /// classifier, has the same classes), training continues from its head or decoder; otherwise a
 /// new one starts.
 ///
+/// With `control`: its stop request is asked between minibatches, its checkpoint sink receives
+/// the whole training state (FineTuneState) at the epoch ends its policy picks and when a stop
+/// was requested (then TrainingStopped is thrown), and with `control->resume` the run continues
+/// from a state so taken, giving the uninterrupted run's result bit for bit (same model, data,
+/// configuration and thread count). The setup (held-out split, initial head, features of a
+/// head-only run) is recomputed from the seed as the first run computed it.
+///
 /// @returns a copy of `model` whose layers hold the tuned weights and hidden biases, and the
 ///          fine-tuned part. After InitScheme normal or glorot the visible biases are zero
 ///          (ModelFile::set_fine_tuned then drops the pretraining records too).
 /// @throws ConfigError for bad settings, missing labels (classifier), targets outside [0, 1]
 ///         with cross-entropy, fewer than 2 classes; ShapeError when data and model do not fit;
-///         NumericalError when the loss becomes NaN or infinite (naming the epoch).
+///         NumericalError when the loss becomes NaN or infinite (naming the epoch);
+///         ShapeError or ConfigError when the state to resume from does not fit the network or
+///         the data; TrainingStopped after a stop request.
 FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
                          const data::Dataset* validation, const FineTuneConfig& config,
                          FineTuneObserver* observer = nullptr,
-                         const std::optional<FineTuned>& previous = std::nullopt);
+                         const std::optional<FineTuned>& previous = std::nullopt,
+                         const FineTuneControl* control = nullptr);
 
 }  // namespace dbn::finetune

@@ -10,6 +10,7 @@
 #include "dbn/core/types.hpp"
 #include "dbn/finetune/dense_layer.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
+#include "dbn/finetune/fine_tune_state.hpp"
 #include "dbn/hooks/layer_hook.hpp"
 
 namespace dbn {
@@ -177,6 +178,12 @@ public:
     /// The parameters are split across ws's threads (each value is updated the same way).
     void step(Network& net, const Workspace& ws, double lr, bool head_only = false);
     std::size_t n_layers() const { return m_weights_.size(); }
+    /// @brief A copy of the optimizer's state (steps, moments), for a checkpoint.
+    OptimizerState state() const;
+    /// @brief Continues from `s` (taken by state() of an updater of the same network and
+    /// optimizer).
+    /// @throws ShapeError naming the array that does not fit.
+    void restore(const OptimizerState& s);
 
 private:
     friend class StepAccess;  // train_step(), in network.cpp

@@ -89,6 +89,42 @@ ParameterUpdater::ParameterUpdater(const Network& net, const FineTuneConfig& con
     }
 }
 
+OptimizerState ParameterUpdater::state() const {
+    OptimizerState s;
+    s.steps = t_;
+    s.m_weights = m_weights_;
+    s.v_weights = v_weights_;
+    s.m_bias = m_bias_;
+    s.v_bias = v_bias_;
+    return s;
+}
+
+void ParameterUpdater::restore(const OptimizerState& s) {
+    auto fit = [](const auto& mine, const auto& theirs, const char* what) {
+        DBN_CHECK(theirs.size() == mine.size(), ShapeError,
+                  "optimizer state: " << theirs.size() << " " << what << " arrays (expected "
+                                      << mine.size() << ")");
+        for (std::size_t i = 0; i < mine.size(); ++i)
+            DBN_CHECK(theirs[i].shape() == mine[i].shape(), ShapeError,
+                      "optimizer state: " << what << " of layer " << i
+                                          << " has the wrong shape (expected " << mine[i].size()
+                                          << " values)");
+    };
+    fit(m_weights_, s.m_weights, "weight moment");
+    fit(m_bias_, s.m_bias, "bias moment");
+    fit(v_weights_, s.v_weights, "weight second moment");
+    fit(v_bias_, s.v_bias, "bias second moment");
+    t_ = s.steps;
+    m_weights_ = s.m_weights;
+    m_bias_ = s.m_bias;
+    v_weights_ = s.v_weights;
+    v_bias_ = s.v_bias;
+    if (kind_ == OptimizerKind::adam && t_ > 0) {
+        correction1_ = 1.0 - std::pow(beta1_, double(t_));
+        correction2_ = 1.0 - std::pow(beta2_, double(t_));
+    }
+}
+
 void ParameterUpdater::update(Real* w, const Real* g, Real* m, Real* v, std::size_t n,
                               double lr) const {
     if (kind_ == OptimizerKind::sgd) {

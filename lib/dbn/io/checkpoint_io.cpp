@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dbn/core/error.hpp"
+#include "dbn/finetune/dense_layer.hpp"
 #include "dbn/hdf5/hdf5.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/io/record_io.hpp"
@@ -94,6 +95,48 @@ void write_checks(Group& g, const ChecksState& c) {
         p.write_double_attribute("high", d->high);
         p.write_string_attribute("method", d->method);
     }
+}
+
+void write_dense(Group& g, const finetune::DenseLayer& l) {
+    g.write_string_attribute("units", finetune::to_string(l.activation));
+    write_matrix(g, "weights", l.weights);
+    write_vector(g, "bias", l.bias);
+}
+
+void write_fine_tune_state(Group& g, const finetune::FineTuneState& s) {
+    g.write_uint_attribute("epochs_done", s.epochs_done);
+    g.write_uint_attribute("minibatch", s.minibatch);
+    g.write_double_attribute("loss_sum", s.loss_sum);
+    g.write_double_attribute("squared_error_sum", s.squared_error_sum);
+    g.write_uint_attribute("correct", s.correct);
+    g.write_double_attribute("seconds", s.seconds);
+    g.write_double_attribute("learning_rate", s.learning_rate);
+    g.write_uint_attribute("best_epoch", s.best_epoch);
+    g.write_double_attribute("best_score", s.best_score);
+    g.write_uint_attribute("since_best", s.since_best);
+    g.write_uint_attribute("optimizer_steps", s.optimizer.steps);
+    g.write_uint_attribute("layers", s.layers.size());
+    write_state(g, "rng", s.rng);
+    write_indices(g, "order", s.order);
+    Group net = g.create_group("network");
+    const finetune::OptimizerState& o = s.optimizer;
+    for (std::size_t i = 0; i < s.layers.size(); ++i) {
+        Group l = net.create_group(std::to_string(i));
+        write_dense(l, s.layers[i]);
+        if (i < o.m_weights.size()) write_matrix(l, "m_weights", o.m_weights[i]);
+        if (i < o.m_bias.size()) write_vector(l, "m_bias", o.m_bias[i]);
+        if (i < o.v_weights.size()) write_matrix(l, "v_weights", o.v_weights[i]);
+        if (i < o.v_bias.size()) write_vector(l, "v_bias", o.v_bias[i]);
+    }
+    if (!s.best.empty()) {
+        Group best = g.create_group("best");
+        for (std::size_t i = 0; i < s.best.size(); ++i) {
+            Group l = best.create_group(std::to_string(i));
+            write_dense(l, s.best[i]);
+        }
+    }
+    Group h = g.create_group("history");
+    write_columns(h, s.history);
 }
 
 // ---- reading -------------------------------------------------------------------------------
@@ -261,6 +304,71 @@ public:
         return c;
     }
 
+    finetune::DenseLayer dense(const Group& g) const {
+        finetune::DenseLayer l;
+        try {
+            l.activation = finetune::parse_activation(g.read_string_attribute("units"));
+        } catch (const ConfigError& e) {
+            fail(g.path() + "@units", e.what());
+        }
+        const auto w = shape(g, "weights");
+        if (w.size() != 2) fail(g.path() + "/weights", "not a matrix");
+        l.weights = matrix(g, "weights", w[0], w[1]);
+        l.bias = vector(g, "bias", w[1]);
+        return l;
+    }
+
+    finetune::FineTuneState fine_tune_state(const Group& g) const {
+        finetune::FineTuneState s;
+        s.epochs_done = g.read_uint_attribute("epochs_done");
+        s.minibatch = g.read_uint_attribute("minibatch");
+        s.loss_sum = g.read_double_attribute("loss_sum");
+        s.squared_error_sum = g.read_double_attribute("squared_error_sum");
+        s.correct = g.read_uint_attribute("correct");
+        s.seconds = g.read_double_attribute("seconds");
+        s.learning_rate = g.read_double_attribute("learning_rate");
+        s.best_epoch = g.read_uint_attribute("best_epoch");
+        s.best_score = g.read_double_attribute("best_score");
+        s.since_best = g.read_uint_attribute("since_best");
+        s.optimizer.steps = g.read_uint_attribute("optimizer_steps");
+        const std::size_t layers = g.read_uint_attribute("layers");
+        s.rng = state(g, "rng");
+        s.order = indices(g, "order");
+        const Group net = g.open_group("network");
+        for (std::size_t i = 0; i < layers; ++i) {
+            const std::string name = std::to_string(i);
+            if (!net.has_group(name)) fail(net.path() + "/" + name, "missing");
+            const Group l = net.open_group(name);
+            s.layers.push_back(dense(l));
+            const auto& d = s.layers.back();
+            s.optimizer.m_weights.push_back(
+                matrix(l, "m_weights", d.weights.shape(0), d.weights.shape(1)));
+            s.optimizer.m_bias.push_back(vector(l, "m_bias", d.bias.size()));
+            if (l.has_dataset("v_weights") || l.has_dataset("v_bias")) {
+                s.optimizer.v_weights.push_back(
+                    matrix(l, "v_weights", d.weights.shape(0), d.weights.shape(1)));
+                s.optimizer.v_bias.push_back(vector(l, "v_bias", d.bias.size()));
+            }
+        }
+        if (net.has_group(std::to_string(layers)))
+            fail(net.path() + "/" + std::to_string(layers),
+                 "exists, but the checkpoint has " + std::to_string(layers) + " layers");
+        if (g.has_group("best")) {
+            const Group best = g.open_group("best");
+            for (std::size_t i = 0; i < layers; ++i) {
+                const std::string name = std::to_string(i);
+                if (!best.has_group(name)) fail(best.path() + "/" + name, "missing");
+                s.best.push_back(dense(best.open_group(name)));
+            }
+        }
+        s.history = read_columns<finetune::FineTuneEpoch>(g.open_group("history"), path_);
+        if (s.history.size() != s.epochs_done)
+            fail(g.path() + "/history", std::to_string(s.history.size()) +
+                                            " epochs for epochs_done " +
+                                            std::to_string(s.epochs_done));
+        return s;
+    }
+
 private:
     std::string path_;
     const File& file_;
@@ -310,6 +418,16 @@ bool is_checkpoint(const std::string& path) {
     return file.has_group("checkpoint");
 }
 
+bool is_finetune_checkpoint(const std::string& path) {
+    if (!hdf5::is_hdf5(path)) return false;
+    const File file = File::open(path);
+    if (!file.has_group("checkpoint")) return false;
+    const Group g = file.open_group("checkpoint");
+    return g.has_attribute("format") &&
+           g.attribute_type("format").type_class == hdf5::TypeClass::string &&
+           g.read_string_attribute("format") == finetune_checkpoint_format;
+}
+
 PretrainCheckpoint load_checkpoint(const std::string& path) {
     DBN_CHECK(hdf5::is_hdf5(path), FormatError, path << ": not an HDF5 file");
     PretrainCheckpoint c;
@@ -325,6 +443,11 @@ PretrainCheckpoint load_checkpoint(const std::string& path) {
     const File file = File::open(path);
     const Reader r(path, file);
     const Group g = file.open_group("checkpoint");
+    if (g.has_attribute("format") &&
+        g.read_string_attribute("format") == finetune_checkpoint_format)
+        r.fail("/checkpoint",
+               "a fine-tuning checkpoint, not a pretraining one (resume it with dbn finetune "
+               "--resume)");
     if (!g.has_attribute("format") || g.read_string_attribute("format") != checkpoint_format)
         r.fail("/checkpoint", "not a dbn pretraining checkpoint (attribute format)");
     if (g.read_int_attribute("format_version") != checkpoint_format_version)
@@ -360,6 +483,88 @@ PretrainCheckpoint load_checkpoint(const std::string& path) {
         c.trainer = r.trainer(g.open_group("trainer"), c.layer);
     }
     if (g.has_group("checks")) c.checks = r.checks(g.open_group("checks"), c.model);
+    return c;
+}
+
+// ---- fine-tuning checkpoints ----------------------------------------------------------------
+
+void save_finetune_checkpoint(const FineTuneCheckpoint& c, const std::string& path) {
+    write_atomically(path, [&](File& file) {
+        Group g = file.create_group("checkpoint");
+        g.write_string_attribute("format", finetune_checkpoint_format);
+        g.write_int_attribute("format_version", finetune_checkpoint_format_version);
+        g.write_string_attribute("model", c.model);
+        g.write_uint_attribute("model_hash", c.model_hash);
+        g.write_uint_attribute("threads", c.threads);
+        g.write_string_attribute("out", c.out);
+        g.write_string_attribute("labels", c.labels);
+        g.write_string_attribute("validation_labels", c.validation_labels);
+        g.write_string_attribute("test", c.test);
+        g.write_string_attribute("test_labels", c.test_labels);
+        g.write_uint_attribute("checkpoint_every", c.policy.every_epochs);
+        g.write_double_attribute("checkpoint_seconds", c.policy.every_seconds);
+        Group cfg = g.create_group("config");
+        write_attributes(cfg, c.config);
+        Group d = g.create_group("data");
+        d.write_string_attribute("spec", c.data.spec);
+        d.write_string_attribute("validation", c.data.validation);
+        d.write_uint_attribute("limit", c.data.limit);
+        d.write_uint_attribute("rows", c.data.rows);
+        d.write_uint_attribute("columns", c.data.columns);
+        d.write_uint_attribute("hash", c.data.hash);
+        Group t = g.create_group("trainer");
+        write_fine_tune_state(t, c.state);
+    });
+}
+
+FineTuneCheckpoint load_finetune_checkpoint(const std::string& path) {
+    DBN_CHECK(std::filesystem::exists(path), IoError, path << ": no such file");
+    DBN_CHECK(hdf5::is_hdf5(path), FormatError, path << ": not an HDF5 file");
+    const File file = File::open(path);
+    const Reader r(path, file);
+    DBN_CHECK(file.has_group("checkpoint"), FormatError,
+              path << ": not a fine-tuning checkpoint (no /checkpoint group)");
+    const Group g = file.open_group("checkpoint");
+    const std::string format =
+        g.has_attribute("format") ? g.read_string_attribute("format") : std::string();
+    if (format == checkpoint_format)
+        r.fail("/checkpoint",
+               "a pretraining checkpoint, not a fine-tuning one (resume it with dbn pretrain "
+               "--resume)");
+    if (format != finetune_checkpoint_format)
+        r.fail("/checkpoint", "not a dbn fine-tuning checkpoint (attribute format)");
+    if (g.read_int_attribute("format_version") != finetune_checkpoint_format_version)
+        r.fail("/checkpoint", "format_version " +
+                                  std::to_string(g.read_int_attribute("format_version")) +
+                                  " (this program reads " +
+                                  std::to_string(finetune_checkpoint_format_version) + ")");
+    FineTuneCheckpoint c;
+    c.model = g.read_string_attribute("model");
+    c.model_hash = g.read_uint_attribute("model_hash");
+    c.threads = g.read_uint_attribute("threads");
+    c.out = g.read_string_attribute("out");
+    c.labels = g.read_string_attribute("labels");
+    c.validation_labels = g.read_string_attribute("validation_labels");
+    c.test = g.read_string_attribute("test");
+    c.test_labels = g.read_string_attribute("test_labels");
+    c.policy.every_epochs = g.read_uint_attribute("checkpoint_every");
+    c.policy.every_seconds = g.read_double_attribute("checkpoint_seconds");
+    if (!(c.policy.every_seconds >= 0.0 && c.policy.every_seconds <= 1e9))
+        r.fail("/checkpoint@checkpoint_seconds", "not in [0, 1e9]");
+    read_attributes(g.open_group("config"), c.config, path);
+    try {
+        c.config.validate();
+    } catch (const ConfigError& e) {
+        r.fail("/checkpoint/config", e.what());
+    }
+    const Group d = g.open_group("data");
+    c.data.spec = d.read_string_attribute("spec");
+    c.data.validation = d.read_string_attribute("validation");
+    c.data.limit = d.read_uint_attribute("limit");
+    c.data.rows = d.read_uint_attribute("rows");
+    c.data.columns = d.read_uint_attribute("columns");
+    c.data.hash = d.read_uint_attribute("hash");
+    c.state = r.fine_tune_state(g.open_group("trainer"));
     return c;
 }
 

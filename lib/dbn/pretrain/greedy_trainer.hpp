@@ -16,13 +16,6 @@
 
 namespace dbn {
 
-/// @brief Thrown by GreedyTrainer::train when its stop request said stop: the checkpoint sink
-/// has received the state to resume from.
-class TrainingStopped : public Error {
-public:
-    using Error::Error;
-};
-
 /// @brief Thrown by GreedyTrainer::train when the divergence guard stopped layer `layer()` (its
 /// `max_divergence_events`-th event, docs/CONFIG.md#divergence-guard). `model()` is the last good
 /// model: the finished layers 0..layer()-1 with their records and checks, and layer() at its
@@ -40,15 +33,6 @@ public:
 private:
     std::shared_ptr<const ModelFile> model_;  // shared: an exception is copied
     std::size_t layer_;
-};
-
-/// @brief When GreedyTrainer hands its state to the checkpoint sink, besides the end of every
-/// layer and a stop request.
-struct CheckpointPolicy {
-    /// After every this many epochs of a layer (0: not by count).
-    std::size_t every_epochs = 0;
-    /// At the first epoch end this long after the last checkpoint (0: not by time).
-    double every_seconds = 300.0;
 };
 
 /// @brief Greedy layer-wise pretraining (Hinton, Osindero & Teh 2006;

@@ -2,11 +2,28 @@
 
 #include <cstddef>
 
+#include "dbn/core/error.hpp"
 #include "dbn/rbm/rbm.hpp"
 #include "dbn/train/epoch_stats.hpp"
 #include "dbn/train/training_config.hpp"
 
 namespace dbn {
+
+/// @brief Thrown by a training run (GreedyTrainer::train, finetune::fine_tune) when its stop
+/// request said stop: the checkpoint sink has received the state to resume from.
+class TrainingStopped : public Error {
+public:
+    using Error::Error;
+};
+
+/// @brief When a training run (GreedyTrainer, finetune::fine_tune) hands its state to the
+/// checkpoint sink, besides a stop request (and, in pretraining, the end of every layer).
+struct CheckpointPolicy {
+    /// After every this many epochs (of a layer, in pretraining; 0: not by count).
+    std::size_t every_epochs = 0;
+    /// At the first epoch end this long after the last checkpoint (0: not by time).
+    double every_seconds = 300.0;
+};
 
 /// @brief Whether training goes on after an epoch.
 enum class Control { proceed, stop };
