@@ -52,6 +52,14 @@ void add_eval(CLI::App& app, EvalOptions& o) {
         ->check(CLI::IsMember({"auto", "independent"}));
     c->add_option("--path-steps", o.path_steps, "temperatures of the parameter path (default 2000)")
         ->check(count_validator());
+    c->add_option("--target-width", o.target_width,
+                  "add AIS runs to a check whose dlogZ is the difference of two AIS estimates "
+                  "until D's interval is closed and at most this many nats wide (default 1; 0: "
+                  "never)")
+        ->check(bounded_number_validator(0.0, 1e6, "nats"));
+    c->add_option("--time-budget", o.time_budget,
+                  "seconds of added runs per check at most (default 300; 0: no limit)")
+        ->check(bounded_number_validator(0.0, 1e6, "seconds"));
     c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)")
         ->check(unsigned_validator());
     c->add_option("--limit", o.limit, "use only the first N rows of --data")
@@ -106,6 +114,8 @@ int run_eval(const EvalOptions& o) {
     opt.log_z.ais.seed = o.seed;
     opt.delta_log_z = estimate::parse_delta_log_z_method(o.dlogz, "--dlogz");
     opt.path.steps = o.path_steps;
+    opt.run_target.width = o.target_width;
+    opt.run_target.seconds = o.time_budget;
     Rng rng(o.seed);
     const estimate::StackEvaluation ev =
         estimate::evaluate_stack(model, d.x, opt, rng, [&](std::size_t k) {
@@ -121,6 +131,8 @@ int run_eval(const EvalOptions& o) {
                   {"ais_steps", opt.log_z.ais.steps},
                   {"dlogz", o.dlogz},
                   {"path_steps", o.path_steps},
+                  {"target_width", o.target_width},
+                  {"time_budget", o.time_budget},
                   {"seed", o.seed}}},
                 {"openblas_core", blas::core_name()}};
     out["layers"] = records_json(ev.log_z);

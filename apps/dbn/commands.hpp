@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -59,6 +60,26 @@ inline CLI::Validator unsigned_validator() {
             return "";
         },
         "N>=0", "unsigned");
+}
+
+/// @brief A number in [lo, hi]: CLI11 2.1's Range lets "nan" through (every comparison with NaN
+/// is false) and prints its bounds with 300 digits.
+inline CLI::Validator bounded_number_validator(double lo, double hi, const char* what) {
+    return CLI::Validator(
+        [=](std::string& value) -> std::string {
+            std::size_t used = 0;
+            double x = 0.0;
+            try {
+                x = std::stod(value, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            std::ostringstream msg;
+            msg << what << " in [" << lo << ", " << hi << "], got " << quote_input(value);
+            if (used == 0 || used != value.size() || !(x >= lo && x <= hi)) return msg.str();
+            return "";
+        },
+        "X", "bounded number");
 }
 
 /// @brief A whole number of at least 0 that is an index or a small count (--layer).
@@ -133,6 +154,8 @@ struct EvalOptions {
     std::string ais_steps = "default";
     std::string dlogz = "auto";
     std::size_t path_steps = estimate::k_parameter_path_default_steps;
+    double target_width = 1.0;
+    double time_budget = 300.0;
     std::uint64_t seed = 1;
     std::size_t limit = 0;
     bool json = false;

@@ -1027,12 +1027,45 @@ def finetune_bad_flags():
 
 
 @case
+def eval_adds_runs_until_the_target_width_and_says_what_stopped():
+    # A 16-24-24 stack whose log Z is known exactly: AIS with 4 runs of 30 temperatures gives
+    # intervals far wider than 0.3 nats, so runs are added until both checks' D intervals are
+    # closed and at most 0.3 wide; the exact dlogZ lies inside (docs/CHECK.md, "Adding runs").
+    cfg = write_config("adaptive.json", hidden=[24, 24], epochs=20)
+    expect_ok(run("pretrain", "--config", cfg, "--data", "bars-and-stripes:4", "--out", "m.h5",
+                  "--quiet", "--no-checks"))
+    base = ["eval", "m.h5", "--data", "bars-and-stripes:4", "--json"]
+    exact = json.loads(expect_ok(run(*base, "--logz", "exact")).out)
+    few = base + ["--logz", "ais", "--ais-runs", "4", "--ais-steps", "30", "--dlogz",
+                  "independent"]
+    ev = json.loads(expect_ok(run(*few, "--target-width", "0.3", timeout=120)).out)
+    check(ev["settings"]["target_width"] == 0.3, ev["settings"])
+    for c, e in zip(ev["checks"], exact["checks"]):
+        low, high = c["delta_log_z_low"], c["delta_log_z_high"]
+        check(c["runs_stopped_by"] == "target width" and c["runs_added"] > 0, c)
+        check(low is not None and high is not None and high - low <= 0.3, c)
+        check(low <= e["delta_log_z"] <= high, f"exact dlogZ {e['delta_log_z']} outside {c}")
+    runs = sum(z["ais_runs"] for z in ev["layers"])  # two layers of 4 runs each, and those added
+    check(runs == 2 * 4 + sum(c["runs_added"] for c in ev["checks"]),
+          f"{runs} runs in all for {ev['checks']}")
+    off = json.loads(expect_ok(run(*few, "--target-width", "0")).out)
+    check(all(c["runs_added"] == 0 and "runs_stopped_by" not in c for c in off["checks"]), off)
+    check(all(z["ais_runs"] == 4 for z in off["layers"]), off["layers"])
+    p = run(*[a for a in few if a != "--json"], "--target-width", "0.3", timeout=120)
+    check(p.returncode == EXIT_OK and "stopped by the target width" in p.out, "text output", p)
+
+
+@case
 def eval_refuses_bad_dlogz_flags():
     data = "bars-and-stripes:4"
     expect_failure(["eval", "missing.h5", "--data", data, "--dlogz", "path"], EXIT_USAGE,
                    [r"--dlogz"])
     expect_failure(["eval", "missing.h5", "--data", data, "--path-steps", "0"], EXIT_USAGE,
                    [r"--path-steps"])
+    for flag, value in [("--target-width", "nan"), ("--target-width", "-1"),
+                        ("--time-budget", "inf"), ("--time-budget", "5s")]:
+        expect_failure(["eval", "missing.h5", "--data", data, flag, value], EXIT_USAGE,
+                       [re.escape(flag), re.escape(value)])
 
 
 @case

@@ -125,7 +125,11 @@ private:
     UnitParams base_params_, target_params_, scale_params_, bias_k_params_;
 };
 
-AisResult summarize(std::vector<double> logw, double log_z_base, std::size_t steps) {
+}  // namespace
+
+AisResult ais_result(std::vector<double> logw, double log_z_base, std::size_t steps) {
+    DBN_CHECK(logw.size() >= 2, ConfigError,
+              "ais_result: at least 2 runs are needed (got " << logw.size() << ")");
     const std::size_t m = logw.size();
     double top = -std::numeric_limits<double>::infinity();
     for (double lw : logw) {
@@ -165,8 +169,6 @@ AisResult summarize(std::vector<double> logw, double log_z_base, std::size_t ste
     r.log_weights = std::move(logw);
     return r;
 }
-
-}  // namespace
 
 std::size_t ais_groups(std::size_t runs) {
     return std::max<std::size_t>(1, runs / k_ais_group_runs);
@@ -322,7 +324,7 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
         const blas::ScopedThreads single(groups > 1 ? 1 : 0);
         for (std::size_t g = 0; g < groups; ++g) anneal(g);
     }
-    AisResult result = summarize(std::move(logw), base_log_partition(target, base_bias), k_last);
+    AisResult result = ais_result(std::move(logw), base_log_partition(target, base_bias), k_last);
     result.final_states = std::move(final_states);
     return result;
 }

@@ -83,6 +83,13 @@ struct AisResult {
     Matrix final_states = Matrix::from_shape({0, 0});
 };
 
+/// @brief The estimate of runs from one base model with log weights `log_weights`: log Z =
+/// log_z_base + log mean(w), its interval, the ESS; `runs` and `steps` set, no final states.
+/// Runs of several Ais calls from the same base (other seeds) combine by concatenating their
+/// log weights (StackEvaluator adds runs to a check this way).
+/// @throws ConfigError for fewer than 2 runs; NumericalError for a non-finite log weight.
+AisResult ais_result(std::vector<double> log_weights, double log_z_base, std::size_t steps);
+
 /// @brief Visible biases of the base-rate model for `target` from `data` (one sample per row):
 /// the visible units' base_rate_bias of the column means, i.e. log(p_i / (1 - p_i)) with p_i
 /// the column mean clipped to [clip, 1 - clip] (Bernoulli visible units), or the column mean

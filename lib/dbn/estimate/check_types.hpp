@@ -55,6 +55,12 @@ struct ConsistencyCheck {
     std::string delta_log_z_method = "independent";
     double bound_change = 0.0, bound_change_low = 0.0, bound_change_high = 0.0;
     bool passed = true;
+    /// AIS runs added to the two layers' log Z for this check (RunTarget, docs/CHECK.md,
+    /// "Adding runs"), and what stopped adding them: "target width" (D's interval closed and
+    /// at most the target wide), "time budget", "run limit"; empty when no target was set or
+    /// dlogZ did not come from two AIS estimates.
+    std::size_t runs_added = 0;
+    std::string runs_stopped_by;
 };
 
 /// @brief One estimate of D_k made while layer k+1 trains (bound-guided training,

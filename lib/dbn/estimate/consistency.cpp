@@ -148,6 +148,13 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
     DVector diff = g - f;
     c.free_energy_gap = mean_of(diff, &c.free_energy_gap_standard_error);
 
+    set_delta_log_z(c, delta);
+    return c;
+}
+
+}  // namespace
+
+void set_delta_log_z(ConsistencyCheck& c, const DeltaLogZ& delta) {
     c.delta_log_z = delta.value;
     c.delta_log_z_method = delta.method;
     c.delta_log_z_low = delta.low;
@@ -157,10 +164,7 @@ ConsistencyCheck check_layers(const Dbn& model, std::size_t k, const Matrix& inp
     c.bound_change_low = d.low;
     c.bound_change_high = d.high;
     c.passed = c.bound_change_high >= 0.0;
-    return c;
 }
-
-}  // namespace
 
 BoundChange bound_change(double free_energy_gap, const DeltaLogZ& delta) {
     BoundChange d;

@@ -65,6 +65,9 @@ struct BoundChange {
 };
 BoundChange bound_change(double free_energy_gap, const DeltaLogZ& delta);
 
+/// @brief Sets dlogZ of a check whose dF is known, and with it D, its interval and the
+/// verdict (passed: D's high end >= 0).
+void set_delta_log_z(ConsistencyCheck& c, const DeltaLogZ& delta);
 /// @brief dlogZ from the two layers' own log Z: the difference of the values, and the interval
 ///     [log Z_{k+1}.low - log Z_k.high, log Z_{k+1}.high - log Z_k.low].
 /// @pre both are available.

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "dbn/core/rng.hpp"
@@ -37,6 +39,19 @@ enum class DeltaLogZMethod {
 DeltaLogZMethod parse_delta_log_z_method(const std::string& name, const std::string& where);
 const char* to_string(DeltaLogZMethod m);
 
+/// @brief Adaptive run counts (docs/CHECK.md, "Adding runs"). For a check whose dlogZ is the
+/// difference of two estimates of which at least one is AIS, runs are added to the AIS layer
+/// with the wider log Z interval (as many as it has, or what fits the time left), round after
+/// round, until D's interval is closed and at most `width` nats wide, or `seconds` of added
+/// runs are spent, or a layer reaches `max_runs`. Adding runs to the lower layer also updates
+/// the check below it. The added runs draw from seeds of their own, so the same settings give
+/// the same answer unless the time budget stops the rounds (it depends on the machine's speed).
+struct RunTarget {
+    double width = 0.0;    ///< nats; 0: never add runs
+    double seconds = 0.0;  ///< wall time of the added runs per check; 0: no limit
+    std::size_t max_runs = 1000000;
+};
+
 /// @brief Settings of a stack evaluation.
 struct StackEvaluationOptions {
     /// How each layer's log Z is obtained (exact, AIS, or automatic; the AIS settings).
@@ -47,6 +62,7 @@ struct StackEvaluationOptions {
     DeltaLogZMethod delta_log_z = DeltaLogZMethod::independent;
     /// The parameter path's settings (its seed is log_z.ais.seed + 1000 + k for pair k).
     ParameterPathConfig path;
+    RunTarget run_target;
 };
 
 /// @brief Evaluates a stack layer by layer: add_log_z(k) once layer k exists, add_check(k) once
@@ -104,6 +120,10 @@ private:
 
     /// Whether pair k-1 -> k can take the turned-over path (before layer k's log Z).
     bool path_for(const Dbn& stack, std::size_t k) const;
+    /// Adds AIS runs to layers k and k+1 as options_.run_target says (before check k); returns
+    /// the runs added and what stopped them ("" when the target does not apply).
+    std::pair<std::size_t, std::string> add_runs(const Dbn& stack, std::size_t k,
+                                                 const Matrix& input_k);
 
     StackEvaluationOptions options_;
     std::vector<LayerLogZ> log_z_;

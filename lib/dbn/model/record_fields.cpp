@@ -301,6 +301,17 @@ const std::vector<Field<estimate::ConsistencyCheck>>& fields_of<estimate::Consis
             .as_text("  %s", applicable),
         member<&C::diagnostic>("diagnostic", k_file_json, "a hook sits between the layers")
             .as_text(" (diagnostic)", [](const C& c) { return c.applicable && c.diagnostic; }),
+        member<&C::runs_added>("runs_added", k_file_json,
+                               "AIS runs added to the two layers for this check (target width)")
+            .json_when(applicable)
+            .added_later(),
+        member<&C::runs_stopped_by>("runs_stopped_by", k_file_json,
+                                    "what stopped adding runs: \"target width\", \"time "
+                                    "budget\" or \"run limit\" (empty: no runs to add)")
+            .json_when([](const C& c) { return c.applicable && !c.runs_stopped_by.empty(); })
+            .added_later()
+            .as_text("  (AIS runs added; stopped by the %s)",
+                     [](const C& c) { return c.applicable && c.runs_added > 0; }),
     };
     return table;
 }

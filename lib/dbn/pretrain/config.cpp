@@ -73,9 +73,9 @@ std::string home_of(const std::string& key) {
                                               "layers", "checks", "comment", "heldout_fraction"};
     static const std::set<std::string> input = {"units", "scale", "binarize", "standardize",
                                                 "sigma"};
-    static const std::set<std::string> checks = {"enabled",  "log_z",     "exact_max_units",
-                                                 "ais_runs", "ais_steps", "dlogz",
-                                                 "seed",     "max_rows",  "path_steps"};
+    static const std::set<std::string> checks = {
+        "enabled", "log_z",    "exact_max_units", "ais_runs",     "ais_steps",  "dlogz",
+        "seed",    "max_rows", "path_steps",      "target_width", "time_budget"};
     static const std::set<std::string> layer_only = {"hidden", "hook", "init", "guide"};
     std::string homes;
     auto add = [&](const char* h) { homes += (homes.empty() ? "" : ", or ") + std::string(h); };
@@ -288,7 +288,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         DBN_CHECK(c.is_object(), ConfigError, where << ": must be an object");
         check_keys(c,
                    {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "dlogz",
-                    "path_steps", "seed", "max_rows"},
+                    "path_steps", "seed", "max_rows", "target_width", "time_budget"},
                    where);
         CheckConfig& k = cfg.checks;
         k.enabled = get_bool(c, "enabled", k.enabled, where);
@@ -325,6 +325,14 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                   where << ".path_steps: at least 1 step is needed");
         if (c.contains("seed")) k.seed = get_count(c, "seed", 0, where);
         k.max_rows = get_count(c, "max_rows", k.max_rows, where);
+        k.target_width = get_number(c, "target_width", k.target_width, where);
+        DBN_CHECK(k.target_width >= 0.0 && k.target_width <= k_max_run_target, ConfigError,
+                  where << ".target_width: nats, in [0, 1e6]; 0 adds no runs (got "
+                        << k.target_width << ")");
+        k.time_budget = get_number(c, "time_budget", k.time_budget, where);
+        DBN_CHECK(k.time_budget >= 0.0 && k.time_budget <= k_max_run_target, ConfigError,
+                  where << ".time_budget: seconds, in [0, 1e6]; 0 sets no limit (got "
+                        << k.time_budget << ")");
     }
 
     LayerTrainingConfig defaults;

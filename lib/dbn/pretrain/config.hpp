@@ -21,6 +21,8 @@ inline constexpr double k_min_scale = 1e-30;
 inline constexpr double k_max_scale = 1e30;
 /// @brief Most AIS runs `checks.ais_runs` may ask for (as `dbn eval --ais-runs`).
 inline constexpr std::size_t k_max_ais_runs = 1000000;
+/// @brief Largest `checks.target_width` (nats) and `checks.time_budget` (seconds).
+inline constexpr double k_max_run_target = 1e6;
 
 /// @brief How the raw input is prepared for layer 0 (saved with the model as Preprocessing).
 struct InputConfig {
@@ -50,6 +52,11 @@ struct CheckConfig {
     std::uint64_t seed = 1;
     /// Check-set rows used (the validation set, else the held-out rows); 0 = all.
     std::size_t max_rows = 10000;
+    /// Adaptive run counts (estimate::RunTarget): AIS runs are added to a check whose dlogZ is
+    /// the difference of two AIS estimates until D's interval is closed and at most this many
+    /// nats wide (0: never), or until `time_budget` seconds of added runs (0: no limit).
+    double target_width = 1.0;
+    double time_budget = 60.0;
 };
 
 /// @brief Bound-guided training of a layer (the "guide" key, docs/CONFIG.md): D of the pair

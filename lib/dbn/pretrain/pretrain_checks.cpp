@@ -30,6 +30,9 @@ estimate::StackEvaluationOptions PretrainChecks::evaluation_options(const CheckC
     opt.seed_per_layer = true;
     opt.delta_log_z = estimate::parse_delta_log_z_method(config.dlogz, "checks.dlogz");
     opt.path.steps = config.path_steps;
+    opt.run_target.width = config.target_width;
+    opt.run_target.seconds = config.time_budget;
+    opt.run_target.max_runs = k_max_ais_runs;
     return opt;
 }
 
@@ -149,15 +152,40 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
     }
     if (k == 0) return;
 
+    const std::size_t lower_runs = model.log_z[k - 1].ais_runs;
     // `below` goes: freed once the check has drawn its samples from it.
     const ConsistencyCheck c = evaluator_.add_check(stack, k - 1, std::move(below), rng_);
+    // Runs added for the check (checks.target_width) move the two layers' log Z, and that of
+    // layer k-1 the check below.
+    model.log_z = evaluator_.log_z();
     model.checks = evaluator_.checks();
+    all_passed_ = evaluator_.all_passed();
+    if (c.runs_added > 0) {
+        for (std::size_t j = k - 1; j <= k; ++j) {
+            const LayerLogZ& zj = model.log_z[j];
+            std::snprintf(buf, sizeof buf,
+                          "check: layer %zu log Z = %.4f [%.4f, %.4f] (ais, %zu runs, ESS %.0f)", j,
+                          zj.log_z.value, zj.log_z.low, zj.log_z.high, zj.ais_runs, zj.ess);
+            if (zj.method == "ais") say(buf);
+        }
+        say("check: " + std::to_string(c.runs_added) + " AIS runs added for layers " +
+            std::to_string(k - 1) + "->" + std::to_string(k) + ", stopped by the " +
+            c.runs_stopped_by + " (checks.target_width, checks.time_budget)");
+        if (k >= 2 && model.checks[k - 2].applicable && model.log_z[k - 1].ais_runs != lower_runs) {
+            const ConsistencyCheck& b = model.checks[k - 2];
+            std::snprintf(buf, sizeof buf,
+                          "check: layers %zu->%zu again, with layer %zu's added runs: D = %+.4f "
+                          "[%+.4f, %+.4f]  %s",
+                          b.lower, b.upper, b.upper, b.bound_change, b.bound_change_low,
+                          b.bound_change_high, estimate::check_verdict(b));
+            say(buf);
+        }
+    }
     if (!c.applicable) {
         say("check: layers " + std::to_string(k - 1) + "->" + std::to_string(k) +
             ": not applicable (" + c.note + ")");
         return;
     }
-    if (!c.passed) all_passed_ = false;
     std::snprintf(
         buf, sizeof buf,
         "check: layers %zu->%zu: dF = %+.4f  dlogZ = %+.4f  D = %+.4f [%+.4f, %+.4f]  %s%s",
@@ -176,7 +204,9 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
             "learning rate (docs/CONFIG.md); it then keeps the parameters whose D is largest");
     } else if (c.bound_change < 0.0 &&
                c.bound_change_high == std::numeric_limits<double>::infinity()) {
-        say("  to conclude: more AIS runs (\"checks\": {\"ais_runs\": ...}), or start " + upper +
+        say("  to conclude: more AIS runs (\"checks\": {\"ais_runs\": ...}, or a larger "
+            "\"time_budget\"), or start " +
+            upper +
             " as the layer below turned over (\"init\": \"turned_over\") and train it briefly "
             "at a small learning rate, so that its dlogZ comes from one parameter path "
             "(docs/CHECK.md, \"Reach\")");
