@@ -1,6 +1,7 @@
 #include "dbn/estimate/parameter_path_ais.hpp"
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,46 @@ TEST(ParameterPathAis, MatchesExactLogRatioOfTwoRandomRbms) {
         expect_covers(r, r.log_ratio, r.low, r.high, exact, k_max_error_random,
                       "seed " + std::to_string(seed));
     }
+}
+
+// abandon_below_ess: a path of only 20 steps between an RBM and its mirror image ends with an
+// ESS below 30 of 100 runs; with 30 as the threshold it stops at a checkpoint before the end
+// (every step from 10% on, for so short a path) with an open interval and no final states;
+// a threshold it never reaches changes nothing, bit for bit; a path that keeps its weights (the
+// close stack's, 2,000 steps) is not abandoned with the checks' threshold.
+TEST(ParameterPathAis, AbandonsAPathWhoseWeightsCollapse) {
+    Rng rng{25};
+    const Rbm from = testing::random_rbm(20, 16, rng, 1.0f);
+    Rbm to = from;  // the mirror image: v -> 1 - v moves every mode of `from` to where it has none
+    to.weights() *= -1.0f;
+    to.visible_bias() *= -1.0f;
+    const Matrix start = exact_visible_samples(from, 100, rng);
+    ParameterPathConfig c = config(4, 20);
+    const ParameterPathResult whole = ParameterPathAis(c).estimate(from, to, start);
+    ASSERT_LT(whole.ess, 30.0) << "the pair should be far apart";
+    EXPECT_FALSE(whole.abandoned);
+    EXPECT_EQ(whole.steps, 20u);
+    c.abandon_below_ess = 30.0;
+    const ParameterPathResult cut = ParameterPathAis(c).estimate(from, to, start);
+    EXPECT_TRUE(cut.abandoned);
+    EXPECT_GE(cut.steps, 2u);
+    EXPECT_LT(cut.steps, 20u);
+    EXPECT_EQ(cut.low, -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(cut.high, std::numeric_limits<double>::infinity());
+    EXPECT_EQ(cut.final_visible.shape(0), 0u);
+    EXPECT_TRUE(cut.final_log_weights.empty());
+    c.abandon_below_ess = 1e-9;  // never reached: the same answer as without it
+    const ParameterPathResult kept = ParameterPathAis(c).estimate(from, to, start);
+    EXPECT_FALSE(kept.abandoned);
+    EXPECT_EQ(kept.log_ratio, whole.log_ratio);
+
+    const CloseStack& s = close_stack();
+    ParameterPathConfig close = config(5);
+    close.abandon_below_ess = k_path_abandon_ess;
+    const TurnedOverPath t =
+        turned_over_path(s.lower, s.upper, exact_visible_samples(s.lower, 100, rng), {}, close);
+    EXPECT_FALSE(t.path.abandoned);
+    EXPECT_TRUE(std::isfinite(t.low()) && std::isfinite(t.high()));
 }
 
 TEST(ParameterPathAis, TurnedOverPathMatchesExactOnTheWidenedTurnedOverStack) {

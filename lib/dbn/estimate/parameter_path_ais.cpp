@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
@@ -54,6 +55,24 @@ ParameterPathAis::ParameterPathAis(ParameterPathConfig config) : config_(config)
     DBN_CHECK(config_.steps >= 1, ConfigError,
               "ParameterPathAis: needs at least 1 step (got " << config_.steps << ")");
 }
+
+namespace {
+
+// (sum w)^2 / sum w^2 of the cumulative weights exp(start + path).
+double effective_runs(const std::vector<double>& start, const std::vector<double>& path) {
+    double top = -std::numeric_limits<double>::infinity();
+    for (std::size_t r = 0; r < path.size(); ++r)
+        top = std::max(top, path[r] + (start.empty() ? 0.0 : start[r]));
+    double s1 = 0.0, s2 = 0.0;
+    for (std::size_t r = 0; r < path.size(); ++r) {
+        const double w = std::exp(path[r] + (start.empty() ? 0.0 : start[r]) - top);
+        s1 += w;
+        s2 += w * w;
+    }
+    return s1 * s1 / s2;
+}
+
+}  // namespace
 
 ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
                                                ConstRows start_visible,
@@ -122,6 +141,27 @@ ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
             logw[r] += free_energy(r, beta_prev) - free_energy(r, beta);
         }
         beta_prev = beta;
+        if (config_.abandon_below_ess > 0.0 && i < steps && i * 10 >= steps &&
+            (i * 20) % steps < 20 &&
+            effective_runs(start_log_w, logw) < config_.abandon_below_ess) {
+            // Checkpoints every 5% of the path from 10% on: i is the first step past each.
+            ParameterPathResult out;
+            const double inf = std::numeric_limits<double>::infinity();
+            WeightedRatio part =
+                weighted_ratio(start_log_w.empty() ? std::vector<double>(m, 0.0) : start_log_w,
+                               logw, 0.0, "ParameterPathAis::estimate");
+            out.log_ratio = part.log_ratio;
+            out.low = -inf;
+            out.high = inf;
+            out.ess = part.ess;
+            out.runs = m;
+            out.steps = i;
+            out.abandoned = true;
+            out.final_visible = Matrix::from_shape({0, nv});
+            out.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            return out;
+        }
         if (i == steps) break;
         // One Gibbs sweep at theta_beta: h ~ p(h | v), then v ~ p(v | h).
         const auto fb = static_cast<Real>(beta), fa = static_cast<Real>(1.0 - beta);

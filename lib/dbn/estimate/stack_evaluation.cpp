@@ -55,7 +55,8 @@ const LayerLogZ& StackEvaluator::add_log_z(const Dbn& stack, std::size_t k, Cons
                                 states_[k - 1].log_weights, config);
         // A layer that went far from the one below turned over (one trained from random
         // weights, say) leaves the path's runs with uneven weights and an open interval: its own
-        // AIS from base rates is then the better estimate, and the path's time is lost.
+        // AIS from base rates is then the better estimate. The path gives up once its ESS falls
+        // below k_path_abandon_ess (options_.path), so that little of its time is lost.
         if (!std::isfinite(path->low()) || !std::isfinite(path->high())) path.reset();
     }
     if (path) {

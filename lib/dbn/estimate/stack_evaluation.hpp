@@ -60,8 +60,10 @@ struct StackEvaluationOptions {
     /// layer), log_z.ais.seed for every layer when false (`dbn eval --seed`).
     bool seed_per_layer = false;
     DeltaLogZMethod delta_log_z = DeltaLogZMethod::independent;
-    /// The parameter path's settings (its seed is log_z.ais.seed + 1000 + k for pair k).
-    ParameterPathConfig path;
+    /// The parameter path's settings (its seed is log_z.ais.seed + 1000 + k for pair k). A path
+    /// whose runs lose their weights is abandoned early (k_path_abandon_ess), and the upper
+    /// layer gets its own AIS instead.
+    ParameterPathConfig path{k_parameter_path_default_steps, 1, k_path_abandon_ess};
     RunTarget run_target;
 };
 
