@@ -152,7 +152,7 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
     }
     if (k == 0) return;
 
-    const std::size_t lower_runs = model.log_z[k - 1].ais_runs;
+    const std::size_t runs_before[2] = {model.log_z[k - 1].ais_runs, model.log_z[k].ais_runs};
     // `below` goes: freed once the check has drawn its samples from it.
     const ConsistencyCheck c = evaluator_.add_check(stack, k - 1, std::move(below), rng_);
     // Runs added for the check (checks.target_width) move the two layers' log Z, and that of
@@ -166,12 +166,13 @@ void PretrainChecks::operator()(ModelFile& model, std::size_t k, const Matrix& c
             std::snprintf(buf, sizeof buf,
                           "check: layer %zu log Z = %.4f [%.4f, %.4f] (ais, %zu runs, ESS %.0f)", j,
                           zj.log_z.value, zj.log_z.low, zj.log_z.high, zj.ais_runs, zj.ess);
-            if (zj.method == "ais") say(buf);
+            if (zj.ais_runs != runs_before[j - (k - 1)]) say(buf);
         }
         say("check: " + std::to_string(c.runs_added) + " AIS runs added for layers " +
             std::to_string(k - 1) + "->" + std::to_string(k) + ", stopped by the " +
             c.runs_stopped_by + " (checks.target_width, checks.time_budget)");
-        if (k >= 2 && model.checks[k - 2].applicable && model.log_z[k - 1].ais_runs != lower_runs) {
+        if (k >= 2 && model.checks[k - 2].applicable &&
+            model.log_z[k - 1].ais_runs != runs_before[0]) {
             const ConsistencyCheck& b = model.checks[k - 2];
             std::snprintf(buf, sizeof buf,
                           "check: layers %zu->%zu again, with layer %zu's added runs: D = %+.4f "
