@@ -1,0 +1,207 @@
+#include "dbn/data/ising.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dbn/core/error.hpp"
+
+namespace dbn::data {
+namespace {
+
+constexpr double k_pi = 3.14159265358979323846;
+const std::vector<double> k_temperatures = {0.5, 1.0, 1.5, 2.0, k_ising_critical_temperature,
+                                            2.5, 3.0, 5.0, 10.0};
+
+// Every state of the L x L lattice: energies (by bonds counted directly, not by ising_energy)
+// and |magnetization|.
+struct Enumeration {
+    std::vector<double> energy, magnetization;
+    explicit Enumeration(std::size_t size) {
+        const std::size_t n = size * size;
+        for (std::size_t state = 0; state < (std::size_t{1} << n); ++state) {
+            auto s = [&](std::size_t i, std::size_t j) {
+                return ((state >> ((i % size) * size + (j % size))) & 1U) ? 1 : -1;
+            };
+            long e = 0, m = 0;
+            for (std::size_t i = 0; i < size; ++i)
+                for (std::size_t j = 0; j < size; ++j) {
+                    e -= s(i, j) * s(i, j + 1) + s(i, j) * s(i + 1, j);
+                    m += s(i, j);
+                }
+            energy.push_back(static_cast<double>(e));
+            magnetization.push_back(std::abs(static_cast<double>(m)));
+        }
+    }
+    double log_z(double t) const {
+        double top = -1e300;
+        for (double e : energy) top = std::max(top, -e / t);
+        double sum = 0.0;
+        for (double e : energy) sum += std::exp(-e / t - top);
+        return top + std::log(sum);
+    }
+    // <f> under p at temperature t.
+    template <class F>
+    double mean(double t, F f) const {
+        const double lz = log_z(t);
+        double sum = 0.0;
+        for (std::size_t k = 0; k < energy.size(); ++k) sum += std::exp(-energy[k] / t - lz) * f(k);
+        return sum;
+    }
+};
+
+// Kaufman's formula against enumeration of all 2^(L^2) states for every lattice up to 4 x 4, on
+// both sides of T_c (below it Z_4 is negative): the two sums of 2^16 terms agree to double
+// rounding, so 1e-10 relative is far above what they can differ by and far below any error of the
+// formula (a wrong sign of one term moves log Z by ~1e-3 or more at these sizes).
+TEST(Ising, ExactLogZMatchesEnumerationUpToFourByFour) {
+    for (std::size_t size : {2, 3, 4}) {
+        const Enumeration all(size);
+        for (double t : k_temperatures) {
+            const double exact = all.log_z(t);
+            EXPECT_NEAR(ising_log_partition(size, t), exact, 1e-10 * std::abs(exact))
+                << size << "x" << size << " at T = " << t;
+        }
+    }
+}
+
+// log Z / L^2 approaches Onsager's free energy: away from T_c the finite-size correction of a
+// torus is exponentially small in L / xi, except that below T_c the finite lattice holds both
+// ordered phases, Z ~ 2 Z_phase, so log Z / N exceeds the limit by log 2 / N (measured at
+// L = 64: 1.692e-4 = log 2 / 4096 at T = 1 and 1.5). At T_c the correction falls as 1/L^2.
+TEST(Ising, ExactLogZPerSpinApproachesOnsager) {
+    const double n64 = 64.0 * 64.0;
+    for (double t : {1.0, 1.5, 3.0, 5.0}) {
+        const double f = ising_onsager_log_partition_per_spin(t);
+        const double phases = t < k_ising_critical_temperature ? std::log(2.0) / n64 : 0.0;
+        EXPECT_NEAR(ising_log_partition(64, t) / n64, f + phases, 1e-9) << "T = " << t;
+    }
+    const double fc = ising_onsager_log_partition_per_spin(k_ising_critical_temperature);
+    double previous = 1.0;
+    for (std::size_t size : {32, 64, 128, 256}) {
+        const double n = static_cast<double>(size * size);
+        const double diff =
+            std::abs(ising_log_partition(size, k_ising_critical_temperature) / n - fc);
+        EXPECT_LT(diff, 1.0 / n) << size;
+        EXPECT_LT(diff, previous) << size;
+        previous = diff;
+    }
+    // Onsager at T_c in closed form: log(sqrt 2) + 2 G / pi, G Catalan's constant.
+    EXPECT_NEAR(fc, 0.5 * std::log(2.0) + 2.0 * 0.915965594177219015 / k_pi, 1e-8);
+    // Large L at any temperature stays finite (the products are summed in logarithms).
+    for (double t : {0.05, 1e6}) EXPECT_TRUE(std::isfinite(ising_log_partition(1024, t))) << t;
+}
+
+TEST(Ising, MeanEnergyIsTheDerivativeOfLogZ) {
+    const Enumeration all(4);
+    for (double t : k_temperatures) {
+        const double exact = all.mean(t, [&](std::size_t k) { return all.energy[k]; });
+        EXPECT_NEAR(ising_mean_energy(4, t), exact, 1e-7 * std::max(1.0, std::abs(exact))) << t;
+    }
+}
+
+// Wolff samples of the 4 x 4 lattice: mean energy and |magnetization| per spin within 4 standard
+// errors of the exact values, on both sides of T_c and at it. The samples are spaced by 2 tau + 1
+// flips, so about independent; the standard error is inflated by 1.5 for what correlation is left.
+TEST(Ising, WolffSamplesHaveTheExactMeans) {
+    const Enumeration all(4);
+    for (double t : {1.5, k_ising_critical_temperature, 4.0}) {
+        IsingSpec spec;
+        spec.size = 4;
+        spec.temperature = t;
+        spec.count = 20000;
+        spec.seed = 7;
+        const IsingSamples s = ising_samples(spec);
+        ASSERT_EQ(s.visible.shape(0), 20000u);
+        ASSERT_EQ(s.visible.shape(1), 16u);
+        std::vector<double> e(spec.count), m(spec.count);
+        for (std::size_t r = 0; r < spec.count; ++r) {
+            const float* v = s.visible.data() + r * 16;
+            e[r] = ising_energy(v, 4) / 16.0;
+            double mag = 0.0;
+            for (std::size_t k = 0; k < 16; ++k) mag += v[k] > 0.5f ? 1.0 : -1.0;
+            m[r] = std::abs(mag) / 16.0;
+            // The recorded log-probability is the exact one of the row.
+            ASSERT_NEAR(s.log_prob[r], -ising_energy(v, 4) / t - s.log_z, 1e-12);
+        }
+        auto mean_se = [](const std::vector<double>& x) {
+            double mu = 0.0, var = 0.0;
+            for (double v : x) mu += v;
+            mu /= static_cast<double>(x.size());
+            for (double v : x) var += (v - mu) * (v - mu);
+            var /= static_cast<double>(x.size() - 1);
+            return std::pair<double, double>{mu, 1.5 * std::sqrt(var / static_cast<double>(x.size()))};
+        };
+        const auto [me, se_e] = mean_se(e);
+        const auto [mm, se_m] = mean_se(m);
+        const double exact_e = all.mean(t, [&](std::size_t k) { return all.energy[k]; }) / 16.0;
+        const double exact_m =
+            all.mean(t, [&](std::size_t k) { return all.magnetization[k]; }) / 16.0;
+        EXPECT_NEAR(me, exact_e, 4.0 * se_e) << "T = " << t;
+        EXPECT_NEAR(mm, exact_m, 4.0 * se_m) << "T = " << t;
+        EXPECT_NEAR(s.log_z, all.log_z(t), 1e-10 * std::abs(s.log_z));
+        EXPECT_GE(s.tau_energy, 0.5);
+        EXPECT_EQ(s.spacing, static_cast<std::size_t>(
+                                 std::ceil(2.0 * std::max(s.tau_energy, s.tau_magnetization))) +
+                                 1);
+    }
+}
+
+// On the 3 x 3 lattice the whole distribution: 50,000 samples over 512 states, total variation
+// distance from the exact p below 2.5 times its expectation for independent samples,
+// 1/2 sum_s sqrt(2 p(s) / (pi N)) (the mean |p_hat - p| of a binomial frequency).
+TEST(Ising, WolffSamplesFollowTheExactDistribution) {
+    const Enumeration all(3);
+    const double t = 2.0, lz = all.log_z(t);
+    IsingSpec spec;
+    spec.size = 3;
+    spec.temperature = t;
+    spec.count = 50000;
+    spec.seed = 11;
+    const IsingSamples s = ising_samples(spec);
+    std::vector<double> freq(512, 0.0);
+    for (std::size_t r = 0; r < spec.count; ++r) {
+        std::size_t state = 0;
+        for (std::size_t k = 0; k < 9; ++k)
+            if (s.visible(r, k) > 0.5f) state |= std::size_t{1} << k;
+        freq[state] += 1.0 / static_cast<double>(spec.count);
+    }
+    double tv = 0.0, expected = 0.0;
+    for (std::size_t k = 0; k < 512; ++k) {
+        const double p = std::exp(-all.energy[k] / t - lz);
+        tv += 0.5 * std::abs(freq[k] - p);
+        expected += 0.5 * std::sqrt(2.0 * p / (k_pi * static_cast<double>(spec.count)));
+    }
+    EXPECT_LT(tv, 2.5 * expected) << "expected about " << expected;
+}
+
+TEST(Ising, SameSpecSameSamplesAndBadSpecsRefused) {
+    IsingSpec spec;
+    spec.size = 8;
+    spec.count = 50;
+    const IsingSamples a = ising_samples(spec), b = ising_samples(spec);
+    ASSERT_EQ(a.visible.size(), b.visible.size());
+    EXPECT_TRUE(std::equal(a.visible.begin(), a.visible.end(), b.visible.begin()));
+    spec.seed = 2;
+    const IsingSamples c = ising_samples(spec);
+    EXPECT_FALSE(std::equal(a.visible.begin(), a.visible.end(), c.visible.begin()));
+
+    IsingSpec bad = spec;
+    bad.size = 1;
+    EXPECT_THROW(ising_samples(bad), ConfigError);
+    bad = spec;
+    bad.temperature = std::nan("");
+    EXPECT_THROW(ising_samples(bad), ConfigError);
+    bad = spec;
+    bad.temperature = 0.0;
+    EXPECT_THROW(ising_samples(bad), ConfigError);
+    bad = spec;
+    bad.count = 0;
+    EXPECT_THROW(ising_samples(bad), ConfigError);
+    EXPECT_THROW(ising_log_partition(k_ising_max_size + 1, 2.0), ConfigError);
+}
+
+}  // namespace
+}  // namespace dbn::data
