@@ -2,11 +2,15 @@
 
 #include <cmath>
 #include <cstddef>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "dbn/core/error.hpp"
+#include "dbn/data/readers.hpp"
+#include "dbn/data/row_source.hpp"
 
 namespace dbn::data {
 namespace {
@@ -132,7 +136,8 @@ TEST(Ising, WolffSamplesHaveTheExactMeans) {
             mu /= static_cast<double>(x.size());
             for (double v : x) var += (v - mu) * (v - mu);
             var /= static_cast<double>(x.size() - 1);
-            return std::pair<double, double>{mu, 1.5 * std::sqrt(var / static_cast<double>(x.size()))};
+            return std::pair<double, double>{mu,
+                                             1.5 * std::sqrt(var / static_cast<double>(x.size()))};
         };
         const auto [me, se_e] = mean_se(e);
         const auto [mm, se_m] = mean_se(m);
@@ -201,6 +206,47 @@ TEST(Ising, SameSpecSameSamplesAndBadSpecsRefused) {
     bad.count = 0;
     EXPECT_THROW(ising_samples(bad), ConfigError);
     EXPECT_THROW(ising_log_partition(k_ising_max_size + 1, 2.0), ConfigError);
+}
+
+TEST(Ising, SpecGivesTheGeneratorsRowsAndRefusesNonsenseNamingTheKey) {
+    const IsingSpec s = parse_ising_spec("ising:L=12,T=2.5,n=300,seed=9");
+    EXPECT_EQ(s.size, 12u);
+    EXPECT_EQ(s.temperature, 2.5);
+    EXPECT_EQ(s.count, 300u);
+    EXPECT_EQ(s.seed, 9u);
+    const IsingSpec d = parse_ising_spec("ising:");
+    EXPECT_EQ(d.size, 16u);
+    EXPECT_EQ(d.temperature, k_ising_critical_temperature);
+
+    auto d1 = detail::read_all(*open_row_source("ising:L=6,T=3,n=40,seed=4"));
+    IsingSpec spec;
+    spec.size = 6, spec.temperature = 3.0, spec.count = 40, spec.seed = 4;
+    const IsingSamples direct = ising_samples(spec);
+    ASSERT_EQ(d1.x.shape(0), 40u);
+    ASSERT_EQ(d1.x.shape(1), 36u);
+    EXPECT_TRUE(std::equal(d1.x.begin(), d1.x.end(), direct.visible.begin()));
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"ising:L=1", "L must be a whole number in [2, 1024]"},
+        {"ising:L=16,L=8", "L given twice"},
+        {"ising:T=nan", "T must be a temperature"},
+        {"ising:T=0", "T must be a temperature"},
+        {"ising:T=2.5x", "T must be a temperature"},
+        {"ising:n=-5", "n must be a whole number"},
+        {"ising:size=8", "unknown key \"size\""},
+        {"ising:L8", "is not KEY=VALUE"},
+        {"ising:L=1024,n=2000", "more than 1073741824 values"},
+    };
+    for (const auto& [text, message] : bad) {
+        try {
+            (void)parse_ising_spec(text);
+            ADD_FAILURE() << text << " was accepted";
+        } catch (const FormatError& e) {
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos)
+                << text << ": " << e.what();
+            EXPECT_EQ(std::string(e.what()).rfind(text, 0), 0u) << "names the SPEC: " << e.what();
+        }
+    }
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
+#include <string>
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/rng.hpp"
@@ -97,7 +99,8 @@ double ising_onsager_log_partition_per_spin(double temperature) {
     for (std::size_t i = 0; i <= m; ++i) {
         const double t = h * static_cast<double>(i);
         const double s = std::sin(t);
-        const double f = std::log((1.0 + std::sqrt(std::max(0.0, 1.0 - kappa * kappa * s * s))) / 2.0);
+        const double f =
+            std::log((1.0 + std::sqrt(std::max(0.0, 1.0 - kappa * kappa * s * s))) / 2.0);
         const double w = (i == 0 || i == m) ? 1.0 : (i % 2 == 1 ? 4.0 : 2.0);
         sum += w * f;
     }
@@ -215,6 +218,61 @@ double integrated_tau(const std::vector<double>& x) {
 }
 
 }  // namespace
+
+IsingSpec parse_ising_spec(const std::string& spec) {
+    const std::string prefix = "ising:";
+    DBN_CHECK(spec.rfind(prefix, 0) == 0, FormatError, spec << ": not an ising: SPEC");
+    const std::string form = ": expected ising:L=SIDE,T=TEMPERATURE,n=COUNT,seed=SEED";
+    IsingSpec out;
+    std::set<std::string> seen;
+    std::size_t pos = prefix.size();
+    while (pos < spec.size()) {
+        const std::size_t end = std::min(spec.find(',', pos), spec.size());
+        const std::string item = spec.substr(pos, end - pos);
+        const std::size_t eq = item.find('=');
+        DBN_CHECK(eq != std::string::npos && eq > 0, FormatError,
+                  spec << ": " << quote_input(item) << " is not KEY=VALUE" << form);
+        const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+        DBN_CHECK(seen.insert(key).second, FormatError, spec << ": " << key << " given twice");
+        const auto whole = [&](std::uint64_t lo, std::uint64_t hi) {
+            const bool digits = !value.empty() && value.size() <= 19 &&
+                                value.find_first_not_of("0123456789") == std::string::npos;
+            const std::uint64_t x = digits ? std::stoull(value) : 0;
+            DBN_CHECK(digits && x >= lo && x <= hi, FormatError,
+                      spec << ": " << key << " must be a whole number in [" << lo << ", " << hi
+                           << "] (got " << quote_input(value) << ")");
+            return x;
+        };
+        if (key == "L") {
+            out.size = whole(2, k_ising_max_size);
+        } else if (key == "n") {
+            out.count = whole(1, k_ising_max_values);
+        } else if (key == "seed") {
+            out.seed = whole(0, std::numeric_limits<std::int64_t>::max());
+        } else if (key == "T") {
+            std::size_t used = 0;
+            double t = 0.0;
+            try {
+                t = std::stod(value, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            DBN_CHECK(used > 0 && used == value.size() && t >= k_ising_min_temperature &&
+                          t <= k_ising_max_temperature,
+                      FormatError,
+                      spec << ": T must be a temperature in [" << k_ising_min_temperature << ", "
+                           << k_ising_max_temperature << "] (got " << quote_input(value) << ")");
+            out.temperature = t;
+        } else {
+            DBN_CHECK(false, FormatError, spec << ": unknown key " << quote_input(key) << form);
+        }
+        pos = end + 1;
+    }
+    DBN_CHECK(out.count <= k_ising_max_values / (out.size * out.size), FormatError,
+              spec << ": " << out.count << " samples of " << out.size * out.size
+                   << " spins are more than " << k_ising_max_values << " values");
+    return out;
+}
 
 IsingSamples ising_samples(const IsingSpec& spec) {
     check_lattice(spec.size, spec.temperature, "ising");

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dbn/core/types.hpp"
@@ -54,6 +55,15 @@ struct IsingSpec {
     std::size_t count = 1000;
     std::uint64_t seed = 1;
 };
+
+/// @brief Most values (count x L^2) one generated data set may have: 2^30 (4 GiB of floats).
+inline constexpr std::size_t k_ising_max_values = std::size_t{1} << 30;
+
+/// @brief Parses the data SPEC `ising:L=16,T=2.269,n=20000,seed=1` (keys in any order, each at
+/// most once; defaults L 16, T T_c, n 1000, seed 1).
+/// @throws FormatError naming the SPEC and the key for an unknown key, a malformed or
+///         out-of-range value, or more than k_ising_max_values values.
+IsingSpec parse_ising_spec(const std::string& spec);
 
 /// @brief Equilibrium samples with their exact log-probabilities.
 struct IsingSamples {

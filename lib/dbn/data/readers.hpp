@@ -18,7 +18,7 @@ namespace dbn::data::detail {
 /// @brief The SPEC forms, for the message about one that is none of them.
 inline constexpr const char* k_spec_forms =
     "an IDX file (*-ubyte or *.idx, optionally .gz), a *.csv file, or file.h5:/dataset "
-    "(also .hdf5), or bars-and-stripes:N";
+    "(also .hdf5), bars-and-stripes:N, or ising:L=SIDE,T=TEMPERATURE,n=COUNT,seed=SEED";
 
 enum class SpecKind { idx, csv, hdf5, unknown };
 

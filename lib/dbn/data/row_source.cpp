@@ -8,6 +8,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/bars_stripes.hpp"
+#include "dbn/data/ising.hpp"
 #include "dbn/data/readers.hpp"
 
 namespace dbn::data {
@@ -212,6 +213,14 @@ std::unique_ptr<RowSource> open_row_source(const std::string& spec, const CsvOpt
         d.source = spec;
         return memory_row_source(std::move(d));
     }
+    if (spec.rfind("ising:", 0) == 0) {
+        // Equilibrium samples of the 2D Ising model, generated (docs: datasets/ising).
+        IsingSamples s = ising_samples(parse_ising_spec(spec));
+        Dataset d;
+        d.x = std::move(s.visible);
+        d.source = spec;
+        return memory_row_source(std::move(d));
+    }
     const detail::ParsedSpec p = detail::parse_spec(spec);
     switch (p.kind) {
         case detail::SpecKind::idx:
@@ -227,7 +236,7 @@ std::unique_ptr<RowSource> open_row_source(const std::string& spec, const CsvOpt
 }
 
 std::vector<std::string> spec_files(const std::string& spec) {
-    if (spec.rfind("bars-and-stripes:", 0) == 0) return {};
+    if (spec.rfind("bars-and-stripes:", 0) == 0 || spec.rfind("ising:", 0) == 0) return {};
     detail::ParsedSpec p;
     try {
         p = detail::parse_spec(spec);
