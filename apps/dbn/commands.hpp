@@ -14,6 +14,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/limits.hpp"
+#include "dbn/data/ising.hpp"
 #include "dbn/estimate/parameter_path_ais.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
 
@@ -217,6 +218,15 @@ struct BenchOptions {
 };
 void add_bench(CLI::App& app, BenchOptions& o);
 int run_bench(const BenchOptions& o);
+
+/// `dbn dataset` (cmd_dataset.cpp).
+struct DatasetOptions {
+    data::IsingSpec ising;
+    std::string out;
+    bool quiet = false;
+};
+void add_dataset(CLI::App& app, DatasetOptions& o);
+int run_dataset(const DatasetOptions& o);
 
 /// Path of the Fashion-MNIST training images installed by Debian's dataset-fashion-mnist.
 inline constexpr const char* k_default_train =

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
     add_finetune(app, finetune);
     BenchOptions bench;
     add_bench(app, bench);
+    DatasetOptions dataset;
+    add_dataset(app, dataset);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("eval")) return run_eval(eval);
         if (app.got_subcommand("finetune")) return run_finetune(finetune);
         if (app.got_subcommand("bench")) return run_bench(bench);
+        if (app.got_subcommand("dataset")) return run_dataset(dataset);
     } catch (const dbn::NumericalError& e) {
         std::cerr << "dbn: error: " << e.what() << std::endl;
         return exit_numerical;

@@ -1056,6 +1056,50 @@ def eval_adds_runs_until_the_target_width_and_says_what_stopped():
 
 
 @case
+def dataset_ising_writes_samples_with_exact_log_probabilities():
+    # The 4x4 lattice at T_c: h5py reads /data and /log_prob; the log-probabilities and log Z agree
+    # with an enumeration of all 2^16 states done here with numpy; bad flags write nothing.
+    import h5py
+    import numpy as np
+    t = 2.269185314213022
+    p = expect_ok(run("dataset", "ising", "--size", "4", "--temperature", repr(t), "--count",
+                      "3000", "--seed", "5", "--out", "is.h5"))
+    check("wrote is.h5: 3000 samples of the 4x4 Ising lattice" in p.out, "summary line", p)
+    with h5py.File(ENV.work / "is.h5", "r") as f:
+        data, log_prob = f["data"][()], f["log_prob"][()]
+        attrs = dict(f.attrs)
+    check(data.dtype == np.uint8 and data.shape == (3000, 16), f"{data.dtype} {data.shape}")
+    check(set(np.unique(data)) <= {0, 1}, "values other than 0 and 1")
+    check(attrs["format"] == b"dbn-ising" and attrs["size"] == 4 and attrs["seed"] == 5, attrs)
+
+    def energy(states):  # states: [M, 16] of 0/1
+        s = (2 * states.astype(np.int64) - 1).reshape(-1, 4, 4)
+        return -(s * np.roll(s, -1, axis=2) + s * np.roll(s, -1, axis=1)).sum(axis=(1, 2))
+    every = (np.arange(1 << 16)[:, None] >> np.arange(16)) & 1
+    x = -energy(every) / t
+    log_z = x.max() + np.log(np.exp(x - x.max()).sum())
+    check(abs(attrs["log_z"] - log_z) < 1e-9 * abs(log_z), f"log Z {attrs['log_z']} vs {log_z}")
+    exact = -energy(data) / t - log_z
+    check(np.max(np.abs(log_prob - exact)) < 1e-9, "log_prob differs from -E/T - log Z")
+    # The sample mean of log p is near the exact negative entropy (within 5 standard errors).
+    p_all = np.exp(x - log_z)
+    neg_entropy = float((p_all * (x - log_z)).sum())
+    se = log_prob.std() / np.sqrt(len(log_prob))
+    check(abs(log_prob.mean() - neg_entropy) < 5 * se,
+          f"mean log p {log_prob.mean():.4f} vs -H = {neg_entropy:.4f} (se {se:.4f})")
+    for args, status, pattern in [
+            (["--size", "1"], EXIT_BAD_INPUT, r"--size"),
+            (["--temperature", "nan"], EXIT_USAGE, r"--temperature"),
+            (["--temperature", "-2"], EXIT_USAGE, r"--temperature"),
+            (["--count", "0"], EXIT_USAGE, r"--count"),
+            (["--size", "1024", "--count", "5000"], EXIT_BAD_INPUT, r"more than 1073741824")]:
+        expect_failure(["dataset", "ising", *args, "--out", "bad.h5"], status, [pattern])
+        check(not (ENV.work / "bad.h5").exists(), f"{args} wrote bad.h5")
+    expect_failure(["pretrain", "--config", write_config("i.json", hidden=[4]), "--data",
+                    "ising:L=4,T=zero", "--out", "bad.h5"], EXIT_BAD_INPUT, [r"ising:L=4,T=zero: T"])
+
+
+@case
 def eval_refuses_bad_dlogz_flags():
     data = "bars-and-stripes:4"
     expect_failure(["eval", "missing.h5", "--data", data, "--dlogz", "path"], EXIT_USAGE,

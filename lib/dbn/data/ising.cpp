@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <set>
 #include <string>
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/output_file.hpp"
 #include "dbn/core/rng.hpp"
+#include "dbn/hdf5/hdf5.hpp"
 
 namespace dbn::data {
 namespace {
@@ -312,6 +315,46 @@ IsingSamples ising_samples(const IsingSpec& spec) {
     }
     out.mean_cluster = static_cast<double>(grown) / static_cast<double>(flips);
     return out;
+}
+
+void write_ising_file(const IsingSamples& samples, const IsingSpec& spec, const std::string& path) {
+    namespace fs = std::filesystem;
+    const std::size_t rows = samples.visible.shape(0), cols = samples.visible.shape(1);
+    std::vector<std::uint8_t> bytes(samples.visible.size());
+    for (std::size_t k = 0; k < bytes.size(); ++k)
+        bytes[k] = samples.visible.data()[k] > 0.5f ? 1 : 0;
+    remove_stale_temp_files(path);
+    const std::string tmp = temp_path(path);
+    try {
+        {
+            hdf5::File f = hdf5::File::create(tmp);
+            f.write_dataset<std::uint8_t>("data", bytes.data(), {rows, cols});
+            f.write_dataset<double>("log_prob", samples.log_prob.data(), {rows});
+            f.write_string_attribute("format", "dbn-ising");
+            f.write_double_attribute("log_z", samples.log_z);
+            f.write_double_attribute("temperature", spec.temperature);
+            f.write_uint_attribute("size", spec.size);
+            f.write_uint_attribute("seed", spec.seed);
+            f.write_uint_attribute("count", rows);
+            f.write_uint_attribute("burn_in", samples.burn_in);
+            f.write_uint_attribute("spacing", samples.spacing);
+            f.write_double_attribute("tau_energy", samples.tau_energy);
+            f.write_double_attribute("tau_magnetization", samples.tau_magnetization);
+            f.write_double_attribute("autocorrelation_time",
+                                     std::max(samples.tau_energy, samples.tau_magnetization));
+            f.write_double_attribute("mean_cluster", samples.mean_cluster);
+            f.close();
+        }
+        sync_file(tmp);
+        std::error_code ec;
+        fs::rename(tmp, path, ec);
+        DBN_CHECK(!ec, IoError,
+                  path << ": cannot rename " << tmp << " over it (" << ec.message() << ")");
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        throw;
+    }
 }
 
 }  // namespace dbn::data

@@ -88,4 +88,12 @@ struct IsingSamples {
 /// @throws ConfigError for a size or temperature outside the accepted ranges, or count 0.
 IsingSamples ising_samples(const IsingSpec& spec);
 
+/// @brief Writes `samples` of `spec` to the HDF5 file `path` (datasets/ising/README.md): /data
+/// (uint8 [N, L^2], v = (s + 1) / 2, row-major), /log_prob (float64 [N]) and the root attributes
+/// format "dbn-ising", log_z, temperature, size, seed, count, burn_in, spacing, tau_energy,
+/// tau_magnetization, mean_cluster. Written to a temporary name beside `path` and renamed over
+/// it once synced, so that a failed write leaves no partial file.
+/// @throws IoError naming the path when it cannot be written.
+void write_ising_file(const IsingSamples& samples, const IsingSpec& spec, const std::string& path);
+
 }  // namespace dbn::data

@@ -179,6 +179,10 @@ template <>
 hid_t memory_type<std::uint64_t>() {
     return H5T_NATIVE_UINT64;
 }
+template <>
+hid_t memory_type<std::uint8_t>() {
+    return H5T_NATIVE_UINT8;
+}
 
 /// Files always hold little-endian IEEE / two's-complement types, whatever the host, so that a
 /// file is byte-identical wherever it was written.
@@ -203,6 +207,10 @@ hid_t file_type<std::int64_t>() {
 template <>
 hid_t file_type<std::uint64_t>() {
     return H5T_STD_U64LE;
+}
+template <>
+hid_t file_type<std::uint8_t>() {
+    return H5T_STD_U8LE;
 }
 
 /// @brief A link creation property list that creates missing intermediate groups.
@@ -777,6 +785,8 @@ template Dataset Group::write_dataset<std::int64_t>(const std::string&, const st
                                                     const std::vector<std::size_t>&);
 template Dataset Group::write_dataset<std::uint64_t>(const std::string&, const std::uint64_t*,
                                                      const std::vector<std::size_t>&);
+template Dataset Group::write_dataset<std::uint8_t>(const std::string&, const std::uint8_t*,
+                                                    const std::vector<std::size_t>&);
 
 Dataset Group::write_strings(const std::string& name, const std::vector<std::string>& values) {
     ensure_quiet();

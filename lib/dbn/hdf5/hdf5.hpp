@@ -121,7 +121,8 @@ public:
     /// @brief Writes a new dataset of `shape` (any rank, zero sizes allowed; {} is a scalar)
     /// from `data`, which holds the product of `shape` elements in row-major order.
     ///
-    /// Stored little-endian with the element type of T: float32, float64, int32, int64 or uint64.
+    /// Stored little-endian with the element type of T: float32, float64, int32, int64, uint64 or
+    /// uint8.
     /// @throws IoError if an object of that name exists or HDF5 fails.
     template <class T>
     Dataset write_dataset(const std::string& name, const T* data,
