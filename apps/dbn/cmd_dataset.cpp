@@ -21,14 +21,18 @@ void add_dataset(CLI::App& app, DatasetOptions& o) {
         "algorithm), with the exact log-probability of every sample (Kaufman's log Z)");
     ising->add_option("--size", o.ising.size, "lattice side L, 2 to 1024 (default 16)")
         ->check(count_validator());
-    ising->add_option("--temperature", o.ising.temperature,
-                      "temperature T in [0.05, 1e6] (default T_c = 2.269185)")
+    ising
+        ->add_option("--temperature", o.ising.temperature,
+                     "temperature T in [0.05, 1e6] (default T_c = 2.269185)")
         ->check(bounded_number_validator(data::k_ising_min_temperature,
                                          data::k_ising_max_temperature, "a temperature"));
     ising->add_option("--count", o.ising.count, "samples N (default 1000)")
         ->check(count_validator());
-    ising->add_option("--seed", o.ising.seed, "random seed (default 1)")->check(unsigned_validator());
-    ising->add_option("--out", o.out, "output HDF5 file: /data uint8 [N, L*L], /log_prob float64 [N]")
+    ising->add_option("--seed", o.ising.seed, "random seed (default 1)")
+        ->check(unsigned_validator());
+    ising
+        ->add_option("--out", o.out,
+                     "output HDF5 file: /data uint8 [N, L*L], /log_prob float64 [N]")
         ->required()
         ->check(path_validator());
     ising->add_flag("--quiet", o.quiet, "print nothing on success");

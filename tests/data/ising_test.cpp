@@ -11,6 +11,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/data/readers.hpp"
 #include "dbn/data/row_source.hpp"
+#include "support/helpers.hpp"
 
 namespace dbn::data {
 namespace {
@@ -247,6 +248,30 @@ TEST(Ising, SpecGivesTheGeneratorsRowsAndRefusesNonsenseNamingTheKey) {
             EXPECT_EQ(std::string(e.what()).rfind(text, 0), 0u) << "names the SPEC: " << e.what();
         }
     }
+}
+
+// What `dbn eval` compares a model with: the exact log p of the rows, from the SPEC itself or from
+// the file `dbn dataset ising` wrote, the same either way; other data has none.
+TEST(Ising, LogProbOfTheRowsFromTheSpecOrTheFile) {
+    IsingSpec spec;
+    spec.size = 5, spec.temperature = 2.0, spec.count = 30, spec.seed = 8;
+    const IsingSamples s = ising_samples(spec);
+    const std::vector<double> from_spec = ising_log_prob_of("ising:L=5,T=2,n=30,seed=8", s.visible);
+    ASSERT_EQ(from_spec.size(), 30u);
+    for (std::size_t r = 0; r < 30; ++r) EXPECT_NEAR(from_spec[r], s.log_prob[r], 1e-12) << r;
+
+    const std::string path = testing::temp_path("ising_log_prob.h5");
+    write_ising_file(s, spec, path);
+    const Dataset d = detail::read_all(*open_row_source(path + ":/data"));
+    const std::vector<double> from_file = ising_log_prob_of(path + ":/data", d.x);
+    ASSERT_EQ(from_file.size(), 30u);
+    EXPECT_TRUE(std::equal(from_file.begin(), from_file.end(), s.log_prob.begin()));
+    EXPECT_TRUE(std::equal(d.x.begin(), d.x.end(), s.visible.begin()));
+
+    EXPECT_TRUE(ising_log_prob_of("bars-and-stripes:4", d.x).empty());
+    Matrix more = Matrix::from_shape({31, 25});
+    EXPECT_THROW(ising_log_prob_of(path + ":/data", more), FormatError);
+    EXPECT_THROW(ising_log_prob_of("ising:L=4", d.x), FormatError);  // 25 columns, not 16
 }
 
 }  // namespace

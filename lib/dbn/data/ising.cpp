@@ -10,6 +10,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/core/output_file.hpp"
 #include "dbn/core/rng.hpp"
+#include "dbn/data/readers.hpp"
 #include "dbn/hdf5/hdf5.hpp"
 
 namespace dbn::data {
@@ -355,6 +356,37 @@ void write_ising_file(const IsingSamples& samples, const IsingSpec& spec, const 
         fs::remove(tmp, ignored);
         throw;
     }
+}
+
+std::vector<double> ising_log_prob_of(const std::string& spec, const Matrix& visible) {
+    const std::size_t rows = visible.shape(0);
+    if (spec.rfind("ising:", 0) == 0) {
+        const IsingSpec s = parse_ising_spec(spec);
+        DBN_CHECK(visible.shape(1) == s.size * s.size, FormatError,
+                  spec << ": rows of " << visible.shape(1) << " values, not " << s.size * s.size);
+        const double log_z = ising_log_partition(s.size, s.temperature);
+        std::vector<double> out(rows);
+        for (std::size_t r = 0; r < rows; ++r)
+            out[r] = -ising_energy(visible.data() + r * visible.shape(1), s.size) / s.temperature -
+                     log_z;
+        return out;
+    }
+    const std::size_t colon = spec.rfind(':');
+    if (colon == std::string::npos || colon == 0) return {};
+    const std::string path = spec.substr(0, colon);
+    if (!(detail::ends_with(path, ".h5") || detail::ends_with(path, ".hdf5"))) return {};
+    const hdf5::File f = hdf5::File::open(path);
+    if (!f.has_attribute("format") || f.read_string_attribute("format") != "dbn-ising" ||
+        !f.has_dataset("log_prob"))
+        return {};
+    const hdf5::Dataset d = f.open_dataset("log_prob");
+    const auto shape = d.shape();
+    DBN_CHECK(shape.size() == 1 && shape[0] >= rows, FormatError,
+              path << ": /log_prob has " << (shape.empty() ? 0 : shape[0]) << " entries for "
+                   << rows << " rows");
+    std::vector<double> out(rows);
+    if (rows > 0) d.read_rows<double>(0, rows, out.data(), rows);
+    return out;
 }
 
 }  // namespace dbn::data

@@ -96,4 +96,12 @@ IsingSamples ising_samples(const IsingSpec& spec);
 /// @throws IoError naming the path when it cannot be written.
 void write_ising_file(const IsingSamples& samples, const IsingSpec& spec, const std::string& path);
 
+/// @brief The exact log p of each of the first `rows` rows of Ising data: for a SPEC
+/// `ising:...`, from the parsed temperature and lattice (-E(v)/T - log Z of each row of
+/// `visible`); for `file.h5:/data` of a file written by write_ising_file (root attribute format
+/// "dbn-ising"), its /log_prob. Empty for any other data.
+/// @throws FormatError when the file's /log_prob has fewer entries than `rows`, or the rows do
+/// not have L^2 columns.
+std::vector<double> ising_log_prob_of(const std::string& spec, const Matrix& visible);
+
 }  // namespace dbn::data
