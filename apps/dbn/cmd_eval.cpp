@@ -1,6 +1,8 @@
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +10,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "dbn/data/ising.hpp"
 #include "dbn/estimate/stack_evaluation.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
@@ -72,6 +75,42 @@ void add_eval(CLI::App& app, EvalOptions& o) {
 }
 
 using json = nlohmann::json;
+
+namespace {
+
+struct KnownData {
+    double data_mean = 0.0, kl = 0.0, kl_low = 0.0, kl_high = 0.0, kl_se = 0.0;
+    bool impossible = false;
+};
+
+// The comparison with the data's exact log p, when the data has one (Ising samples).
+std::optional<KnownData> compare_with_known(const std::string& spec, const Matrix& raw,
+                                            const Dbn& model, const estimate::LogLikelihood& ll) {
+    const std::vector<double> lp = data::ising_log_prob_of(spec, raw);
+    if (lp.empty() || lp.size() != raw.shape(0) || lp.size() < 2) return std::nullopt;
+    // Per row: log p_data + F(v) = log p_data - log p_model - log Z: its spread is the KL's
+    // sampling error; log Z's interval moves it as a whole.
+    const DVector f = model.layers[0].free_energy(model.preprocess(raw));
+    const auto n = static_cast<double>(lp.size());
+    double mean = 0.0, mean_diff = 0.0;
+    for (std::size_t r = 0; r < lp.size(); ++r) mean += lp[r], mean_diff += lp[r] + f(r);
+    mean /= n, mean_diff /= n;
+    double var = 0.0;
+    for (std::size_t r = 0; r < lp.size(); ++r) {
+        const double d = lp[r] + f(r) - mean_diff;
+        var += d * d;
+    }
+    KnownData k;
+    k.data_mean = mean;
+    k.kl = mean - ll.mean;
+    k.kl_low = mean - ll.high;
+    k.kl_high = mean - ll.low;
+    k.kl_se = std::sqrt(var / (n - 1.0) / n);
+    k.impossible = k.kl_high + 3.0 * k.kl_se < 0.0;
+    return k;
+}
+
+}  // namespace
 
 int run_eval(const EvalOptions& o) {
     const ModelFile file = io::load_model(o.model);
@@ -158,6 +197,20 @@ int run_eval(const EvalOptions& o) {
     }
     out["checks"] = records_json(ev.checks);
 
+    // Data with a known distribution (Ising samples): the data's own mean log p and
+    // KL(data || model) = mean [log p_data - log p_model], which cannot be negative: below zero
+    // beyond its error, the model's log Z is wrong (datasets/ising/README.md).
+    std::optional<KnownData> known;
+    if (ev.likelihood) known = compare_with_known(o.data, d.x, model, *ev.likelihood);
+    if (known) {
+        out["data_mean_log_prob"] = number(known->data_mean);
+        out["kl_data_model"] = number(known->kl);
+        out["kl_data_model_low"] = number(known->kl_low);
+        out["kl_data_model_high"] = number(known->kl_high);
+        out["kl_data_model_standard_error"] = number(known->kl_se);
+        out["kl_data_model_impossible"] = known->impossible;
+    }
+
     // Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
     if (classifier) {
         const finetune::ClassifierEvaluation ce =
@@ -196,6 +249,16 @@ int run_eval(const EvalOptions& o) {
         std::snprintf(buf, sizeof buf, "  mean log-likelihood under layer 0: %.4f  [%.4f, %.4f]\n",
                       ll.mean, ll.low, ll.high);
         std::cout << buf;
+    }
+    if (known) {
+        std::snprintf(buf, sizeof buf,
+                      "  data's exact mean log p: %.4f; KL(data || model): %.4f  [%.4f, %.4f] "
+                      "(sampling s.e. %.4f)\n",
+                      known->data_mean, known->kl, known->kl_low, known->kl_high, known->kl_se);
+        std::cout << buf;
+        if (known->impossible)
+            std::cout << "  the KL is negative beyond its interval and 3 standard errors: layer "
+                         "0's log Z estimate is wrong (more AIS runs or steps)\n";
     }
     if (out.contains("dbn_lower_bound")) {
         if (out["dbn_lower_bound"].is_null()) {

@@ -1100,6 +1100,38 @@ def dataset_ising_writes_samples_with_exact_log_probabilities():
 
 
 @case
+def eval_on_ising_data_reports_the_kl_from_the_exact_log_p():
+    # A 16-8 RBM on 6x6 Ising samples: its log Z is exact, so KL(data || model) = the data's
+    # exact mean log p - the model's mean log-likelihood, positive, the same for the SPEC and for
+    # the file of the same rows; other data gets no KL.
+    cfg = write_config("ising.json", hidden=[8], epochs=5)
+    spec = "ising:L=6,T=3,n=600,seed=2"
+    expect_ok(run("pretrain", "--config", cfg, "--data", spec, "--out", "m.h5", "--quiet",
+                  "--no-checks"))
+    expect_ok(run("dataset", "ising", "--size", "6", "--temperature", "3", "--count", "600",
+                  "--seed", "2", "--out", "d.h5", "--quiet"))
+    a = json.loads(expect_ok(run("eval", "m.h5", "--data", spec, "--json")).out)
+    b = json.loads(expect_ok(run("eval", "m.h5", "--data", "d.h5:/data", "--json")).out)
+    for ev in (a, b):
+        check(ev["layers"][0]["log_z_method"] == "exact", ev["layers"])
+        check(abs(ev["kl_data_model"] - (ev["data_mean_log_prob"] - ev["mean_log_likelihood"]))
+              < 1e-9, ev)
+        check(ev["kl_data_model"] > 3 * ev["kl_data_model_standard_error"] > 0, ev)
+        check(ev["kl_data_model_impossible"] is False, ev)
+    check(a["kl_data_model"] == b["kl_data_model"], f"{a['kl_data_model']} {b['kl_data_model']}")
+    p = run("eval", "m.h5", "--data", spec)
+    check(p.returncode == 0 and "KL(data || model)" in p.out, "text output", p)
+    other = json.loads(expect_ok(run("eval", "m.h5", "--data", "ising:L=6,T=3,n=50,seed=9",
+                                     "--json")).out)
+    check("kl_data_model" in other, "another ising SPEC has its own exact log p")
+    expect_ok(run("pretrain", "--config", write_config("b.json", hidden=[4], epochs=1), "--data",
+                  "bars-and-stripes:4", "--out", "bs.h5", "--quiet", "--no-checks"))
+    plain = json.loads(expect_ok(run("eval", "bs.h5", "--data", "bars-and-stripes:4",
+                                     "--json")).out)
+    check("kl_data_model" not in plain, "bars-and-stripes has no exact log p here")
+
+
+@case
 def eval_refuses_bad_dlogz_flags():
     data = "bars-and-stripes:4"
     expect_failure(["eval", "missing.h5", "--data", data, "--dlogz", "path"], EXIT_USAGE,
