@@ -1269,6 +1269,27 @@ def config_bad_max_divergence_events():
                         r"max_divergence_events", pattern], out="out.h5")
 
 
+@case
+def config_bad_defaults_are_named_as_defaults():
+    """A bad setting under "defaults" is reported there, not at the first layer inheriting it;
+    the same value in a layer names that layer."""
+    for key, value in [("learning_rate", -0.1), ("epochs", 0), ("k", 0), ("batch_size", 0),
+                       ("initial_momentum", 1.5), ("sparsity_target", 1.0),
+                       ("init_stddev", 0), ("learning_rate_decay", 2)]:
+        (ENV.work / "bad.json").write_text(json.dumps(
+            {"defaults": {key: value}, "layers": [{"hidden": 4}, {"hidden": 3}]}))
+        p = expect_failure(pretrain_on("bars-and-stripes:4", "bad.json"), EXIT_BAD_INPUT,
+                           [r"^dbn: error: bad\.json: defaults: " + key + r" must"],
+                           out="out.h5")
+        check("layers[" not in p.err, f"{key}: the message names a layer", p)
+        check(p.err.count("\n") == 1, "expected one line", p)
+        (ENV.work / "bad.json").write_text(json.dumps(
+            {"layers": [{"hidden": 4}, {"hidden": 3, key: value}]}))
+        expect_failure(pretrain_on("bars-and-stripes:4", "bad.json"), EXIT_BAD_INPUT,
+                       [r"^dbn: error: bad\.json: layers\[1\]: " + key + r" must"],
+                       out="out.h5")
+
+
 # ------------------------------------------------------------------------------------------------
 # Hostile command lines, configurations and data (docs/ROBUSTNESS.md)
 
