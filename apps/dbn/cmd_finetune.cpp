@@ -87,8 +87,9 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
                       "(default 0.1; 0: none)"));
     settings.push_back(
         c->add_flag("--random-init{glorot}", s.random_init,
-                    "ignore the pretrained weights: same architecture from random weights, "
-                    "--random-init=glorot (default) or --random-init=normal (N(0, 0.01^2))"));
+                    "ignore the pretrained weights: the same architecture from random weights, "
+                    "Glorot-uniform initialization (--random-init=normal: N(0, 0.01^2) "
+                    "weights)"));
     settings.push_back(
         c->add_flag("--head-only", s.head_only,
                     "classifier: train only the softmax layer on the frozen stack's top-layer "

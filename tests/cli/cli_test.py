@@ -1027,6 +1027,28 @@ def finetune_bad_flags():
 
 
 @case
+def help_names_flags_without_their_flag_values():
+    """CLI11 showed "--random-init{glorot}"; the help names the flag alone and its description
+    says what the bare flag does. The flag itself still takes glorot (bare) or normal."""
+    for command in ["pretrain", "info", "features", "eval", "finetune", "bench"]:
+        p = expect_ok(run(command, "--help"))
+        names = [line.split()[0] for line in p.out.splitlines() if line.startswith("  -")]
+        check(names, f"{command} --help lists no options", p)
+        bad = [n for n in names if "{" in n or "}" in n]
+        check(not bad, f"{command} --help: option names with braces: {bad}", p)
+    p = expect_ok(run("finetune", "--help"))
+    check(re.search(r"^  --random-init\b(?!\{)", p.out, re.MULTILINE),
+          "expected --random-init in the help", p)
+    check(re.search(r"--random-init[^\n]*\n[^\n]*Glorot", p.out), "expected Glorot in its text", p)
+    model = small_model()
+    for flag, init in [("--random-init", "glorot"), ("--random-init=normal", "normal")]:
+        p = expect_ok(run("finetune", model, "--data", "bars-and-stripes:4", "--mode",
+                          "autoencoder", "--epochs", "1", "--no-checkpoint", "--json", "--quiet", flag,
+                          "--out", init + ".h5"))
+        check(json.loads(p.out)["init"] == init, f"{flag}: init {json.loads(p.out)['init']}", p)
+
+
+@case
 def eval_adds_runs_until_the_target_width_and_says_what_stopped():
     # A 16-24-24 stack whose log Z is known exactly: AIS with 4 runs of 30 temperatures gives
     # intervals far wider than 0.3 nats, so runs are added until both checks' D intervals are
