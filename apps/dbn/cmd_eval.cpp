@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/estimate/stack_evaluation.hpp"
 #include "dbn/finetune/evaluate.hpp"
@@ -175,7 +176,7 @@ int run_eval(const EvalOptions& o) {
         return exit_ok;
     }
     char buf[200];
-    std::cout << o.model << " on " << d.source << " (" << d.size() << " rows"
+    std::cout << o.model << " on " << d.source << " (" << counted(d.size(), "row")
               << (ev.binary ? ", binary"
                             : ", not binary: likelihoods are densities of [0,1] values under "
                               "Bernoulli units, not probabilities")

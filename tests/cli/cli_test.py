@@ -1026,6 +1026,43 @@ def finetune_bad_flags():
                     "--mode", "classifier"], EXIT_BAD_INPUT, [r"missing\.h5"])
 
 
+PLURAL_OF_ONE = re.compile(r"\b1 (threads|epochs|layers|rows|columns|features|events|times|"
+                           r"classes|parameters|training rows|validation rows|BLAS threads|"
+                           r"hardware threads)\b")
+
+
+@case
+def counts_of_one_are_singular():
+    """"1 threads", "1 epochs", "1 layers": a count of one takes the singular everywhere the
+    program prints one (pretrain, finetune, info, features, eval)."""
+    config = write_config("one.json", hidden=[8], epochs=1)
+    p = expect_ok(run("pretrain", "--config", config, "--data", "bars-and-stripes:4",
+                      "--threads", "1", "--out", "one.h5"))
+    for text in ["1 thread;", "1 epoch,", "saved one.h5: 1 layer (16-8)"]:
+        check(text in p.out, f"expected {text!r}", p)
+    outputs = [p.out]
+    p = expect_ok(run("finetune", "one.h5", "--data", "bars-and-stripes:4", "--mode",
+                      "autoencoder", "--epochs", "1", "--threads", "1", "--no-checkpoint",
+                      "--out", "t.h5"))
+    for text in ["up to 1 epoch,", "1 thread\n", "autoencoder, 1 epoch, best epoch"]:
+        check(text in p.out, f"expected {text!r}", p)
+    outputs += [p.out, expect_ok(run("info", "t.h5")).out]
+    (ENV.work / "row.csv").write_text(",".join(["1"] * 16) + "\n")
+    p = expect_ok(run("features", "one.h5", "--data", "row.csv", "--out", "f.h5"))
+    check("1 row x 8 features" in p.out, "expected '1 row x 8 features'", p)
+    outputs.append(p.out)
+    p = run("eval", "one.h5", "--data", "row.csv")
+    check(p.returncode == 0 and "(1 row," in p.out, "expected '(1 row,'", p)
+    outputs.append(p.out)
+    for out in outputs:
+        m = PLURAL_OF_ONE.search(out)
+        check(m is None, f"a plural after 1: {m and m[0]!r} in\n{out}")
+    # The control: other counts keep the plural.
+    p = expect_ok(run("pretrain", "--config", write_config("two.json", hidden=[8, 4], epochs=2),
+                      "--data", "bars-and-stripes:4", "--no-checks", "--out", "two.h5"))
+    check("2 epochs," in p.out and "2 layers (16-8-4)" in p.out, "expected plurals", p)
+
+
 @case
 def help_names_flags_without_their_flag_values():
     """CLI11 showed "--random-init{glorot}"; the help names the flag alone and its description
@@ -1199,7 +1236,7 @@ def pretrain_divergence_guard_gives_up_with_exit_4_and_the_last_good_model():
     (ENV.work / "two.json").write_text(json.dumps(cfg))
     p = run("pretrain", "--config", "two.json", "--data", "bars-and-stripes:4", "--out", "two.h5")
     check(p.returncode == EXIT_NUMERICAL, "expected exit status 4", p)
-    check(re.search(r"^dbn: error: layer 1 diverged 1 times .*layers 0-0 finished, layer 1 after "
+    check(re.search(r"^dbn: error: layer 1 diverged 1 time .*\(layer 0 finished, layer 1 after "
                     r"\d of 3 epochs.*lower layers\[1\]\.learning_rate \(100000\)", p.err),
           "expected the line to name layer 1 and its learning rate", p)
     info = info_json("two.h5")

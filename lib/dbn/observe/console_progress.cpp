@@ -10,6 +10,7 @@ std::string format_duration(double seconds) {
     char buf[32];
     if (!std::isfinite(seconds) || seconds < 0) return "?";
     if (seconds < 60.0) {
+#include "dbn/core/plural.hpp"
         std::snprintf(buf, sizeof buf, "%.1fs", seconds);
     } else if (seconds < 3600.0) {
         const int s = static_cast<int>(std::lround(seconds));
@@ -32,8 +33,8 @@ void ConsoleProgress::on_layer_begin(std::size_t layer, std::size_t n_layers, co
     out_ << "layer " << layer << "/" << n_layers - 1 << ": " << rbm.n_visible() << " "
          << to_string(rbm.visible_type()) << " -> " << rbm.n_hidden() << " "
          << to_string(rbm.hidden_type()) << ", " << to_string(config.algorithm) << "-" << config.k
-         << ", " << config.epochs << " epochs, batch " << config.batch_size << ", lr "
-         << config.learning_rate << ", " << n_samples << " rows" << std::endl;
+         << ", " << counted(config.epochs, "epoch") << ", batch " << config.batch_size << ", lr "
+         << config.learning_rate << ", " << counted(n_samples, "row") << std::endl;
 }
 
 double ConsoleProgress::seconds_left(std::size_t epoch, std::size_t batch,
