@@ -210,7 +210,7 @@ int run_pretrain(const PretrainOptions& o) {
             log << std::endl;
         }
     }
-    observe::ConsoleProgress progress(log, isatty(STDOUT_FILENO) == 1);
+    observe::ConsoleProgress progress(log, isatty(STDOUT_FILENO) == 1, STDOUT_FILENO);
     if (run.no_checks) cfg.checks.enabled = false;
     GreedyTrainer trainer(cfg);
     PretrainChecks checks(cfg.checks, run.quiet ? nullptr : &progress);

@@ -327,19 +327,24 @@ def plain_output_when_not_a_terminal():
     expect_plain(expect_ok(run("info", "bs.h5")))
 
 
-@case
-def progress_bar_on_a_terminal():
-    # The control for the case above: on a terminal the progress line is redrawn with '\r'.
+def run_on_a_terminal(args, columns=None, env=None):
+    """Runs dbn with stdout on a pseudo-terminal of `columns` columns (None: a size of 0, which
+    says nothing) and `env` added to the environment; stderr is a pipe."""
+    import fcntl
     import pty
     import termios
     master, slave = pty.openpty()
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~termios.OPOST  # no "\n" -> "\r\n" translation by the terminal
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    cmd = [ENV.dbn, "pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
-           "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"]
+    if columns is not None:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    cmd = [ENV.dbn] + [str(a) for a in args]
+    environ = dict(os.environ)
+    environ.pop("COLUMNS", None)
+    environ.update(env or {})
     p = subprocess.Popen(cmd, cwd=ENV.work, stdin=subprocess.DEVNULL, stdout=slave,
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, env=environ)
     os.close(slave)
     chunks = []
     while True:
@@ -355,11 +360,46 @@ def progress_bar_on_a_terminal():
     p.out = b"".join(chunks).decode("utf-8", "replace")
     p.err = p.stderr.read().decode("utf-8", "replace")
     p.cmd = " ".join(cmd)
+    return p
+
+
+def redrawn_lines(out):
+    """What lies between two '\r' on the terminal: the lines drawn over each other."""
+    return re.findall(r"(?<=\r)[^\r\n]*(?=\r)", out)
+
+
+@case
+def progress_bar_on_a_terminal():
+    # The control for the case above: on a terminal the progress line is redrawn with '\r'.
+    p = run_on_a_terminal(["pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
+                           "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"])
     check(p.returncode == 0 and p.err == "", "expected success", p)
     check(re.search(r"\r  layer 0/0 epoch 5/5 \[#+\] 100%", p.out),
           "expected a progress line redrawn with '\\r' on a terminal", p)
     check(len(re.findall(r"(?:^|\r)  layer 0 epoch \d/5: recon", p.out, re.MULTILINE)) == 5,
           "expected one summary line per epoch", p)
+
+
+@case
+def progress_line_fits_the_terminal_width():
+    """At 60 columns every redraw of an 84-column line wrapped onto a new line: the redrawn line
+    now stays within the terminal's width (its size, else COLUMNS, else 80 columns)."""
+    args = ["pretrain", "--config", ENV.model_config("bars-and-stripes.json"), "--data",
+            "bars-and-stripes:4", "--epochs", "3", "--out", "bs.h5"]
+    for columns, env, width in [(60, {}, 60), (60, {"COLUMNS": "200"}, 60),
+                                (None, {"COLUMNS": "50"}, 50), (None, {}, 80),
+                                (None, {"COLUMNS": "junk"}, 80), (200, {}, 200)]:
+        p = run_on_a_terminal(args, columns, env)
+        check(p.returncode == 0 and p.err == "", "expected success", p)
+        lines = redrawn_lines(p.out)
+        check(any("epoch 3/3" in line for line in lines), f"{columns}/{env}: no live line", p)
+        longest = max(len(line) for line in lines)
+        check(longest < width, f"terminal {columns}, {env}: a live line of {longest} "
+              f"characters", p)
+        if width == 200:  # wide enough: the whole line, its 30-character bar and the time left
+            check(re.search(r"\[#{30}\] 100%  layer time left \S+", p.out), "expected the "
+                  "whole line", p)
+        (ENV.work / "bs.h5").unlink()
 
 
 @case
