@@ -1213,6 +1213,42 @@ def eval_threads_are_set_and_clamped_as_pretrain_does():
         expect_failure(args + ["--threads", bad], EXIT_USAGE, [r"--threads"])
 
 
+LIBRARY_NAMES = re.compile(r"extract_features|fine_tune\b|GreedyTrainer|RbmTrainer|"
+                           r"io::save_model|Dbn::|Dbn:")
+
+
+@case
+def errors_name_the_data_not_library_functions():
+    """Messages that reach the command's user said "extract_features: ...", "fine_tune: ...",
+    "GreedyTrainer::train: ...": they now name the file, flag or key and what is wrong."""
+    model = small_model()
+    tiny_csv("d.csv", rows=40, cols=16)
+    tiny_csv("wide.csv", rows=40, cols=17)
+    (ENV.work / "one-class.csv").write_text("0\n" * 30)
+    (ENV.work / "exact.json").write_text(json.dumps(
+        {"defaults": {"algorithm": "exact", "epochs": 1}, "layers": [{"hidden": 4}]}))
+    cases = [
+        (["pretrain", "--config", write_config("s.json", hidden=[8], epochs=1), "--data", "d.csv",
+          "--validation", "wide.csv", "--out", "o.h5"],
+         [r"wide\.csv: 17 columns, but the training data has 16"]),
+        (["pretrain", "--config", "exact.json", "--data", "bars-and-stripes:5", "--out", "o.h5",
+          "--no-checkpoint"],
+         [r'layer 0: "algorithm": "exact" needs Bernoulli units and at most 16 visible units']),
+        (["features", model, "--data", "bars-and-stripes:4", "--out", "f.txt"],
+         [r"f\.txt: unknown output extension"]),
+        (["features", model, "--data", "bars-and-stripes:4", "--out", "f.h5", "--layer", "3"],
+         [r"layer 3 does not exist \(the model has 1 layer: valid layers are 0\.\.0\)"]),
+        (["finetune", model, "--data", "bars-and-stripes:4", "--labels", "one-class.csv",
+          "--mode", "classifier", "--out", "t.h5", "--no-checkpoint"],
+         [r"bars-and-stripes:4: the labels hold 1 class \(a classifier needs at least 2\)"]),
+    ]
+    for args, patterns in cases:
+        p = expect_failure(args, EXIT_BAD_INPUT, patterns)
+        m = LIBRARY_NAMES.search(p.err)
+        check(m is None, f"a library name in the message: {m and m[0]!r}", p)
+        check(p.err.count("\n") == 1, "expected one line", p)
+
+
 @case
 def eval_refuses_bad_dlogz_flags():
     data = "bars-and-stripes:4"
