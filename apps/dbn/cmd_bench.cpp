@@ -15,6 +15,7 @@
 #include "dbn/bench/scaling.hpp"
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/plural.hpp"
 
 namespace dbn::cli {
 
@@ -72,7 +73,7 @@ int run_bench(const BenchOptions& o) {
         *log << "dbn bench: " << r.data << " (" << r.rows << " x " << nv << "), RBM " << nv << "-"
              << bench::k_rbm_hidden << ", batch " << bench::rbm_config(Algorithm::cd).batch_size
              << ", OpenBLAS kernel " << r.kernel << " (chosen by " << r.kernel_chosen_by << "), "
-             << r.threads << " thread" << (r.threads > 1 ? "s" : "") << std::endl;
+             << counted(r.threads, "thread") << std::endl;
 
     // The RBM: CD-1 and PCD-1 epochs against the products of a CD-1 minibatch, then AIS.
     r.rbm = bench::measure_rbm(x, settings);

@@ -7,6 +7,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/core/files.hpp"
 #include "dbn/core/output_file.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/data/ising.hpp"
 #include "dbn/observe/console_progress.hpp"
 
@@ -57,13 +58,13 @@ int run_dataset(const DatasetOptions& o) {
         mean /= static_cast<double>(s.log_prob.size());
         char buf[400];
         std::snprintf(buf, sizeof buf,
-                      "wrote %s: %zu samples of the %zux%zu Ising lattice at T = %.6g; log Z = "
+                      "wrote %s: %s of the %zux%zu Ising lattice at T = %.6g; log Z = "
                       "%.6f, mean log p = %.4f nats per sample; autocorrelation times %.2f (E) "
                       "and %.2f (|m|) cluster flips, burn-in %zu, spacing %zu, mean cluster %.1f "
                       "spins",
-                      o.out.c_str(), s.visible.shape(0), spec.size, spec.size, spec.temperature,
-                      s.log_z, mean, s.tau_energy, s.tau_magnetization, s.burn_in, s.spacing,
-                      s.mean_cluster);
+                      o.out.c_str(), counted(s.visible.shape(0), "sample").c_str(), spec.size,
+                      spec.size, spec.temperature, s.log_z, mean, s.tau_energy, s.tau_magnetization,
+                      s.burn_in, s.spacing, s.mean_cluster);
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::cout << buf << ", in " << observe::format_duration(secs) << std::endl;

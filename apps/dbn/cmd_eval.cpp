@@ -3,14 +3,19 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/data/ising.hpp"
+#include "dbn/estimate/consistency.hpp"
+#include "dbn/estimate/likelihood.hpp"
 #include "dbn/estimate/stack_evaluation.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
@@ -29,48 +34,65 @@ void add_eval(CLI::App& app, EvalOptions& o) {
     c->add_option("--data", o.data, "data SPEC (IDX, *.csv, file.h5:/dataset, bars-and-stripes:N)")
         ->required()
         ->check(path_validator());
-    c->add_option("--logz", o.log_z,
-                  "how to get log Z: auto (exact up to 20 enumerated units), exact, ais")
-        ->check(CLI::IsMember({"auto", "exact", "ais"}));
-    c->add_option("--ais-runs", o.ais_runs, "AIS runs M (default 100)")
-        ->check(CLI::Range(2, 1000000));
-    c->add_option(
-         "--ais-steps", o.ais_steps,
-         "AIS temperatures: default (14,500, Salakhutdinov & Murray 2008), quick (1,450) or a "
-         "number >= 3")
-        ->check(CLI::Validator(
-            [](std::string& v) -> std::string {
-                try {
-                    (void)estimate::parse_ais_steps(v);
-                } catch (const ConfigError& e) {
-                    return e.what();
-                }
-                return "";
-            },
-            "STEPS", "ais steps"));
-    c->add_option("--dlogz", o.dlogz,
-                  "dlogZ of each pair: auto (along the parameter path from the lower layer "
-                  "turned over where the upper layer is wide enough, docs/CHECK.md), or "
-                  "independent (the two layers' own log Z)")
-        ->check(CLI::IsMember({"auto", "independent"}));
-    c->add_option("--path-steps", o.path_steps, "temperatures of the parameter path (default 2000)")
-        ->check(count_validator());
-    c->add_option("--target-width", o.target_width,
-                  "add AIS runs to a check whose dlogZ is the difference of two AIS estimates "
-                  "until D's interval is closed and at most this many nats wide (default 1; 0: "
-                  "never)")
-        ->check(bounded_number_validator(0.0, 1e6, "nats"));
-    c->add_option("--time-budget", o.time_budget,
-                  "seconds of added runs per check at most (default 300; 0: no limit)")
-        ->check(bounded_number_validator(0.0, 1e6, "seconds"));
-    c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)")
-        ->check(unsigned_validator());
+    auto* logz =
+        c->add_option("--logz", o.log_z,
+                      "how to get log Z: auto (exact up to 20 enumerated units), exact, ais")
+            ->check(CLI::IsMember({"auto", "exact", "ais"}));
+    auto* ais_runs = c->add_option("--ais-runs", o.ais_runs, "AIS runs M (default 100)")
+                         ->check(CLI::Range(2, 1000000));
+    auto* ais_steps =
+        c->add_option(
+             "--ais-steps", o.ais_steps,
+             "AIS temperatures: default (14,500, Salakhutdinov & Murray 2008), quick (1,450) or a "
+             "number >= 3")
+            ->check(CLI::Validator(
+                [](std::string& v) -> std::string {
+                    try {
+                        (void)estimate::parse_ais_steps(v);
+                    } catch (const ConfigError& e) {
+                        return e.what();
+                    }
+                    return "";
+                },
+                "STEPS", "ais steps"));
+    auto* dlogz =
+        c->add_option("--dlogz", o.dlogz,
+                      "dlogZ of each pair: auto (along the parameter path from the lower layer "
+                      "turned over where the upper layer is wide enough, docs/CHECK.md), or "
+                      "independent (the two layers' own log Z)")
+            ->check(CLI::IsMember({"auto", "independent"}));
+    auto* path_steps = c->add_option("--path-steps", o.path_steps,
+                                     "temperatures of the parameter path (default 2000)")
+                           ->check(count_validator());
+    auto* target_width =
+        c->add_option("--target-width", o.target_width,
+                      "add AIS runs to a check whose dlogZ is the difference of two AIS estimates "
+                      "until D's interval is closed and at most this many nats wide (default 1; 0: "
+                      "never)")
+            ->check(bounded_number_validator(0.0, 1e6, "nats"));
+    auto* time_budget =
+        c->add_option("--time-budget", o.time_budget,
+                      "seconds of added runs per check at most (default 300; 0: no limit)")
+            ->check(bounded_number_validator(0.0, 1e6, "seconds"));
+    auto* seed =
+        c->add_option("--seed", o.seed, "seed of the AIS runs and of the samples (default 1)")
+            ->check(unsigned_validator());
     c->add_option("--limit", o.limit, "use only the first N rows of --data")
         ->check(count_validator());
     c->add_option(
          "--labels", o.labels,
          "labels SPEC for a fine-tuned classifier (default: the labels that come with --data)")
         ->check(path_validator());
+    c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
+        ->check(count_validator());
+    auto* no_logz = c->add_flag(
+        "--no-logz", o.no_logz,
+        "compute no log Z and nothing that needs one (AIS, the checks, the likelihood, the DBN "
+        "bound): the mean free energy of every layer only");
+    // Each of these sets how log Z, the checks or the bound are had: with --no-logz, a mistake.
+    for (CLI::Option* other :
+         {logz, ais_runs, ais_steps, dlogz, path_steps, target_width, time_budget, seed})
+        no_logz->excludes(other);
     c->add_flag("--json", o.json, "print one JSON object (keys: docs/EVAL.md)");
 }
 
@@ -110,9 +132,118 @@ std::optional<KnownData> compare_with_known(const std::string& spec, const Matri
     return k;
 }
 
+bool is_binary(const Matrix& x) {
+    for (float v : x)
+        if (v != 0.0f && v != 1.0f) return false;
+    return true;
+}
+
+/// Per layer, the mean free energy of the data's representation at its input (--no-logz).
+struct LayerFreeEnergy {
+    std::optional<double> mean;  ///< none for relu hidden units (with the note why)
+    std::string note;
+};
+
+/// Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
+void add_fine_tuned(json& out, const ModelFile& file, const data::Dataset& d, bool classifier,
+                    const Labels& labels) {
+    if (classifier) {
+        const finetune::ClassifierEvaluation ce =
+            finetune::evaluate_classifier(file.stack, *file.fine_tuned, d.x, labels);
+        out["accuracy"] = ce.accuracy;
+        out["confusion_matrix"] = ce.confusion_matrix;
+        out["classes"] = std::vector<int>(ce.classes.begin(), ce.classes.end());
+    } else if (file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::autoencoder) {
+        out["reconstruction_error"] =
+            finetune::evaluate_autoencoder(file.stack, *file.fine_tuned, d.x).reconstruction_error;
+    }
+}
+
+void print_fine_tuned(const json& out) {
+    char buf[200];
+    if (out.contains("accuracy")) {
+        std::snprintf(buf, sizeof buf, "  classifier accuracy: %.2f%% (confusion matrix: --json)\n",
+                      100.0 * out["accuracy"].get<double>());
+        std::cout << buf;
+    }
+    if (out.contains("reconstruction_error")) {
+        std::snprintf(buf, sizeof buf, "  autoencoder reconstruction error: %.6f per unit\n",
+                      out["reconstruction_error"].get<double>());
+        std::cout << buf;
+    }
+}
+
+void print_heading(const EvalOptions& o, const data::Dataset& d, bool binary) {
+    std::cout << o.model << " on " << d.source << " (" << counted(d.size(), "row")
+              << (binary ? ", binary"
+                         : ", not binary: likelihoods are densities of [0,1] values under "
+                           "Bernoulli units, not probabilities")
+              << ")\n";
+}
+
+/// `dbn eval --no-logz`: the mean free energy of every layer on its input, no log Z, and so no
+/// check, likelihood or bound; the fine-tuned figures as without it.
+int run_eval_free_energies(const EvalOptions& o, const ModelFile& file, const data::Dataset& d,
+                           bool classifier, const Labels& labels) {
+    const Dbn& model = file.stack;
+    const std::vector<Matrix> inputs = estimate::layer_inputs(model, d.x);
+    std::vector<LayerFreeEnergy> free_energy(model.n_layers());
+    for (std::size_t k = 0; k < model.n_layers(); ++k) {
+        try {
+            free_energy[k].mean = estimate::mean_free_energy(model.layers[k], inputs[k]);
+        } catch (const ConfigError& e) {  // relu hidden units have no free energy
+            free_energy[k].note = e.what();
+        }
+    }
+    const bool binary = is_binary(inputs[0]);
+    const char* skipped =
+        "--no-logz: no log Z was computed, so there are no checks, no likelihood and no DBN "
+        "lower bound";
+    json out = {{"model", o.model},
+                {"data", {{"source", d.source}, {"rows", d.size()}, {"binary", binary}}},
+                {"settings", {{"no_logz", true}, {"threads", blas::num_threads()}}},
+                {"openblas_core", blas::core_name()},
+                {"log_z_computed", false},
+                {"note", skipped}};
+    json layers = json::array();
+    for (std::size_t k = 0; k < model.n_layers(); ++k) {
+        json l = {{"index", k},
+                  {"n_visible", model.layers[k].n_visible()},
+                  {"n_hidden", model.layers[k].n_hidden()},
+                  {"mean_free_energy", nullptr},
+                  {"log_z", nullptr}};
+        if (free_energy[k].mean) l["mean_free_energy"] = number(*free_energy[k].mean);
+        if (!free_energy[k].note.empty()) l["note"] = free_energy[k].note;
+        layers.push_back(l);
+    }
+    out["layers"] = layers;
+    if (free_energy[0].mean) out["mean_free_energy"] = number(*free_energy[0].mean);
+    out["checks"] = nullptr;
+    add_fine_tuned(out, file, d, classifier, labels);
+    if (o.json) {
+        std::cout << out.dump(2) << std::endl;
+        return exit_ok;
+    }
+    print_heading(o, d, binary);
+    std::cout << "  " << skipped << "\n"
+              << "  mean free energy per layer (of the data's representation at its input):\n";
+    char buf[200];
+    for (std::size_t k = 0; k < model.n_layers(); ++k) {
+        if (free_energy[k].mean) {
+            std::snprintf(buf, sizeof buf, "    layer %zu: %12.4f\n", k, *free_energy[k].mean);
+            std::cout << buf;
+        } else {
+            std::cout << "    layer " << k << ": n/a (" << free_energy[k].note << ")\n";
+        }
+    }
+    print_fine_tuned(out);
+    return exit_ok;
+}
+
 }  // namespace
 
 int run_eval(const EvalOptions& o) {
+    if (o.threads > 0) use_threads(static_cast<std::size_t>(o.threads));
     const ModelFile file = io::load_model(o.model);
     const Dbn& model = file.stack;
     const data::Dataset d = data::first_rows(data::read_dataset(o.data), o.limit);
@@ -146,6 +277,7 @@ int run_eval(const EvalOptions& o) {
                           << classes.size() << " classes of " << o.model);
     }
 
+    if (o.no_logz) return run_eval_free_energies(o, file, d, classifier, labels);
     estimate::StackEvaluationOptions opt;
     opt.log_z.method = estimate::parse_log_z_method(o.log_z, "--logz");
     opt.log_z.ais.runs = o.ais_runs;
@@ -172,7 +304,9 @@ int run_eval(const EvalOptions& o) {
                   {"path_steps", o.path_steps},
                   {"target_width", o.target_width},
                   {"time_budget", o.time_budget},
-                  {"seed", o.seed}}},
+                  {"seed", o.seed},
+                  {"threads", blas::num_threads()},
+                  {"no_logz", false}}},
                 {"openblas_core", blas::core_name()}};
     out["layers"] = records_json(ev.log_z);
 
@@ -211,39 +345,16 @@ int run_eval(const EvalOptions& o) {
         out["kl_data_model_impossible"] = known->impossible;
     }
 
-    // Fine-tuned models: accuracy and confusion matrix, or reconstruction error.
-    if (classifier) {
-        const finetune::ClassifierEvaluation ce =
-            finetune::evaluate_classifier(model, *file.fine_tuned, d.x, labels);
-        out["accuracy"] = ce.accuracy;
-        out["confusion_matrix"] = ce.confusion_matrix;
-        out["classes"] = std::vector<int>(ce.classes.begin(), ce.classes.end());
-    } else if (file.fine_tuned && file.fine_tuned->mode == finetune::FineTuneMode::autoencoder) {
-        out["reconstruction_error"] =
-            finetune::evaluate_autoencoder(model, *file.fine_tuned, d.x).reconstruction_error;
-    }
+    add_fine_tuned(out, file, d, classifier, labels);
 
     if (o.json) {
         std::cout << out.dump(2) << std::endl;
         return exit_ok;
     }
     char buf[200];
-    std::cout << o.model << " on " << d.source << " (" << d.size() << " rows"
-              << (ev.binary ? ", binary"
-                            : ", not binary: likelihoods are densities of [0,1] values under "
-                              "Bernoulli units, not probabilities")
-              << ")\n";
+    print_heading(o, d, ev.binary);
     print_checks(std::cout, ev.log_z, ev.checks);
-    if (out.contains("accuracy")) {
-        std::snprintf(buf, sizeof buf, "  classifier accuracy: %.2f%% (confusion matrix: --json)\n",
-                      100.0 * out["accuracy"].get<double>());
-        std::cout << buf;
-    }
-    if (out.contains("reconstruction_error")) {
-        std::snprintf(buf, sizeof buf, "  autoencoder reconstruction error: %.6f per unit\n",
-                      out["reconstruction_error"].get<double>());
-        std::cout << buf;
-    }
+    print_fine_tuned(out);
     if (ev.likelihood) {
         const auto& ll = *ev.likelihood;
         std::snprintf(buf, sizeof buf, "  mean log-likelihood under layer 0: %.4f  [%.4f, %.4f]\n",

@@ -6,6 +6,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/core/files.hpp"
 #include "dbn/core/output_file.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/features/features.hpp"
 #include "dbn/io/model_io.hpp"
@@ -69,9 +70,9 @@ int run_features(const FeaturesOptions& o) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!o.quiet) {
-        std::cout << "wrote " << o.out << ": " << s.rows << " rows x " << s.n_features
-                  << " features of layer " << s.layer << (s.labels ? ", with labels" : "")
-                  << ", in " << observe::format_duration(secs);
+        std::cout << "wrote " << o.out << ": " << counted(s.rows, "row") << " x "
+                  << counted(s.n_features, "feature") << " of layer " << s.layer
+                  << (s.labels ? ", with labels" : "") << ", in " << observe::format_duration(secs);
         if (secs > 0 && s.rows > 0)
             std::cout << " (" << static_cast<long long>(static_cast<double>(s.rows) / secs)
                       << " rows/s)";

@@ -15,6 +15,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/core/files.hpp"
 #include "dbn/core/output_file.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
@@ -87,8 +88,9 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
                       "(default 0.1; 0: none)"));
     settings.push_back(
         c->add_flag("--random-init{glorot}", s.random_init,
-                    "ignore the pretrained weights: same architecture from random weights, "
-                    "--random-init=glorot (default) or --random-init=normal (N(0, 0.01^2))"));
+                    "ignore the pretrained weights: the same architecture from random weights, "
+                    "Glorot-uniform initialization (--random-init=normal: N(0, 0.01^2) "
+                    "weights)"));
     settings.push_back(
         c->add_flag("--head-only", s.head_only,
                     "classifier: train only the softmax layer on the frozen stack's top-layer "
@@ -279,8 +281,8 @@ int run_finetune(const FinetuneOptions& o) {
                            << resume->data.columns << " of " << resume->data.spec
                            << ", or other values or labels)");
         if (o.threads && static_cast<std::size_t>(*o.threads) != resume->threads)
-            std::cerr << "dbn: warning: the checkpoint's run had " << resume->threads
-                      << " BLAS threads; with " << *o.threads
+            std::cerr << "dbn: warning: the checkpoint's run had "
+                      << counted(resume->threads, "BLAS thread") << "; with " << *o.threads
                       << " the model can differ from its uninterrupted run's in the last bits"
                       << std::endl;
     }
@@ -289,12 +291,12 @@ int run_finetune(const FinetuneOptions& o) {
         log << "model: " << run.model << " (" << model.stack.n_visible();
         for (const auto& l : model.stack.layers) log << "-" << l.n_hidden();
         log << ")" << (model.fine_tuned ? ", fine-tuned" : "") << "\ndata: " << train.source << ": "
-            << train.size() << " rows" << (train.has_labels() ? ", labelled" : "");
+            << counted(train.size(), "row") << (train.has_labels() ? ", labelled" : "");
         if (run.validation)
-            log << "; validation " << valid.source << ": " << valid.size() << " rows";
+            log << "; validation " << valid.source << ": " << counted(valid.size(), "row");
         log << "\nfine-tuning: " << to_string(cfg.mode) << ", " << to_string(cfg.optimizer)
             << " lr " << cfg.effective_learning_rate() << ", batch " << cfg.batch_size << ", up to "
-            << cfg.epochs << " epochs, patience " << cfg.patience << ", weight decay "
+            << counted(cfg.epochs, "epoch") << ", patience " << cfg.patience << ", weight decay "
             << cfg.weight_decay << ", init " << to_string(cfg.init);
         if (!classifier)
             log << ", loss " << to_string(cfg.loss) << (cfg.linear_code ? ", linear code" : "");
@@ -302,7 +304,7 @@ int run_finetune(const FinetuneOptions& o) {
             log << ", dropout " << cfg.dropout << " (input " << cfg.input_dropout << ")";
         if (cfg.head_only) log << ", head only";
         log << ", seed " << cfg.seed << "\nBLAS: OpenBLAS kernel " << blas::core_name() << ", "
-            << blas::num_threads() << " threads" << std::endl;
+            << counted(static_cast<std::uint64_t>(blas::num_threads()), "thread") << std::endl;
         if (resume)
             log << "resuming " << o.resume << ": epochs done: " << resume->state.epochs_done
                 << ", minibatches of the next: " << resume->state.minibatch << std::endl;
@@ -424,8 +426,8 @@ int run_finetune(const FinetuneOptions& o) {
         std::cout << summary.dump(2) << std::endl;
         return exit_ok;
     }
-    std::cout << "saved " << run.out << ": " << to_string(ft.mode) << ", " << ft.history.size()
-              << " epochs, best epoch " << ft.best_epoch;
+    std::cout << "saved " << run.out << ": " << to_string(ft.mode) << ", "
+              << counted(ft.history.size(), "epoch") << ", best epoch " << ft.best_epoch;
     if (best) {
         char buf[100];
         if (classifier) {

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "dbn/core/blas.hpp"
 #include "dbn/core/blas_kernel.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/core/version.hpp"
 #include "dbn/io/checkpoint_io.hpp"
 #include "dbn/io/model_io.hpp"
@@ -102,9 +103,10 @@ void print_human(const std::string& path, const ModelFile& m) {
             std::cout << render_text(fields_of<DivergenceEvent>(), e) << "\n";
         if (m.records[k].stopped_by_divergence())
             std::cout << "    stopped by the divergence guard after "
-                      << m.records[k].divergence_events.size() << " events: the layer is at its "
-                      << "last good state, after " << m.records[k].epochs.size() << " of "
-                      << m.records[k].config.epochs << " epochs\n";
+                      << counted(m.records[k].divergence_events.size(), "event")
+                      << ": the layer is at its last good state, after "
+                      << m.records[k].epochs.size() << " of "
+                      << counted(m.records[k].config.epochs, "epoch") << "\n";
     }
     print_checks(std::cout, m.log_z, m.checks);
     if (m.fine_tuned) print_fine_tuned(std::cout, *m.fine_tuned);
@@ -148,10 +150,9 @@ int run_info(const InfoOptions& o) {
         } else {
             std::cout << o.model << ": fine-tuning checkpoint of " << c.model << " ("
                       << finetune::to_string(c.config.mode) << ", " << c.state.epochs_done << " of "
-                      << c.config.epochs
-                      << " epochs done, minibatches of the next: " << c.state.minibatch
-                      << ", writes " << c.out << "); resume with: dbn finetune --resume " << o.model
-                      << std::endl;
+                      << counted(c.config.epochs, "epoch")
+                      << " done, minibatches of the next: " << c.state.minibatch << ", writes "
+                      << c.out << "); resume with: dbn finetune --resume " << o.model << std::endl;
         }
         return exit_ok;
     }

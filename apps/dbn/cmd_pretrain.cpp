@@ -17,6 +17,7 @@
 #include "dbn/core/error.hpp"
 #include "dbn/core/files.hpp"
 #include "dbn/core/output_file.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/data/dataset.hpp"
 #include "dbn/io/checkpoint_io.hpp"
 #include "dbn/io/model_io.hpp"
@@ -183,20 +184,21 @@ int run_pretrain(const PretrainOptions& o) {
                      << (resume->data.spec.empty() ? k_default_train : resume->data.spec)
                      << ", or other values)");
         if (o.threads > 0 && static_cast<std::size_t>(o.threads) != resume->threads)
-            std::cerr << "dbn: warning: the checkpoint's run had " << resume->threads
-                      << " BLAS threads; with " << o.threads
+            std::cerr << "dbn: warning: the checkpoint's run had "
+                      << counted(resume->threads, "BLAS thread") << "; with " << o.threads
                       << " the model can differ from its uninterrupted run's in the last bits"
                       << std::endl;
     }
 
     std::ostream& log = std::cout;
     if (!run.quiet) {
-        log << "data: " << train.source << ": " << train.size() << " rows x " << train.n_features()
-            << " columns";
-        if (!run.validation.empty()) log << "; validation " << valid.size() << " rows";
+        log << "data: " << train.source << ": " << counted(train.size(), "row") << " x "
+            << counted(train.n_features(), "column");
+        if (!run.validation.empty()) log << "; validation " << counted(valid.size(), "row");
         log << "\nBLAS: OpenBLAS kernel " << blas::core_name() << " (chosen by "
-            << blas::to_string(blas::kernel_choice().source) << "), " << blas::num_threads()
-            << " threads; seed " << cfg.seed << std::endl;
+            << blas::to_string(blas::kernel_choice().source) << "), "
+            << counted(static_cast<std::uint64_t>(blas::num_threads()), "thread") << "; seed "
+            << cfg.seed << std::endl;
         if (resume) {
             log << "resuming " << o.resume << ": layer " << resume->layer;
             if (resume->trainer)
@@ -208,7 +210,7 @@ int run_pretrain(const PretrainOptions& o) {
             log << std::endl;
         }
     }
-    observe::ConsoleProgress progress(log, isatty(STDOUT_FILENO) == 1);
+    observe::ConsoleProgress progress(log, isatty(STDOUT_FILENO) == 1, STDOUT_FILENO);
     if (run.no_checks) cfg.checks.enabled = false;
     GreedyTrainer trainer(cfg);
     PretrainChecks checks(cfg.checks, run.quiet ? nullptr : &progress);
@@ -279,14 +281,18 @@ int run_pretrain(const PretrainOptions& o) {
         const std::size_t k = e.layer();
         const LayerRecord& rec = last_good.records.at(k);
         const std::string key = "layers[" + std::to_string(k) + "].learning_rate";
-        std::cerr << "dbn: error: layer " << k << " diverged " << rec.divergence_events.size()
-                  << " times (" << rec.divergence_events.back().reason << " at epoch "
+        std::cerr << "dbn: error: layer " << k << " diverged "
+                  << counted(rec.divergence_events.size(), "time") << " ("
+                  << rec.divergence_events.back().reason << " at epoch "
                   << rec.divergence_events.back().epoch << ", learning rate "
                   << rec.divergence_events.back().learning_rate_before << "); saved the last good "
                   << "model to " << out << " ("
-                  << (k > 0 ? "layers 0-" + std::to_string(k - 1) + " finished, " : std::string())
-                  << "layer " << k << " after " << rec.epochs.size() << " of " << rec.config.epochs
-                  << " epochs); lower " << key << " (" << rec.config.learning_rate
+                  << (k == 1  ? std::string("layer 0 finished, ")
+                      : k > 1 ? "layers 0-" + std::to_string(k - 1) + " finished, "
+                              : std::string())
+                  << "layer " << k << " after " << rec.epochs.size() << " of "
+                  << counted(rec.config.epochs, "epoch") << "); lower " << key << " ("
+                  << rec.config.learning_rate
                   << ") or standardize the data (\"input\": {\"standardize\": true})" << std::endl;
         return exit_numerical;
     } catch (const TrainingStopped& e) {
@@ -307,7 +313,7 @@ int run_pretrain(const PretrainOptions& o) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const Dbn& stack = model.stack;
-    log << "saved " << out << ": " << stack.n_layers() << " layers (";
+    log << "saved " << out << ": " << counted(stack.n_layers(), "layer") << " (";
     for (std::size_t k = 0; k < stack.n_layers(); ++k)
         log << (k ? "-" : "") << stack.layers[k].n_visible();
     log << "-" << stack.layers.back().n_hidden() << "), " << observe::format_duration(secs)

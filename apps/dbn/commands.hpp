@@ -159,6 +159,8 @@ struct EvalOptions {
     double time_budget = 300.0;
     std::uint64_t seed = 1;
     std::size_t limit = 0;
+    int threads = 0;       ///< 0: OpenBLAS's choice
+    bool no_logz = false;  ///< free energies only: no log Z, checks, likelihood or bound
     bool json = false;
 };
 

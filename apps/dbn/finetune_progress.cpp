@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "dbn/core/plural.hpp"
 #include "dbn/observe/console_progress.hpp"
 
 namespace dbn::cli {
@@ -11,8 +12,9 @@ void FineTuneProgress::on_begin(const finetune::Network& net, std::size_t n_trai
     if (quiet_) return;
     out_ << "network: " << net.n_inputs();
     for (const auto& l : net.layers) out_ << "-" << l.n_out();
-    out_ << " (" << net.n_parameters() << " parameters); " << n_train << " training rows, "
-         << n_valid << " validation rows" << std::endl;
+    out_ << " (" << counted(net.n_parameters(), "parameter") << "); "
+         << counted(n_train, "training row") << ", " << counted(n_valid, "validation row")
+         << std::endl;
 }
 
 Control FineTuneProgress::on_epoch_end(const finetune::FineTuneEpoch& e) {

@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <new>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -14,6 +16,25 @@
 #include "dbn/core/error.hpp"
 #include "dbn/core/version.hpp"
 
+namespace {
+
+/// CLI11 2.1 shows a flag with a default value as "--random-init{glorot}"; the help shows the
+/// flag's name alone, its description says what the bare flag means.
+class Formatter : public CLI::Formatter {
+public:
+    std::string make_option_name(const CLI::Option* opt, bool is_positional) const override {
+        std::string name = CLI::Formatter::make_option_name(opt, is_positional);
+        for (auto open = name.find('{'); open != std::string::npos; open = name.find('{')) {
+            const auto close = name.find('}', open);
+            if (close == std::string::npos) break;
+            name.erase(open, close - open + 1);
+        }
+        return name;
+    }
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace dbn::cli;
     // First: may restart the program once with a faster OpenBLAS kernel (see blas_kernel.hpp).
@@ -21,6 +42,7 @@ int main(int argc, char** argv) {
     CLI::App app{"dbn: deep belief networks (stacks of RBMs) pretrained greedily", "dbn"};
     app.set_version_flag("--version", std::string("dbn ") + dbn::library_version);
     app.require_subcommand(1);
+    app.formatter(std::make_shared<Formatter>());  // before the subcommands, which copy it
     PretrainOptions pretrain;
     InfoOptions info;
     add_pretrain(app, pretrain);

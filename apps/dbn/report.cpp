@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dbn/core/plural.hpp"
 namespace dbn::cli {
 
 using json = nlohmann::json;
@@ -55,7 +56,7 @@ void print_fine_tuned(std::ostream& out, const finetune::FineTuned& ft) {
     const bool classifier = ft.mode == finetune::FineTuneMode::classifier;
     out << "  fine-tuned: " << to_string(ft.mode);
     if (classifier) {
-        out << ", " << ft.classes.size() << " classes (";
+        out << ", " << counted(ft.classes.size(), "class", "classes") << " (";
         for (std::size_t i = 0; i < ft.classes.size(); ++i) out << (i ? " " : "") << ft.classes(i);
         out << "), head [" << ft.head.n_in() << ", " << ft.head.n_out() << "]";
     } else {

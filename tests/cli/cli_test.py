@@ -327,19 +327,24 @@ def plain_output_when_not_a_terminal():
     expect_plain(expect_ok(run("info", "bs.h5")))
 
 
-@case
-def progress_bar_on_a_terminal():
-    # The control for the case above: on a terminal the progress line is redrawn with '\r'.
+def run_on_a_terminal(args, columns=None, env=None):
+    """Runs dbn with stdout on a pseudo-terminal of `columns` columns (None: a size of 0, which
+    says nothing) and `env` added to the environment; stderr is a pipe."""
+    import fcntl
     import pty
     import termios
     master, slave = pty.openpty()
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~termios.OPOST  # no "\n" -> "\r\n" translation by the terminal
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    cmd = [ENV.dbn, "pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
-           "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"]
+    if columns is not None:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    cmd = [ENV.dbn] + [str(a) for a in args]
+    environ = dict(os.environ)
+    environ.pop("COLUMNS", None)
+    environ.update(env or {})
     p = subprocess.Popen(cmd, cwd=ENV.work, stdin=subprocess.DEVNULL, stdout=slave,
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, env=environ)
     os.close(slave)
     chunks = []
     while True:
@@ -355,11 +360,46 @@ def progress_bar_on_a_terminal():
     p.out = b"".join(chunks).decode("utf-8", "replace")
     p.err = p.stderr.read().decode("utf-8", "replace")
     p.cmd = " ".join(cmd)
+    return p
+
+
+def redrawn_lines(out):
+    """What lies between two '\r' on the terminal: the lines drawn over each other."""
+    return re.findall(r"(?<=\r)[^\r\n]*(?=\r)", out)
+
+
+@case
+def progress_bar_on_a_terminal():
+    # The control for the case above: on a terminal the progress line is redrawn with '\r'.
+    p = run_on_a_terminal(["pretrain", "--config", ENV.model_config("bars-and-stripes.json"),
+                           "--data", "bars-and-stripes:4", "--epochs", "5", "--out", "bs.h5"])
     check(p.returncode == 0 and p.err == "", "expected success", p)
     check(re.search(r"\r  layer 0/0 epoch 5/5 \[#+\] 100%", p.out),
           "expected a progress line redrawn with '\\r' on a terminal", p)
     check(len(re.findall(r"(?:^|\r)  layer 0 epoch \d/5: recon", p.out, re.MULTILINE)) == 5,
           "expected one summary line per epoch", p)
+
+
+@case
+def progress_line_fits_the_terminal_width():
+    """At 60 columns every redraw of an 84-column line wrapped onto a new line: the redrawn line
+    now stays within the terminal's width (its size, else COLUMNS, else 80 columns)."""
+    args = ["pretrain", "--config", ENV.model_config("bars-and-stripes.json"), "--data",
+            "bars-and-stripes:4", "--epochs", "3", "--out", "bs.h5"]
+    for columns, env, width in [(60, {}, 60), (60, {"COLUMNS": "200"}, 60),
+                                (None, {"COLUMNS": "50"}, 50), (None, {}, 80),
+                                (None, {"COLUMNS": "junk"}, 80), (200, {}, 200)]:
+        p = run_on_a_terminal(args, columns, env)
+        check(p.returncode == 0 and p.err == "", "expected success", p)
+        lines = redrawn_lines(p.out)
+        check(any("epoch 3/3" in line for line in lines), f"{columns}/{env}: no live line", p)
+        longest = max(len(line) for line in lines)
+        check(longest < width, f"terminal {columns}, {env}: a live line of {longest} "
+              f"characters", p)
+        if width == 200:  # wide enough: the whole line, its 30-character bar and the time left
+            check(re.search(r"\[#{30}\] 100%  layer time left \S+", p.out), "expected the "
+                  "whole line", p)
+        (ENV.work / "bs.h5").unlink()
 
 
 @case
@@ -1026,6 +1066,65 @@ def finetune_bad_flags():
                     "--mode", "classifier"], EXIT_BAD_INPUT, [r"missing\.h5"])
 
 
+PLURAL_OF_ONE = re.compile(r"\b1 (threads|epochs|layers|rows|columns|features|events|times|"
+                           r"classes|parameters|training rows|validation rows|BLAS threads|"
+                           r"hardware threads)\b")
+
+
+@case
+def counts_of_one_are_singular():
+    """"1 threads", "1 epochs", "1 layers": a count of one takes the singular everywhere the
+    program prints one (pretrain, finetune, info, features, eval)."""
+    config = write_config("one.json", hidden=[8], epochs=1)
+    p = expect_ok(run("pretrain", "--config", config, "--data", "bars-and-stripes:4",
+                      "--threads", "1", "--out", "one.h5"))
+    for text in ["1 thread;", "1 epoch,", "saved one.h5: 1 layer (16-8)"]:
+        check(text in p.out, f"expected {text!r}", p)
+    outputs = [p.out]
+    p = expect_ok(run("finetune", "one.h5", "--data", "bars-and-stripes:4", "--mode",
+                      "autoencoder", "--epochs", "1", "--threads", "1", "--no-checkpoint",
+                      "--out", "t.h5"))
+    for text in ["up to 1 epoch,", "1 thread\n", "autoencoder, 1 epoch, best epoch"]:
+        check(text in p.out, f"expected {text!r}", p)
+    outputs += [p.out, expect_ok(run("info", "t.h5")).out]
+    (ENV.work / "row.csv").write_text(",".join(["1"] * 16) + "\n")
+    p = expect_ok(run("features", "one.h5", "--data", "row.csv", "--out", "f.h5"))
+    check("1 row x 8 features" in p.out, "expected '1 row x 8 features'", p)
+    outputs.append(p.out)
+    p = run("eval", "one.h5", "--data", "row.csv")
+    check(p.returncode == 0 and "(1 row," in p.out, "expected '(1 row,'", p)
+    outputs.append(p.out)
+    for out in outputs:
+        m = PLURAL_OF_ONE.search(out)
+        check(m is None, f"a plural after 1: {m and m[0]!r} in\n{out}")
+    # The control: other counts keep the plural.
+    p = expect_ok(run("pretrain", "--config", write_config("two.json", hidden=[8, 4], epochs=2),
+                      "--data", "bars-and-stripes:4", "--no-checks", "--out", "two.h5"))
+    check("2 epochs," in p.out and "2 layers (16-8-4)" in p.out, "expected plurals", p)
+
+
+@case
+def help_names_flags_without_their_flag_values():
+    """CLI11 showed "--random-init{glorot}"; the help names the flag alone and its description
+    says what the bare flag does. The flag itself still takes glorot (bare) or normal."""
+    for command in ["pretrain", "info", "features", "eval", "finetune", "bench"]:
+        p = expect_ok(run(command, "--help"))
+        names = [line.split()[0] for line in p.out.splitlines() if line.startswith("  -")]
+        check(names, f"{command} --help lists no options", p)
+        bad = [n for n in names if "{" in n or "}" in n]
+        check(not bad, f"{command} --help: option names with braces: {bad}", p)
+    p = expect_ok(run("finetune", "--help"))
+    check(re.search(r"^  --random-init\b(?!\{)", p.out, re.MULTILINE),
+          "expected --random-init in the help", p)
+    check(re.search(r"--random-init[^\n]*\n[^\n]*Glorot", p.out), "expected Glorot in its text", p)
+    model = small_model()
+    for flag, init in [("--random-init", "glorot"), ("--random-init=normal", "normal")]:
+        p = expect_ok(run("finetune", model, "--data", "bars-and-stripes:4", "--mode",
+                          "autoencoder", "--epochs", "1", "--no-checkpoint", "--json", "--quiet", flag,
+                          "--out", init + ".h5"))
+        check(json.loads(p.out)["init"] == init, f"{flag}: init {json.loads(p.out)['init']}", p)
+
+
 @case
 def eval_adds_runs_until_the_target_width_and_says_what_stopped():
     # A 16-24-24 stack whose log Z is known exactly: AIS with 4 runs of 30 temperatures gives
@@ -1129,6 +1228,101 @@ def eval_on_ising_data_reports_the_kl_from_the_exact_log_p():
     plain = json.loads(expect_ok(run("eval", "bs.h5", "--data", "bars-and-stripes:4",
                                      "--json")).out)
     check("kl_data_model" not in plain, "bars-and-stripes has no exact log p here")
+
+
+@case
+def eval_no_logz_reports_free_energies_only():
+    """--no-logz computes no log Z: the layers' mean free energies, no AIS, no checks, no
+    likelihood, no bound, and the JSON says so; flags that only tune log Z are refused with it."""
+    expect_ok(run("pretrain", "--config", write_config("two.json", hidden=[8, 6], epochs=2),
+                  "--data", "bars-and-stripes:4", "--no-checks", "--quiet", "--out", "two.h5"))
+    full = json.loads(expect_ok(run("eval", "two.h5", "--data", "bars-and-stripes:4", "--json",
+                                    "--ais-steps", "quick")).out)
+    check(full["settings"]["no_logz"] is False and len(full["checks"]) == 1
+          and "mean_log_likelihood" in full and "dbn_lower_bound" in full, f"control: {full}")
+    p = expect_ok(run("eval", "two.h5", "--data", "bars-and-stripes:4", "--no-logz", "--json"))
+    e = json.loads(p.out)
+    check(e["settings"]["no_logz"] is True and e["log_z_computed"] is False
+          and "--no-logz" in e["note"], f"settings: {e}")
+    check(e["checks"] is None, f"checks: {e['checks']}")
+    for key in ("mean_log_likelihood", "mean_log_likelihood_low", "dbn_lower_bound",
+                "dbn_lower_bound_note"):
+        check(key not in e, f"{key} present: {e}")
+    check(len(e["layers"]) == 2, f"layers: {e['layers']}")
+    for k, layer in enumerate(e["layers"]):
+        check(layer["index"] == k and layer["log_z"] is None
+              and isinstance(layer["mean_free_energy"], float)
+              and "log_z_method" not in layer and "ais_runs" not in layer, f"layer {k}: {layer}")
+    # Layer 0's free energy is the one the likelihood of the full evaluation used.
+    check(abs(e["layers"][0]["mean_free_energy"] - full["mean_free_energy"]) < 1e-9
+          and e["mean_free_energy"] == e["layers"][0]["mean_free_energy"],
+          f"{e['layers'][0]} against {full['mean_free_energy']}")
+    check(e["layers"][0]["mean_free_energy"] != e["layers"][1]["mean_free_energy"],
+          "layer 1's free energy is layer 0's")
+    p = expect_ok(run("eval", "two.h5", "--data", "bars-and-stripes:4", "--no-logz"))
+    check("no log Z was computed" in p.out and "layer 1:" in p.out, "expected the text", p)
+    for word in ("log-likelihood", "lower bound on", "dF ="):
+        check(word not in p.out, f"{word!r} in the output", p)
+    for flags in [["--ais-runs", "10"], ["--logz", "exact"], ["--ais-steps", "quick"],
+                  ["--dlogz", "independent"], ["--path-steps", "5"], ["--target-width", "2"],
+                  ["--time-budget", "5"], ["--seed", "3"]]:
+        expect_failure(["eval", "two.h5", "--data", "bars-and-stripes:4", "--no-logz"] + flags,
+                       EXIT_USAGE, [rf"(--no-logz excludes {re.escape(flags[0])}|"
+                                     rf"{re.escape(flags[0])} excludes --no-logz)"])
+
+
+@case
+def eval_threads_are_set_and_clamped_as_pretrain_does():
+    expect_ok(run("pretrain", "--config", write_config("one.json", hidden=[8], epochs=1),
+                  "--data", "bars-and-stripes:4", "--quiet", "--out", "one.h5"))
+    args = ["eval", "one.h5", "--data", "bars-and-stripes:4", "--json"]
+    e = json.loads(expect_ok(run(*args, "--threads", "1")).out)
+    check(e["settings"]["threads"] == 1, f"settings: {e['settings']}")
+    e = json.loads(expect_ok(run(*args, "--no-logz", "--threads", "1")).out)
+    check(e["settings"]["threads"] == 1, f"settings: {e['settings']}")
+    p = run(*args, "--threads", "100000")
+    check(p.returncode == 0 and re.fullmatch(
+        r"dbn: note: --threads 100000 is more than this machine's \d+ hardware threads?: using "
+        r"\d+\n", p.err), "expected one note on stderr", p)
+    check(json.loads(p.out)["settings"]["threads"] == os.cpu_count(), "expected the clamp", p)
+    for bad in ["0", "-1", "abc", "1.5"]:
+        expect_failure(args + ["--threads", bad], EXIT_USAGE, [r"--threads"])
+
+
+LIBRARY_NAMES = re.compile(r"extract_features|fine_tune\b|GreedyTrainer|RbmTrainer|"
+                           r"io::save_model|Dbn::|Dbn:")
+
+
+@case
+def errors_name_the_data_not_library_functions():
+    """Messages that reach the command's user said "extract_features: ...", "fine_tune: ...",
+    "GreedyTrainer::train: ...": they now name the file, flag or key and what is wrong."""
+    model = small_model()
+    tiny_csv("d.csv", rows=40, cols=16)
+    tiny_csv("wide.csv", rows=40, cols=17)
+    (ENV.work / "one-class.csv").write_text("0\n" * 30)
+    (ENV.work / "exact.json").write_text(json.dumps(
+        {"defaults": {"algorithm": "exact", "epochs": 1}, "layers": [{"hidden": 4}]}))
+    cases = [
+        (["pretrain", "--config", write_config("s.json", hidden=[8], epochs=1), "--data", "d.csv",
+          "--validation", "wide.csv", "--out", "o.h5"],
+         [r"wide\.csv: 17 columns, but the training data has 16"]),
+        (["pretrain", "--config", "exact.json", "--data", "bars-and-stripes:5", "--out", "o.h5",
+          "--no-checkpoint"],
+         [r'layer 0: "algorithm": "exact" needs Bernoulli units and at most 16 visible units']),
+        (["features", model, "--data", "bars-and-stripes:4", "--out", "f.txt"],
+         [r"f\.txt: unknown output extension"]),
+        (["features", model, "--data", "bars-and-stripes:4", "--out", "f.h5", "--layer", "3"],
+         [r"layer 3 does not exist \(the model has 1 layer: valid layers are 0\.\.0\)"]),
+        (["finetune", model, "--data", "bars-and-stripes:4", "--labels", "one-class.csv",
+          "--mode", "classifier", "--out", "t.h5", "--no-checkpoint"],
+         [r"bars-and-stripes:4: the labels hold 1 class \(a classifier needs at least 2\)"]),
+    ]
+    for args, patterns in cases:
+        p = expect_failure(args, EXIT_BAD_INPUT, patterns)
+        m = LIBRARY_NAMES.search(p.err)
+        check(m is None, f"a library name in the message: {m and m[0]!r}", p)
+        check(p.err.count("\n") == 1, "expected one line", p)
 
 
 @case
@@ -1253,7 +1447,7 @@ def pretrain_divergence_guard_gives_up_with_exit_4_and_the_last_good_model():
     (ENV.work / "two.json").write_text(json.dumps(cfg))
     p = run("pretrain", "--config", "two.json", "--data", "bars-and-stripes:4", "--out", "two.h5")
     check(p.returncode == EXIT_NUMERICAL, "expected exit status 4", p)
-    check(re.search(r"^dbn: error: layer 1 diverged 1 times .*layers 0-0 finished, layer 1 after "
+    check(re.search(r"^dbn: error: layer 1 diverged 1 time .*\(layer 0 finished, layer 1 after "
                     r"\d of 3 epochs.*lower layers\[1\]\.learning_rate \(100000\)", p.err),
           "expected the line to name layer 1 and its learning rate", p)
     info = info_json("two.h5")
@@ -1343,6 +1537,27 @@ def config_bad_max_divergence_events():
                        [r"^dbn: error: bad\.json: " +
                         (r"defaults" if where == "defaults" else r"layers\[1\]"),
                         r"max_divergence_events", pattern], out="out.h5")
+
+
+@case
+def config_bad_defaults_are_named_as_defaults():
+    """A bad setting under "defaults" is reported there, not at the first layer inheriting it;
+    the same value in a layer names that layer."""
+    for key, value in [("learning_rate", -0.1), ("epochs", 0), ("k", 0), ("batch_size", 0),
+                       ("initial_momentum", 1.5), ("sparsity_target", 1.0),
+                       ("init_stddev", 0), ("learning_rate_decay", 2)]:
+        (ENV.work / "bad.json").write_text(json.dumps(
+            {"defaults": {key: value}, "layers": [{"hidden": 4}, {"hidden": 3}]}))
+        p = expect_failure(pretrain_on("bars-and-stripes:4", "bad.json"), EXIT_BAD_INPUT,
+                           [r"^dbn: error: bad\.json: defaults: " + key + r" must"],
+                           out="out.h5")
+        check("layers[" not in p.err, f"{key}: the message names a layer", p)
+        check(p.err.count("\n") == 1, "expected one line", p)
+        (ENV.work / "bad.json").write_text(json.dumps(
+            {"layers": [{"hidden": 4}, {"hidden": 3, key: value}]}))
+        expect_failure(pretrain_on("bars-and-stripes:4", "bad.json"), EXIT_BAD_INPUT,
+                       [r"^dbn: error: bad\.json: layers\[1\]: " + key + r" must"],
+                       out="out.h5")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1480,7 +1695,7 @@ def threads_beyond_the_hardware_are_clamped_with_a_note():
             "bars-and-stripes:4", "--epochs", "1", "--quiet", "--out", "o.h5", "--threads", "100000")
     check(p.returncode == 0, "expected success", p)
     check(re.fullmatch(r"dbn: note: --threads 100000 is more than this machine's \d+ hardware "
-                       r"threads: using \d+\n", p.err), "expected one note on stderr", p)
+                       r"threads?: using \d+\n", p.err), "expected one note on stderr", p)
     n = os.cpu_count()
     p = expect_ok(run("pretrain", "--config", ENV.model_config("bars-and-stripes.json"), "--data",
                       "bars-and-stripes:4", "--epochs", "1", "--quiet", "--out", "p.h5",

@@ -85,7 +85,7 @@ TEST_F(CliFeatures, ExitStatusesAndNothingLeftBehind) {
          "unknown output extension"},
         // Without --label-column the label column is a sixth feature: 6 columns for 5 units.
         {q("m.h5") + " --data " + q("in.csv") + " --out " + q("f.h5"), 2,
-         "has 6 columns but the model has 5 visible units"},
+         "in.csv: 6 columns, but the model has 5 visible units"},
         {q("none.h5") + " --data " + q("in.csv") + " --out " + q("f.h5"), 2, "none.h5"},
         {q("in.csv") + " --data " + q("in.csv") + " --out " + q("f.h5"), 2, "not an HDF5 file"},
     };
@@ -94,6 +94,9 @@ TEST_F(CliFeatures, ExitStatusesAndNothingLeftBehind) {
         const RunResult r = dbn_features(c.args);
         EXPECT_EQ(r.status, c.status) << r.output;
         EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+        // Said in the user's terms, not the library's function names.
+        EXPECT_EQ(r.output.find("extract_features"), std::string::npos) << r.output;
+        EXPECT_EQ(r.output.find("features:"), std::string::npos) << r.output;
         EXPECT_EQ(entries(dir_).size(), 2U) << "only m.h5 and in.csv";
     }
 }

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/plural.hpp"
 
 namespace dbn {
 
@@ -26,7 +27,7 @@ std::size_t usable_threads(std::size_t requested, const std::string& flag, std::
     const std::size_t have = hardware_threads();
     if (requested <= have) return requested;
     note = flag + " " + std::to_string(requested) + " is more than this machine's " +
-           std::to_string(have) + " hardware threads: using " + std::to_string(have);
+           counted(have, "hardware thread") + ": using " + std::to_string(have);
     return have;
 }
 

@@ -4,27 +4,28 @@
 #include <cstring>
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/plural.hpp"
 
 namespace dbn {
 
 void Dbn::validate() const {
-    DBN_CHECK(!layers.empty(), ConfigError, "Dbn: the stack has no layers");
+    DBN_CHECK(!layers.empty(), ConfigError, "the model has no layers");
     for (std::size_t k = 0; k + 1 < layers.size(); ++k) {
         DBN_CHECK(layers[k].n_hidden() == layers[k + 1].n_visible(), ShapeError,
-                  "Dbn: layer " << k << " has " << layers[k].n_hidden()
-                                << " hidden units but layer " << k + 1 << " has "
-                                << layers[k + 1].n_visible() << " visible units");
+                  "layer " << k << " has " << layers[k].n_hidden() << " hidden units but layer "
+                           << k + 1 << " has " << layers[k + 1].n_visible() << " visible units");
     }
     DBN_CHECK(hooks.empty() || hooks.size() + 1 == layers.size(), ShapeError,
-              "Dbn: " << hooks.size() << " hooks for " << layers.size()
-                      << " layers (expected none or one between each pair of layers)");
+              counted(hooks.size(), "hook")
+                  << " for " << counted(layers.size(), "layer")
+                  << " (expected none or one between each pair of layers)");
 }
 
 Matrix Dbn::preprocess(const Matrix& raw) const {
-    DBN_CHECK(!layers.empty(), ConfigError, "Dbn: the stack has no layers");
-    DBN_CHECK(
-        raw.shape(1) == n_visible(), ShapeError,
-        "Dbn: data has " << raw.shape(1) << " columns (the model expects " << n_visible() << ")");
+    DBN_CHECK(!layers.empty(), ConfigError, "the model has no layers");
+    DBN_CHECK(raw.shape(1) == n_visible(), ShapeError,
+              "the data has " << counted(raw.shape(1), "column") << ", but the model has "
+                              << counted(n_visible(), "visible unit"));
     Matrix x = raw;
     preprocessing.apply(x);
     return x;
@@ -32,8 +33,8 @@ Matrix Dbn::preprocess(const Matrix& raw) const {
 
 Matrix Dbn::propagate(std::size_t k, const Matrix& x, bool with_hook) const {
     DBN_CHECK(k < layers.size(), ConfigError,
-              "Dbn::propagate: layer " << k << " does not exist (the model has " << layers.size()
-                                       << " layers)");
+              "layer " << k << " does not exist (the model has " << counted(layers.size(), "layer")
+                       << ")");
     Matrix next = Matrix::from_shape({x.shape(0), layers[k].n_hidden()});
     // Blocks bound the scratch a Gaussian layer needs for x / sigma.
     constexpr std::size_t block = 4096;
@@ -49,8 +50,8 @@ Matrix Dbn::propagate(std::size_t k, const Matrix& x, bool with_hook) const {
 Matrix Dbn::transform(const Matrix& raw, std::size_t upto) const {
     validate();
     DBN_CHECK(upto < layers.size(), ConfigError,
-              "Dbn::transform: layer " << upto << " does not exist (the model has " << layers.size()
-                                       << " layers, 0.." << layers.size() - 1 << ")");
+              "layer " << upto << " does not exist (the model has "
+                       << counted(layers.size(), "layer") << ", 0.." << layers.size() - 1 << ")");
     Matrix x = preprocess(raw);
     for (std::size_t k = 0; k <= upto; ++k) x = propagate(k, x, k < upto);
     return x;

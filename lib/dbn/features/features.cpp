@@ -18,6 +18,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/output_file.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/core/version.hpp"
 #include "dbn/hdf5/hdf5.hpp"
 
@@ -39,17 +40,16 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
 OutputKind output_kind(const std::string& out) {
     if (ends_with_ci(out, ".h5") || ends_with_ci(out, ".hdf5")) return OutputKind::hdf5;
     if (ends_with_ci(out, ".csv")) return OutputKind::csv;
-    throw ConfigError("extract_features: " + out +
-                      ": unknown output extension (expected .h5, .hdf5 or .csv)");
+    throw ConfigError(out + ": unknown output extension (expected .h5, .hdf5 or .csv)");
 }
 
-std::size_t checked_layer(const Dbn& model, std::optional<std::size_t> layer, const char* fn) {
+std::size_t checked_layer(const Dbn& model, std::optional<std::size_t> layer) {
     model.validate();
     const std::size_t n = model.n_layers();
     const std::size_t k = layer.value_or(n - 1);
     DBN_CHECK(k < n, ConfigError,
-              fn << ": layer " << k << " does not exist (the model has " << n << " layer"
-                 << (n == 1 ? "" : "s") << ": valid layers are 0.." << n - 1 << ")");
+              "layer " << k << " does not exist (the model has " << counted(n, "layer")
+                       << ": valid layers are 0.." << n - 1 << ")");
     return k;
 }
 
@@ -174,10 +174,10 @@ private:
 }  // namespace
 
 Matrix features(const Dbn& model, const Matrix& raw, std::size_t layer) {
-    const std::size_t k = checked_layer(model, layer, "features");
+    const std::size_t k = checked_layer(model, layer);
     DBN_CHECK(raw.shape(1) == model.n_visible(), ShapeError,
-              "features: the data has " << raw.shape(1) << " columns but the model has "
-                                        << model.n_visible() << " visible units");
+              "the data has " << counted(raw.shape(1), "column") << ", but the model has "
+                              << counted(model.n_visible(), "visible unit"));
     return model.transform(raw, k);
 }
 
@@ -185,9 +185,8 @@ FeatureSummary extract_features(const Dbn& model, const std::string& data_spec,
                                 const std::string& out_path, const FeatureOptions& options) {
     // The checks that need no data come before the data is opened.
     output_kind(out_path);
-    checked_layer(model, options.layer, "extract_features");
-    DBN_CHECK(options.chunk_rows > 0, ConfigError,
-              "extract_features: chunk_rows must be at least 1");
+    checked_layer(model, options.layer);
+    DBN_CHECK(options.chunk_rows > 0, ConfigError, "chunks of features must be at least 1 row");
     const auto rows = data::open_row_source(data_spec, options.csv);
     return extract_features(model, *rows, out_path, options);
 }
@@ -195,16 +194,15 @@ FeatureSummary extract_features(const Dbn& model, const std::string& data_spec,
 FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
                                 const std::string& out_path, const FeatureOptions& options) {
     const OutputKind kind = output_kind(out_path);
-    const std::size_t layer = checked_layer(model, options.layer, "extract_features");
-    DBN_CHECK(options.chunk_rows > 0, ConfigError,
-              "extract_features: chunk_rows must be at least 1");
+    const std::size_t layer = checked_layer(model, options.layer);
+    DBN_CHECK(options.chunk_rows > 0, ConfigError, "chunks of features must be at least 1 row");
     DBN_CHECK(rows.n_features() == model.n_visible(), ShapeError,
-              "extract_features: " << rows.source() << " has " << rows.n_features()
-                                   << " columns but the model has " << model.n_visible()
-                                   << " visible units");
+              rows.source() << ": " << counted(rows.n_features(), "column")
+                            << ", but the model has "
+                            << counted(model.n_visible(), "visible unit"));
     std::error_code ec;
     DBN_CHECK(!fs::is_directory(out_path, ec), IoError,
-              "extract_features: " << out_path << ": is a directory");
+              out_path << ": cannot write the features: it is a folder");
 
     FeatureSummary summary;
     summary.layer = layer;
@@ -234,8 +232,8 @@ FeatureSummary extract_features(const Dbn& model, data::RowSource& rows,
         if (kind == OutputKind::hdf5) sync_file(tmp);  // the CSV writer syncs before closing
         fs::rename(tmp, out_path, ec);
         DBN_CHECK(!ec, IoError,
-                  "extract_features: " << out_path << ": cannot rename " << tmp << " over it ("
-                                       << ec.message() << ")");
+                  out_path << ": cannot write the features: renaming " << tmp << " over it failed ("
+                           << ec.message() << ")");
     } catch (...) {
         // The writer is gone (its scope ended during unwinding), so its file is closed.
         std::error_code ignored;

@@ -68,7 +68,7 @@ struct FineTuneState {
 
 /// The start of the message of every error fine_tune() raises because the state to resume from
 /// does not fit the network or the data.
-inline constexpr const char* k_resume_state_error = "fine_tune: the state to resume from";
+inline constexpr const char* k_resume_state_error = "the checkpoint's fine-tuning state";
 
 /// @brief Checkpoints, stop requests and resumption of fine_tune().
 struct FineTuneControl {

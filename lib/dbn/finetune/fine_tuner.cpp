@@ -9,15 +9,18 @@
 #include <string>
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/finetune/evaluate.hpp"
 
 namespace dbn::finetune {
 namespace {
 
-void check_columns(const Dbn& model, const Matrix& raw, const char* fn) {
-    DBN_CHECK(raw.shape(1) == model.n_visible(), ShapeError,
-              fn << ": data has " << raw.shape(1) << " columns (the model expects "
-                 << model.n_visible() << ")");
+/// `role`: what the data is for ("training data"), named when the data has no source.
+void check_columns(const Dbn& model, const data::Dataset& d, const char* role) {
+    DBN_CHECK(d.x.shape(1) == model.n_visible(), ShapeError,
+              (d.source.empty() ? std::string(role) : d.source)
+                  << ": " << counted(d.x.shape(1), "column") << ", but the model has "
+                  << counted(model.n_visible(), "visible unit"));
 }
 
 /// @brief Glorot-uniform or normal weights, zero biases.
@@ -59,7 +62,7 @@ std::vector<std::size_t> class_indices(const Labels& labels, const Labels& class
         const auto it = std::lower_bound(classes.begin(), classes.end(), labels(i));
         DBN_CHECK(it != classes.end() && *it == labels(i), ConfigError,
                   what << ": label " << labels(i) << " (row " << i << ") is not one of the model's "
-                       << classes.size() << " classes");
+                       << counted(classes.size(), "class", "classes"));
         idx[i] = static_cast<std::size_t>(it - classes.begin());
     }
     return idx;
@@ -267,9 +270,9 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
             // and updater.step() in one).
             const BatchLoss bl = train_step(net, xr, tr, ws, updater, lr, false, dropout_rng);
             DBN_CHECK(std::isfinite(bl.objective), NumericalError,
-                      "fine_tune: the loss is " << bl.objective << " in epoch " << epoch
-                                                << " (batch starting at row " << first
-                                                << "); lower the learning rate");
+                      "fine-tuning diverged: the loss is " << bl.objective << " in epoch " << epoch
+                                                           << " (batch starting at row " << first
+                                                           << "); lower the learning rate");
             loss_sum += bl.loss * double(rows);
             const ConstRows y = ConstRows(ws.out.back()).block(0, rows);
             for (std::size_t r = 0; r < rows; ++r) {
@@ -318,7 +321,8 @@ LoopResult train_loop(Network& net, const Problem& train, const Problem* valid,
         }
         e.seconds = std::chrono::duration<double>(clock::now() - t0).count();
         DBN_CHECK(std::isfinite(e.loss), NumericalError,
-                  "fine_tune: the mean loss of epoch " << epoch << " is " << e.loss);
+                  "fine-tuning diverged: the mean loss of epoch " << epoch << " is " << e.loss
+                                                                  << "; lower the learning rate");
         result.history.push_back(e);
 
         bool stop = false;
@@ -381,8 +385,9 @@ void check_fine_tune_data(const Dbn& model, const FineTuneConfig& config,
                                    << ": no labels for the classifier (give --labels SPEC)");
         classes = distinct_sorted(train.labels);
         DBN_CHECK(classes.size() >= 2, ConfigError,
-                  "training data " << train.source << ": the labels hold " << classes.size()
-                                   << " class(es) (expected at least 2)");
+                  "training data " << train.source << ": the labels hold "
+                                   << counted(classes.size(), "class", "classes")
+                                   << " (a classifier needs at least 2)");
     }
     auto check = [&](const data::Dataset& d, const char* role, const char* labels_flag) {
         DBN_CHECK(d.n_features() == model.n_visible(), ShapeError,
@@ -418,18 +423,20 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
     config.validate();
     model.validate();
     const bool classifier = config.mode == FineTuneMode::classifier;
-    check_columns(model, train.x, "fine_tune");
-    DBN_CHECK(train.size() > 0, ConfigError, "fine_tune: no training rows");
+    check_columns(model, train, "the training data");
+    DBN_CHECK(train.size() > 0, ConfigError,
+              (train.source.empty() ? std::string("the training data") : train.source)
+                  << ": no rows to fine-tune on");
     if (classifier)
         DBN_CHECK(train.has_labels() && train.labels.size() == train.size(), ConfigError,
-                  "fine_tune: the classifier needs one label per training row ("
+                  "the classifier needs one label per training row ("
                       << train.source << " has " << train.labels.size() << " labels for "
                       << train.size() << " rows)");
     if (validation) {
-        check_columns(model, validation->x, "fine_tune (validation)");
+        check_columns(model, *validation, "the validation data");
         if (classifier && validation->size() > 0)
             DBN_CHECK(validation->labels.size() == validation->size(), ConfigError,
-                      "fine_tune: the validation set needs one label per row ("
+                      "the classifier needs one label per validation row ("
                           << validation->source << " has " << validation->labels.size()
                           << " labels for " << validation->size() << " rows)");
     }
@@ -492,10 +499,10 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
     if (classifier) {
         ft.classes = distinct_sorted(y_train);
         DBN_CHECK(ft.classes.size() >= 2, ConfigError,
-                  "fine_tune: the training labels hold " << ft.classes.size()
-                                                         << " class(es) (expected at least 2)");
-        tp.classes = class_indices(y_train, ft.classes, "fine_tune: training labels");
-        vp.classes = class_indices(y_valid, ft.classes, "fine_tune: validation labels");
+                  "the training labels hold " << counted(ft.classes.size(), "class", "classes")
+                                              << " (a classifier needs at least 2)");
+        tp.classes = class_indices(y_train, ft.classes, "the training labels");
+        vp.classes = class_indices(y_valid, ft.classes, "the validation labels");
         DenseLayer head = dense(n_top, ft.classes.size(), Activation::softmax);
         const bool continued =
             !random && previous && previous->classes.size() == ft.classes.size() &&
@@ -558,14 +565,14 @@ FineTuneResult fine_tune(const Dbn& model, const data::Dataset& train,
         const Activation out_act = net.layers.back().activation;
         DBN_CHECK(config.loss != LossKind::cross_entropy || out_act == Activation::sigmoid,
                   ConfigError,
-                  "fine_tune: cross-entropy needs sigmoid outputs (Bernoulli visible units); "
+                  "the cross-entropy loss needs sigmoid outputs (Bernoulli visible units); "
                   "the output here is "
                       << to_string(out_act) << ": use squared_error");
         if (config.loss == LossKind::cross_entropy) {
             for (const Matrix* m : {&x_train, &x_valid}) {
                 const auto [lo, hi] = std::minmax_element(m->begin(), m->end());
                 DBN_CHECK(m->size() == 0 || (*lo >= 0.0f && *hi <= 1.0f), ConfigError,
-                          "fine_tune: cross-entropy needs preprocessed data in [0, 1] (found "
+                          "the cross-entropy loss needs preprocessed data in [0, 1] (found "
                               << *lo << " .. " << *hi << "); scale the data or use squared_error");
             }
         }

@@ -46,7 +46,7 @@ public:
 
 private:
     std::string where(const std::string& object) const {
-        return "io::save_model: " + target_ + ": " + object;
+        return target_ + ": cannot save the model: " + object;
     }
 
     void check_layer(const finetune::DenseLayer& l, std::size_t n_in, std::size_t n_out,

@@ -12,7 +12,8 @@ namespace dbn::io {
 /// @brief Writes the fine-tuned part `ft` of a model whose stack is `stack` (docs/FORMAT.md,
 /// "Fine-tuned models"): the root attribute `fine_tuned`, the head (`/classifier`) or the decoder
 /// (`/decoder`), and the settings and history (`/fine_tuning`). Called by save_model.
-/// @throws ShapeError, ConfigError or NumericalError, prefixed "io::save_model: <target>", when
+/// @throws ShapeError, ConfigError or NumericalError, prefixed "<target>: cannot save the model",
+/// when
 ///         the part does not fit the stack or holds a non-finite value.
 void write_fine_tuned(hdf5::File& file, const Dbn& stack, const finetune::FineTuned& ft,
                       const std::string& target);

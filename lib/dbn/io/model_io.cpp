@@ -47,7 +47,7 @@ public:
     }
 
 private:
-    std::string where() const { return "io::save_model: " + target_; }
+    std::string where() const { return target_ + ": cannot save the model"; }
 
     void check_layer(std::size_t k) const {
         const Rbm& rbm = stack_.layers[k];
@@ -228,9 +228,8 @@ void write_atomically(const std::string& path, const std::function<void(File&)>&
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     std::error_code ec;
     DBN_CHECK(fs::is_directory(dir, ec), IoError,
-              "io::save_model: " << path << ": no such directory " << dir.string());
-    DBN_CHECK(!fs::is_directory(target, ec), IoError,
-              "io::save_model: " << path << ": is a directory");
+              path << ": cannot save: no such directory " << dir.string());
+    DBN_CHECK(!fs::is_directory(target, ec), IoError, path << ": cannot save: it is a folder");
 
     // Temporaries of runs that were killed while saving this target are garbage now.
     remove_stale_temp_files(path);
@@ -245,8 +244,8 @@ void write_atomically(const std::string& path, const std::function<void(File&)>&
         sync_file(tmp);
         fs::rename(tmp, target, ec);
         DBN_CHECK(!ec, IoError,
-                  "io::save_model: " << path << ": cannot rename " << tmp << " over it ("
-                                     << ec.message() << ")");
+                  path << ": cannot save: renaming " << tmp << " over it failed (" << ec.message()
+                       << ")");
     } catch (...) {
         // An existing target was never touched.
         std::error_code ignored;
@@ -257,13 +256,13 @@ void write_atomically(const std::string& path, const std::function<void(File&)>&
 
 void write_model(File& file, const ModelFile& model, const std::string& target) {
     DBN_CHECK(!model.stack.layers.empty(), ConfigError,
-              "io::save_model: " << target << ": the model has no layers");
+              target << ": cannot save the model: it has no layers");
     Writer(model, target).write(file);
 }
 
 void save_model(const ModelFile& model, const std::string& path) {
     DBN_CHECK(!model.stack.layers.empty(), ConfigError,
-              "io::save_model: " << path << ": the model has no layers");
+              path << ": cannot save the model: it has no layers");
     write_atomically(path, [&](File& file) { write_model(file, model, path); });
 }
 

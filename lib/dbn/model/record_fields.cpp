@@ -4,6 +4,7 @@
 #include <string>
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/plural.hpp"
 
 namespace dbn {
 namespace {
@@ -50,7 +51,8 @@ const std::vector<Field<LayerTrainingConfig>>& fields_of<LayerTrainingConfig>() 
         member<&C::persistent_chains>("persistent_chains", k_everywhere,
                                       "PCD chains; 0 = the batch size"),
         member<&C::epochs>("epochs", k_everywhere, "passes over the data")
-            .as_text(", %" PRIu64 " epochs"),
+            .as_text(", %s", nullptr,
+                     [](const C& c) -> FieldValue { return counted(c.epochs, "epoch"); }),
         member<&C::batch_size>("batch_size", k_everywhere, "rows per update")
             .as_text(", batch %" PRIu64),
         member<&C::learning_rate>("learning_rate", k_everywhere, "step size").as_text(", lr %g"),
@@ -346,7 +348,8 @@ const std::vector<Field<finetune::FineTuneConfig>>& fields_of<finetune::FineTune
         member<&C::batch_size>("batch_size", k_file_json, "rows per update")
             .as_text(", batch %" PRIu64),
         member<&C::epochs>("epochs", k_file_json, "maximum number of epochs")
-            .as_text(", up to %" PRIu64 " epochs"),
+            .as_text(", up to %s", nullptr,
+                     [](const C& c) -> FieldValue { return counted(c.epochs, "epoch"); }),
         member<&C::patience>("patience", k_file_json,
                              "epochs without a better validation figure before stopping")
             .as_text(", patience %" PRIu64),

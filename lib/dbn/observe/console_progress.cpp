@@ -1,9 +1,16 @@
 #include "dbn/observe/console_progress.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
+#include "dbn/core/plural.hpp"
 namespace dbn::observe {
 
 std::string format_duration(double seconds) {
@@ -21,8 +28,25 @@ std::string format_duration(double seconds) {
     return buf;
 }
 
-ConsoleProgress::ConsoleProgress(std::ostream& out, bool interactive)
-    : out_(out), interactive_(interactive) {}
+std::size_t terminal_width(int fd) {
+    winsize ws{};
+    if (fd >= 0 && ::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    if (const char* columns = std::getenv("COLUMNS")) {
+        char* end = nullptr;
+        errno = 0;
+        const long n = std::strtol(columns, &end, 10);
+        if (end != columns && *end == '\0' && errno == 0 && n > 0 && n <= 100000)
+            return static_cast<std::size_t>(n);
+    }
+    return 80;
+}
+
+std::string fit_to_width(std::string_view line, std::size_t width) {
+    return std::string(line.substr(0, std::min(line.size(), width)));
+}
+
+ConsoleProgress::ConsoleProgress(std::ostream& out, bool interactive, int terminal_fd)
+    : out_(out), interactive_(interactive), terminal_fd_(terminal_fd) {}
 
 void ConsoleProgress::on_layer_begin(std::size_t layer, std::size_t n_layers, const Rbm& rbm,
                                      const LayerTrainingConfig& config, std::size_t n_samples) {
@@ -32,8 +56,8 @@ void ConsoleProgress::on_layer_begin(std::size_t layer, std::size_t n_layers, co
     out_ << "layer " << layer << "/" << n_layers - 1 << ": " << rbm.n_visible() << " "
          << to_string(rbm.visible_type()) << " -> " << rbm.n_hidden() << " "
          << to_string(rbm.hidden_type()) << ", " << to_string(config.algorithm) << "-" << config.k
-         << ", " << config.epochs << " epochs, batch " << config.batch_size << ", lr "
-         << config.learning_rate << ", " << n_samples << " rows" << std::endl;
+         << ", " << counted(config.epochs, "epoch") << ", batch " << config.batch_size << ", lr "
+         << config.learning_rate << ", " << counted(n_samples, "row") << std::endl;
 }
 
 double ConsoleProgress::seconds_left(std::size_t epoch, std::size_t batch,
@@ -50,23 +74,32 @@ void ConsoleProgress::on_batch(std::size_t layer, std::size_t epoch, std::size_t
     const auto now = Clock::now();
     if (batch != n_batches && now - last_draw_ < std::chrono::milliseconds(200)) return;
     last_draw_ = now;
-    const int width = 30;
-    const int filled = static_cast<int>(width * batch / n_batches);
-    std::string bar(static_cast<std::size_t>(filled), '#');
-    bar.resize(width, ' ');
-    char buf[160];
-    std::snprintf(buf, sizeof buf,
-                  "\r  layer %zu/%zu epoch %zu/%zu [%s] %3zu%%  layer time left %s   ", layer,
-                  n_layers_ - 1, epoch, epochs_, bar.c_str(), 100 * batch / n_batches,
+    // One column short of the terminal's width: a line that fills the last column wraps on
+    // some terminals. The bar gives up columns first (30 down to 10), then the line is cut.
+    const std::size_t cols = terminal_width(terminal_fd_);
+    const std::size_t limit = cols > 1 ? cols - 1 : 1;
+    char head[96], tail[96];
+    std::snprintf(head, sizeof head, "  layer %zu/%zu epoch %zu/%zu [", layer, n_layers_ - 1, epoch,
+                  epochs_);
+    std::snprintf(tail, sizeof tail, "] %3zu%%  layer time left %s", 100 * batch / n_batches,
                   format_duration(seconds_left(epoch, batch, n_batches)).c_str());
-    out_ << buf << std::flush;
-    line_open_ = true;
+    const std::size_t text = std::string_view(head).size() + std::string_view(tail).size();
+    const std::size_t width = std::clamp<std::size_t>(limit > text ? limit - text : 0, 10, 30);
+    std::string bar(width * batch / n_batches, '#');
+    bar.resize(width, ' ');
+    const std::string line = fit_to_width(head + bar + tail, limit);
+    // Blanks over what is left of a longer line drawn before.
+    const std::size_t blanks = std::min(drawn_, limit);
+    out_ << '\r' << line << std::string(blanks > line.size() ? blanks - line.size() : 0, ' ')
+         << std::flush;
+    drawn_ = std::max(blanks, line.size());
 }
 
 Control ConsoleProgress::on_epoch_end(const EpochStats& s) {
-    if (line_open_) {
-        out_ << "\r" << std::string(100, ' ') << "\r";
-        line_open_ = false;
+    if (drawn_ > 0) {
+        const std::size_t cols = terminal_width(terminal_fd_);
+        out_ << '\r' << std::string(std::min(drawn_, cols > 1 ? cols - 1 : 1), ' ') << '\r';
+        drawn_ = 0;
     }
     char buf[320];
     int n = std::snprintf(buf, sizeof buf, "  layer %zu epoch %zu/%zu: recon %.5f", s.layer,

@@ -345,10 +345,9 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         for (const char* k : {"hidden", "hook", "init", "guide"}) keys.erase(k);
         check_keys(d, keys, where);
         defaults = read_training(d, defaults, where);  // "hidden_units" is read per layer
-        // Said here, naming "defaults", rather than at the first layer that inherits it.
-        DBN_CHECK(defaults.max_divergence_events <= k_max_divergence_events, ConfigError,
-                  where << ": max_divergence_events must be in [0, " << k_max_divergence_events
-                        << "] (0: the guard is off; got " << defaults.max_divergence_events << ")");
+        // Said here, naming "defaults", rather than at the first layer that inherits it (as
+        // "layers[0]: learning_rate ..." when the mistake is in "defaults").
+        defaults.validate(where);
     }
 
     DBN_CHECK(root.contains("layers") && root.at("layers").is_array() && !root.at("layers").empty(),

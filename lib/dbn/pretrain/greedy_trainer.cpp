@@ -19,6 +19,7 @@
 #endif
 
 #include "dbn/core/error.hpp"
+#include "dbn/core/plural.hpp"
 #include "dbn/core/rng.hpp"
 #include "dbn/train/rbm_trainer.hpp"
 
@@ -222,8 +223,7 @@ private:
 }  // namespace
 
 GreedyTrainer::GreedyTrainer(DbnConfig config) : config_(std::move(config)) {
-    DBN_CHECK(!config_.layers.empty(), ConfigError,
-              "GreedyTrainer: the configuration has no layers");
+    DBN_CHECK(!config_.layers.empty(), ConfigError, "the configuration has no layers");
     for (std::size_t k = 0; k < config_.layers.size(); ++k)
         config_.layers[k].train.validate("layer " + std::to_string(k));
 }
@@ -290,14 +290,14 @@ private:
 ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validation,
                              TrainingObserver* observer, const PretrainCheckpoint* from) {
     DBN_CHECK(train.size() > 0 && train.n_features() > 0, ConfigError,
-              "GreedyTrainer::train: " << (train.source.empty() ? "training data" : train.source)
-                                       << " has no rows");
+              (train.source.empty() ? "the training data" : train.source)
+                  << ": no rows to train on");
     if (validation && validation->size() == 0) validation = nullptr;
     if (validation)
         DBN_CHECK(validation->n_features() == train.n_features(), ShapeError,
-                  "GreedyTrainer::train: validation data "
-                      << validation->source << " has " << validation->n_features()
-                      << " columns (training data has " << train.n_features() << ")");
+                  (validation->source.empty() ? "the validation data" : validation->source)
+                      << ": " << counted(validation->n_features(), "column")
+                      << ", but the training data has " << train.n_features());
     data::check_finite(train.x, train.source.empty() ? "training data" : train.source);
     if (validation) data::check_finite(validation->x, validation->source);
 

@@ -14,10 +14,9 @@ ExactPhase::ExactPhase(const Rbm& rbm, std::size_t layer) {
     DBN_CHECK(
         rbm.visible_units().binary() && rbm.hidden_units().binary() && nv <= k_max_exact_visible,
         ConfigError,
-        "RbmTrainer: layer " << layer << ": the exact negative phase needs Bernoulli units "
-                             << "and at most " << k_max_exact_visible << " visible units (got "
-                             << nv << " " << to_string(rbm.visible_type()) << " -> "
-                             << to_string(rbm.hidden_type()) << ")");
+        "layer " << layer << ": \"algorithm\": \"exact\" needs Bernoulli units "
+                 << "and at most " << k_max_exact_visible << " visible units (got " << nv << " "
+                 << to_string(rbm.visible_type()) << " -> " << to_string(rbm.hidden_type()) << ")");
     const std::size_t states = std::size_t{1} << nv;
     states_ = Matrix::from_shape({states, nv});
     for (std::size_t r = 0; r < states; ++r)

@@ -17,9 +17,9 @@ namespace {
 void check_trainable(const Rbm& rbm, std::size_t layer) {
     for (float s : rbm.visible_sigma()) {
         DBN_CHECK(s == 1.0f, ConfigError,
-                  "RbmTrainer: layer " << layer
-                                       << ": Gaussian units are trained in standardized units "
-                                          "(divide the data by sigma first; see GreedyTrainer)");
+                  "layer " << layer
+                           << ": Gaussian units are trained in standardized units "
+                              "(divide the data by sigma first; see GreedyTrainer)");
     }
 }
 
