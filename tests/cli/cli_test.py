@@ -512,6 +512,24 @@ def wait_for(path, proc, timeout=60):
         time.sleep(0.005)
 
 
+def wait_for_handler(proc, sig, timeout=60):
+    """Waits until `proc` catches `sig` (bit sig-1 of SigCgt in /proc/PID/status): a signal sent
+    before the program installs its handler ends it with the default action, which is not what
+    these cases test. Start-up under the sanitizers on a loaded machine took over 0.15 s."""
+    t0 = time.monotonic()
+    while True:
+        check(proc.poll() is None, f"the run ended (status {proc.returncode}) before its handler")
+        try:
+            status = (Path("/proc") / str(proc.pid) / "status").read_text()
+            caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M)[1], 16)
+            if caught >> (sig - 1) & 1:
+                return
+        except (OSError, TypeError):
+            pass
+        check(time.monotonic() - t0 < timeout, f"no handler of signal {sig} within {timeout} s")
+        time.sleep(0.005)
+
+
 def start(args):
     return subprocess.Popen([ENV.dbn] + [str(a) for a in args], cwd=ENV.work,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -766,6 +784,7 @@ def finetune_second_sigint_exits_at_once():
     args = [a for a in args if a not in ("--checkpoint-every", "1")] + ["--checkpoint-seconds",
                                                                        "0"]
     p = start(args + ["--out", "part.h5"])
+    wait_for_handler(p, 2)
     time.sleep(0.15)
     p.send_signal(2)
     _, err = p.communicate(timeout=60)
@@ -775,6 +794,7 @@ def finetune_second_sigint_exits_at_once():
     before = listing()
     for attempt in range(5):
         p = start(["finetune", "--resume", "part.h5.checkpoint.h5", "--checkpoint-seconds", "0"])
+        wait_for_handler(p, 2)
         time.sleep(0.15)  # training under way
         p.send_signal(2)
         time.sleep(0.002)  # two pending SIGINTs would be delivered as one
@@ -878,7 +898,8 @@ def finetune_no_checkpoint_and_default_seconds():
     check(p.returncode == 0, f"status {p.returncode}\n{err.decode()}")
     check("checkpoint:" not in out.decode(), f"a checkpoint was written:\n{out.decode()}")
     p = start(args + ["--out", "b.h5", "--no-checkpoint"])
-    time.sleep(0.3)
+    wait_for_handler(p, 15)
+    time.sleep(0.1)
     p.send_signal(15)
     _, err = p.communicate(timeout=60)
     err = err.decode()
