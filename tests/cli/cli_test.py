@@ -268,8 +268,10 @@ def pretrain_eval_finetune_eval():
                   "--limit", "2000", "--out", "q.h5"))
     info = info_json("q.h5")
     check(len(info["log_z"]) == 2 and len(info["checks"]) == 1, f"checks saved: {info}")
+    # --time-budget: the runs added for the check stay well inside the case's 120 s, also under
+    # the sanitizers (with the default 300 s they did not).
     p = expect_ok(run("eval", "q.h5", "--data", data, "--limit", "500", "--ais-steps", "quick",
-                      "--json", timeout=120))
+                      "--time-budget", "20", "--json", timeout=120))
     e = json.loads(p.out)
     check(len(e["layers"]) == 2, f"log Z per layer: {e}")
     for layer in e["layers"]:
@@ -285,7 +287,7 @@ def pretrain_eval_finetune_eval():
     expect_ok(run("finetune", "q.h5", "--data", data, "--limit", "2000", "--mode", "classifier",
                   "--epochs", "3", "--out", "t.h5", "--quiet", timeout=120))
     p = expect_ok(run("eval", "t.h5", "--data", data, "--limit", "1000", "--ais-steps", "quick",
-                      "--json", timeout=120))
+                      "--time-budget", "20", "--json", timeout=120))
     e = json.loads(p.out)
     m = e["confusion_matrix"]
     check(len(m) == 10 and all(len(r) == 10 for r in m) and sum(map(sum, m)) == 1000,
