@@ -56,24 +56,6 @@ ParameterPathAis::ParameterPathAis(ParameterPathConfig config) : config_(config)
               "ParameterPathAis: needs at least 1 step (got " << config_.steps << ")");
 }
 
-namespace {
-
-// (sum w)^2 / sum w^2 of the cumulative weights exp(start + path).
-double effective_runs(const std::vector<double>& start, const std::vector<double>& path) {
-    double top = -std::numeric_limits<double>::infinity();
-    for (std::size_t r = 0; r < path.size(); ++r)
-        top = std::max(top, path[r] + (start.empty() ? 0.0 : start[r]));
-    double s1 = 0.0, s2 = 0.0;
-    for (std::size_t r = 0; r < path.size(); ++r) {
-        const double w = std::exp(path[r] + (start.empty() ? 0.0 : start[r]) - top);
-        s1 += w;
-        s2 += w * w;
-    }
-    return s1 * s1 / s2;
-}
-
-}  // namespace
-
 ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
                                                ConstRows start_visible,
                                                const std::vector<double>& start_log_w) const {
@@ -123,6 +105,8 @@ ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
         return -((1.0 - beta) * va[r] + beta * vb[r]) - detail::softplus_sum(t.data(), nh);
     };
 
+    const std::vector<double> start =
+        start_log_w.empty() ? std::vector<double>(m, 0.0) : start_log_w;
     double beta_prev = 0.0;
     for (std::size_t i = 1; i <= steps; ++i) {
         const double beta = static_cast<double>(i) / static_cast<double>(steps);
@@ -141,15 +125,16 @@ ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
             logw[r] += free_energy(r, beta_prev) - free_energy(r, beta);
         }
         beta_prev = beta;
-        if (config_.abandon_below_ess > 0.0 && i < steps && i * 10 >= steps &&
-            (i * 20) % steps < 20 &&
-            effective_runs(start_log_w, logw) < config_.abandon_below_ess) {
-            // Checkpoints every 5% of the path from 10% on: i is the first step past each.
+        // Checkpoints every 5% of the path from 10% on (i is the first step past each): a path
+        // whose runs have lost their weights gives up.
+        const bool checkpoint = config_.abandon_below_ess > 0.0 && i < steps && i * 10 >= steps &&
+                                (i * 20) % steps < 20;
+        const WeightedRatio part =
+            checkpoint ? weighted_ratio(start, logw, 0.0, "ParameterPathAis::estimate")
+                       : WeightedRatio{};
+        if (checkpoint && part.ess < config_.abandon_below_ess) {
             ParameterPathResult out;
             const double inf = std::numeric_limits<double>::infinity();
-            WeightedRatio part =
-                weighted_ratio(start_log_w.empty() ? std::vector<double>(m, 0.0) : start_log_w,
-                               logw, 0.0, "ParameterPathAis::estimate");
             out.log_ratio = part.log_ratio;
             out.low = -inf;
             out.high = inf;
@@ -178,8 +163,6 @@ ParameterPathResult ParameterPathAis::estimate(const Rbm& from, const Rbm& to,
         rng.bernoulli(vact.data(), v.data(), m * nv);
     }
 
-    const std::vector<double> start =
-        start_log_w.empty() ? std::vector<double>(m, 0.0) : start_log_w;
     WeightedRatio ratio = weighted_ratio(start, logw, k_path_min_ess, "ParameterPathAis::estimate");
     ParameterPathResult out;
     out.log_ratio = ratio.log_ratio;
