@@ -20,14 +20,7 @@ using estimate::LayerLogZ;
 using estimate::LogZMethod;
 using estimate::LogZOptions;
 
-Matrix random_binary(std::size_t n, std::size_t d, std::uint64_t seed) {
-    Rng rng{seed};
-    Matrix p = Matrix::from_shape({n, d});
-    p.fill(0.4f);
-    Matrix m = Matrix::from_shape({n, d});
-    rng.bernoulli(p.data(), m.data(), m.size());
-    return m;
-}
+using testing::random_binary;
 
 estimate::StackEvaluationOptions options(LogZMethod method) {
     estimate::StackEvaluationOptions opt;

@@ -22,14 +22,7 @@ using estimate::LogZMethod;
 using estimate::StackEvaluation;
 using estimate::StackEvaluationOptions;
 
-Matrix random_binary(std::size_t n, std::size_t d, std::uint64_t seed) {
-    Rng rng{seed};
-    Matrix p = Matrix::from_shape({n, d});
-    p.fill(0.4f);
-    Matrix m = Matrix::from_shape({n, d});
-    rng.bernoulli(p.data(), m.data(), m.size());
-    return m;
-}
+using testing::random_binary;
 
 // 10-8-6-5 with weights of spread 1: AIS with 4 runs of 30 temperatures leaves intervals several
 // nats wide or open, while every layer has at most 2^8 states to enumerate.

@@ -17,14 +17,7 @@
 namespace dbn {
 namespace {
 
-Matrix random_binary(std::size_t n, std::size_t d, std::uint64_t seed) {
-    Rng rng{seed};
-    Matrix p = Matrix::from_shape({n, d});
-    p.fill(0.4f);
-    Matrix m = Matrix::from_shape({n, d});
-    rng.bernoulli(p.data(), m.data(), m.size());
-    return m;
-}
+using testing::random_binary;
 
 // Greedy training of layer 1 from layer 0 turned over (D = 0 at the start) with the exact
 // gradient of the likelihood of layer 0's hidden samples raises their log-probability: D >= 0

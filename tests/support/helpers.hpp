@@ -22,6 +22,16 @@ inline Matrix all_binary_states(std::size_t n) {
     return s;
 }
 
+/// @brief n x d values 0/1, each 1 with probability 0.4, seeded.
+inline Matrix random_binary(std::size_t n, std::size_t d, std::uint64_t seed) {
+    Rng rng{seed};
+    Matrix p = Matrix::from_shape({n, d});
+    p.fill(0.4f);
+    Matrix m = Matrix::from_shape({n, d});
+    rng.bernoulli(p.data(), m.data(), m.size());
+    return m;
+}
+
 /// @brief A small RBM with weights and biases drawn from N(0, scale^2).
 inline Rbm random_rbm(std::size_t nv, std::size_t nh, Rng& rng, float scale = 1.0f,
                       UnitType visible = UnitType::bernoulli,
