@@ -2028,6 +2028,70 @@ def concurrent_writers_of_one_output():
 # ------------------------------------------------------------------------------------------------
 
 
+# ---- the command reference (docs/CLI.md) ----
+
+
+def help_of(path):
+    """The flags and positionals `dbn PATH --help` lists, and its subcommands."""
+    p = expect_ok(run(*path, "--help"))
+    flags, positionals, subs, section = [], [], [], None
+    for line in p.out.splitlines():
+        if re.match(r"^(Options|Positionals|Subcommands):", line):
+            section = line.split(":")[0]
+            continue
+        if not line.startswith("  ") or line.startswith("      "):
+            continue
+        word = line.split()[0]
+        if section == "Options":
+            flags += [f for f in re.findall(r"--[\w-]+", word.split(" ")[0]) if f != "--help"]
+        elif section == "Positionals":
+            positionals.append(word)
+        elif section == "Subcommands":
+            subs.append(word)
+    return flags, positionals, subs
+
+
+def doc_sections(text):
+    """{"pretrain": text, "dataset ising": text, ...}: each command heading's section."""
+    sections, name = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^#{2,3} `dbn ([a-z ]+)`$", line)
+        if m:
+            name = m.group(1)
+            sections[name] = ""
+        elif line.startswith("## ") or line.startswith("### "):
+            name = None
+        elif name is not None:
+            sections[name] += line + "\n"
+    return sections
+
+
+@case
+def docs_name_every_command_and_flag():
+    """docs/CLI.md has a section for every subcommand, naming each flag and positional of its
+    --help in backquotes, and no section for a command that does not exist."""
+    doc = (ENV.src / "docs" / "CLI.md").read_text()
+    sections = doc_sections(doc)
+    missing, seen, todo = [], set(), [[]]
+    while todo:
+        path = todo.pop()
+        flags, positionals, subs = help_of(path)
+        todo += [path + [s] for s in subs]
+        if not path:
+            continue
+        name = " ".join(path)
+        seen.add(name)
+        if name not in sections:
+            missing.append(f"no section \"## `dbn {name}`\"")
+            continue
+        for word in flags + positionals:
+            if f"`{word}`" not in sections[name]:
+                missing.append(f"dbn {name}: `{word}` is not in its section")
+    check(len(seen) >= 7, f"found only these commands in --help: {sorted(seen)}")
+    missing += [f"a section for `dbn {s}`, which does not exist" for s in set(sections) - seen]
+    check(not missing, "docs/CLI.md:\n  " + "\n  ".join(sorted(missing)))
+
+
 def main():
     global ENV
     ap = argparse.ArgumentParser(description=__doc__,
