@@ -2028,6 +2028,52 @@ def concurrent_writers_of_one_output():
 # ------------------------------------------------------------------------------------------------
 
 
+# ---- the tutorial (docs/TUTORIAL.md) ----
+
+
+def number_pattern(line):
+    """A regex matching `line` with every number in it replaced by any number."""
+    parts = re.split(r"([-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)", line.strip())
+    return "".join(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?" if i % 2 else re.escape(part)
+                   for i, part in enumerate(parts))
+
+
+@case
+def tutorial_commands_run():
+    """Runs every ```sh and ```python block of docs/TUTORIAL.md in order, in one shell (the
+    install-and-build block, which runs scripts/, is skipped: this build is the one under test),
+    and finds every line of its ```text blocks in the output, numbers aside."""
+    train = ENV.fashion_train()
+    for d in ("models", "python"):
+        shutil.copytree(ENV.src / d, ENV.work / d)
+    doc = (ENV.src / "docs" / "TUTORIAL.md").read_text()
+    blocks = re.findall(r"^```(\w+)\n(.*?)^```$", doc, re.MULTILINE | re.DOTALL)
+    script, shown, skipped = ["set -euo pipefail"], [], 0
+    for kind, body in blocks:
+        if kind == "sh" and "bash scripts/" in body:
+            skipped += 1
+        elif kind == "sh":
+            script.append(body.replace("/usr/share/datasets/fashion-mnist",
+                                       str(Path(train).parent)))
+        elif kind == "python":
+            script.append("python3 - <<'PYTHON_BLOCK'\n" + body + "PYTHON_BLOCK")
+        elif kind == "text":
+            shown += [line for line in body.splitlines() if line.strip()]
+    check(skipped == 1, f"expected one install block, found {skipped}")
+    check(len(script) >= 8 and shown, "docs/TUTORIAL.md lost its command or output blocks")
+    env = dict(os.environ, PATH=f"{Path(ENV.dbn).parent}:/usr/bin:{os.environ['PATH']}",
+               PYTHONPATH=str(ENV.work / "python"))
+    p = subprocess.run(["bash", "-c", "\n".join(script)], cwd=ENV.work, env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=540)
+    out = p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")
+    check(p.returncode == 0, f"a tutorial command failed (exit {p.returncode}):\n{out[-3000:]}")
+    for line in shown:
+        check(re.search(number_pattern(line), out),
+              f"the tutorial shows a line the commands no longer print: {line!r}\n{out[-3000:]}")
+    check("accuracy 0." in out and (ENV.work / "quick-classifier.h5").is_file(),
+          f"no classifier came out of the tutorial:\n{out[-3000:]}")
+
+
 # ---- the command reference (docs/CLI.md) ----
 
 
