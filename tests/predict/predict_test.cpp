@@ -154,8 +154,8 @@ TEST(Predict, NpyFileHasAVersion1HeaderAndTheValues) {
     const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     ASSERT_GE(bytes.size(), 10u);
     EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
-    const std::size_t header = static_cast<unsigned char>(bytes[8]) +
-                               256u * static_cast<unsigned char>(bytes[9]);
+    const std::size_t header =
+        static_cast<unsigned char>(bytes[8]) + 256u * static_cast<unsigned char>(bytes[9]);
     EXPECT_EQ((10 + header) % 64, 0u);
     const std::string dict = bytes.substr(10, header);
     EXPECT_NE(dict.find("'descr': '<f4'"), std::string::npos) << dict;

@@ -35,30 +35,36 @@ std::vector<std::string> numbered(const std::string& prefix, std::size_t n) {
 
 std::string to_string(Output o) {
     switch (o) {
-        case Output::automatic: return "auto";
-        case Output::probabilities: return "probabilities";
-        case Output::reconstructions: return "reconstructions";
-        case Output::features: return "features";
+        case Output::automatic:
+            return "auto";
+        case Output::probabilities:
+            return "probabilities";
+        case Output::reconstructions:
+            return "reconstructions";
+        case Output::features:
+            return "features";
     }
     return "auto";
 }
 
 Output parse_output(const std::string& s) {
-    for (Output o : {Output::automatic, Output::probabilities, Output::reconstructions,
-                     Output::features})
+    for (Output o :
+         {Output::automatic, Output::probabilities, Output::reconstructions, Output::features})
         if (s == to_string(o)) return o;
     throw ConfigError("unknown output \"" + s +
                       "\" (expected auto, probabilities, reconstructions or features)");
 }
 
 Output resolve_output(const ModelFile& m, Output requested) {
-    const bool classifier = m.fine_tuned && m.fine_tuned->mode == finetune::FineTuneMode::classifier;
+    const bool classifier =
+        m.fine_tuned && m.fine_tuned->mode == finetune::FineTuneMode::classifier;
     const bool autoencoder =
         m.fine_tuned && m.fine_tuned->mode == finetune::FineTuneMode::autoencoder;
     switch (requested) {
         case Output::automatic:
-            return classifier ? Output::probabilities
-                              : autoencoder ? Output::reconstructions : Output::features;
+            return classifier    ? Output::probabilities
+                   : autoencoder ? Output::reconstructions
+                                 : Output::features;
         case Output::probabilities:
             DBN_CHECK(classifier, ConfigError,
                       "the model has no classifier head to give probabilities ("
@@ -69,7 +75,8 @@ Output resolve_output(const ModelFile& m, Output requested) {
                       "the model has no fine-tuned decoder to give reconstructions ("
                           << what_the_model_is(m) << ")");
             return requested;
-        case Output::features: return requested;
+        case Output::features:
+            return requested;
     }
     return requested;
 }
@@ -99,9 +106,8 @@ PredictSummary write_predictions(const ModelFile& model, data::RowSource& rows,
     const bool external = options.labels.has_value();
     if (external && rows.size()) {
         DBN_CHECK(options.labels->size() == *rows.size(), ShapeError,
-                  counted(options.labels->size(), "label") << " for the "
-                                                           << counted(*rows.size(), "row") << " of "
-                                                           << rows.source());
+                  counted(options.labels->size(), "label")
+                      << " for the " << counted(*rows.size(), "row") << " of " << rows.source());
     }
     summary.labels = external || rows.has_labels();
 
@@ -116,12 +122,9 @@ PredictSummary write_predictions(const ModelFile& model, data::RowSource& rows,
 
     std::vector<ColumnGroup> groups;
     TableMetadata meta;
-    meta.strings = {{"format", "dbn-predictions"},
-                    {"library_version", library_version},
-                    {"model", options.model_file},
-                    {"model_name", model.name},
-                    {"output", to_string(summary.output)},
-                    {"source", rows.source()}};
+    meta.strings = {{"format", "dbn-predictions"},         {"library_version", library_version},
+                    {"model", options.model_file},         {"model_name", model.name},
+                    {"output", to_string(summary.output)}, {"source", rows.source()}};
     meta.integers = {{"layer", static_cast<std::int64_t>(top)}};
     if (summary.labels) groups.push_back({"labels", ColumnType::int32, 1, false, {"label"}});
     std::size_t main_group = groups.size();
@@ -165,8 +168,8 @@ PredictSummary write_predictions(const ModelFile& model, data::RowSource& rows,
             }
             Matrix values;
             if (net) {
-                values = finetune::network_outputs(*net, finetune::network_inputs(stack, chunk.x),
-                                                   *ws);
+                values =
+                    finetune::network_outputs(*net, finetune::network_inputs(stack, chunk.x), *ws);
             } else {
                 values = stack.transform(chunk.x, top);
             }
@@ -178,7 +181,8 @@ PredictSummary write_predictions(const ModelFile& model, data::RowSource& rows,
                 const std::size_t c = values.shape(1);
                 for (std::size_t i = 0; i < n; ++i) {
                     const Real* r = values.data() + i * c;
-                    predicted[i] = classes(static_cast<std::size_t>(std::max_element(r, r + c) - r));
+                    predicted[i] =
+                        classes(static_cast<std::size_t>(std::max_element(r, r + c) - r));
                     if (summary.labels) summary.correct += predicted[i] == labels(i);
                 }
                 columns.push_back(predicted.data());

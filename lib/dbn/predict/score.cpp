@@ -31,7 +31,8 @@ DVector free_energy_in_double(const Rbm& rbm, ConstRows v) {
     const Matrix& w = rbm.weights();
     std::vector<double> wd(w.begin(), w.end());
     std::vector<double> act(rows * nh);
-    if (rows > 0) blas::dgemm(false, false, rows, nh, nv, 1.0, xd.data(), wd.data(), 0.0, act.data());
+    if (rows > 0)
+        blas::dgemm(false, false, rows, nh, nv, 1.0, xd.data(), wd.data(), 0.0, act.data());
     std::vector<double> y(nh, 0.0);
     if (hid.bias_adds_to_input())
         for (std::size_t j = 0; j < nh; ++j) y[j] = rbm.hidden_bias()(j);
@@ -112,12 +113,9 @@ ScoreSummary write_scores(const ModelFile& model, data::RowSource& rows, const s
 
     std::vector<ColumnGroup> groups;
     TableMetadata meta;
-    meta.strings = {{"format", "dbn-scores"},
-                    {"library_version", library_version},
-                    {"model", options.model_file},
-                    {"model_name", model.name},
-                    {"source", rows.source()},
-                    {"log_z_method", summary.log_z.method}};
+    meta.strings = {{"format", "dbn-scores"},      {"library_version", library_version},
+                    {"model", options.model_file}, {"model_name", model.name},
+                    {"source", rows.source()},     {"log_z_method", summary.log_z.method}};
     if (summary.log_z.known) {
         meta.numbers = {{"log_z", summary.log_z.value},
                         {"log_z_low", summary.log_z.low},

@@ -5,9 +5,9 @@
 
 #include "dbn/core/types.hpp"
 #include "dbn/data/dataset.hpp"
-#include "dbn/rbm/rbm.hpp"
 #include "dbn/data/row_source.hpp"
 #include "dbn/model/model_file.hpp"
+#include "dbn/rbm/rbm.hpp"
 
 namespace dbn::predict {
 

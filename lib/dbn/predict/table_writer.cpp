@@ -44,9 +44,11 @@ std::string errno_text(int err) { return std::error_code(err, std::generic_categ
 std::size_t element_size(ColumnType t) {
     switch (t) {
         case ColumnType::float32:
-        case ColumnType::int32: return 4;
+        case ColumnType::int32:
+            return 4;
         case ColumnType::float64:
-        case ColumnType::int64: return 8;
+        case ColumnType::int64:
+            return 8;
     }
     return 8;
 }
@@ -254,10 +256,18 @@ private:
     void put_header(std::size_t rows) {
         const char* descr = "<f4";
         switch (group_.type) {
-            case ColumnType::float32: descr = "<f4"; break;
-            case ColumnType::float64: descr = "<f8"; break;
-            case ColumnType::int64: descr = "<i8"; break;
-            case ColumnType::int32: descr = "<i4"; break;
+            case ColumnType::float32:
+                descr = "<f4";
+                break;
+            case ColumnType::float64:
+                descr = "<f8";
+                break;
+            case ColumnType::int64:
+                descr = "<i8";
+                break;
+            case ColumnType::int32:
+                descr = "<i4";
+                break;
         }
         std::string shape = "(" + std::to_string(rows) + ",";
         if (group_.matrix || group_.width != 1) shape += " " + std::to_string(group_.width);
@@ -302,8 +312,12 @@ void write_table(const std::string& out, const std::vector<ColumnGroup>& groups,
         {
             std::unique_ptr<Writer> writer;
             switch (kind) {
-                case Kind::hdf5: writer = std::make_unique<Hdf5Writer>(tmp, groups, metadata); break;
-                case Kind::csv: writer = std::make_unique<CsvWriter>(tmp, groups); break;
+                case Kind::hdf5:
+                    writer = std::make_unique<Hdf5Writer>(tmp, groups, metadata);
+                    break;
+                case Kind::csv:
+                    writer = std::make_unique<CsvWriter>(tmp, groups);
+                    break;
                 case Kind::npy:
                     writer = std::make_unique<NpyWriter>(tmp, groups[npy_group], npy_group);
                     break;
