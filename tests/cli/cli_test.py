@@ -2255,6 +2255,30 @@ def score_matches_exact_enumeration():
     no_temp_files()
 
 
+@case
+def info_says_whose_log_z_a_fine_tuned_file_shows():
+    labelled_csv()
+    cfg = write_config("i.json", hidden=[12, 8], epochs=2)
+    # The checks of so short a training may fail (a warning on stderr): only log Z matters here.
+    p = run("pretrain", "--config", cfg, "--data", "rows.csv", "--out", "m.h5", "--quiet",
+            "--no-checkpoint", timeout=120)
+    check(p.returncode == EXIT_OK, "pretrain with checks", p)
+    info = info_json("m.h5")
+    check(info["log_z"] and info["log_z_parameters"] == "saved",
+          f"pretrained file: log_z_parameters {info.get('log_z_parameters')!r}")
+    p = expect_ok(run("info", "m.h5"))
+    check("log Z per layer:" in p.out and "before fine-tuning" not in p.out,
+          "a pretrained file's log Z is not labelled", p)
+    expect_ok(run("finetune", "m.h5", "--data", "rows.csv", "--mode", "autoencoder",
+                  "--epochs", "2", "--no-checkpoint", "--quiet", "--out", "ae.h5", timeout=120))
+    info = info_json("ae.h5")
+    check(info["log_z"] and info["log_z_parameters"] == "pretrained",
+          f"fine-tuned file: log_z_parameters {info.get('log_z_parameters')!r}")
+    p = expect_ok(run("info", "ae.h5"))
+    check("log Z per layer (of the pretrained layers, before fine-tuning):" in p.out,
+          "a fine-tuned file's log Z is labelled", p)
+
+
 def main():
     global ENV
     ap = argparse.ArgumentParser(description=__doc__,
