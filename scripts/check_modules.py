@@ -33,6 +33,8 @@ ALLOWED = {
     "io": {"model", "hdf5", "data", "core", "dbn", "train", "estimate", "finetune", "units",
            "rbm", "hooks"},
     "features": {"model", "io", "data", "dbn", "core", "hdf5"},
+    "predict": {"model", "finetune", "estimate", "dbn", "data", "hdf5", "core", "rbm", "units",
+                "hooks", "train"},
     "bench": {"train", "finetune", "estimate", "core", "rbm", "units", "dbn", "data", "features"},
 }
 # Transitive inclusion is implied by the table's "depends on" (a module that may use rbm may name

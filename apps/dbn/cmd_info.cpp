@@ -72,6 +72,8 @@ json model_json(const std::string& path, const ModelFile& m) {
         hooks.push_back(s.hook_after(k) ? json(s.hook_after(k)->kind()) : json("none"));
     out["hooks"] = hooks;
     out["log_z"] = records_json(m.log_z);
+    // Whose parameters log_z and checks belong to: a fine-tuned file keeps pretraining's.
+    out["log_z_parameters"] = m.fine_tuned ? "pretrained" : "saved";
     out["checks"] = records_json(m.checks);
     out["fine_tuned"] = m.fine_tuned ? fine_tuned_json(*m.fine_tuned) : json(nullptr);
     return out;
@@ -108,7 +110,9 @@ void print_human(const std::string& path, const ModelFile& m) {
                       << m.records[k].epochs.size() << " of "
                       << counted(m.records[k].config.epochs, "epoch") << "\n";
     }
-    print_checks(std::cout, m.log_z, m.checks);
+    // Fine-tuning changes the layers' weights after pretraining computed these figures.
+    print_checks(std::cout, m.log_z, m.checks,
+                 m.fine_tuned ? "of the pretrained layers, before fine-tuning" : "");
     if (m.fine_tuned) print_fine_tuned(std::cout, *m.fine_tuned);
 }
 

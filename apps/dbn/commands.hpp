@@ -191,6 +191,30 @@ struct FeaturesOptions {
 void add_features(CLI::App& app, FeaturesOptions& o);
 int run_features(const FeaturesOptions& o);
 
+/// `dbn predict` (cmd_predict.cpp).
+struct PredictOptions {
+    std::string model, data, out;
+    std::optional<std::string> labels;
+    std::string output = "auto";  ///< auto, probabilities, reconstructions or features
+    std::size_t chunk_rows = 4096;
+    std::optional<long> label_column;
+    int threads = 0;
+    bool quiet = false;
+};
+void add_predict(CLI::App& app, PredictOptions& o);
+int run_predict(const PredictOptions& o);
+
+/// `dbn score` (cmd_score.cpp).
+struct ScoreOptions {
+    std::string model, data, out;
+    std::size_t chunk_rows = 4096;
+    std::optional<long> label_column;
+    int threads = 0;
+    bool quiet = false;
+};
+void add_score(CLI::App& app, ScoreOptions& o);
+int run_score(const ScoreOptions& o);
+
 /// `dbn finetune` (cmd_finetune.cpp): files and output here, the training settings in
 /// `settings` (finetune::fine_tune_config() checks them and fills in the defaults).
 struct FinetuneOptions {

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
     add_info(app, info);
     FeaturesOptions features;
     add_features(app, features);
+    PredictOptions predict;
+    add_predict(app, predict);
+    ScoreOptions score;
+    add_score(app, score);
     EvalOptions eval;
     add_eval(app, eval);
     FinetuneOptions finetune;
@@ -74,6 +78,8 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("pretrain")) return run_pretrain(pretrain);
         if (app.got_subcommand("info")) return run_info(info);
         if (app.got_subcommand("features")) return run_features(features);
+        if (app.got_subcommand("predict")) return run_predict(predict);
+        if (app.got_subcommand("score")) return run_score(score);
         if (app.got_subcommand("eval")) return run_eval(eval);
         if (app.got_subcommand("finetune")) return run_finetune(finetune);
         if (app.got_subcommand("bench")) return run_bench(bench);

@@ -19,11 +19,13 @@ json to_json(const FieldValue& v) {
 }
 
 void print_checks(std::ostream& out, const std::vector<estimate::LayerLogZ>& log_z,
-                  const std::vector<estimate::ConsistencyCheck>& checks) {
-    if (!log_z.empty()) out << "  log Z per layer:\n";
+                  const std::vector<estimate::ConsistencyCheck>& checks, const std::string& of) {
+    const std::string note = of.empty() ? "" : " (" + of + ")";
+    if (!log_z.empty()) out << "  log Z per layer" << note << ":\n";
     for (const auto& z : log_z) out << render_text(fields_of<estimate::LayerLogZ>(), z) << "\n";
     if (checks.empty()) return;
-    out << "  consistency checks (D = dF - dlogZ: change of the DBN bound, nats per sample):\n";
+    out << "  consistency checks" << note
+        << " (D = dF - dlogZ: change of the DBN bound, nats per sample):\n";
     char buf[256];
     std::snprintf(buf, sizeof buf, "    %-6s %11s %11s %11s %25s  %s\n", "layers", "dF", "dlogZ",
                   "D", "D interval", "result");

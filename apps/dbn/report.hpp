@@ -45,8 +45,11 @@ nlohmann::json records_json(const std::vector<R>& rs) {
 }
 
 /// @brief The table of log Z per layer and checks per pair, as pretraining and eval print it.
+/// `of`, when not empty, says whose parameters the figures belong to (dbn info on a fine-tuned
+/// file: the pretrained layers), in the headings.
 void print_checks(std::ostream& out, const std::vector<estimate::LayerLogZ>& log_z,
-                  const std::vector<estimate::ConsistencyCheck>& checks);
+                  const std::vector<estimate::ConsistencyCheck>& checks,
+                  const std::string& of = "");
 
 /// @brief The fine-tuned part of a model for `dbn info`: JSON and text.
 nlohmann::json fine_tuned_json(const finetune::FineTuned& ft);

@@ -2138,6 +2138,257 @@ def docs_name_every_command_and_flag():
     check(not missing, "docs/CLI.md:\n  " + "\n  ".join(sorted(missing)))
 
 
+# ---- predict and score (issue 12) ----
+
+
+def labelled_csv(rows=600, cols=32, classes=4, seed=5):
+    """rows.csv (0/1 values) and labels.csv: noisy copies of one prototype per class."""
+    _, np = h5py_numpy()
+    rng = np.random.default_rng(seed)
+    protos = rng.random((classes, cols)) < 0.4
+    k = rng.integers(0, classes, rows)
+    x = protos[k] ^ (rng.random((rows, cols)) < 0.2)
+    (ENV.work / "rows.csv").write_text("".join(",".join(map(str, r)) + "\n"
+                                               for r in x.astype(int)))
+    (ENV.work / "labels.csv").write_text("".join(f"{v}\n" for v in k))
+    return x.astype(np.float64), k
+
+
+def sigmoid(z):
+    _, np = h5py_numpy()
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def encoder_numpy(path, x):
+    """Top-layer mean-field values p(h|x) through the stack of `path` (Bernoulli layers, no
+    preprocessing, no hooks), in float64."""
+    h5py, np = h5py_numpy()
+    with h5py.File(ENV.work / path, "r") as f:
+        check("preprocessing" not in f or float(f["preprocessing"].attrs["scale"]) == 1.0,
+              f"{path}: the test expects no preprocessing")
+        h = x
+        for k in range(int(f.attrs["n_layers"])):
+            check("hook" not in f[f"layers/{k}"], f"{path}: the test expects no hooks")
+            h = sigmoid(h @ f[f"layers/{k}/weights"][()].astype(np.float64)
+                        + f[f"layers/{k}/hidden_bias"][()].astype(np.float64))
+    return h
+
+
+def pretrain_labelled(hidden=(24, 16)):
+    x, k = labelled_csv()
+    cfg = write_config("p.json", hidden=list(hidden), epochs=3)
+    expect_ok(run("pretrain", "--config", cfg, "--data", "rows.csv", "--out", "m.h5", "--quiet",
+                  "--no-checkpoint", "--no-checks"))
+    return x, k
+
+
+@case
+def predict_classifier_matches_numpy_and_finetune():
+    h5py, np = h5py_numpy()
+    x, k = pretrain_labelled()
+    p = expect_ok(run("predict", "m.h5", "--data", "rows.csv", "--out", "f.h5"))
+    check("features of layer 1" in p.out, "a pretrained model gives its features", p)
+    p = expect_ok(run("finetune", "m.h5", "--data", "rows.csv", "--labels", "labels.csv",
+                      "--mode", "classifier", "--epochs", "4", "--validation-fraction", "0",
+                      "--no-checkpoint", "--test", "rows.csv", "--test-labels", "labels.csv",
+                      "--json", "--quiet", "--out", "c.h5", timeout=120))
+    test_accuracy = json.loads(p.out)["test_accuracy"]
+    p = expect_ok(run("predict", "c.h5", "--data", "rows.csv", "--labels", "labels.csv",
+                      "--out", "pred.h5"))
+    m = re.search(r"accuracy ([0-9.]+) \((\d+) of 600 rows\)", p.out)
+    check(m is not None, "predict prints the accuracy on --labels", p)
+    with h5py.File(ENV.work / "c.h5", "r") as f:
+        w = f["classifier/weights"][()].astype(np.float64)
+        b = f["classifier/bias"][()].astype(np.float64)
+        classes = f["classifier/classes"][()]
+    z = encoder_numpy("c.h5", x) @ w + b
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    with h5py.File(ENV.work / "pred.h5", "r") as f:
+        check(text(f.attrs["format"]) == "dbn-predictions", f"format {f.attrs['format']!r}")
+        check(text(f.attrs["model"]) == "c.h5", f"model attribute {f.attrs['model']!r}")
+        check(text(f.attrs["output"]) == "probabilities", f"output {f.attrs['output']!r}")
+        prob = f["probabilities"][()]
+        pred = f["predicted"][()]
+        labels = f["labels"][()]
+        check(prob.dtype == np.float32 and prob.shape == (600, len(classes)),
+              f"/probabilities {prob.dtype} {prob.shape}")
+        check(pred.dtype == np.int64 and pred.shape == (600,), f"/predicted {pred.dtype}")
+        check(np.array_equal(f["classes"][()], classes), "/classes are the model's")
+    check(np.array_equal(labels, k), "/labels are --labels")
+    check(np.allclose(prob.sum(axis=1), 1.0, atol=1e-5), "probabilities sum to 1")
+    err = np.abs(prob - expected).max()
+    check(err < 1e-5, f"probabilities differ from numpy's forward pass by {err}")
+    check(np.array_equal(pred, classes[np.argmax(prob, axis=1)]),
+          "predicted class = argmax of the probabilities")
+    accuracy = float(np.mean(pred == k))
+    check(abs(float(m.group(1)) - accuracy) < 1e-4 and int(m.group(2)) == int(np.sum(pred == k)),
+          f"printed accuracy {m.group(0)} vs {accuracy}", p)
+    # The same run of finetune on --test reported this accuracy.
+    check(abs(test_accuracy - accuracy) < 1e-12,
+          f"finetune's test accuracy {test_accuracy}, predict's {accuracy}")
+    # CSV and NPY hold the same numbers.
+    expect_ok(run("predict", "c.h5", "--data", "rows.csv", "--out", "pred.csv", "--quiet"))
+    lines = (ENV.work / "pred.csv").read_text().splitlines()
+    check(lines[0] == "predicted," + ",".join(f"p{c}" for c in classes),
+          f"CSV header {lines[0]!r}")
+    table = np.loadtxt(ENV.work / "pred.csv", delimiter=",", skiprows=1)
+    check(np.array_equal(table[:, 0].astype(np.int64), pred), "CSV predicted column")
+    check(np.array_equal(table[:, 1:].astype(np.float32), prob), "CSV probabilities")
+    expect_ok(run("predict", "c.h5", "--data", "rows.csv", "--out", "pred.npy", "--quiet"))
+    arr = np.load(ENV.work / "pred.npy")
+    check(arr.dtype == np.float32 and np.array_equal(arr, prob), "NPY = /probabilities")
+    # Other chunks: the same values up to float rounding where the blocks of rows end.
+    expect_ok(run("predict", "c.h5", "--data", "rows.csv", "--out", "chunks.npy", "--quiet",
+                  "--chunk-rows", "77"))
+    err = np.abs(np.load(ENV.work / "chunks.npy") - prob).max()
+    check(err < 1e-6, f"--chunk-rows 77 changes the probabilities by {err}")
+    # Asked for features, the classifier gives its tuned stack's top layer.
+    expect_ok(run("predict", "c.h5", "--data", "rows.csv", "--out", "feat.h5", "--output",
+                  "features", "--quiet"))
+    with h5py.File(ENV.work / "feat.h5", "r") as f:
+        err = np.abs(f["features"][()] - encoder_numpy("c.h5", x)).max()
+    check(err < 1e-5, f"features differ from numpy's by {err}")
+    no_temp_files()
+
+
+@case
+def predict_autoencoder_and_features_match_numpy():
+    h5py, np = h5py_numpy()
+    x, k = pretrain_labelled()
+    expect_ok(run("predict", "m.h5", "--data", "rows.csv", "--out", "f.h5", "--chunk-rows", "50"))
+    with h5py.File(ENV.work / "f.h5", "r") as f:
+        feat = f["features"][()]
+        check(f["features"].dtype == np.float32 and feat.shape == (600, 16),
+              f"/features {f['features'].dtype} {feat.shape}")
+        check("predicted" not in f and "probabilities" not in f, "features only")
+    err = np.abs(feat - encoder_numpy("m.h5", x)).max()
+    check(err < 1e-5, f"features differ from numpy's by {err}")
+    # dbn features gives the same numbers with the same chunks.
+    expect_ok(run("features", "m.h5", "--data", "rows.csv", "--out", "ff.h5", "--quiet",
+                  "--chunk-rows", "50"))
+    with h5py.File(ENV.work / "ff.h5", "r") as f:
+        check(np.array_equal(f["features"][()], feat), "predict's features = dbn features'")
+    expect_ok(run("finetune", "m.h5", "--data", "rows.csv", "--mode", "autoencoder", "--epochs",
+                  "2", "--no-checkpoint", "--quiet", "--out", "ae.h5", timeout=120))
+    expect_ok(run("predict", "ae.h5", "--data", "rows.csv", "--out", "r.csv", "--quiet"))
+    lines = (ENV.work / "r.csv").read_text().splitlines()
+    check(lines[0] == ",".join(f"r{j}" for j in range(32)), f"CSV header {lines[0]!r}")
+    rec = np.loadtxt(ENV.work / "r.csv", delimiter=",", skiprows=1)
+    with h5py.File(ENV.work / "ae.h5", "r") as f:
+        y = encoder_numpy("ae.h5", x)
+        for j in reversed(range(int(f.attrs["n_layers"]))):
+            d = f[f"decoder/{j}"]
+            y = y @ d["weights"][()].astype(np.float64) + d["bias"][()].astype(np.float64)
+            units = text(d.attrs["units"])
+            check(units == "sigmoid", f"decoder {j}: units {units}")
+            y = sigmoid(y)
+    check(rec.shape == (600, 32), f"reconstructions {rec.shape}")
+    err = np.abs(rec - y).max()
+    check(err < 1e-5, f"reconstructions differ from numpy's by {err}")
+    no_temp_files()
+
+
+@case
+def predict_and_score_refuse_bad_inputs():
+    pretrain_labelled()
+    write_csv("wide.csv", rows=20, cols=33)
+    (ENV.work / "few-labels.csv").write_text("0\n1\n")
+    for cmd in ("predict", "score"):
+        expect_failure([cmd, "missing.h5", "--data", "rows.csv", "--out", "o.h5"],
+                       EXIT_BAD_INPUT, [r"missing\.h5"], out="o.h5")
+        expect_failure([cmd, "m.h5", "--data", "wide.csv", "--out", "o.h5"], EXIT_BAD_INPUT,
+                       [r"wide\.csv: 33 columns, but the model has 32 visible units"], out="o.h5")
+        expect_failure([cmd, "m.h5", "--data", "rows.csv", "--out", "o.txt"], EXIT_BAD_INPUT,
+                       [r"o\.txt: unknown output extension"], out="o.txt")
+        expect_failure([cmd, "m.h5", "--data", "missing.csv", "--out", "o.csv"], EXIT_BAD_INPUT,
+                       [r"missing\.csv"], out="o.csv")
+    expect_failure(["predict", "m.h5", "--data", "rows.csv", "--out", "o.h5", "--output",
+                    "probabilities"], EXIT_BAD_INPUT,
+                   [r"m\.h5: the model has no classifier head", "pretrained only"], out="o.h5")
+    expect_failure(["predict", "m.h5", "--data", "rows.csv", "--out", "o.h5", "--output",
+                    "reconstructions"], EXIT_BAD_INPUT, [r"no fine-tuned decoder"], out="o.h5")
+    expect_failure(["predict", "m.h5", "--data", "rows.csv", "--out", "o.h5", "--output",
+                    "guess"], EXIT_USAGE, [r"--output"], out="o.h5")
+    expect_failure(["predict", "m.h5", "--data", "rows.csv", "--labels", "few-labels.csv",
+                    "--out", "o.csv"], EXIT_BAD_INPUT, [r"2 labels for the 600 rows"],
+                   out="o.csv")
+    for p in [expect_failure(["predict", "m.h5", "--data", "wide.csv", "--out", "o.h5"],
+                             EXIT_BAD_INPUT, [])]:
+        check(p.err.count("\n") == 1, "the error is one line", p)
+
+
+@case
+def score_matches_exact_enumeration():
+    h5py, np = h5py_numpy()
+    rng = np.random.default_rng(11)
+    x = (rng.random((400, 10)) < 0.35).astype(int)
+    (ENV.work / "train.csv").write_text("".join(",".join(map(str, r)) + "\n" for r in x))
+    states = ((np.arange(1024)[:, None] >> np.arange(10)) & 1).astype(int)
+    (ENV.work / "all.csv").write_text("".join(",".join(map(str, r)) + "\n" for r in states))
+    cfg = write_config("s.json", hidden=[8], epochs=5)
+    expect_ok(run("pretrain", "--config", cfg, "--data", "train.csv", "--out", "m.h5", "--quiet",
+                  "--no-checkpoint"))
+    p = expect_ok(run("score", "m.h5", "--data", "all.csv", "--out", "s.h5", "--chunk-rows",
+                      "100"))
+    with h5py.File(ENV.work / "m.h5", "r") as f:
+        w = f["layers/0/weights"][()].astype(np.float64)
+        a = f["layers/0/visible_bias"][()].astype(np.float64)
+        b = f["layers/0/hidden_bias"][()].astype(np.float64)
+    v = states.astype(np.float64)
+    free = -v @ a - np.logaddexp(0.0, v @ w + b).sum(axis=1)
+    log_z = np.logaddexp.reduce(-free)
+    with h5py.File(ENV.work / "s.h5", "r") as f:
+        check(text(f.attrs["format"]) == "dbn-scores", f"format {f.attrs['format']!r}")
+        check(text(f.attrs["log_z_method"]) == "exact", f"method {f.attrs['log_z_method']!r}")
+        got_f = f["free_energy"][()]
+        got_p = f["log_prob"][()]
+        got_z = float(f.attrs["log_z"])
+    check(got_f.dtype == np.float64 and got_f.shape == (1024,), f"/free_energy {got_f.shape}")
+    check(abs(got_z - log_z) <= 1e-9 * abs(log_z), f"log Z {got_z} vs numpy's {log_z}")
+    rel_f = np.max(np.abs(got_f - free) / np.abs(free))
+    check(rel_f <= 1e-9, f"free energies differ by {rel_f} relative")
+    rel_p = np.max(np.abs(got_p - (-free - log_z)) / np.abs(-free - log_z))
+    check(rel_p <= 1e-9, f"log p differs by {rel_p} relative")
+    total = np.exp(got_p).sum()
+    check(abs(total - 1.0) <= 1e-9, f"sum of p(v) over all 2^10 states is {total!r}")
+    m = re.search(r"mean log p\(v\): (-?[0-9.]+) nats per row", p.out)
+    check(m is not None and abs(float(m.group(1)) - got_p.mean()) < 1e-5,
+          "score prints the mean log p", p)
+    # CSV: the same numbers, 17 digits.
+    expect_ok(run("score", "m.h5", "--data", "all.csv", "--out", "s.csv", "--quiet"))
+    lines = (ENV.work / "s.csv").read_text().splitlines()
+    check(lines[0] == "free_energy,log_prob", f"CSV header {lines[0]!r}")
+    table = np.loadtxt(ENV.work / "s.csv", delimiter=",", skiprows=1)
+    check(np.array_equal(table[:, 0], got_f) and np.array_equal(table[:, 1], got_p),
+          "CSV = HDF5 scores")
+    no_temp_files()
+
+
+@case
+def info_says_whose_log_z_a_fine_tuned_file_shows():
+    labelled_csv()
+    cfg = write_config("i.json", hidden=[12, 8], epochs=2)
+    # The checks of so short a training may fail (a warning on stderr): only log Z matters here.
+    p = run("pretrain", "--config", cfg, "--data", "rows.csv", "--out", "m.h5", "--quiet",
+            "--no-checkpoint", timeout=120)
+    check(p.returncode == EXIT_OK, "pretrain with checks", p)
+    info = info_json("m.h5")
+    check(info["log_z"] and info["log_z_parameters"] == "saved",
+          f"pretrained file: log_z_parameters {info.get('log_z_parameters')!r}")
+    p = expect_ok(run("info", "m.h5"))
+    check("log Z per layer:" in p.out and "before fine-tuning" not in p.out,
+          "a pretrained file's log Z is not labelled", p)
+    expect_ok(run("finetune", "m.h5", "--data", "rows.csv", "--mode", "autoencoder",
+                  "--epochs", "2", "--no-checkpoint", "--quiet", "--out", "ae.h5", timeout=120))
+    info = info_json("ae.h5")
+    check(info["log_z"] and info["log_z_parameters"] == "pretrained",
+          f"fine-tuned file: log_z_parameters {info.get('log_z_parameters')!r}")
+    p = expect_ok(run("info", "ae.h5"))
+    check("log Z per layer (of the pretrained layers, before fine-tuning):" in p.out,
+          "a fine-tuned file's log Z is labelled", p)
+
+
 def main():
     global ENV
     ap = argparse.ArgumentParser(description=__doc__,
