@@ -67,7 +67,7 @@ struct AisConfig {
     /// contiguous range of the run groups, and the log weights (and final states) are gathered
     /// on every rank: the result is bit for bit that of one process with the same seed and the
     /// same BLAS kernel, whatever the number of ranks. Every rank must call with the same
-    /// settings. With one group (fewer than 2 x k_ais_group_runs runs) rank 0 anneals it.
+    /// settings. With one group (fewer than 2 x k_ais_group_runs runs) the last rank anneals it.
     const mpi::Communicator* comm = nullptr;
 };
 
