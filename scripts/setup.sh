@@ -9,6 +9,7 @@ packages=(
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
   libopenblas-dev libhdf5-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev
+  libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy python3-h5py python3-sklearn python3-threadpoolctl
   dataset-fashion-mnist

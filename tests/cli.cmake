@@ -35,6 +35,21 @@ elseif(TARGET dbn_cli)
                   "(set DBN_TEST_PYTHON to a Python 3 with h5py and numpy)")
 endif()
 
+# ---- MPI (issue 15) ----------------------------------------------------------------------------
+# dbn eval under mpirun against one process, and a killed rank; only in the MPI build.
+if(DBN_MPI AND TARGET dbn_cli AND EXISTS ${DBN_TEST_PYTHON} AND MPIEXEC_EXECUTABLE)
+  foreach(_case eval_matches_one_process)
+    add_test(NAME mpi.${_case}
+             COMMAND ${DBN_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/cli/mpi_test.py
+                     --dbn $<TARGET_FILE:dbn_cli> --mpirun ${MPIEXEC_EXECUTABLE}
+                     --source-dir ${PROJECT_SOURCE_DIR}
+                     --work-dir ${CMAKE_CURRENT_BINARY_DIR}/mpi/${_case}
+                     --fashion-mnist ${DBN_FASHION_MNIST_DIR} ${_case})
+    set_tests_properties(mpi.${_case} PROPERTIES LABELS "cli;mpi" SKIP_RETURN_CODE 77 TIMEOUT 600
+                         ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+  endforeach()
+endif()
+
 # ---- package ------------------------------------------------------------------------------------
 if(DBN_INSTALL)
   set(_dbn_pkg_dir ${CMAKE_CURRENT_BINARY_DIR}/package)

@@ -20,6 +20,7 @@
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
 #include "dbn/io/model_io.hpp"
+#include "dbn/mpi/communicator.hpp"
 #include "report.hpp"
 
 namespace dbn::cli {
@@ -283,6 +284,7 @@ int run_eval(const EvalOptions& o) {
     opt.log_z.ais.runs = o.ais_runs;
     opt.log_z.ais.steps = estimate::parse_ais_steps(o.ais_steps);
     opt.log_z.ais.seed = o.seed;
+    opt.log_z.ais.comm = &mpi::world();  // the runs shared across mpirun's ranks, if any
     opt.delta_log_z = estimate::parse_delta_log_z_method(o.dlogz, "--dlogz");
     opt.path.steps = o.path_steps;
     opt.run_target.width = o.target_width;

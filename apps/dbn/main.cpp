@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <new>
+#include <streambuf>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include "dbn/core/blas_kernel.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/version.hpp"
+#include "dbn/mpi/communicator.hpp"
 
 namespace {
 
@@ -35,10 +37,29 @@ public:
 
 }  // namespace
 
+namespace {
+/// Swallows what non-root ranks would print.
+class NullBuffer : public std::streambuf {
+protected:
+    int overflow(int c) override { return c == EOF ? 0 : c; }
+};
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace dbn::cli;
     // First: may restart the program once with a faster OpenBLAS kernel (see blas_kernel.hpp).
     dbn::blas::choose_kernel_at_startup(argv, std::cerr, isatty(STDERR_FILENO) == 1);
+    // Under mpirun (and in the MPI build) one process per rank: MPI starts here, only rank 0
+    // prints to stdout, and a rank that fails ends the whole job rather than leave the others
+    // waiting in a collective operation.
+    dbn::mpi::Session mpi_session(argc, argv);
+    const dbn::mpi::Communicator& world = dbn::mpi::world();
+    NullBuffer discard;
+    if (!world.root()) std::cout.rdbuf(&discard);
+    const auto finish = [&world](int status) {
+        if (status != 0 && world.size() > 1) world.abort(status);
+        return status;
+    };
     CLI::App app{"dbn: deep belief networks (stacks of RBMs) pretrained greedily", "dbn"};
     app.set_version_flag("--version", std::string("dbn ") + dbn::library_version);
     app.require_subcommand(1);
@@ -75,27 +96,32 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     try {
-        if (app.got_subcommand("pretrain")) return run_pretrain(pretrain);
-        if (app.got_subcommand("info")) return run_info(info);
-        if (app.got_subcommand("features")) return run_features(features);
-        if (app.got_subcommand("predict")) return run_predict(predict);
-        if (app.got_subcommand("score")) return run_score(score);
-        if (app.got_subcommand("eval")) return run_eval(eval);
-        if (app.got_subcommand("finetune")) return run_finetune(finetune);
-        if (app.got_subcommand("bench")) return run_bench(bench);
-        if (app.got_subcommand("dataset")) return run_dataset(dataset);
+        // Only dbn eval shares its work across ranks; P copies of another command would each
+        // do all of it and write the same files.
+        if (world.size() > 1 && !app.got_subcommand("eval"))
+            throw dbn::ConfigError("under mpirun only 'dbn eval' runs on several ranks (got " +
+                                   std::to_string(world.size()) + " ranks)");
+        if (app.got_subcommand("pretrain")) return finish(run_pretrain(pretrain));
+        if (app.got_subcommand("info")) return finish(run_info(info));
+        if (app.got_subcommand("features")) return finish(run_features(features));
+        if (app.got_subcommand("predict")) return finish(run_predict(predict));
+        if (app.got_subcommand("score")) return finish(run_score(score));
+        if (app.got_subcommand("eval")) return finish(run_eval(eval));
+        if (app.got_subcommand("finetune")) return finish(run_finetune(finetune));
+        if (app.got_subcommand("bench")) return finish(run_bench(bench));
+        if (app.got_subcommand("dataset")) return finish(run_dataset(dataset));
     } catch (const dbn::NumericalError& e) {
         std::cerr << "dbn: error: " << e.what() << std::endl;
-        return exit_numerical;
+        return finish(exit_numerical);
     } catch (const dbn::Error& e) {
         std::cerr << "dbn: error: " << e.what() << std::endl;
-        return exit_bad_input;
+        return finish(exit_bad_input);
     } catch (const std::bad_alloc&) {
         std::cerr << "dbn: error: out of memory" << std::endl;
-        return exit_bad_input;
+        return finish(exit_bad_input);
     } catch (const std::exception& e) {
         std::cerr << "dbn: error: " << e.what() << std::endl;
-        return exit_bad_input;
+        return finish(exit_bad_input);
     }
     return exit_usage;
 }

@@ -310,19 +310,36 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
             std::copy(v.data(), v.data() + v.size(), &final_states(r0, 0));
         }
     };
+    // This rank's contiguous range of groups [first, last) (all of them in one process).
+    const mpi::Communicator& comm = config_.comm ? *config_.comm : mpi::serial();
+    const auto ranks = static_cast<std::size_t>(comm.size());
+    const auto [first, last] = split_range(groups, ranks, static_cast<std::size_t>(comm.rank()));
+    const std::size_t mine = last - first;
     const std::size_t threads =
-        groups > 1 ? std::min(groups, static_cast<std::size_t>(std::max(1, blas::num_threads())))
-                   : 1;
+        mine > 1 ? std::min(mine, static_cast<std::size_t>(std::max(1, blas::num_threads()))) : 1;
     if (threads > 1) {
         const blas::ScopedThreads single(1);
         ThreadPool pool(threads);
         pool.run([&](std::size_t t) {
-            const auto [g0, g1] = split_range(groups, threads, t);
-            for (std::size_t g = g0; g < g1; ++g) anneal(g);
+            const auto [g0, g1] = split_range(mine, threads, t);
+            for (std::size_t g = g0; g < g1; ++g) anneal(first + g);
         });
     } else {
+        // Single-threaded products whenever there are several groups, as in the pool.
         const blas::ScopedThreads single(groups > 1 ? 1 : 0);
-        for (std::size_t g = 0; g < groups; ++g) anneal(g);
+        for (std::size_t g = first; g < last; ++g) anneal(g);
+    }
+    if (ranks > 1) {
+        // Groups are contiguous, so this rank's runs are one range: gather them in rank order.
+        const std::size_t r0 = split_range(runs, groups, first).first;
+        const std::size_t r1 = mine > 0 ? split_range(runs, groups, last - 1).second : r0;
+        logw = comm.allgather(std::vector<double>(logw.begin() + r0, logw.begin() + r1));
+        if (config_.keep_final_states) {
+            const std::size_t nv = target.n_visible();
+            const std::vector<float> all = comm.allgather(
+                std::vector<float>(final_states.data() + r0 * nv, final_states.data() + r1 * nv));
+            std::copy(all.begin(), all.end(), final_states.data());
+        }
     }
     AisResult result = ais_result(std::move(logw), base_log_partition(target, base_bias), k_last);
     result.final_states = std::move(final_states);

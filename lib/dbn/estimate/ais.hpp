@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dbn/core/types.hpp"
+#include "dbn/mpi/communicator.hpp"
 #include "dbn/rbm/rbm.hpp"
 
 namespace dbn::estimate {
@@ -62,6 +63,12 @@ struct AisConfig {
     /// are weighted samples of the target's visible marginal, from which PathAis can carry the
     /// estimate up to the next layer without annealing that layer from its own base model.
     bool keep_final_states = false;
+    /// The processes that share the runs (nullptr: this one alone). Each rank anneals a
+    /// contiguous range of the run groups, and the log weights (and final states) are gathered
+    /// on every rank: the result is bit for bit that of one process with the same seed and the
+    /// same BLAS kernel, whatever the number of ranks. Every rank must call with the same
+    /// settings. With one group (fewer than 2 x k_ais_group_runs runs) the last rank anneals it.
+    const mpi::Communicator* comm = nullptr;
 };
 
 /// @brief An AIS estimate of log Z (docs/MATH.md#ais).

@@ -116,7 +116,15 @@ std::pair<std::size_t, std::string> StackEvaluator::add_runs(const Dbn& stack, s
         const DeltaLogZ d = estimate::delta_log_z(*z[0], *z[1]);
         if (std::isfinite(d.low) && std::isfinite(d.high) && d.high - d.low <= target.width)
             return {added, "target width"};
-        const double spent = since(start);
+        // Under MPI every rank must take the same decisions: rank 0's clock decides.
+        const mpi::Communicator& comm =
+            options_.log_z.ais.comm ? *options_.log_z.ais.comm : mpi::serial();
+        // (the time spent and the layers' measured seconds, which set the runs of a round).
+        double clocks[3] = {since(start), z[0]->seconds, z[1]->seconds};
+        comm.broadcast(clocks, 3);
+        const double spent = clocks[0];
+        z[0]->seconds = clocks[1];
+        z[1]->seconds = clocks[2];
         if (target.seconds > 0.0 && spent >= target.seconds) return {added, "time budget"};
         // The layer whose interval is the wider (an open one is infinitely wide); the upper on
         // a tie: it is the one pretraining just estimated.
