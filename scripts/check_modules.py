@@ -33,7 +33,7 @@ ALLOWED = {
     "io": {"model", "hdf5", "data", "core", "dbn", "train", "estimate", "finetune", "units",
            "rbm", "hooks"},
     "features": {"model", "io", "data", "dbn", "core", "hdf5"},
-    "sample": {"core", "units", "rbm", "dbn", "data", "hooks"},
+    "sample": {"core", "units", "rbm", "dbn", "data", "hooks", "hdf5"},
     "bench": {"train", "finetune", "estimate", "core", "rbm", "units", "dbn", "data", "features"},
 }
 # Transitive inclusion is implied by the table's "depends on" (a module that may use rbm may name

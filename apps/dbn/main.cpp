@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
     add_info(app, info);
     FeaturesOptions features;
     add_features(app, features);
+    SampleOptions sample;
+    add_sample(app, sample);
     EvalOptions eval;
     add_eval(app, eval);
     FinetuneOptions finetune;
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("pretrain")) return run_pretrain(pretrain);
         if (app.got_subcommand("info")) return run_info(info);
         if (app.got_subcommand("features")) return run_features(features);
+        if (app.got_subcommand("sample")) return run_sample(sample);
         if (app.got_subcommand("eval")) return run_eval(eval);
         if (app.got_subcommand("finetune")) return run_finetune(finetune);
         if (app.got_subcommand("bench")) return run_bench(bench);

@@ -73,8 +73,8 @@ TEST(Sampler, SingleRbmSamplesFollowTheExactDistribution) {
         ++cells;
     }
     if (pooled_expected > 0.0) {
-        chi2 += (pooled_count - pooled_expected) * (pooled_count - pooled_expected) /
-                pooled_expected;
+        chi2 +=
+            (pooled_count - pooled_expected) * (pooled_count - pooled_expected) / pooled_expected;
         ++cells;
     }
     // The chi-square quantile at 1 - 1e-3 (z = 3.09) by Wilson and Hilferty's approximation.
