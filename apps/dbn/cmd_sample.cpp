@@ -37,8 +37,7 @@ void add_sample(CLI::App& app, SampleOptions& o) {
 
 int run_sample(const SampleOptions& o) {
     const std::string ext = o.out.size() >= 3 ? o.out.substr(o.out.size() - 3) : "";
-    DBN_CHECK(ext == ".h5", ConfigError,
-              "--out " << o.out << ": unknown extension (expected .h5)");
+    DBN_CHECK(ext == ".h5", ConfigError, "--out " << o.out << ": unknown extension (expected .h5)");
     std::vector<NamedInput> inputs = {{"the model", o.model}};
     if (o.from)
         for (const auto& f : data::spec_files(*o.from)) inputs.push_back({"--from", f});

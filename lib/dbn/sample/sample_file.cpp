@@ -23,8 +23,7 @@ void write_sample_file(const std::string& path, const Samples& samples,
             file.write_uint_attribute("seed", info.seed);
             file.write_string_attribute("model", info.model);
             file.write_string_attribute("from", info.from);
-            const std::vector<std::size_t> shape = {samples.means.shape(0),
-                                                    samples.means.shape(1)};
+            const std::vector<std::size_t> shape = {samples.means.shape(0), samples.means.shape(1)};
             file.write_dataset<float>("samples", samples.means.data(), shape);
             if (samples.has_binary()) {
                 std::vector<std::uint8_t> bits(samples.binary.size());
