@@ -38,6 +38,7 @@ ALLOWED = {
     "features": {"model", "io", "data", "dbn", "core", "hdf5"},
     "predict": {"model", "finetune", "estimate", "dbn", "data", "hdf5", "core", "rbm", "units",
                 "hooks", "train"},
+    "sample": {"core", "units", "rbm", "dbn", "data", "hooks", "hdf5"},
     "bench": {"train", "finetune", "estimate", "core", "rbm", "units", "dbn", "data", "features"},
 }
 # Transitive inclusion is implied by the table's "depends on" (a module that may use rbm may name

@@ -215,6 +215,18 @@ struct ScoreOptions {
 void add_score(CLI::App& app, ScoreOptions& o);
 int run_score(const ScoreOptions& o);
 
+/// `dbn sample` (cmd_sample.cpp).
+struct SampleOptions {
+    std::string model;
+    std::string out;
+    std::size_t count = 100;
+    std::size_t steps = 1000;
+    std::uint64_t seed = 0;
+    std::optional<std::string> from;
+};
+void add_sample(CLI::App& app, SampleOptions& o);
+int run_sample(const SampleOptions& o);
+
 /// `dbn finetune` (cmd_finetune.cpp): files and output here, the training settings in
 /// `settings` (finetune::fine_tune_config() checks them and fills in the defaults).
 struct FinetuneOptions {

@@ -43,6 +43,23 @@ class NullBuffer : public std::streambuf {
 protected:
     int overflow(int c) override { return c == EOF ? 0 : c; }
 };
+
+/// Points std::cout at a NullBuffer for its lifetime and back at its own buffer after: the
+/// standard streams are flushed after main returns, when a buffer local to main is gone (rank
+/// 1 of `mpirun -np 2 dbn eval` crashed there in the flush).
+class SilencedCout {
+public:
+    explicit SilencedCout(bool silence) : saved_(silence ? std::cout.rdbuf(&discard_) : nullptr) {}
+    ~SilencedCout() {
+        if (saved_) std::cout.rdbuf(saved_);
+    }
+    SilencedCout(const SilencedCout&) = delete;
+    SilencedCout& operator=(const SilencedCout&) = delete;
+
+private:
+    NullBuffer discard_;
+    std::streambuf* saved_;
+};
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,8 +71,7 @@ int main(int argc, char** argv) {
     // waiting in a collective operation.
     dbn::mpi::Session mpi_session(argc, argv);
     const dbn::mpi::Communicator& world = dbn::mpi::world();
-    NullBuffer discard;
-    if (!world.root()) std::cout.rdbuf(&discard);
+    const SilencedCout silenced(!world.root());
     const auto finish = [&world](int status) {
         if (status != 0 && world.size() > 1) world.abort(status);
         return status;
@@ -74,6 +90,8 @@ int main(int argc, char** argv) {
     add_predict(app, predict);
     ScoreOptions score;
     add_score(app, score);
+    SampleOptions sample;
+    add_sample(app, sample);
     EvalOptions eval;
     add_eval(app, eval);
     FinetuneOptions finetune;
@@ -106,6 +124,7 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("features")) return finish(run_features(features));
         if (app.got_subcommand("predict")) return finish(run_predict(predict));
         if (app.got_subcommand("score")) return finish(run_score(score));
+        if (app.got_subcommand("sample")) return finish(run_sample(sample));
         if (app.got_subcommand("eval")) return finish(run_eval(eval));
         if (app.got_subcommand("finetune")) return finish(run_finetune(finetune));
         if (app.got_subcommand("bench")) return finish(run_bench(bench));

@@ -2389,6 +2389,59 @@ def info_says_whose_log_z_a_fine_tuned_file_shows():
           "a fine-tuned file's log Z is labelled", p)
 
 
+# ---- pictures and samples (issue 13) ----
+
+
+@case
+def sample_writes_seeded_samples_of_a_two_layer_model():
+    """`dbn sample`: /samples float32 [N, n_visible] in [0, 1], /binary uint8, the attributes;
+    the same seed gives the same file bit for bit, another seed other samples; --from works."""
+    import h5py
+    import numpy as np
+    config = write_config("small.json", hidden=[8, 4], epochs=2)
+    # Two layers trained this briefly may fail their check (a warning): only the model matters.
+    p = run("pretrain", "--config", config, "--data", "bars-and-stripes:4", "--out", "m.h5")
+    check(p.returncode == EXIT_OK, "pretraining failed", p)
+    expect_ok(run("sample", "m.h5", "--count", "30", "--steps", "20", "--seed", "7", "--out",
+                  "a.h5"))
+    expect_ok(run("sample", "m.h5", "--count", "30", "--steps", "20", "--seed", "7", "--out",
+                  "b.h5"))
+    expect_ok(run("sample", "m.h5", "--count", "30", "--steps", "20", "--seed", "8", "--out",
+                  "c.h5"))
+    expect_ok(run("sample", "m.h5", "--count", "5", "--steps", "3", "--from",
+                  "bars-and-stripes:4", "--out", "d.h5"))
+    with h5py.File(ENV.work / "a.h5", "r") as f, h5py.File(ENV.work / "c.h5", "r") as g:
+        s = f["samples"][()]
+        check(s.dtype == np.float32 and s.shape == (30, 16), f"samples {s.dtype} {s.shape}")
+        check(np.all((s >= 0) & (s <= 1)), "means outside [0, 1]")
+        b = f["binary"][()]
+        check(b.dtype == np.uint8 and b.shape == (30, 16) and set(np.unique(b)) <= {0, 1},
+              f"binary {b.dtype} {b.shape}")
+        check(f.attrs["steps"] == 20 and f.attrs["seed"] == 7 and f.attrs["model"] in ("m.h5", b"m.h5"),
+              f"attributes {dict(f.attrs)}")
+        check(not np.array_equal(s, g["samples"][()]), "another seed gave the same samples")
+    with h5py.File(ENV.work / "d.h5", "r") as f:
+        check(f["samples"].shape == (5, 16) and f.attrs["from"] in ("bars-and-stripes:4", b"bars-and-stripes:4"),
+              f"--from: {dict(f.attrs)}")
+    a = (ENV.work / "a.h5").read_bytes()
+    check(a == (ENV.work / "b.h5").read_bytes(), "the same seed gave another file")
+
+
+@case
+def sample_bad_inputs_fail_in_one_line_without_output():
+    config = write_config("small.json", hidden=[8], epochs=1)
+    expect_ok(run("pretrain", "--config", config, "--data", "bars-and-stripes:4", "--out",
+                  "m.h5"))
+    expect_failure(["sample", "m.h5", "--out", "s.txt"], EXIT_BAD_INPUT,
+                   [r"--out s\.txt: unknown extension"], out="s.txt")
+    expect_failure(["sample", "m.h5", "--out", "no/such/dir/s.h5"], EXIT_BAD_INPUT,
+                   [r"no/such/dir"], out="no/such/dir/s.h5")
+    expect_failure(["sample", "m.h5", "--count", "0", "--out", "s.h5"], EXIT_USAGE,
+                   [r"--count"], out="s.h5")
+    expect_failure(["sample", "m.h5", "--from", "bars-and-stripes:3", "--out", "s.h5"],
+                   EXIT_BAD_INPUT, [r"s\.h5|column|visible"], out="s.h5")
+
+
 def main():
     global ENV
     ap = argparse.ArgumentParser(description=__doc__,
