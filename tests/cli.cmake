@@ -38,7 +38,7 @@ endif()
 # ---- MPI (issue 15) ----------------------------------------------------------------------------
 # dbn eval under mpirun against one process, and a killed rank; only in the MPI build.
 if(DBN_MPI AND TARGET dbn_cli AND EXISTS ${DBN_TEST_PYTHON} AND MPIEXEC_EXECUTABLE)
-  foreach(_case eval_matches_one_process)
+  foreach(_case eval_matches_one_process killed_rank_ends_job)
     add_test(NAME mpi.${_case}
              COMMAND ${DBN_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/cli/mpi_test.py
                      --dbn $<TARGET_FILE:dbn_cli> --mpirun ${MPIEXEC_EXECUTABLE}

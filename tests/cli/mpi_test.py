@@ -74,16 +74,17 @@ def killed_rank_ends_job(a, work):
     p = subprocess.Popen([a.mpirun, "-np", "2", *args], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True, env=env(), start_new_session=True)
     try:
-        # Find a rank: a dbn process whose parent is this mpirun's process tree.
+        # Find a rank: mpirun's daemon starts the ranks in process groups of their own, so look
+        # for a dbn process whose command line names this case's model (its work directory).
         victim = None
         deadline = time.time() + 60
         while victim is None and time.time() < deadline:
             time.sleep(1)
-            out = subprocess.run(["ps", "-o", "pid=,pgid=,comm=", "-e"], capture_output=True,
+            out = subprocess.run(["ps", "-e", "-o", "pid=,args="], capture_output=True,
                                  text=True).stdout
             for line in out.splitlines():
-                pid, pgid, comm = line.split(None, 2)
-                if int(pgid) == p.pid and comm.strip() == "dbn":
+                pid, _, args = line.strip().partition(" ")
+                if args.startswith(str(a.dbn)) and str(m) in args and int(pid) != p.pid:
                     victim = int(pid)
                     break
         assert victim is not None, "no rank found"
