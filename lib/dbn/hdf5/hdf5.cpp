@@ -213,14 +213,48 @@ hid_t file_type<std::uint8_t>() {
     return H5T_STD_U8LE;
 }
 
-/// @brief A link creation property list that creates missing intermediate groups.
-hid_t intermediate_lcpl(const std::string& where) {
-    const hid_t lcpl = check_id(H5Pcreate(H5P_LINK_CREATE), where, "cannot create a property list");
-    if (H5Pset_create_intermediate_group(lcpl, 1) < 0) {
-        H5Pclose(lcpl);
-        fail(where, "cannot set the link creation properties");
+/// @brief A creation property list of `cls` (groups or datasets) that records no modification
+/// times: HDF5 stamps every object header with them by default, so two runs that write the same
+/// content a second apart would give files that differ in bytes. Reproducible files are a
+/// promise of the formats (the same seed gives the same file).
+hid_t untimed_cpl(hid_t cls, const std::string& where) {
+    const hid_t cpl = check_id(H5Pcreate(cls), where, "cannot create a property list");
+    if (H5Pset_obj_track_times(cpl, 0) < 0) {
+        H5Pclose(cpl);
+        fail(where, "cannot set the object creation properties");
     }
-    return lcpl;
+    return cpl;
+}
+
+/// @brief Creates the missing groups on the way to `path` (relative to `loc`, or absolute), each
+/// untimed. HDF5's own option for this (H5Pset_create_intermediate_group) would give them the
+/// default, timed, creation properties.
+void create_parents(hid_t loc, const std::string& path, const std::string& where) {
+    std::string prefix = !path.empty() && path.front() == '/' ? "/" : "";
+    bool any = false;
+    std::size_t pos = 0;
+    for (;;) {
+        const std::size_t slash = path.find('/', pos);
+        if (slash == std::string::npos) return;  // the last component is the object itself
+        const std::string part = path.substr(pos, slash - pos);
+        pos = slash + 1;
+        if (part.empty()) continue;
+        if (any) prefix += "/";
+        prefix += part;
+        any = true;
+        const htri_t link = H5Lexists(loc, prefix.c_str(), H5P_DEFAULT);
+        if (link < 0) fail(where, "cannot look up " + prefix);
+        if (link > 0) {
+            const hid_t g = H5Gopen2(loc, prefix.c_str(), H5P_DEFAULT);
+            if (g < 0) fail(where, "cannot create it: " + prefix + " is not a group");
+            H5Gclose(g);
+            continue;
+        }
+        Handle gcpl(untimed_cpl(H5P_GROUP_CREATE, where), H5Pclose);
+        const hid_t g = H5Gcreate2(loc, prefix.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT);
+        check_id(g, where, "cannot create group " + prefix);
+        H5Gclose(g);
+    }
 }
 
 /// @brief Size in bytes of the file that holds `obj`.
@@ -708,8 +742,9 @@ Group Group::create_group(const std::string& path) {
     ensure_quiet();
     const std::string full = child_path(path);
     if (exists(path)) fail(file_ + ": " + full, "cannot create group: the name is taken");
-    Handle lcpl(intermediate_lcpl(file_ + ": " + full), H5Pclose);
-    const hid_t id = H5Gcreate2(id_, path.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT);
+    create_parents(id_, path, file_ + ": " + full);
+    Handle gcpl(untimed_cpl(H5P_GROUP_CREATE, file_ + ": " + full), H5Pclose);
+    const hid_t id = H5Gcreate2(id_, path.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT);
     check_id(id, file_ + ": " + full, "cannot create group");
     return Group(id, file_, full);
 }
@@ -749,9 +784,10 @@ hid_t create_dataset(hid_t loc, const std::string& name, const std::string& wher
         shape.empty() ? H5Screate(H5S_SCALAR)
                       : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
     Handle space(check_id(space_id, where, "cannot create a dataspace"), H5Sclose);
-    Handle lcpl(intermediate_lcpl(where), H5Pclose);
+    create_parents(loc, name, where);
+    Handle dcpl(untimed_cpl(H5P_DATASET_CREATE, where), H5Pclose);
     return check_id(
-        H5Dcreate2(loc, name.c_str(), ftype, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+        H5Dcreate2(loc, name.c_str(), ftype, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
         where, "cannot create dataset");
 }
 
@@ -903,7 +939,9 @@ Handle checksummed_fapl(const std::string& where) {
 File File::create(const std::string& path) {
     ensure_quiet();
     Handle fapl = checksummed_fapl(path);
-    const hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+    // The file creation list is a group creation list too: it keeps the root group untimed.
+    Handle fcpl(untimed_cpl(H5P_FILE_CREATE, path), H5Pclose);
+    const hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
     if (fid < 0) fail(path, "cannot create HDF5 file");
     const hid_t root = H5Gopen2(fid, "/", H5P_DEFAULT);
     if (root < 0) {
@@ -1002,13 +1040,12 @@ Dataset Group::create_row_dataset(const std::string& name,
         check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), at,
                  "cannot create a dataspace"),
         H5Sclose);
-    Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), at, "cannot create a property list"),
-                H5Pclose);
+    Handle dcpl(untimed_cpl(H5P_DATASET_CREATE, at), H5Pclose);
     check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), at,
           "cannot set the chunk shape");
-    Handle lcpl(intermediate_lcpl(at), H5Pclose);
-    const hid_t id = check_id(H5Dcreate2(id_, name.c_str(), file_type<T>(), space.get(), lcpl.get(),
-                                         dcpl.get(), H5P_DEFAULT),
+    create_parents(id_, name, at);
+    const hid_t id = check_id(H5Dcreate2(id_, name.c_str(), file_type<T>(), space.get(),
+                                         H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                               at, "cannot create dataset");
     return Dataset(id, file_, full);
 }
