@@ -39,46 +39,6 @@ json system_json() {
             {"hardware_threads", std::thread::hardware_concurrency()}};
 }
 
-json model_json(const std::string& path, const ModelFile& m) {
-    const Dbn& s = m.stack;
-    json layers = json::array();
-    for (std::size_t k = 0; k < s.n_layers(); ++k) {
-        const Rbm& r = s.layers[k];
-        json l = {{"index", k},
-                  {"visible_units", to_string(r.visible_type())},
-                  {"hidden_units", to_string(r.hidden_type())},
-                  {"n_visible", r.n_visible()},
-                  {"n_hidden", r.n_hidden()},
-                  {"weights_shape", {r.n_visible(), r.n_hidden()}}};
-        if (k < m.records.size()) {
-            l["training"] = record_json(m.records[k].config);
-            l["monitors"] = records_json(m.records[k].epochs);
-            l["divergence_events"] = records_json(m.records[k].divergence_events);
-            l["stopped_by_divergence"] = m.records[k].stopped_by_divergence();
-        }
-        layers.push_back(l);
-    }
-    const auto& p = s.preprocessing;
-    json pre = {{"scale", p.scale}, {"binarize", p.binarize}, {"standardize", p.standardize}};
-    if (p.binarize) pre["threshold"] = p.threshold;
-    json out = {{"file", path},     {"format", "dbn-model"}, {"n_layers", s.n_layers()},
-                {"layers", layers}, {"preprocessing", pre},  {"trained", m.trained()}};
-    if (m.trained()) {
-        out["seed"] = m.seed;
-        out["name"] = m.name;
-    }
-    json hooks = json::array();
-    for (std::size_t k = 0; k + 1 < s.n_layers(); ++k)
-        hooks.push_back(s.hook_after(k) ? json(s.hook_after(k)->kind()) : json("none"));
-    out["hooks"] = hooks;
-    out["log_z"] = records_json(m.log_z);
-    // Whose parameters log_z and checks belong to: a fine-tuned file keeps pretraining's.
-    out["log_z_parameters"] = m.fine_tuned ? "pretrained" : "saved";
-    out["checks"] = records_json(m.checks);
-    out["fine_tuned"] = m.fine_tuned ? fine_tuned_json(*m.fine_tuned) : json(nullptr);
-    return out;
-}
-
 void print_human(const std::string& path, const ModelFile& m) {
     const Dbn& s = m.stack;
     std::cout << path << ": DBN with " << s.n_layers() << " layer" << (s.n_layers() == 1 ? "" : "s")

@@ -227,6 +227,15 @@ struct SampleOptions {
 void add_sample(CLI::App& app, SampleOptions& o);
 int run_sample(const SampleOptions& o);
 
+/// `dbn report` (cmd_report.cpp).
+struct ReportOptions {
+    std::string model, out;
+    std::optional<std::string> data, labels;
+    bool quiet = false;
+};
+void add_report(CLI::App& app, ReportOptions& o);
+int run_report(const ReportOptions& o);
+
 /// `dbn finetune` (cmd_finetune.cpp): files and output here, the training settings in
 /// `settings` (finetune::fine_tune_config() checks them and fills in the defaults).
 struct FinetuneOptions {

@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
     add_score(app, score);
     SampleOptions sample;
     add_sample(app, sample);
+    ReportOptions report;
+    add_report(app, report);
     EvalOptions eval;
     add_eval(app, eval);
     FinetuneOptions finetune;
@@ -125,6 +127,7 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("predict")) return finish(run_predict(predict));
         if (app.got_subcommand("score")) return finish(run_score(score));
         if (app.got_subcommand("sample")) return finish(run_sample(sample));
+        if (app.got_subcommand("report")) return finish(run_report(report));
         if (app.got_subcommand("eval")) return finish(run_eval(eval));
         if (app.got_subcommand("finetune")) return finish(run_finetune(finetune));
         if (app.got_subcommand("bench")) return finish(run_bench(bench));

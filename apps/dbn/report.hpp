@@ -12,6 +12,7 @@
 
 #include "dbn/estimate/check_types.hpp"
 #include "dbn/finetune/fine_tuned.hpp"
+#include "dbn/model/model_file.hpp"
 #include "dbn/model/record_fields.hpp"
 
 namespace dbn::cli {
@@ -54,5 +55,8 @@ void print_checks(std::ostream& out, const std::vector<estimate::LayerLogZ>& log
 /// @brief The fine-tuned part of a model for `dbn info`: JSON and text.
 nlohmann::json fine_tuned_json(const finetune::FineTuned& ft);
 void print_fine_tuned(std::ostream& out, const finetune::FineTuned& ft);
+
+/// @brief What `dbn info --json` prints for a model file (also the data of `dbn report`).
+nlohmann::json model_json(const std::string& path, const ModelFile& m);
 
 }  // namespace dbn::cli

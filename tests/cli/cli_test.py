@@ -11,6 +11,7 @@ behind. Exit status: 0 pass, 1 fail, 77 skip (a data set or h5py is missing).
 
 import argparse
 import gzip
+import html.parser
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 SKIP = 77
@@ -2443,6 +2445,175 @@ def sample_bad_inputs_fail_in_one_line_without_output():
                    [r"--count"], out="s.h5")
     expect_failure(["sample", "m.h5", "--from", "bars-and-stripes:3", "--out", "s.h5"],
                    EXIT_BAD_INPUT, [r"s\.h5|column|visible"], out="s.h5")
+
+def png_pixels(data):
+    """(width, height, rows of bytes) of an 8-bit grey, RGB or RGBA PNG, decoded with zlib
+    (Debian's Python has no PIL); the filters of the PNG specification undone."""
+    check(data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file")
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    width, height, depth, color, _, _, interlace = ihdr
+    check(depth == 8 and color in (0, 2, 6) and interlace == 0, f"PNG kind {ihdr}")
+    bpp = {0: 1, 2: 3, 6: 4}[color]
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pred) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, height, bpp, rows
+
+
+class ReportTables(html.parser.HTMLParser):
+    """The tables of a report page by id: per row, the data-value of each numeric cell (None for
+    cells without one); also the text of elements with an id."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.texts, self._table, self._row, self._ids = {}, {}, None, None, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self._table = self.tables.setdefault(a.get("id"), [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+            self._table.append(self._row)
+        elif tag == "td" and self._row is not None:
+            self._row.append(a.get("data-value"))
+        if "id" in a and tag != "table":
+            self._ids.append((tag, a["id"]))
+            self.texts[a["id"]] = a.get("data-value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._table = None
+        elif tag == "tr":
+            self._row = None
+        if self._ids and self._ids[-1][0] == tag:
+            self._ids.pop()
+
+
+def chromium_render(page, shot, size="1200,1600"):
+    """Runs headless Chromium on `page`: (its screenshot's PNG bytes, the DOM after its scripts
+    ran, the console messages it logged)."""
+    exe = shutil.which("chromium")
+    check(exe is not None, "chromium is not installed (scripts/setup.sh --test installs it)")
+    common = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+              "--enable-logging=stderr", "--v=0", f"--user-data-dir={ENV.work / 'chromium'}",
+              f"--window-size={size}"]
+    url = (ENV.work / page).resolve().as_uri()
+    console = []
+    p = subprocess.run(common + [f"--screenshot={ENV.work / shot}", url], capture_output=True,
+                       timeout=120)
+    console += [l for l in p.stderr.decode("utf-8", "replace").splitlines() if ":CONSOLE" in l]
+    check((ENV.work / shot).exists(), f"chromium wrote no screenshot:\n{p.stderr.decode()}")
+    p = subprocess.run(common + ["--dump-dom", url], capture_output=True, timeout=120)
+    console += [l for l in p.stderr.decode("utf-8", "replace").splitlines() if ":CONSOLE" in l]
+    return (ENV.work / shot).read_bytes(), p.stdout.decode("utf-8", "replace"), console
+
+
+@case
+def report_page_matches_info_and_renders_in_chromium():
+    """`dbn report`: the page's log Z, checks and accuracy are those of `dbn info --json` and of
+    the classifier on the data; headless Chromium renders it, not blank, with no console
+    message; bad inputs write nothing."""
+    _, np = h5py_numpy()
+    x, k = labelled_csv()
+    cfg = write_config("p.json", hidden=[24, 16], epochs=3)
+    p = run("pretrain", "--config", cfg, "--data", "rows.csv", "--out", "m.h5", "--quiet",
+            "--no-checkpoint", timeout=120)
+    check(p.returncode == EXIT_OK, "pretraining failed", p)  # its check may fail: a warning
+    expect_ok(run("finetune", "m.h5", "--data", "rows.csv", "--labels", "labels.csv", "--mode",
+                  "classifier", "--epochs", "3", "--no-checkpoint", "--quiet", "--out", "c.h5",
+                  timeout=120))
+    p = expect_ok(run("report", "c.h5", "--data", "rows.csv", "--labels", "labels.csv", "--out",
+                      "r.html"))
+    check("wrote r.html" in p.out, "report says what it wrote", p)
+    info = json.loads(expect_ok(run("info", "c.h5", "--json")).out)
+    page = (ENV.work / "r.html").read_text()
+    check("http://" not in page and "https://" not in page, "the page fetches something")
+    tables = ReportTables()
+    tables.feed(page)
+
+    def table_values(table_id, records, keys):
+        rows = [r for r in tables.tables.get(table_id, []) if r]
+        check(len(rows) == len(records), f"{table_id}: {len(rows)} rows for {len(records)}")
+        for row, rec in zip(rows, records):
+            values = [v for v in row if v is not None]
+            for key in keys:
+                want = rec[key]
+                check(json.dumps(want) in values or any(
+                    v != "null" and want is not None and float(v) == want for v in values),
+                    f"{table_id}: {key} = {want} is not among the row's values {values}")
+
+    check(len(info["log_z"]) == 2 and len(info["checks"]) == 1, "the model has log Z and a check")
+    table_values("log-z-table", info["log_z"], ["index", "log_z", "log_z_low", "log_z_high"])
+    table_values("checks-table", info["checks"],
+                 ["free_energy_gap", "delta_log_z", "bound_change", "bound_change_low",
+                  "bound_change_high"])
+    check(info["checks"][0]["verdict"] in page, "the check's verdict is on the page")
+    for layer in info["layers"]:
+        table_values(f"monitors-{layer['index']}", layer["monitors"],
+                     ["reconstruction_error", "free_energy_gap"])
+    table_values("fine-tuning-history", info["fine_tuned"]["history"],
+                 ["train_accuracy", "valid_accuracy"])
+    # The accuracy and the confusion matrix: those of dbn predict's predictions.
+    expect_ok(run("predict", "c.h5", "--data", "rows.csv", "--out", "pred.npy", "--quiet"))
+    prob = np.load(ENV.work / "pred.npy")
+    classes = sorted(set(k.tolist()))
+    pred = np.array(classes)[np.argmax(prob, axis=1)]
+    check(float(tables.texts["accuracy"]) == float(np.mean(pred == k)),
+          f"accuracy {tables.texts['accuracy']} vs {np.mean(pred == k)}")
+    matrix = [[int(v) for v in r] for r in tables.tables["confusion-matrix"] if r]
+    want = [[int(np.sum((k == a) & (pred == b))) for b in classes] for a in classes]
+    check(matrix == want, f"confusion matrix {matrix}, expected {want}")
+    embedded = re.search(r'<script type="application/json" id="dbn-model">(.*?)</script>', page,
+                         re.S)
+    check(embedded and json.loads(embedded.group(1).replace("<\\/", "</")) == info,
+          "the embedded JSON is not dbn info --json")
+    shot, dom, console = chromium_render("r.html", "shot.png")
+    width, height, bpp, rows = png_pixels(shot)
+    check((width, height) == (1200, 1600), f"screenshot {width} x {height}")
+    pixels = b"".join(rows)
+    distinct = len({pixels[i:i + bpp] for i in range(0, len(pixels), bpp * 7)})
+    dark = sum(1 for i in range(0, len(pixels), bpp) if pixels[i] < 128)
+    check(distinct >= 8 and dark > 0.005 * width * height,
+          f"the screenshot looks blank: {distinct} colours, {dark} dark pixels")
+    check(console == [], "console messages:\n" + "\n".join(console))
+    check("Embedded model data: 2 layers, 1 checks." in dom, "the page's script did not run")
+    # Bad inputs: one line, nothing written.
+    expect_failure(["report", "c.h5", "--out", "r.txt"], EXIT_BAD_INPUT,
+                   [r"--out: r\.txt does not end in \.html"], out="r.txt")
+    expect_failure(["report", "m.h5", "--data", "rows.csv", "--out", "m.html"], EXIT_BAD_INPUT,
+                   [r"m\.h5 is not fine-tuned"], out="m.html")
+    expect_failure(["report", "nothing.h5", "--out", "n.html"], EXIT_BAD_INPUT, [r"nothing\.h5"],
+                   out="n.html")
+    expect_failure(["report", "c.h5", "--labels", "labels.csv", "--out", "n.html"],
+                   EXIT_BAD_INPUT, [r"--labels needs --data"], out="n.html")
 
 
 def main():

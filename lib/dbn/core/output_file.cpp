@@ -84,6 +84,25 @@ void write_file_synced(const std::string& path, const char* data, std::size_t si
                    << " bytes");
 }
 
+void replace_file(const std::string& target, const char* data, std::size_t size,
+                  const std::string& what) {
+    const std::string tmp = temp_path(target);
+    try {
+        write_file_synced(tmp, data, size);
+        std::error_code ec;
+        fs::rename(tmp, target, ec);
+        DBN_CHECK(!ec, IoError,
+                  target << ": cannot write " << what << ": renaming " << tmp << " over it failed ("
+                         << ec.message() << ")");
+    } catch (const IoError& e) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        const std::string m = e.what();
+        if (m.rfind(target + ":", 0) == 0) throw;
+        throw IoError(target + ": cannot write " + what + ": " + m);
+    }
+}
+
 void sync_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     DBN_CHECK(fd >= 0, IoError, path << ": cannot reopen to sync (" << errno_text(errno) << ")");

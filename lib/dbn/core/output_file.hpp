@@ -23,6 +23,13 @@ std::vector<std::string> remove_stale_temp_files(const std::string& target);
 /// file is left for the caller to remove.
 void write_file_synced(const std::string& path, const char* data, std::size_t size);
 
+/// @brief Writes `size` bytes as `target`: into temp_path(target), synced, then renamed over
+/// `target`, so that `target` is either its old self or the whole new file.
+/// @throws IoError "<target>: cannot write <what>: ..." naming the cause; the temporary file
+/// is removed.
+void replace_file(const std::string& target, const char* data, std::size_t size,
+                  const std::string& what);
+
 /// @brief Forces an existing, closed file's bytes to disk.
 /// @throws IoError naming the path.
 void sync_file(const std::string& path);
