@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: install, build, pretrain the default 784-500-500-2000 DBN on Fashion-MNIST's
 # 60,000 training images (the 10,000 test images feed the held-out monitors), then describe the
-# model with `dbn info` and read it back with h5py.
+# model with `dbn info`, write its HTML report beside it and read it back with h5py.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$root/scripts/setup.sh"
@@ -12,4 +12,6 @@ out=${1:-$root/fashion-mnist-dbn.h5}
   --data "$data/train-images-idx3-ubyte.gz" --validation "$data/t10k-images-idx3-ubyte.gz" \
   --out "$out"
 "$root/build/bin/dbn" info "$out"
+"$root/build/bin/dbn" report "$out" --out "${out%.h5}.html"
+echo "the report: ${out%.h5}.html (open it in a browser)"
 /usr/bin/python3 "$root/scripts/inspect_model.py" "$out"
