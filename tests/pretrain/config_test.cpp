@@ -1,5 +1,9 @@
 #include "dbn/pretrain/config.hpp"
 
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -8,6 +12,58 @@
 
 namespace dbn {
 namespace {
+
+/// The keys in the first column of the tables of the CONFIG.md section that starts at the
+/// heading `heading` and ends at the next "## " heading.
+std::set<std::string> documented_keys(const std::string& doc, const std::string& heading) {
+    const std::size_t start = doc.find("\n" + heading + "\n");
+    EXPECT_NE(start, std::string::npos) << "docs/CONFIG.md has no heading " << heading;
+    if (start == std::string::npos) return {};
+    const std::size_t end = doc.find("\n## ", start + 1);
+    const std::string section = doc.substr(start, end == std::string::npos ? end : end - start);
+    std::set<std::string> keys;
+    const std::regex row(R"(\n\| `([a-z0-9_]+)` \|)");
+    for (auto it = std::sregex_iterator(section.begin(), section.end(), row);
+         it != std::sregex_iterator(); ++it)
+        keys.insert((*it)[1]);
+    return keys;
+}
+
+// The parser's key table and docs/CONFIG.md name the same keys, section by section: a key the
+// parser accepts but the page does not explain (or one the page promises that the parser
+// refuses) fails here.
+TEST(DbnConfigKeys, TheDocsNameEveryKeyTheParserAccepts) {
+    std::ifstream in(std::string(DBN_SOURCE_DIR) + "/docs/CONFIG.md");
+    const std::string doc{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    ASSERT_FALSE(doc.empty());
+    const auto& keys = config_keys();
+    EXPECT_EQ(documented_keys(doc, "## Top level"), keys.at("top"));
+    EXPECT_EQ(documented_keys(doc, "## `input`"), keys.at("input"));
+    EXPECT_EQ(documented_keys(doc, "## `checks`"), keys.at("checks"));
+    EXPECT_EQ(documented_keys(doc, "## Training settings (`defaults` and each layer)"),
+              keys.at("layer"));
+    // The guide object's keys are explained in the `guide` row.
+    const std::size_t row = doc.find("\n| `guide` |");
+    ASSERT_NE(row, std::string::npos);
+    const std::string guide = doc.substr(row, doc.find('\n', row + 1) - row);
+    for (const auto& k : keys.at("guide"))
+        EXPECT_NE(guide.find("\"" + k + "\""), std::string::npos) << "guide key " << k;
+}
+
+// Every key is accepted where the table puts it, and a misplaced one is refused with a hint
+// naming its home.
+TEST(DbnConfigKeys, AMisplacedTopLevelKeyNamesItsHome) {
+    try {
+        parse_dbn_config(R"({"defaults": {"checkpoint_seconds": 5}, "layers": [{"hidden": 4}]})",
+                         "c.json");
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("c.json: defaults: unknown key \"checkpoint_seconds\" "
+                                             "here: it belongs at the top level"),
+                  std::string::npos)
+            << e.what();
+    }
+}
 
 std::string error_of(const std::string& text) {
     try {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -18,20 +19,39 @@
 #include "dbn/model/record_fields.hpp"
 
 namespace dbn {
-namespace {
 
-using json = nlohmann::json;
-
-/// The keys of a layer object: the training settings (their field table) and the layer's own.
-const std::set<std::string>& layer_keys() {
-    static const std::set<std::string> keys = [] {
-        std::set<std::string> k = {"guide", "hidden", "hidden_units", "hook", "init"};
+const std::map<std::string, std::set<std::string>>& config_keys() {
+    static const std::map<std::string, std::set<std::string>> keys = [] {
+        std::map<std::string, std::set<std::string>> k;
+        k["top"] = {"name",
+                    "seed",
+                    "input",
+                    "defaults",
+                    "layers",
+                    "checks",
+                    "comment",
+                    "heldout_fraction",
+                    "checkpoint_every",
+                    "checkpoint_seconds"};
+        k["input"] = {"units", "scale", "binarize", "standardize", "sigma"};
+        k["checks"] = {"enabled",    "log_z", "exact_max_units", "ais_runs",   "ais_steps",
+                       "dlogz",      "seed",  "max_rows",        "path_steps", "target_width",
+                       "time_budget"};
+        // A layer object: the training settings (their field table) and the layer's own keys.
+        k["layer"] = {"guide", "hidden", "hidden_units", "hook", "init"};
         for (const auto& f : fields_of<LayerTrainingConfig>())
-            if (f.used_in(in_config)) k.insert(f.name);
+            if (f.used_in(in_config)) k["layer"].insert(f.name);
+        k["guide"] = {"every", "patience", "path_steps"};
         return k;
     }();
     return keys;
 }
+
+namespace {
+
+using json = nlohmann::json;
+
+const std::set<std::string>& layer_keys() { return config_keys().at("layer"); }
 
 void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where);
 std::size_t get_count(const json& obj, const char* key, std::size_t fallback,
@@ -51,7 +71,7 @@ GuideSpec read_guide(const json& g, std::size_t k, const LayerSpec& spec,
         DBN_CHECK(g.is_object(), ConfigError,
                   where << ": must be \"bound\", \"none\" or an object of settings (got "
                         << shortened(g.dump()) << ")");
-        check_keys(g, {"every", "patience", "path_steps"}, where);
+        check_keys(g, config_keys().at("guide"), where);
         guide.enabled = true;
         guide.every = get_count(g, "every", guide.every, where);
         guide.patience = get_count(g, "patience", guide.patience, where);
@@ -69,22 +89,17 @@ GuideSpec read_guide(const json& g, std::size_t k, const LayerSpec& spec,
 
 /// Where a key that is not allowed somewhere may go instead ("" for a key known nowhere).
 std::string home_of(const std::string& key) {
-    static const std::set<std::string> top = {"name",   "seed",   "input",   "defaults",
-                                              "layers", "checks", "comment", "heldout_fraction"};
-    static const std::set<std::string> input = {"units", "scale", "binarize", "standardize",
-                                                "sigma"};
-    static const std::set<std::string> checks = {
-        "enabled", "log_z",    "exact_max_units", "ais_runs",     "ais_steps",  "dlogz",
-        "seed",    "max_rows", "path_steps",      "target_width", "time_budget"};
+    const auto& keys = config_keys();
+    const auto in = [&](const char* section) { return keys.at(section).count(key) > 0; };
     static const std::set<std::string> layer_only = {"hidden", "hook", "init", "guide"};
     std::string homes;
     auto add = [&](const char* h) { homes += (homes.empty() ? "" : ", or ") + std::string(h); };
-    if (top.count(key)) add("at the top level");
-    if (input.count(key)) add("under \"input\"");
-    if (checks.count(key)) add("under \"checks\"");
+    if (in("top")) add("at the top level");
+    if (in("input")) add("under \"input\"");
+    if (in("checks")) add("under \"checks\"");
     if (layer_only.count(key)) add("in a layer object (\"layers\": [{...}]) only");
-    if (!layer_only.count(key) && layer_keys().count(key)) add("under \"defaults\" or in a layer");
-    if (key == "every" || key == "patience") add("in a layer's \"guide\" object");
+    if (!layer_only.count(key) && in("layer")) add("under \"defaults\" or in a layer");
+    if (in("guide")) add("in a layer's \"guide\" object");
     return homes;
 }
 
@@ -203,10 +218,7 @@ json parse_config_json(const std::string& json_text, const std::string& source) 
 DbnConfig parse_dbn_config(const std::string& json_text, const std::string& source) {
     const json root = parse_config_json(json_text, source);
     DBN_CHECK(root.is_object(), ConfigError, source << ": the configuration must be a JSON object");
-    check_keys(root,
-               {"name", "seed", "input", "defaults", "layers", "heldout_fraction", "checks",
-                "checkpoint_every", "checkpoint_seconds", "comment"},
-               source);
+    check_keys(root, config_keys().at("top"), source);
 
     DbnConfig cfg;
     cfg.source = source;
@@ -235,7 +247,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const json& in = root.at("input");
         const std::string where = source + ": input";
         DBN_CHECK(in.is_object(), ConfigError, where << ": must be an object");
-        check_keys(in, {"units", "scale", "binarize", "standardize", "sigma"}, where);
+        check_keys(in, config_keys().at("input"), where);
         cfg.input.units = parse_unit_type(
             get_string(in, "units", to_string(UnitType::bernoulli), where), where + ".units");
         DBN_CHECK(units(cfg.input.units).allowed(UnitSide::visible), ConfigError,
@@ -286,10 +298,7 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const json& c = root.at("checks");
         const std::string where = source + ": checks";
         DBN_CHECK(c.is_object(), ConfigError, where << ": must be an object");
-        check_keys(c,
-                   {"enabled", "log_z", "exact_max_units", "ais_runs", "ais_steps", "dlogz",
-                    "path_steps", "seed", "max_rows", "target_width", "time_budget"},
-                   where);
+        check_keys(c, config_keys().at("checks"), where);
         CheckConfig& k = cfg.checks;
         k.enabled = get_bool(c, "enabled", k.enabled, where);
         k.log_z = get_string(c, "log_z", k.log_z, where);

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -124,6 +126,12 @@ void check_memory(const DbnConfig& config, std::size_t n_visible, std::size_t n_
 /// @brief Parses a configuration; `source` names it in messages.
 /// @throws ConfigError for malformed JSON, unknown keys, wrong types and values out of range.
 DbnConfig parse_dbn_config(const std::string& json_text, const std::string& source);
+
+/// @brief The keys the parser accepts, by where they go: "top" (the top level), "input",
+/// "checks", "layer" (a layer object; "defaults" takes them but hidden, hook, init and guide)
+/// and "guide" (a layer's guide object). One table for the parser, its hints about misplaced
+/// keys, and the test that docs/CONFIG.md names every key.
+const std::map<std::string, std::set<std::string>>& config_keys();
 
 /// @brief Reads and parses a configuration file.
 /// @throws IoError when the file cannot be read; ConfigError as parse_dbn_config.
