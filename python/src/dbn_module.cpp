@@ -41,7 +41,8 @@ using LabelArray = py::array_t<std::int32_t, py::array::c_style | py::array::for
 /// Receives one line of progress (called with the GIL held).
 using Progress = std::function<void(const std::string&)>;
 
-/// A copy of a 2-D array as the library's matrix; `what` names it in messages.
+/// A copy of a 2-D array as the library's matrix, checked finite as the library checks the data
+/// it reads (data::check_finite: "X: NaN value at row 3, column 5"); `what` names it in messages.
 dbn::Matrix to_matrix(const FloatArray& a, const char* what) {
     DBN_CHECK(a.ndim() == 2, ShapeError,
               what << ": expected a 2-D array [rows, columns], got "
@@ -50,6 +51,7 @@ dbn::Matrix to_matrix(const FloatArray& a, const char* what) {
     const auto cols = static_cast<std::size_t>(a.shape(1));
     dbn::Matrix m = dbn::Matrix::from_shape({rows, cols});
     if (rows != 0 && cols != 0) std::memcpy(m.data(), a.data(), rows * cols * sizeof(float));
+    dbn::data::check_finite(m, what);
     return m;
 }
 
@@ -156,13 +158,11 @@ Model pretrain(const std::string& config_json, const std::string& source, const 
     dbn::data::Dataset train;
     train.x = to_matrix(x, "X");
     train.source = "X";
-    dbn::data::check_finite(train.x, "X");
     std::optional<dbn::data::Dataset> valid;
     if (validation) {
         valid.emplace();
         valid->x = to_matrix(*validation, "validation");
         valid->source = "validation";
-        dbn::data::check_finite(valid->x, "validation");
     }
     PretrainProgress observer(progress);
     dbn::TrainingObserver* watch = progress ? &observer : nullptr;
@@ -234,7 +234,6 @@ Model fine_tune_classifier(const Model& model, const FloatArray& x, const LabelA
     train.x = to_matrix(x, "X");
     train.labels = to_labels(labels, "y");
     train.source = "X";
-    dbn::data::check_finite(train.x, "X");
     FineTuneProgress observer(progress);
     dbn::finetune::FineTuneControl control;
     control.stop = interrupted;

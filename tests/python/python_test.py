@@ -81,6 +81,7 @@ def close(a, b, tol, what):
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     check(a.shape == b.shape, f"{what}: shapes {a.shape} and {b.shape}")
     err = np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))) if a.size else 0.0
+    print(f"{what}: largest difference {err:.3g} (tolerance {tol:g})")
     check(err <= tol, f"{what}: differ by {err:.3g} (relative), more than {tol:g}")
 
 
@@ -255,7 +256,7 @@ def errors_carry_the_library_messages():
         model.transform(Xnan)
         raise AssertionError("NaN accepted")
     except ValueError as e:
-        check("NaN" in str(e), f"NaN message: {e}")
+        check(str(e) == "X: NaN value at row 3, column 5", f"NaN message: {e}")
     try:
         dbn.DBNClassifier(optimizer="rmsprop").fit(X, np.arange(100) % 2)
         raise AssertionError("optimizer rmsprop accepted")
@@ -298,8 +299,10 @@ def training_releases_the_gil_and_logs_progress():
     seconds = time.monotonic() - t0
     print(f"fit took {seconds:.2f} s; the other thread ran {len(ticks)} times")
     check(seconds > 0.2, f"training too short to tell ({seconds:.2f} s)")
-    check(len(ticks) > 0.5 * seconds / 0.005 * 0.5, f"only {len(ticks)} ticks in {seconds:.2f} s: "
-          "the GIL was held while training")
+    # Holding the GIL, the loop would run about once; free, up to seconds / 0.005 times (a tenth
+    # of that leaves room for a loaded machine).
+    check(len(ticks) >= max(10, 0.1 * seconds / 0.005),
+          f"only {len(ticks)} ticks in {seconds:.2f} s: the GIL was held while training")
     for epoch in (1, 2, 3):
         check(any(f"layer 0 epoch {epoch}:" in r for r in records),
               f"epoch {epoch} not logged: {records}")
