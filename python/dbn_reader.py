@@ -7,6 +7,7 @@
     feats0 = dbn_reader.features(model, raw, 0)     # first hidden layer
     params = dbn_reader.to_torch_linear_weights(model)  # torch.nn.Linear orientation
     probs = dbn_reader.classifier_outputs(model, raw)   # a fine-tuned classifier's softmax
+    net = dbn_reader.to_torch(model)                # torch.nn.Sequential, raw data in (torch)
 
 `features` is what `dbn features` computes (the preprocessing, then mean-field layer by layer,
 in float32), equal to it within float rounding. docs/PYTHON.md shows the mapping onto torch.
@@ -323,6 +324,89 @@ def to_torch_linear_weights(model, layer=None):
                        "activation": "relu" if lay.hidden_units == "relu" else "sigmoid",
                        "hook": lay.hook})
     return params
+
+
+def to_torch(model, layer=None, classifier=True):
+    """A torch.nn.Sequential that computes features(model, raw, layer) from the raw data (the
+    preprocessing is its first module), followed, for a fine-tuned classifier when `layer` is the
+    top and `classifier` is true, by the softmax head (then it computes classifier_outputs).
+    Every module is an ordinary torch module (Linear, Sigmoid, ReLU, Softmax) or one of three
+    small ones (DbnPreprocess, DbnStandardize, DbnLayerNorm) with the library's formulas; the
+    Linear weights and biases and layernorm's gain and shift are trainable parameters, the
+    preprocessing's and standardize's statistics buffers. Needs torch (Debian: python3-torch)."""
+    import torch
+    from torch import nn
+
+    class DbnPreprocess(nn.Module):
+        """x / scale, then binarize (x > threshold) or standardize ((x - mean) / stddev)."""
+
+        def __init__(self, p, n):
+            super().__init__()
+            self.binarize, self.standardize = bool(p.binarize), bool(p.standardize)
+            self.register_buffer("scale", torch.tensor(float(p.scale), dtype=torch.float32))
+            self.register_buffer("threshold", torch.tensor(float(p.threshold),
+                                                           dtype=torch.float32))
+            mean = p.mean if p.standardize else np.zeros(n, np.float32)
+            std = p.stddev if p.standardize else np.ones(n, np.float32)
+            self.register_buffer("mean", torch.from_numpy(np.array(mean, np.float32)))
+            self.register_buffer("stddev", torch.from_numpy(np.array(std, np.float32)))
+
+        def forward(self, x):
+            x = x / self.scale
+            if self.binarize:
+                return (x > self.threshold).to(x.dtype)
+            if self.standardize:
+                return (x - self.mean) / self.stddev
+            return x
+
+    class DbnStandardize(nn.Module):
+        """The standardize hook: (h - mean) / stddev, with the statistics of pretraining."""
+
+        def __init__(self, hook):
+            super().__init__()
+            self.register_buffer("mean", torch.from_numpy(np.array(hook["mean"], np.float32)))
+            self.register_buffer("stddev", torch.from_numpy(np.array(hook["stddev"],
+                                                                      np.float32)))
+
+        def forward(self, h):
+            return (h - self.mean) / self.stddev
+
+    class DbnLayerNorm(nn.Module):
+        """The layernorm hook: gain * (h - m) / (s + epsilon) + shift, m and s the row's mean and
+        population standard deviation (nn.LayerNorm divides by sqrt(var + eps) instead)."""
+
+        def __init__(self, hook):
+            super().__init__()
+            self.epsilon = float(hook["epsilon"])
+            self.gain = nn.Parameter(torch.from_numpy(np.array(hook["gain"], np.float32)))
+            self.shift = nn.Parameter(torch.from_numpy(np.array(hook["shift"], np.float32)))
+
+        def forward(self, h):
+            c = h - h.mean(dim=1, keepdim=True)
+            s = torch.sqrt((c * c).mean(dim=1, keepdim=True)) + self.epsilon
+            return self.gain * (c / s) + self.shift
+
+    def linear(weight, bias):
+        lin = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight, np.float32)))
+            lin.bias.copy_(torch.from_numpy(np.ascontiguousarray(bias, np.float32)))
+        return lin
+
+    top = len(model.layers) - 1
+    k = top if layer is None else int(layer)
+    if not 0 <= k <= top:
+        raise ValueError(f"layer {k} does not exist (valid layers are 0..{top})")
+    mods = [DbnPreprocess(model.preprocessing, model.n_visible)]
+    for j, p in enumerate(to_torch_linear_weights(model, k)):
+        mods += [linear(p["weight"], p["bias"]),
+                 nn.ReLU() if p["activation"] == "relu" else nn.Sigmoid()]
+        if j < k and p["hook"] is not None:
+            mods.append(DbnStandardize(p["hook"]) if p["hook"]["kind"] == "standardize"
+                        else DbnLayerNorm(p["hook"]))
+    if classifier and k == top and model.classifier is not None:
+        mods += [linear(model.classifier.weights.T, model.classifier.bias), nn.Softmax(dim=1)]
+    return nn.Sequential(*mods)
 
 
 def classifier_outputs(model, x):

@@ -10,7 +10,7 @@ if [ -z "$tool" ]; then
   exit 2
 fi
 mapfile -t files < <(git ls-files 'lib/*.cpp' 'lib/*.hpp' 'apps/*.cpp' 'apps/*.hpp' \
-                                  'tests/*.cpp' 'tests/*.hpp' 'benchmarks/*.cpp')
+                                  'tests/*.cpp' 'tests/*.hpp' 'benchmarks/*.cpp' 'python/*.cpp')
 if [ "${1:-}" = "--check" ]; then
   bad=0
   for f in "${files[@]}"; do

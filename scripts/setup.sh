@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything dbn needs to build, test and run, from Debian 12's packages, as root.
 # Idempotent: when every package is already installed it does nothing (and needs no network).
+# --test adds what only the tests use: python3-torch (about 230 packages), for the test that
+# compares dbn_reader.to_torch's network with dbn predict (skipped where torch is absent).
 set -euo pipefail
 
 packages=(
@@ -12,8 +14,14 @@ packages=(
   libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy python3-h5py python3-sklearn python3-threadpoolctl
+  pybind11-dev python3-pybind11 python3-dev
   dataset-fashion-mnist
 )
+case "${1:-}" in
+  --test) packages+=(python3-torch) ;;
+  "") ;;
+  *) echo "usage: setup.sh [--test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

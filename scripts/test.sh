@@ -12,7 +12,7 @@ case "$part" in
   --all | --normal | --sanitize | --fuzz) ;;
   *) echo "usage: test.sh [--normal | --sanitize | --fuzz | --all]" >&2; exit 2 ;;
 esac
-bash "$root/scripts/setup.sh"
+bash "$root/scripts/setup.sh" --test  # with python3-torch, for the tests only
 
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
