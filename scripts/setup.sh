@@ -2,7 +2,8 @@
 # Installs everything dbn needs to build, test and run, from Debian 12's packages, as root.
 # Idempotent: when every package is already installed it does nothing (and needs no network).
 # --test adds what only the tests use: python3-torch (about 230 packages), for the test that
-# compares dbn_reader.to_torch's network with dbn predict (skipped where torch is absent).
+# compares dbn_reader.to_torch's network with dbn predict (skipped where torch is absent), and
+# chromium, in which the test of dbn report renders the page headless.
 set -euo pipefail
 
 packages=(
@@ -18,7 +19,7 @@ packages=(
   dataset-fashion-mnist
 )
 case "${1:-}" in
-  --test) packages+=(python3-torch) ;;
+  --test) packages+=(python3-torch chromium) ;;
   "") ;;
   *) echo "usage: setup.sh [--test]" >&2; exit 2 ;;
 esac
