@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
     add_score(app, score);
     SampleOptions sample;
     add_sample(app, sample);
+    ShowOptions show;
+    add_show(app, show);
+    PlotOptions plot;
+    add_plot(app, plot);
     EvalOptions eval;
     add_eval(app, eval);
     FinetuneOptions finetune;
@@ -125,6 +129,8 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("predict")) return finish(run_predict(predict));
         if (app.got_subcommand("score")) return finish(run_score(score));
         if (app.got_subcommand("sample")) return finish(run_sample(sample));
+        if (app.got_subcommand("show")) return finish(run_show(show));
+        if (app.got_subcommand("plot")) return finish(run_plot(plot));
         if (app.got_subcommand("eval")) return finish(run_eval(eval));
         if (app.got_subcommand("finetune")) return finish(run_finetune(finetune));
         if (app.got_subcommand("bench")) return finish(run_bench(bench));
