@@ -39,6 +39,8 @@ ALLOWED = {
     "predict": {"model", "finetune", "estimate", "dbn", "data", "hdf5", "core", "rbm", "units",
                 "hooks", "train"},
     "sample": {"core", "units", "rbm", "dbn", "data", "hooks", "hdf5"},
+    "picture": {"core", "dbn", "rbm", "model", "train", "finetune", "units", "hooks", "data",
+                "estimate", "mpi"},
     "bench": {"train", "finetune", "estimate", "core", "rbm", "units", "dbn", "data", "features"},
 }
 # Transitive inclusion is implied by the table's "depends on" (a module that may use rbm may name

@@ -10,7 +10,7 @@ packages=(
   g++ make cmake pkg-config git clang-format-14 ccache
   clang-14 libclang-rt-14-dev
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
-  libopenblas-dev libhdf5-dev zlib1g-dev
+  libopenblas-dev libhdf5-dev zlib1g-dev libcairo2-dev libpng-dev fonts-dejavu-core
   libcli11-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev

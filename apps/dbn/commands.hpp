@@ -5,6 +5,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -223,6 +224,8 @@ struct SampleOptions {
     std::size_t steps = 1000;
     std::uint64_t seed = 0;
     std::optional<std::string> from;
+    std::optional<std::string> shape;  ///< --shape HxW of a .png output
+    bool chain = false;                ///< --chain: each chain's states over the steps
 };
 void add_sample(CLI::App& app, SampleOptions& o);
 int run_sample(const SampleOptions& o);
@@ -235,6 +238,29 @@ struct ReportOptions {
 };
 void add_report(CLI::App& app, ReportOptions& o);
 int run_report(const ReportOptions& o);
+
+/// `dbn show` (cmd_show.cpp).
+struct ShowOptions {
+    std::string model;
+    std::string out;
+    std::size_t layer = 0;
+    std::optional<std::size_t> count;
+    std::optional<std::string> shape;
+};
+void add_show(CLI::App& app, ShowOptions& o);
+int run_show(const ShowOptions& o);
+
+/// `dbn plot` (cmd_plot.cpp).
+struct PlotOptions {
+    std::string model;
+    std::string out;
+    std::size_t columns = 2;
+};
+void add_plot(CLI::App& app, PlotOptions& o);
+int run_plot(const PlotOptions& o);
+
+/// @brief The root attribute `sample_shape` of a model file (docs/FORMAT.md), when present.
+std::optional<std::vector<std::int64_t>> read_sample_shape(const std::string& model);
 
 /// `dbn finetune` (cmd_finetune.cpp): files and output here, the training settings in
 /// `settings` (finetune::fine_tune_config() checks them and fills in the defaults).

@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
     add_sample(app, sample);
     ReportOptions report;
     add_report(app, report);
+    ShowOptions show;
+    add_show(app, show);
+    PlotOptions plot;
+    add_plot(app, plot);
     EvalOptions eval;
     add_eval(app, eval);
     FinetuneOptions finetune;
@@ -128,6 +132,8 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("score")) return finish(run_score(score));
         if (app.got_subcommand("sample")) return finish(run_sample(sample));
         if (app.got_subcommand("report")) return finish(run_report(report));
+        if (app.got_subcommand("show")) return finish(run_show(show));
+        if (app.got_subcommand("plot")) return finish(run_plot(plot));
         if (app.got_subcommand("eval")) return finish(run_eval(eval));
         if (app.got_subcommand("finetune")) return finish(run_finetune(finetune));
         if (app.got_subcommand("bench")) return finish(run_bench(bench));

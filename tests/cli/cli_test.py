@@ -2616,6 +2616,232 @@ def report_page_matches_info_and_renders_in_chromium():
                    EXIT_BAD_INPUT, [r"--labels needs --data"], out="n.html")
 
 
+def png_size(name):
+    """Width and height from a PNG's IHDR chunk (the first after the signature)."""
+    data = (ENV.work / name).read_bytes()
+    check(data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", f"{name}: not a PNG")
+    return struct.unpack(">II", data[16:24])
+
+
+def png_pixels(path):
+    """The pixels of an 8-bit gray, RGB or RGBA PNG (no interlace), decoded with zlib alone:
+    a numpy array [height, width, channels]."""
+    import zlib
+    _, np = h5py_numpy()
+    data = Path(path).read_bytes()
+    check(data[:8] == b"\x89PNG\r\n\x1a\n", f"{path}: not a PNG")
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    width, height, depth, color, _, _, interlace = header
+    channels = {0: 1, 2: 3, 6: 4}.get(color)
+    check(depth == 8 and channels and interlace == 0, f"{path}: unsupported PNG {header}")
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    out = np.zeros((height, stride), dtype=np.int32)
+    prev = np.zeros(stride, dtype=np.int32)
+    for r in range(height):
+        line = raw[r * (stride + 1):(r + 1) * (stride + 1)]
+        f, row = line[0], np.frombuffer(line[1:], dtype=np.uint8).astype(np.int32)
+        cur = np.zeros(stride, dtype=np.int32)
+        for i in range(stride):
+            a = cur[i - channels] if i >= channels else 0
+            b = prev[i]
+            c = prev[i - channels] if i >= channels else 0
+            if f == 0:
+                pred = 0
+            elif f == 1:
+                pred = a
+            elif f == 2:
+                pred = b
+            elif f == 3:
+                pred = (a + b) // 2
+            else:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+            cur[i] = (row[i] + pred) & 255
+        out[r] = cur
+        prev = cur
+    return out.reshape(height, width, channels)
+
+
+def picture_model(name="m.h5", hidden=(12, 6), epochs=3):
+    config = write_config("pic.json", hidden=list(hidden), epochs=epochs)
+    p = run("pretrain", "--config", config, "--data", "bars-and-stripes:4", "--out", name,
+            "--quiet", "--no-checks", "--no-checkpoint")
+    check(p.returncode == EXIT_OK, "pretraining failed", p)
+    return name
+
+
+def not_blank(name):
+    px = png_pixels(ENV.work / name)
+    check(px.var() > 0, f"{name} is blank")
+    return px
+
+
+@case
+def show_draws_filters_as_a_png():
+    """`dbn show`: one tile per hidden unit in a square-ish grid with 1-pixel gaps; --layer,
+    --count, --shape and the file's sample_shape attribute choose what and how."""
+    h5py, np = h5py_numpy()
+    picture_model()
+    p = expect_ok(run("show", "m.h5", "--out", "f.png"))
+    check("12 filters of layer 0 as 4x4 tiles, 19x14 pixels" in p.out, "summary line", p)
+    check(png_size("f.png") == (19, 14), f"f.png is {png_size('f.png')}")  # 4 x 3 tiles of 4x4
+    px = not_blank("f.png")
+    check(px.shape == (14, 19, 3) and (px[..., 0] == px[..., 1]).all(), "not gray")
+    check((px[4, :, 0] == 128).all(), "the gap row between tile rows is not mid-gray")
+    expect_ok(run("show", "m.h5", "--layer", "1", "--count", "4", "--out", "g.png"))
+    check(png_size("g.png") == (9, 9), f"g.png is {png_size('g.png')}")  # 2 x 2 tiles
+    not_blank("g.png")
+    expect_ok(run("show", "m.h5", "--shape", "2x8", "--out", "h.png"))
+    check(png_size("h.png") == (35, 8), f"h.png is {png_size('h.png')}")  # 4 x 3 tiles of 2x8
+    with h5py.File(ENV.work / "m.h5", "a") as f:
+        f.attrs["sample_shape"] = np.array([2, 8], dtype=np.int64)
+    expect_ok(run("show", "m.h5", "--out", "i.png"))
+    check(png_size("i.png") == (35, 8), f"sample_shape ignored: i.png is {png_size('i.png')}")
+    check((png_pixels(ENV.work / "i.png") == png_pixels(ENV.work / "h.png")).all(),
+          "sample_shape [2, 8] and --shape 2x8 differ")
+    no_temp_files()
+
+
+@case
+def show_matches_the_reference_picture():
+    """The filters of the checked-in 16-12 bars-and-stripes RBM, pixel for pixel against
+    tests/picture/data/bas4-filters.png (tests/picture/data/README.md: how to regenerate)."""
+    data = ENV.src / "tests" / "picture" / "data"
+    expect_ok(run("show", data / "bas4.h5", "--out", "f.png"))
+    got, want = png_pixels(ENV.work / "f.png"), png_pixels(data / "bas4-filters.png")
+    check(got.shape == want.shape, f"shape {got.shape}, reference {want.shape}")
+    check((got == want).all(), f"{int((got != want).any(axis=2).sum())} pixels differ")
+
+
+@case
+def show_bad_inputs_fail_in_one_line_without_output():
+    h5py, np = h5py_numpy()
+    picture_model(hidden=(12,))
+    expect_failure(["show", "m.h5", "--out", "f.jpg"], EXIT_BAD_INPUT,
+                   [r"--out f\.jpg: unknown extension \(expected \.png\)"], out="f.jpg")
+    expect_failure(["show", "m.h5", "--out", "no/such/dir/f.png"], EXIT_BAD_INPUT,
+                   [r"no/such/dir"])
+    expect_failure(["show", "missing.h5", "--out", "f.png"], EXIT_BAD_INPUT, [r"missing\.h5"],
+                   out="f.png")
+    expect_failure(["show", "m.h5", "--layer", "1", "--out", "f.png"], EXIT_BAD_INPUT,
+                   [r"--layer 1: the model has 1 layer"], out="f.png")
+    expect_failure(["show", "m.h5", "--count", "13", "--out", "f.png"], EXIT_BAD_INPUT,
+                   [r"--count 13: layer 0 has 12 hidden units"], out="f.png")
+    expect_failure(["show", "m.h5", "--shape", "3x3", "--out", "f.png"], EXIT_BAD_INPUT,
+                   [r"--shape 3x3: 9 pixels, the model has 16 visible units"], out="f.png")
+    expect_failure(["show", "m.h5", "--shape", "4by4", "--out", "f.png"], EXIT_BAD_INPUT,
+                   [r"--shape .*expected HxW"], out="f.png")
+    expect_failure(["show", "m.h5", "--count", "0", "--out", "f.png"], EXIT_USAGE, [r"--count"],
+                   out="f.png")
+    # The output is the model itself: refused before anything is written.
+    expect_failure(["show", "m.h5", "--out", "m.h5"], EXIT_BAD_INPUT, [r"expected \.png"])
+    with h5py.File(ENV.work / "m.h5", "a") as f:
+        f.attrs["sample_shape"] = np.array([4, 4], dtype=np.int64)
+    expect_failure(["show", "m.h5", "--shape", "2x8", "--out", "f.png"], EXIT_BAD_INPUT,
+                   [r"--shape 2x8 disagrees with the model's sample_shape 4x4"], out="f.png")
+    with h5py.File(ENV.work / "m.h5", "a") as f:
+        f.attrs["sample_shape"] = np.array([3, 4], dtype=np.int64)
+    expect_failure(["show", "m.h5", "--out", "f.png"], EXIT_BAD_INPUT,
+                   [r"sample_shape.*12 pixels, the model has 16 visible units"], out="f.png")
+    # 12 visible units, no sample_shape: not a square, so --shape is asked for.
+    (ENV.work / "rows.csv").write_text("".join(",".join(str((r * 7 + c) % 3 % 2)
+                                                        for c in range(12)) + "\n"
+                                               for r in range(60)))
+    config = write_config("twelve.json", hidden=[5], epochs=1)
+    expect_ok(run("pretrain", "--config", config, "--data", "rows.csv", "--out", "t.h5",
+                  "--quiet", "--no-checks", "--no-checkpoint"))
+    expect_failure(["show", "t.h5", "--out", "f.png"], EXIT_BAD_INPUT,
+                   [r"12 visible units are not a square.*--shape HxW"], out="f.png")
+    expect_ok(run("show", "t.h5", "--shape", "3x4", "--out", "f.png"))
+    check(png_size("f.png") == (14, 7), f"f.png is {png_size('f.png')}")  # 3 x 2 tiles of 3x4
+
+
+@case
+def sample_draws_a_grid_and_chains():
+    """`dbn sample --out .png`: the samples as a grid; --chain: one row per chain, its start and
+    ten looks over the steps; the same seed gives the same pixels."""
+    picture_model()
+    p = expect_ok(run("sample", "m.h5", "--count", "9", "--steps", "30", "--out", "s.png"))
+    check("9 samples of 4x4 after 30 Gibbs steps, 14x14 pixels" in p.out, "summary line", p)
+    check(png_size("s.png") == (14, 14), f"s.png is {png_size('s.png')}")
+    not_blank("s.png")
+    p = expect_ok(run("sample", "m.h5", "--count", "3", "--steps", "50", "--chain", "--out",
+                      "c.png"))
+    check(png_size("c.png") == (54, 14), f"c.png is {png_size('c.png')}")  # 11 looks x 3 chains
+    not_blank("c.png")
+    expect_ok(run("sample", "m.h5", "--count", "2", "--steps", "4", "--chain", "--from",
+                  "bars-and-stripes:4", "--out", "d.png"))
+    check(png_size("d.png") == (24, 9), f"d.png is {png_size('d.png')}")  # 5 looks x 2 chains
+    expect_ok(run("sample", "m.h5", "--count", "9", "--steps", "30", "--out", "t.png"))
+    check((png_pixels(ENV.work / "s.png") == png_pixels(ENV.work / "t.png")).all(),
+          "the same seed gave another picture")
+    expect_failure(["sample", "m.h5", "--chain", "--out", "x.h5"], EXIT_BAD_INPUT,
+                   [r"--chain draws a picture"], out="x.h5")
+    expect_failure(["sample", "m.h5", "--shape", "2x8", "--out", "x.h5"], EXIT_BAD_INPUT,
+                   [r"--shape applies to a picture"], out="x.h5")
+    expect_failure(["sample", "m.h5", "--shape", "3x5", "--out", "x.png"], EXIT_BAD_INPUT,
+                   [r"--shape 3x5: 15 pixels"], out="x.png")
+    no_temp_files()
+
+
+@case
+def plot_draws_the_monitors_of_every_layer_and_fine_tuning():
+    """`dbn plot`: one 640x400 chart per monitor, two per row; a fine-tuned classifier adds its
+    loss and accuracy; a model without records is refused."""
+    h5py, np = h5py_numpy()
+    config = write_config("pl.json", hidden=[12, 6], epochs=4)
+    expect_ok(run("pretrain", "--config", config, "--data", "bars-and-stripes:4", "--out",
+                  "m.h5", "--quiet", "--no-checks", "--no-checkpoint"))
+    p = expect_ok(run("plot", "m.h5", "--out", "curves.png"))
+    check("wrote curves.png: 3 charts, 6 lines" in p.out, "summary line", p)
+    check(png_size("curves.png") == (1280, 800), f"curves.png is {png_size('curves.png')}")
+    px = not_blank("curves.png")
+    check(not (px[..., 0] == px[..., 2]).all(), "no coloured line")
+    expect_ok(run("plot", "m.h5", "--columns", "3", "--out", "wide.png"))
+    check(png_size("wide.png") == (1920, 400), f"wide.png is {png_size('wide.png')}")
+    rng = np.random.default_rng(2)
+    protos = rng.random((4, 16)) < 0.5
+    k = rng.integers(0, 4, 400)
+    x = protos[k] ^ (rng.random((400, 16)) < 0.1)
+    (ENV.work / "rows.csv").write_text("".join(",".join(map(str, r)) + "\n"
+                                               for r in x.astype(int)))
+    (ENV.work / "labels.csv").write_text("".join(f"{v}\n" for v in k))
+    expect_ok(run("pretrain", "--config", config, "--data", "rows.csv", "--out", "p.h5",
+                  "--quiet", "--no-checks", "--no-checkpoint"))
+    expect_ok(run("finetune", "p.h5", "--data", "rows.csv", "--labels", "labels.csv", "--mode",
+                  "classifier", "--epochs", "3", "--out", "tuned.h5", "--quiet",
+                  "--no-checkpoint"))
+    p = expect_ok(run("plot", "tuned.h5", "--out", "tuned.png"))
+    check("5 charts" in p.out, "the fine-tuning charts are missing", p)
+    check(png_size("tuned.png") == (1280, 1200), f"tuned.png is {png_size('tuned.png')}")
+    with h5py.File(ENV.work / "bare.h5", "w") as f:
+        f.attrs["format"] = "dbn-model"
+        f.attrs["format_version"] = 1
+        f.attrs["library_version"] = "test"
+        f.attrs["n_layers"] = 1
+        g = f.create_group("layers/0")
+        g.attrs["visible_units"] = "bernoulli"
+        g.attrs["hidden_units"] = "bernoulli"
+        g["weights"] = np.zeros((16, 4), dtype=np.float32)
+        g["visible_bias"] = np.zeros(16, dtype=np.float32)
+        g["hidden_bias"] = np.zeros(4, dtype=np.float32)
+    expect_failure(["plot", "bare.h5", "--out", "x.png"], EXIT_BAD_INPUT,
+                   [r"bare\.h5: no per-epoch monitors to plot"], out="x.png")
+    expect_failure(["plot", "m.h5", "--out", "x.svg"], EXIT_BAD_INPUT,
+                   [r"--out x\.svg: unknown extension \(expected \.png\)"], out="x.svg")
+    expect_failure(["plot", "m.h5", "--columns", "0", "--out", "x.png"], EXIT_USAGE,
+                   [r"--columns"], out="x.png")
+    no_temp_files()
+
 def main():
     global ENV
     ap = argparse.ArgumentParser(description=__doc__,

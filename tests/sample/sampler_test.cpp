@@ -148,3 +148,39 @@ TEST(Sampler, InvertPreprocessingUndoesStandardizeAndScale) {
 
 }  // namespace
 }  // namespace dbn::sample
+
+namespace dbn::sample {
+namespace {
+
+// The chain frames follow the chains of sample_model: for a stack the last frame is its means,
+// bit for bit; the first (step 0, from given start states) the start taken down by mean-field.
+TEST(ChainFrames, LastFrameIsTheSamplesAndFirstTheStart) {
+    Rng init(4);
+    Dbn model;
+    model.layers.push_back(testing::random_rbm(9, 5, init, 0.5f));
+    model.layers.push_back(testing::random_rbm(5, 3, init, 0.5f));
+    SampleOptions options;
+    options.count = 6;
+    options.steps = 40;
+    options.seed = 9;
+    const Matrix start = testing::random_binary(2, 5, 1);
+    const Samples s = sample_model(model, options, &start);
+    const std::vector<Matrix> frames = sample_chain_frames(model, options, {0, 10, 25, 40}, &start);
+    ASSERT_EQ(frames.size(), 4U);
+    for (const Matrix& f : frames) {
+        ASSERT_EQ(f.shape(0), 6U);
+        ASSERT_EQ(f.shape(1), 9U);
+    }
+    EXPECT_EQ(frames.back(), s.means);
+    Matrix down = Matrix::from_shape({6, 9});
+    Matrix rows = Matrix::from_shape({6, 5});
+    for (std::size_t r = 0; r < 6; ++r)
+        for (std::size_t i = 0; i < 5; ++i) rows(r, i) = start(r % 2, i);
+    model.layers[0].visible_mean(rows, down);
+    EXPECT_EQ(frames.front(), down);
+    EXPECT_THROW(sample_chain_frames(model, options, {}), ConfigError);
+    EXPECT_THROW(sample_chain_frames(model, options, {5, 5}), ConfigError);
+}
+
+}  // namespace
+}  // namespace dbn::sample

@@ -675,6 +675,37 @@ double Object::read_double_attribute(const std::string& name) const {
     return value;
 }
 
+std::vector<std::int64_t> Object::read_int_array_attribute(const std::string& name,
+                                                           std::size_t max_values) const {
+    ensure_quiet();
+    const std::string what = "attribute " + quoted(name);
+    const htri_t rc = H5Aexists(id_, name.c_str());
+    if (rc < 0) fail(where(), "cannot look up " + what);
+    if (rc == 0) fail<FormatError>(where(), "missing " + what);
+    Handle attr(check_id(H5Aopen(id_, name.c_str(), H5P_DEFAULT), where(), "cannot open " + what),
+                H5Aclose);
+    const TypeInfo info = attribute_info(attr, where(), what);
+    if (info.type_class != TypeClass::integer)
+        fail<FormatError>(where(), what + " is " + info.name() + " (expected integers)");
+    Handle space(
+        check_id(H5Aget_space(attr.get()), where(), "cannot read the dataspace of " + what),
+        H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) fail(where(), "cannot read the rank of " + what);
+    if (rank > 1)
+        fail<FormatError>(where(),
+                          what + " has rank " + std::to_string(rank) + " (expected a 1-D array)");
+    const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+    if (n < 0) fail(where(), "cannot read the size of " + what);
+    if (static_cast<std::uint64_t>(n) > max_values)
+        fail<FormatError>(where(), what + " holds " + std::to_string(n) + " values (at most " +
+                                       std::to_string(max_values) + " expected)");
+    std::vector<std::int64_t> values(static_cast<std::size_t>(n));
+    if (n > 0)
+        check(H5Aread(attr.get(), H5T_NATIVE_INT64, values.data()), where(), "cannot read " + what);
+    return values;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Group
 

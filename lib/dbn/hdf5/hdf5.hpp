@@ -81,6 +81,12 @@ public:
     /// @brief Reads a scalar floating-point or integer attribute as double.
     /// @throws FormatError when missing or of another type.
     double read_double_attribute(const std::string& name) const;
+    /// @brief Reads an integer attribute holding a scalar or a 1-D array of at most
+    /// `max_values` values, of any integer type, as int64 (HDF5 converts; a value out of the
+    /// int64 range fails the read).
+    /// @throws FormatError when missing, not integers, of rank above 1 or too long.
+    std::vector<std::int64_t> read_int_array_attribute(const std::string& name,
+                                                       std::size_t max_values) const;
 
 protected:
     Object(Id id, std::string file, std::string path);

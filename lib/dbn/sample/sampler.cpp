@@ -40,22 +40,57 @@ Matrix top_input(const Dbn& model, const Matrix& raw) {
     return x;
 }
 
+namespace {
+
+/// The start states of the top RBM's chains: `start`'s rows in turn, or random ones.
+Matrix start_states(const Rbm& top, std::size_t count, const Matrix* start, Rng& rng) {
+    if (start == nullptr) return random_start(top, count, rng);
+    if (start->shape(0) == 0 || start->shape(1) != top.n_visible())
+        throw ShapeError("start states: " + std::to_string(start->shape(0)) + " x " +
+                         std::to_string(start->shape(1)) + ", the top layer has " +
+                         std::to_string(top.n_visible()) + " visible units");
+    Matrix v = Matrix::from_shape({count, top.n_visible()});
+    for (std::size_t r = 0; r < count; ++r)
+        for (std::size_t i = 0; i < top.n_visible(); ++i)
+            v(r, i) = (*start)(r % start->shape(0), i);
+    return v;
+}
+
+}  // namespace
+
+std::vector<Matrix> sample_chain_frames(const Dbn& model, const SampleOptions& options,
+                                        const std::vector<std::size_t>& at_steps,
+                                        const Matrix* start) {
+    model.validate();
+    DBN_CHECK(!at_steps.empty(), ConfigError, "chain frames: no steps to look at");
+    for (std::size_t i = 1; i < at_steps.size(); ++i)
+        DBN_CHECK(at_steps[i] > at_steps[i - 1], ConfigError,
+                  "chain frames: the steps must increase");
+    const Rbm& top = model.layers.back();
+    Rng rng(options.seed);
+    Matrix v = start_states(top, options.count, start, rng);
+    std::vector<Matrix> frames;
+    std::size_t done = 0;
+    for (std::size_t at : at_steps) {
+        gibbs_steps(top, v, at - done, rng);
+        done = at;
+        Matrix x = v;
+        for (std::size_t k = model.n_layers() - 1; k-- > 0;) {
+            Matrix m = Matrix::from_shape({options.count, model.layers[k].n_visible()});
+            model.layers[k].visible_mean(x, m);
+            x = std::move(m);
+        }
+        invert_preprocessing(model.preprocessing, x);
+        frames.push_back(std::move(x));
+    }
+    return frames;
+}
+
 Samples sample_model(const Dbn& model, const SampleOptions& options, const Matrix* start) {
     model.validate();
     const Rbm& top = model.layers.back();
     Rng rng(options.seed);
-    Matrix v = Matrix::from_shape({options.count, top.n_visible()});
-    if (start == nullptr) {
-        v = random_start(top, options.count, rng);
-    } else {
-        if (start->shape(0) == 0 || start->shape(1) != top.n_visible())
-            throw ShapeError("start states: " + std::to_string(start->shape(0)) + " x " +
-                             std::to_string(start->shape(1)) + ", the top layer has " +
-                             std::to_string(top.n_visible()) + " visible units");
-        for (std::size_t r = 0; r < options.count; ++r)
-            for (std::size_t i = 0; i < top.n_visible(); ++i)
-                v(r, i) = (*start)(r % start->shape(0), i);
-    }
+    Matrix v = start_states(top, options.count, start, rng);
     gibbs_steps(top, v, options.steps, rng);
 
     // The top RBM's last p(v|h) would be a mean; its sampled states v are what the chain is in.

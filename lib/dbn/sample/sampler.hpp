@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "dbn/core/rng.hpp"
 #include "dbn/core/types.hpp"
@@ -47,6 +48,18 @@ Matrix top_input(const Dbn& model, const Matrix& raw);
 /// down). Deterministic for a given seed.
 /// @throws ShapeError when `start` has the wrong column count or no rows.
 Samples sample_model(const Dbn& model, const SampleOptions& options, const Matrix* start = nullptr);
+
+/// @brief The states of each chain over time, for pictures of its progress (docs/CLI.md,
+/// "dbn sample --chain"): the chains of sample_model (same seed, same start, same draws),
+/// looked at after each of `at_steps` steps (increasing; 0 is the start state). A look is
+/// the chain's visible state taken down to the visible units without drawing anything: for a
+/// single RBM its visible states themselves, for a stack the top RBM's visible states through
+/// layers K-2..0 by mean-field p(v|h); then the preprocessing is undone as for sample_model.
+/// Result: one [count, n_visible] matrix per entry of `at_steps`.
+/// @throws ShapeError as sample_model; ConfigError when `at_steps` is empty or not increasing.
+std::vector<Matrix> sample_chain_frames(const Dbn& model, const SampleOptions& options,
+                                        const std::vector<std::size_t>& at_steps,
+                                        const Matrix* start = nullptr);
 
 /// @brief Undoes the preprocessing on visible means where it is invertible: standardization
 /// (x * stddev + mean), then scaling (x * scale). A binarizing preprocessing is not
