@@ -5,11 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <limits>
 #include <memory>
 #include <string>
-#include <system_error>
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/output_file.hpp"
@@ -42,27 +40,20 @@ Surface new_surface(const std::string& path, std::size_t width, std::size_t heig
     return s;
 }
 
-/// Writes the surface to a temporary file beside `path`, syncs it and renames it over `path`.
+/// Encodes the surface as PNG in memory and writes it with replace_file (temporary file, sync,
+/// rename), the project's one way of replacing an output.
 void save(cairo_surface_t* surface, const std::string& path) {
-    namespace fs = std::filesystem;
     remove_stale_temp_files(path);
-    const std::string tmp = temp_path(path);
-    try {
-        cairo_surface_flush(surface);
-        const cairo_status_t st = cairo_surface_write_to_png(surface, tmp.c_str());
-        DBN_CHECK(st == CAIRO_STATUS_SUCCESS, IoError,
-                  path << ": cannot write the picture (" << cairo_status_to_string(st) << ")");
-        sync_file(tmp);
-        std::error_code ec;
-        fs::rename(tmp, path, ec);
-        DBN_CHECK(!ec, IoError,
-                  path << ": cannot write the picture: renaming " << tmp << " over it failed ("
-                       << ec.message() << ")");
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(tmp, ignored);
-        throw;
-    }
+    cairo_surface_flush(surface);
+    std::string bytes;
+    const auto append = [](void* closure, const unsigned char* data, unsigned int length) {
+        static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+        return CAIRO_STATUS_SUCCESS;
+    };
+    const cairo_status_t st = cairo_surface_write_to_png_stream(surface, append, &bytes);
+    DBN_CHECK(st == CAIRO_STATUS_SUCCESS, IoError,
+              path << ": cannot write the picture (" << cairo_status_to_string(st) << ")");
+    replace_file(path, bytes.data(), bytes.size(), "the picture");
 }
 
 // ---- charts ------------------------------------------------------------------------------------
