@@ -234,6 +234,11 @@ int run_sample(const SampleOptions& o);
 struct ReportOptions {
     std::string model, out;
     std::optional<std::string> data, labels;
+    std::optional<std::string> shape;  ///< --shape HxW of the filters and samples
+    std::size_t samples = 64;          ///< --samples: chains drawn for the samples figure
+    std::size_t steps = 1000;          ///< --steps: their Gibbs steps
+    std::uint64_t seed = 0;
+    bool no_pictures = false;
     bool quiet = false;
 };
 void add_report(CLI::App& app, ReportOptions& o);

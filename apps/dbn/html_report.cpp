@@ -193,12 +193,25 @@ std::string checks_section(const json& model) {
     return out.str();
 }
 
+/// The width a picture is shown at: a small tile grid is enlarged by a whole factor (up to 8,
+/// to about 480 pixels; pixelated, so every weight stays one crisp square), a large one as is.
+/// The width comes from the PNG's IHDR chunk; 0 (no width attribute) when it cannot be read.
+std::size_t shown_width(const std::string& png) {
+    if (png.size() < 24 || png.compare(12, 4, "IHDR") != 0) return 0;
+    std::size_t w = 0;
+    for (int i = 16; i < 20; ++i) w = (w << 8) | static_cast<unsigned char>(png[i]);
+    if (w == 0) return 0;
+    const std::size_t factor = std::max<std::size_t>(1, std::min<std::size_t>(8, 480 / w));
+    return w * factor;
+}
+
 std::string figure_section(const ReportFigure& f) {
     std::ostringstream out;
     out << "<section id=\"" << html_escape(f.id) << "\"><h2>" << html_escape(f.title)
         << "</h2>\n<figure><img alt=\"" << html_escape(f.title) << "\" src=\"data:image/png;base64,"
-        << base64(f.png) << "\"><figcaption>" << html_escape(f.caption)
-        << "</figcaption></figure></section>\n";
+        << base64(f.png) << "\"";
+    if (const std::size_t w = shown_width(f.png)) out << " width=\"" << w << "\"";
+    out << "><figcaption>" << html_escape(f.caption) << "</figcaption></figure></section>\n";
     return out.str();
 }
 
@@ -303,7 +316,8 @@ th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }
 th { background: #f2f2f2; }
 td.passed { background: #d9f2d9; } td.failed { background: #f7d4d4; }
 td.open { background: #fbeccb; } td.diagonal { font-weight: bold; }
-figure { margin: 0.5em 0; } img { max-width: 100%; image-rendering: pixelated; }
+figure { margin: 0.5em 0; } img { max-width: 100%; height: auto; }
+#filters img, #filters-top img, #samples img { image-rendering: pixelated; }
 figcaption, .note, .none { color: #555; font-size: 0.9em; }
 div.scroll { overflow-x: auto; }
 pre { background: #f7f7f7; padding: 0.5em; overflow-x: auto; }

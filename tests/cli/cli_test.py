@@ -2576,6 +2576,55 @@ def report_page_matches_info_and_renders_in_chromium():
                    EXIT_BAD_INPUT, [r"--labels needs --data"], out="n.html")
 
 
+@case
+def report_embeds_the_pictures_of_show_sample_and_plot():
+    """`dbn report` embeds, byte for byte, the PNG files that `dbn show` (layer 0 and the top
+    layer), `dbn sample` and `dbn plot` write for the same model and seed; rows without an image
+    shape leave the filters and samples out with a line saying why; a --shape that does not fit
+    is refused and writes nothing."""
+    import base64
+    m = picture_model("m.h5", hidden=(12, 6), epochs=3)
+    expect_ok(run("report", m, "--out", "r.html", "--samples", "9", "--steps", "50", "--seed",
+                  "4"))
+    page = (ENV.work / "r.html").read_text()
+    found = {k: base64.b64decode(v) for k, v in re.findall(
+        r'<section id="([a-z-]+)"><h2>[^<]*</h2>\n<figure><img alt="[^"]*" '
+        r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)}
+    check(sorted(found) == ["curves", "filters", "filters-top", "samples"],
+          f"figures {sorted(found)}")
+    expect_ok(run("show", m, "--layer", "0", "--count", "12", "--out", "f0.png"))
+    expect_ok(run("show", m, "--layer", "1", "--count", "6", "--out", "f1.png"))
+    expect_ok(run("sample", m, "--count", "9", "--steps", "50", "--seed", "4", "--out", "s.png"))
+    expect_ok(run("plot", m, "--out", "c.png"))
+    for fig, name in (("filters", "f0.png"), ("filters-top", "f1.png"), ("samples", "s.png"),
+                      ("curves", "c.png")):
+        check(found[fig] == (ENV.work / name).read_bytes(),
+              f"the report's {fig} figure is not the PNG of {name}")
+    shot, _, console = chromium_render("r.html", "shot.png")
+    check(console == [], "console messages:\n" + "\n".join(console))
+    px = png_pixels(shot)
+    check(len({tuple(v) for v in px.reshape(-1, px.shape[2])[::5].tolist()}) >= 8,
+          "the screenshot looks blank")
+    # --no-pictures: none; rows of 32 values without a shape: curves only, and a line says why.
+    expect_ok(run("report", m, "--out", "n.html", "--no-pictures", "--quiet"))
+    check("data:image/png" not in (ENV.work / "n.html").read_text(), "--no-pictures drew")
+    x, _ = labelled_csv()
+    cfg = write_config("p32.json", hidden=[8], epochs=2)
+    check(run("pretrain", "--config", cfg, "--data", "rows.csv", "--out", "w.h5", "--quiet",
+              "--no-checkpoint", "--no-checks").returncode == EXIT_OK, "pretraining failed")
+    p = expect_ok(run("report", "w.h5", "--out", "w.html"))
+    check(re.search(r"left out of the report: filters and samples: .*--shape", p.out),
+          "the report does not say why it left out the filters", p)
+    page = (ENV.work / "w.html").read_text()
+    check('id="curves"' in page and 'id="filters"' not in page, "figures of w.h5")
+    expect_ok(run("report", "w.h5", "--out", "w2.html", "--shape", "4x8", "--quiet"))
+    check('id="filters"' in (ENV.work / "w2.html").read_text(), "--shape 4x8 drew no filters")
+    expect_failure(["report", "w.h5", "--out", "w3.html", "--shape", "5x5"], EXIT_BAD_INPUT,
+                   [r"5x5|25|32"], out="w3.html")
+    expect_failure(["report", "w.h5", "--out", "w3.html", "--shape", "axb"], EXIT_BAD_INPUT,
+                   [r"--shape"], out="w3.html")
+
+
 def png_size(name):
     """Width and height from a PNG's IHDR chunk (the first after the signature)."""
     data = (ENV.work / name).read_bytes()

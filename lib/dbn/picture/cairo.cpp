@@ -40,10 +40,8 @@ Surface new_surface(const std::string& path, std::size_t width, std::size_t heig
     return s;
 }
 
-/// Encodes the surface as PNG in memory and writes it with replace_file (temporary file, sync,
-/// rename), the project's one way of replacing an output.
-void save(cairo_surface_t* surface, const std::string& path) {
-    remove_stale_temp_files(path);
+/// The surface encoded as PNG, in memory; `what` names the picture in errors.
+std::string encode(cairo_surface_t* surface, const std::string& what) {
     cairo_surface_flush(surface);
     std::string bytes;
     const auto append = [](void* closure, const unsigned char* data, unsigned int length) {
@@ -52,7 +50,14 @@ void save(cairo_surface_t* surface, const std::string& path) {
     };
     const cairo_status_t st = cairo_surface_write_to_png_stream(surface, append, &bytes);
     DBN_CHECK(st == CAIRO_STATUS_SUCCESS, IoError,
-              path << ": cannot write the picture (" << cairo_status_to_string(st) << ")");
+              what << ": cannot encode the picture (" << cairo_status_to_string(st) << ")");
+    return bytes;
+}
+
+/// Writes PNG bytes with replace_file (temporary file, sync, rename), the project's one way of
+/// replacing an output.
+void save(const std::string& bytes, const std::string& path) {
+    remove_stale_temp_files(path);
     replace_file(path, bytes.data(), bytes.size(), "the picture");
 }
 
@@ -264,11 +269,11 @@ bool pictures_available() { return true; }
 
 std::string picture_library() { return std::string("cairo ") + cairo_version_string(); }
 
-void write_png(const std::string& path, const GrayImage& image) {
+std::string png_bytes(const GrayImage& image, const std::string& what) {
     DBN_CHECK(image.pixels.size() == image.width * image.height, ShapeError,
-              path << ": a picture of " << image.width << "x" << image.height << " with "
+              what << ": a picture of " << image.width << "x" << image.height << " with "
                    << image.pixels.size() << " pixels");
-    Surface s = new_surface(path, image.width, image.height);
+    Surface s = new_surface(what, image.width, image.height);
     unsigned char* data = cairo_image_surface_get_data(s.get());
     const int stride = cairo_image_surface_get_stride(s.get());
     cairo_surface_flush(s.get());
@@ -280,17 +285,22 @@ void write_png(const std::string& path, const GrayImage& image) {
         }
     }
     cairo_surface_mark_dirty(s.get());
-    save(s.get(), path);
+    return encode(s.get(), what);
 }
 
-void write_charts(const std::string& path, const std::vector<Chart>& charts, std::size_t columns) {
-    DBN_CHECK(!charts.empty(), ConfigError, path << ": no charts to draw");
+void write_png(const std::string& path, const GrayImage& image) {
+    save(png_bytes(image, path), path);
+}
+
+std::string charts_png_bytes(const std::vector<Chart>& charts, std::size_t columns,
+                             const std::string& what) {
+    DBN_CHECK(!charts.empty(), ConfigError, what << ": no charts to draw");
     columns = std::max<std::size_t>(1, std::min(columns, charts.size()));
     const std::size_t rows = (charts.size() + columns - 1) / columns;
-    Surface s = new_surface(path, columns * chart_width, rows * chart_height);
+    Surface s = new_surface(what, columns * chart_width, rows * chart_height);
     Context cr(cairo_create(s.get()));
     DBN_CHECK(cairo_status(cr.get()) == CAIRO_STATUS_SUCCESS, IoError,
-              path << ": cannot draw (" << cairo_status_to_string(cairo_status(cr.get())) << ")");
+              what << ": cannot draw (" << cairo_status_to_string(cairo_status(cr.get())) << ")");
     cairo_set_source_rgb(cr.get(), 1, 1, 1);
     cairo_paint(cr.get());
     for (std::size_t i = 0; i < charts.size(); ++i)
@@ -298,9 +308,13 @@ void write_charts(const std::string& path, const std::vector<Chart>& charts, std
                    static_cast<double>((i / columns) * chart_height));
     const cairo_status_t st = cairo_status(cr.get());
     DBN_CHECK(st == CAIRO_STATUS_SUCCESS, IoError,
-              path << ": cannot draw (" << cairo_status_to_string(st) << ")");
+              what << ": cannot draw (" << cairo_status_to_string(st) << ")");
     cr.reset();
-    save(s.get(), path);
+    return encode(s.get(), what);
+}
+
+void write_charts(const std::string& path, const std::vector<Chart>& charts, std::size_t columns) {
+    save(charts_png_bytes(charts, columns, path), path);
 }
 
 }  // namespace dbn::picture

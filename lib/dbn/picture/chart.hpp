@@ -36,6 +36,12 @@ constexpr int chart_height = 400;
 /// out: the result may be empty.
 std::vector<Chart> training_charts(const ModelFile& model);
 
+/// @brief `charts` drawn as write_charts draws them, encoded as PNG in memory (the report
+/// embeds them). `what` names the picture in errors.
+/// @throws ConfigError when `charts` is empty or pictures are not available; IoError.
+std::string charts_png_bytes(const std::vector<Chart>& charts, std::size_t columns,
+                             const std::string& what);
+
 /// @brief Draws `charts` as a page of panels, `columns` per row (at most the number of
 /// charts), each chart_width x chart_height pixels, and writes it as a PNG (write_png's way:
 /// temporary file, sync, rename).

@@ -18,6 +18,14 @@ void write_png(const std::string& path, const GrayImage&) {
     throw ConfigError(path + ": " + picture_library());
 }
 
+std::string png_bytes(const GrayImage&, const std::string& what) {
+    throw ConfigError(what + ": " + picture_library());
+}
+
+std::string charts_png_bytes(const std::vector<Chart>&, std::size_t, const std::string& what) {
+    throw ConfigError(what + ": " + picture_library());
+}
+
 void write_charts(const std::string& path, const std::vector<Chart>&, std::size_t) {
     throw ConfigError(path + ": " + picture_library());
 }

@@ -20,6 +20,11 @@ std::string picture_library();
 /// @throws ConfigError naming `flag` and `path`.
 void check_png_output(const std::string& path, const std::string& flag = "--out");
 
+/// @brief `image` encoded as an 8-bit RGB PNG (gray: R = G = B), in memory: the bytes of the
+/// file write_png writes (the report embeds them). `what` names the picture in errors.
+/// @throws ShapeError, IoError naming `what`; ConfigError when pictures are not available.
+std::string png_bytes(const GrayImage& image, const std::string& what);
+
 /// @brief Writes `image` as an 8-bit RGB PNG (gray: R = G = B) to a temporary file beside
 /// `path`, synced and renamed over it; the temporary is removed on any error.
 /// @throws IoError naming `path`; ConfigError when pictures are not available.
