@@ -62,11 +62,11 @@ int run_ising_observables(const IsingObservablesOptions& o) {
                                 << " is not an ising: SPEC or a dbn dataset ising file; give the "
                                    "temperature of the samples");
     const double t = o.temperature ? *o.temperature : of_data->temperature;
-    DBN_CHECK(!of_data || !o.temperature || std::abs(*o.temperature - of_data->temperature) <=
-                                                1e-12 * of_data->temperature,
+    DBN_CHECK(!of_data || !o.temperature ||
+                  std::abs(*o.temperature - of_data->temperature) <= 1e-12 * of_data->temperature,
               ConfigError,
-              "--temperature " << *o.temperature << ": " << o.data << " is at T = "
-                               << of_data->temperature);
+              "--temperature " << *o.temperature << ": " << o.data
+                               << " is at T = " << of_data->temperature);
     const data::Dataset d = data::read_dataset(o.data);
     const std::size_t cols = d.x.shape(1);
     std::size_t size = 0;
@@ -157,9 +157,10 @@ int run_ising_observables(const IsingObservablesOptions& o) {
         std::printf("\n");
     }
     if (ref)
-        std::printf("generator: %zu Wolff samples, seed %llu; exact: derivatives of Kaufman's log Z "
-                    "(|m| and susceptibility have no closed form here)\n",
-                    o.reference, static_cast<unsigned long long>(o.seed));
+        std::printf(
+            "generator: %zu Wolff samples, seed %llu; exact: derivatives of Kaufman's log Z "
+            "(|m| and susceptibility have no closed form here)\n",
+            o.reference, static_cast<unsigned long long>(o.seed));
     std::fflush(stdout);
     return exit_ok;
 }
