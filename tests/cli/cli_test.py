@@ -1277,6 +1277,19 @@ def dataset_ising_observables_of_samples_against_the_exact_values():
 
 
 @case
+def ising_rg_model_config_trains_on_critical_samples():
+    # models/ising-rg.json (Mehta and Schwab's 1600-400-100-25 DBN) is accepted as it ships, on a
+    # shrunk data set and one epoch; dbn show draws the top layer's receptive fields on 40x40.
+    expect_ok(run("pretrain", "--config", ENV.model_config("ising-rg.json"), "--data",
+                  "ising:L=40,T=2.269,n=200,seed=1", "--epochs", "1", "--no-checks", "--quiet",
+                  "--out", "rg.h5"))
+    info = json.loads(expect_ok(run("info", "rg.h5", "--json")).out)
+    check(info["name"] == "ising-rg" and info["n_layers"] == 3, info)
+    p = expect_ok(run("show", "rg.h5", "--layer", "2", "--out", "rg2.png"))
+    check("25 filters of layer 2 as 40x40 tiles" in p.out, "show output", p)
+
+
+@case
 def eval_on_ising_data_reports_the_kl_from_the_exact_log_p():
     # A 16-8 RBM on 6x6 Ising samples: its log Z is exact, so KL(data || model) = the data's
     # exact mean log p - the model's mean log-likelihood, positive, the same for the SPEC and for
