@@ -14,7 +14,8 @@
 namespace dbn::cli {
 
 void add_dataset(CLI::App& app, DatasetOptions& o) {
-    auto* c = app.add_subcommand("dataset", "Generate a data set with a known answer");
+    auto* c = app.add_subcommand(
+        "dataset", "Generate a data set with a known answer, or measure samples against it");
     c->require_subcommand(1);
     auto* ising = c->add_subcommand(
         "ising",
@@ -37,9 +38,12 @@ void add_dataset(CLI::App& app, DatasetOptions& o) {
         ->required()
         ->check(path_validator());
     ising->add_flag("--quiet", o.quiet, "print nothing on success");
+    ising->callback([&o] { o.command = "ising"; });
+    add_ising_observables(*c, o);
 }
 
 int run_dataset(const DatasetOptions& o) {
+    if (o.command == "ising-observables") return run_ising_observables(o.observables);
     const auto t0 = std::chrono::steady_clock::now();
     const data::IsingSpec& spec = o.ising;
     DBN_CHECK(spec.size >= 2 && spec.size <= data::k_ising_max_size, ConfigError,

@@ -345,6 +345,11 @@ int run_eval(const EvalOptions& o) {
         out["kl_data_model_high"] = number(known->kl_high);
         out["kl_data_model_standard_error"] = number(known->kl_se);
         out["kl_data_model_impossible"] = known->impossible;
+        // The bound is at most the model's mean log p, which is at most the data's own but for
+        // sampling error: above it beyond its interval and 3 standard errors, a log Z is wrong.
+        if (ev.bound && ev.bound->available)
+            out["dbn_lower_bound_above_data"] =
+                ev.bound->low - 3.0 * ev.bound->standard_error > known->data_mean;
     }
 
     add_fine_tuned(out, file, d, classifier, labels);
@@ -384,6 +389,10 @@ int run_eval(const EvalOptions& o) {
                 "sampling s.e. %.4f)\n",
                 ev.bound->value, ev.bound->low, ev.bound->high, ev.bound->standard_error);
             std::cout << buf;
+            if (out.value("dbn_lower_bound_above_data", false))
+                std::cout << "  the DBN bound is above the data's exact mean log p beyond its "
+                             "interval and 3 standard errors: a log Z estimate above layer 0 (the "
+                             "top layer's, or a dlogZ between layers) is wrong\n";
         }
     }
     return exit_ok;

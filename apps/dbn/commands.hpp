@@ -298,11 +298,24 @@ void add_bench(CLI::App& app, BenchOptions& o);
 int run_bench(const BenchOptions& o);
 
 /// `dbn dataset` (cmd_dataset.cpp).
+/// `dbn dataset ising-observables` (cmd_dataset_observables.cpp).
+struct IsingObservablesOptions {
+    std::string data;
+    std::optional<double> temperature;
+    std::optional<std::size_t> size;
+    std::size_t reference = 10000;  ///< generator samples to compare with (0: none)
+    std::uint64_t seed = 1;
+    bool json = false;
+};
 struct DatasetOptions {
+    std::string command;  ///< the subcommand given: "ising" or "ising-observables"
     data::IsingSpec ising;
     std::string out;
     bool quiet = false;
+    IsingObservablesOptions observables;
 };
+void add_ising_observables(CLI::App& dataset, DatasetOptions& o);
+int run_ising_observables(const IsingObservablesOptions& o);
 void add_dataset(CLI::App& app, DatasetOptions& o);
 int run_dataset(const DatasetOptions& o);
 
