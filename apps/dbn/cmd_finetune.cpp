@@ -292,8 +292,6 @@ int run_finetune(const FinetuneOptions& o) {
         for (const auto& l : model.stack.layers) log << "-" << l.n_hidden();
         log << ")" << (model.fine_tuned ? ", fine-tuned" : "") << "\ndata: " << train.source << ": "
             << counted(train.size(), "row") << (train.has_labels() ? ", labelled" : "");
-        if (!train.labels_column.empty())
-            log << " (labels from column \"" << train.labels_column << "\")";
         if (run.validation)
             log << "; validation " << valid.source << ": " << counted(valid.size(), "row");
         log << "\nfine-tuning: " << to_string(cfg.mode) << ", " << to_string(cfg.optimizer)

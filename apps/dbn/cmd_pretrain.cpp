@@ -194,8 +194,6 @@ int run_pretrain(const PretrainOptions& o) {
     if (!run.quiet) {
         log << "data: " << train.source << ": " << counted(train.size(), "row") << " x "
             << counted(train.n_features(), "column");
-        if (!train.labels_column.empty())
-            log << " (column \"" << train.labels_column << "\" holds labels, not a feature)";
         if (!run.validation.empty()) log << "; validation " << counted(valid.size(), "row");
         log << "\nBLAS: OpenBLAS kernel " << blas::core_name() << " (chosen by "
             << blas::to_string(blas::kernel_choice().source) << "), "

@@ -71,48 +71,6 @@ TEST(CsvReader, HeaderOptionOverridesDetection) {
     EXPECT_NE(msg.find(named + ":1:1: not a number: \"a\""), std::string::npos) << msg;
 }
 
-// A header column named as labels is taken as the labels, never read as a feature (a user's
-// labelled CSV otherwise trained the label as a pixel), whatever its case or quotes.
-TEST(CsvReader, HeaderColumnNamedAsLabelsGivesTheLabels) {
-    TempDir tmp;
-    for (const std::string name : {"label", "Labels", "\"CLASS\"", " target ", "y"}) {
-        const Dataset d = read_csv(tmp.file("l.csv", "a," + name + ",b\n0.5,3,1\n2,7,4\n"));
-        ASSERT_EQ(d.n_features(), 2U) << name;
-        ASSERT_TRUE(d.has_labels()) << name;
-        EXPECT_EQ(d.labels(0), 3);
-        EXPECT_EQ(d.labels(1), 7);
-        EXPECT_FLOAT_EQ(d.x(1, 0), 2.0f);
-        EXPECT_FLOAT_EQ(d.x(1, 1), 4.0f);
-        EXPECT_FALSE(d.labels_column.empty()) << name;
-    }
-    // Other names, and a headerless file, stay features.
-    const Dataset plain = read_csv(tmp.file("p.csv", "labelled,ys\n1,2\n"));
-    EXPECT_EQ(plain.n_features(), 2U);
-    EXPECT_FALSE(plain.has_labels());
-    // A label column that is given wins, and the named one is then a feature.
-    const Dataset given = read_csv(tmp.file("g.csv", "label,c\n1,2\n"), with_label(1));
-    EXPECT_EQ(given.n_features(), 1U);
-    EXPECT_EQ(given.labels(0), 2);
-    EXPECT_TRUE(given.labels_column.empty());
-    // A named column that does not hold integers says why it was read as labels.
-    const auto real = tmp.file("r.csv", "x,y\n1,0.25\n");
-    const auto why = error_of<FormatError>([&] { read_csv(real); });
-    EXPECT_NE(why.find(real + ":2:2: label is not an integer: \"0.25\" (column \"y\" is read as "
-                              "the labels for its name; rename it to read it as a feature)"),
-              std::string::npos)
-        << why;
-    // read_labels takes the named column of a many-column file.
-    const Labels l = read_labels(tmp.file("m.csv", "a,b,class\n0,1,4\n1,0,5\n"));
-    ASSERT_EQ(l.size(), 2U);
-    EXPECT_EQ(l(1), 5);
-    // Two named columns are refused, naming both.
-    const auto path = tmp.file("two.csv", "y,a,label\n1,2,3\n");
-    const auto msg = error_of<FormatError>([&] { read_csv(path); });
-    EXPECT_NE(msg.find(path + ": columns 1 (\"y\") and 3 (\"label\") are both named as labels"),
-              std::string::npos)
-        << msg;
-}
-
 TEST(CsvReader, RejectsBadHeaderOption) {
     TempDir tmp;
     CsvOptions o;
@@ -232,7 +190,7 @@ TEST(CsvReader, RejectsHeaderWithoutRows) {
 
 TEST(CsvReader, SkipsBlankLinesAndByteOrderMark) {
     TempDir tmp;
-    const Dataset d = read_csv(tmp.file("b.csv", "\xEF\xBB\xBFx,z\n\n1,2\n\n3,4\n\n"));
+    const Dataset d = read_csv(tmp.file("b.csv", "\xEF\xBB\xBFx,y\n\n1,2\n\n3,4\n\n"));
     ASSERT_EQ(d.size(), 2U);
     EXPECT_FLOAT_EQ(d.x(1, 1), 4.0f);
     // Line numbers in messages still count the blank lines.

@@ -1,7 +1,6 @@
 // Numeric CSV files, read one line at a time.
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -12,7 +11,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <vector>
 
 #include <sys/types.h>
 
@@ -65,31 +63,6 @@ std::size_t count_header_fields(std::string_view line) {
     return n;
 }
 
-/// The fields of a header line, trimmed, without their double quotes.
-std::vector<std::string> header_names(std::string_view line) {
-    std::vector<std::string> names(1);
-    bool in_quotes = false;
-    for (char ch : line) {
-        if (ch == '"')
-            in_quotes = !in_quotes;
-        else if (ch == ',' && !in_quotes)
-            names.emplace_back();
-        else
-            names.back() += ch;
-    }
-    for (std::string& n : names) n = std::string(trim(n));
-    return names;
-}
-
-/// A header name that says its column holds labels (any case): such a column is never a feature.
-bool is_label_name(const std::string& name) {
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lower == "label" || lower == "labels" || lower == "class" || lower == "target" ||
-           lower == "y";
-}
-
 bool all_numeric(std::string_view line) {
     std::size_t start = 0;
     while (true) {
@@ -130,19 +103,6 @@ public:
                                << ncols_ << " columns)");
                 label_col_ = static_cast<std::size_t>(col);
                 has_label_ = true;
-            } else if (header) {
-                // A column the header calls the labels is taken as them, never as a feature.
-                const std::vector<std::string> names = header_names(line);
-                for (std::size_t c = 0; c < names.size(); ++c) {
-                    if (!is_label_name(names[c])) continue;
-                    DBN_CHECK(!has_label_, FormatError,
-                              path << ": columns " << label_col_ + 1 << " (\"" << labels_column_
-                                   << "\") and " << c + 1 << " (\"" << names[c]
-                                   << "\") are both named as labels; rename the one that is not");
-                    label_col_ = c;
-                    labels_column_ = names[c];
-                    has_label_ = true;
-                }
             }
             pending_ = !header;
             break;
@@ -153,7 +113,6 @@ public:
     std::size_t n_features() const override { return ncols_ - (has_label_ ? 1 : 0); }
     std::optional<std::size_t> size() const override { return std::nullopt; }
     bool has_labels() const override { return has_label_; }
-    std::string labels_column() const override { return labels_column_; }
 
 protected:
     std::size_t read_into(std::size_t max_rows, Matrix& x, Labels& labels) override {
@@ -195,10 +154,9 @@ private:
     }
 
     void parse_row(std::string_view line, Real* out, std::int32_t* label) {
-        auto fail_field = [&](std::size_t col, const char* what, std::string_view field,
-                              const std::string& why = {}) {
+        auto fail_field = [&](std::size_t col, const char* what, std::string_view field) {
             throw FormatError(source() + ":" + std::to_string(line_no_) + ":" +
-                              std::to_string(col) + ": " + what + ": " + quote_input(field) + why);
+                              std::to_string(col) + ": " + what + ": " + quote_input(field));
         };
         const std::size_t nfields = count_fields(line);
         DBN_CHECK(nfields == ncols_, FormatError,
@@ -219,12 +177,7 @@ private:
                 // Accepts "3.0" because numpy.savetxt writes labels as "3.000000000000000000e+00".
                 if (v != std::floor(v) || v < std::numeric_limits<std::int32_t>::min() ||
                     v > std::numeric_limits<std::int32_t>::max())
-                    fail_field(col + 1, "label is not an integer", field,
-                               labels_column_.empty()
-                                   ? std::string()
-                                   : " (column \"" + labels_column_ +
-                                         "\" is read as the labels for its name; rename it to "
-                                         "read it as a feature)");
+                    fail_field(col + 1, "label is not an integer", field);
                 *label = static_cast<std::int32_t>(v);
                 continue;
             }
@@ -260,7 +213,6 @@ private:
     std::size_t line_no_ = 0;
     std::size_t ncols_ = 0;
     std::size_t label_col_ = 0;
-    std::string labels_column_;  // the header's label-named column, when it gave the labels
     bool has_label_ = false;
     bool pending_ = false;
     std::size_t rows_ = 0;

@@ -41,7 +41,6 @@ Dataset first_rows(const Dataset& d, std::size_t n) {
     if (n == 0 || n >= d.size()) return d;
     Dataset out;
     out.source = d.source;
-    out.labels_column = d.labels_column;
     out.x = Matrix::from_shape({n, d.n_features()});
     std::copy(d.x.data(), d.x.data() + n * d.n_features(), out.x.data());
     if (d.has_labels()) {
@@ -64,13 +63,9 @@ Labels read_labels(const std::string& spec, const CsvOptions& csv) {
         case detail::SpecKind::idx:
             return read_idx_labels(p.path);
         case detail::SpecKind::csv: {
-            // Without a label column: the header's label-named column, else the only column.
-            Dataset d = read_csv(p.path, csv);
-            if (csv.label_column == CsvOptions::no_label_column && !d.labels_column.empty())
-                return std::move(d.labels);
             CsvOptions options = csv;
             if (options.label_column == CsvOptions::no_label_column) options.label_column = 0;
-            d = read_csv(p.path, options);
+            Dataset d = read_csv(p.path, options);
             DBN_CHECK(csv.label_column != CsvOptions::no_label_column || d.n_features() == 0,
                       FormatError,
                       spec << ": a labels file needs one column (got " << d.n_features() + 1

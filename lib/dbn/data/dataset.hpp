@@ -13,9 +13,6 @@ struct Dataset {
     Matrix x = Matrix::from_shape({0, 0});
     Labels labels = Labels::from_shape({0});  ///< empty when the source has no labels
     std::string source;                       ///< the spec it was read from, for messages
-    /// The CSV header name of the column the labels were taken from when no label column was
-    /// given and the header named one `label`, `labels`, `class`, `target` or `y`; else empty.
-    std::string labels_column;
 
     std::size_t size() const { return x.shape(0); }
     std::size_t n_features() const { return x.shape(1); }
@@ -62,11 +59,7 @@ Labels read_idx_labels(const std::string& path);
 
 /// @brief Numeric CSV reader: comma-separated, blank lines skipped, CRLF accepted; every field
 /// must be a finite number in full ("1.5abc" is an error), labels integral ("3.0" passes).
-/// Without a label column in `options`, a header column named `label`, `labels`, `class`,
-/// `target` or `y` (any case, quoted or not) is the label column (Dataset::labels_column names
-/// it): a label is never read as a feature. Two such columns are refused.
-/// @throws ConfigError when the label column lies outside the file's columns; FormatError for
-///         two label-named header columns and no label column given.
+/// @throws ConfigError when the label column lies outside the file's columns.
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 /// @brief Reads a 2-D (or 1-D, as one column) numeric HDF5 dataset as float32.

@@ -98,7 +98,6 @@ Dataset read_all(RowSource& source) {
 
     Dataset all;
     all.source = source.source();
-    all.labels_column = source.labels_column();
     all.x = Matrix::from_shape({rows, cols});
     if (labelled) all.labels = Labels::from_shape({rows});
     std::size_t row = 0;
@@ -117,7 +116,6 @@ std::size_t RowSource::read(std::size_t max_rows, Dataset& chunk) {
     const std::size_t cols = n_features();
     const bool labelled = has_labels();
     chunk.source = source_;
-    chunk.labels_column = labels_column();
     // Memory follows the rows the source holds, not the number asked for (an untrusted count,
     // e.g. --chunk-rows 10^18): at most the rows an announced size has left, and beyond
     // k_piece_values values the chunk grows only as rows arrive (a header may announce more than

@@ -27,8 +27,6 @@ public:
     virtual std::optional<std::size_t> size() const = 0;
     /// @brief True when every row comes with an integer label.
     virtual bool has_labels() const = 0;
-    /// @brief Dataset::labels_column of the rows read (the CSV header's label-named column).
-    virtual std::string labels_column() const { return {}; }
     /// @brief The SPEC the source was opened from, for messages.
     const std::string& source() const { return source_; }
 
