@@ -248,8 +248,11 @@ int run_eval(const EvalOptions& o) {
     if (o.threads > 0) use_threads(static_cast<std::size_t>(o.threads));
     const ModelFile file = io::load_model(o.model);
     const Dbn& model = file.stack;
-    const data::CsvOptions csv = csv_options(o.label_column, {o.data, o.labels});
-    const data::Dataset d = data::first_rows(data::read_dataset(o.data, csv), o.limit);
+    // With --labels, --label-column names the column of the labels file.
+    const data::CsvOptions csv =
+        csv_options(o.label_column, {o.labels.empty() ? o.data : o.labels});
+    const data::Dataset d = data::first_rows(
+        data::read_dataset(o.data, o.labels.empty() ? csv : data::CsvOptions{}), o.limit);
     DBN_CHECK(d.size() > 0, FormatError, o.data << ": no rows");
     DBN_CHECK(d.n_features() == model.n_visible(), ShapeError,
               o.data << ": " << d.n_features() << " columns, but " << o.model << " expects "

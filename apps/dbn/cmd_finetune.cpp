@@ -155,8 +155,9 @@ using json = nlohmann::json;
 
 data::Dataset read_labelled(const std::string& spec, const std::optional<std::string>& labels,
                             const std::optional<std::string>& label_column) {
-    const data::CsvOptions csv = csv_options(label_column, {spec, labels.value_or("")});
-    data::Dataset d = data::read_dataset(spec, csv);
+    // With --labels, --label-column names the column of the labels file.
+    const data::CsvOptions csv = csv_options(label_column, {labels.value_or(spec)});
+    data::Dataset d = data::read_dataset(spec, labels ? data::CsvOptions{} : csv);
     if (labels) {
         d.labels = data::read_labels(*labels, csv);
         DBN_CHECK(d.labels.size() == d.size(), FormatError,

@@ -70,8 +70,12 @@ int run_predict(const PredictOptions& o) {
     options.chunk_rows = o.chunk_rows;
     options.threads = o.threads > 0 ? static_cast<std::size_t>(o.threads) : 0;
     options.model_file = o.model;
-    options.csv = csv_options(o.label_column, {o.data, o.labels.value_or("")});
-    if (o.labels) options.labels = data::read_labels(*o.labels, options.csv);
+    // With --labels, --label-column names the column of the labels file.
+    const data::CsvOptions csv = csv_options(o.label_column, {o.labels.value_or(o.data)});
+    if (o.labels)
+        options.labels = data::read_labels(*o.labels, csv);
+    else
+        options.csv = csv;
     const predict::PredictSummary s = predict::write_predictions(model, o.data, o.out, options);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
