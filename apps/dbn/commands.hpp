@@ -134,15 +134,14 @@ inline CLI::Option* add_label_column(CLI::App* c, std::optional<std::string>& va
                          "column named label, labels, class, target or y must be named here");
 }
 
-/// @brief True for a SPEC the CSV reader reads (.csv, .tsv, .txt, optionally .gz).
+/// @brief True for a SPEC the CSV reader reads (*.csv, any case).
 inline bool is_csv_spec(const std::string& spec) {
     std::string l = spec;
     for (char& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     const auto ends = [&](const std::string& e) {
         return l.size() >= e.size() && l.compare(l.size() - e.size(), e.size(), e) == 0;
     };
-    return ends(".csv") || ends(".csv.gz") || ends(".tsv") || ends(".tsv.gz") || ends(".txt") ||
-           ends(".txt.gz");
+    return ends(".csv");
 }
 
 /// @brief The CSV options of `--label-column` (none: the defaults) for the SPECs it applies to
