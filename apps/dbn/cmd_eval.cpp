@@ -35,6 +35,7 @@ void add_eval(CLI::App& app, EvalOptions& o) {
     c->add_option("--data", o.data, "data SPEC (IDX, *.csv, file.h5:/dataset, bars-and-stripes:N)")
         ->required()
         ->check(path_validator());
+    add_label_column(c, o.label_column);
     auto* logz =
         c->add_option("--logz", o.log_z,
                       "how to get log Z: auto (exact up to 20 enumerated units), exact, ais")
@@ -247,7 +248,11 @@ int run_eval(const EvalOptions& o) {
     if (o.threads > 0) use_threads(static_cast<std::size_t>(o.threads));
     const ModelFile file = io::load_model(o.model);
     const Dbn& model = file.stack;
-    const data::Dataset d = data::first_rows(data::read_dataset(o.data), o.limit);
+    // With --labels, --label-column names the column of the labels file.
+    const data::CsvOptions csv =
+        csv_options(o.label_column, {o.labels.empty() ? o.data : o.labels});
+    const data::Dataset d = data::first_rows(
+        data::read_dataset(o.data, o.labels.empty() ? csv : data::CsvOptions{}), o.limit);
     DBN_CHECK(d.size() > 0, FormatError, o.data << ": no rows");
     DBN_CHECK(d.n_features() == model.n_visible(), ShapeError,
               o.data << ": " << d.n_features() << " columns, but " << o.model << " expects "
@@ -260,7 +265,7 @@ int run_eval(const EvalOptions& o) {
                           << " is not a fine-tuned classifier, so it has no use for labels");
     Labels labels = d.labels;
     if (classifier) {
-        if (!o.labels.empty()) labels = data::read_labels(o.labels);
+        if (!o.labels.empty()) labels = data::read_labels(o.labels, csv);
         DBN_CHECK(labels.size() > 0, FormatError,
                   o.data << ": no labels for the classifier (pass --labels SPEC)");
         DBN_CHECK(labels.size() >= d.size(), ShapeError,

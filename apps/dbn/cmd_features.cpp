@@ -36,8 +36,7 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
         ->check(index_validator());
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
         ->check(count_validator());
-    c->add_option("--label-column", o.label_column,
-                  "CSV input: column holding the labels (0-based, negative from the end)");
+    add_label_column(c, o.label_column);
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
         ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print nothing on success");
@@ -56,15 +55,7 @@ int run_features(const FeaturesOptions& o) {
     options.chunk_rows = o.chunk_rows;
     options.model_file = o.model;
     options.model_name = model.name;
-    if (o.label_column) {
-        // Only the CSV reader has columns to pick; elsewhere the flag would be ignored.
-        const std::string d = o.data.size() >= 4 ? o.data.substr(o.data.size() - 4) : "";
-        DBN_CHECK(d == ".csv" || d == ".CSV", ConfigError,
-                  "--label-column: " << o.data
-                                     << " is not a *.csv file (labels of IDX and HDF5 "
-                                        "data come from their own labels file)");
-        options.csv.label_column = *o.label_column;
-    }
+    options.csv = csv_options(o.label_column, {o.data});
     const features::FeatureSummary s =
         features::extract_features(model.stack, o.data, o.out, options);
     const double secs =

@@ -42,6 +42,7 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
                   "labels SPEC for --data (default: those that come with the data, e.g. the IDX "
                   "labels file beside the images)")
         ->check(path_validator());
+    add_label_column(c, o.label_column);
     c->add_option("--validation", o.validation,
                   "validation data SPEC for early stopping (default: a seeded share of --data, "
                   "see --validation-fraction)")
@@ -152,10 +153,13 @@ namespace {
 
 using json = nlohmann::json;
 
-data::Dataset read_labelled(const std::string& spec, const std::optional<std::string>& labels) {
-    data::Dataset d = data::read_dataset(spec);
+data::Dataset read_labelled(const std::string& spec, const std::optional<std::string>& labels,
+                            const std::optional<std::string>& label_column) {
+    // With --labels, --label-column names the column of the labels file.
+    const data::CsvOptions csv = csv_options(label_column, {labels.value_or(spec)});
+    data::Dataset d = data::read_dataset(spec, labels ? data::CsvOptions{} : csv);
     if (labels) {
-        d.labels = data::read_labels(*labels);
+        d.labels = data::read_labels(*labels, csv);
         DBN_CHECK(d.labels.size() == d.size(), FormatError,
                   *labels << ": " << d.labels.size() << " labels for the " << d.size()
                           << " rows of " << spec);
@@ -254,12 +258,13 @@ int run_finetune(const FinetuneOptions& o) {
 
     // Every data set is read and checked before training: a bad --test must not fail after
     // the model has been written.
-    data::Dataset train = read_labelled(run.data, run.labels);
+    data::Dataset train = read_labelled(run.data, run.labels, run.label_column);
     if (run.limit) train = data::first_rows(std::move(train), *run.limit);
     data::Dataset valid;
-    if (run.validation) valid = read_labelled(*run.validation, run.validation_labels);
+    if (run.validation)
+        valid = read_labelled(*run.validation, run.validation_labels, run.label_column);
     std::optional<data::Dataset> test;
-    if (run.test) test = read_labelled(*run.test, run.test_labels);
+    if (run.test) test = read_labelled(*run.test, run.test_labels, run.label_column);
     finetune::check_fine_tune_data(model.stack, cfg, train, run.validation ? &valid : nullptr,
                                    test ? &*test : nullptr);
     DataFingerprint fingerprint;

@@ -44,8 +44,7 @@ void add_predict(CLI::App& app, PredictOptions& o) {
         ->check(CLI::IsMember({"auto", "probabilities", "reconstructions", "features"}));
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
         ->check(count_validator());
-    c->add_option("--label-column", o.label_column,
-                  "CSV input: column holding the labels (0-based, negative from the end)");
+    add_label_column(c, o.label_column);
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
         ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print nothing on success");
@@ -71,15 +70,12 @@ int run_predict(const PredictOptions& o) {
     options.chunk_rows = o.chunk_rows;
     options.threads = o.threads > 0 ? static_cast<std::size_t>(o.threads) : 0;
     options.model_file = o.model;
-    if (o.label_column) {
-        const std::string d = o.data.size() >= 4 ? o.data.substr(o.data.size() - 4) : "";
-        DBN_CHECK(d == ".csv" || d == ".CSV", ConfigError,
-                  "--label-column: " << o.data
-                                     << " is not a *.csv file (labels of IDX and HDF5 "
-                                        "data come from their own labels file)");
-        options.csv.label_column = *o.label_column;
-    }
-    if (o.labels) options.labels = data::read_labels(*o.labels);
+    // With --labels, --label-column names the column of the labels file.
+    const data::CsvOptions csv = csv_options(o.label_column, {o.labels.value_or(o.data)});
+    if (o.labels)
+        options.labels = data::read_labels(*o.labels, csv);
+    else
+        options.csv = csv;
     const predict::PredictSummary s = predict::write_predictions(model, o.data, o.out, options);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

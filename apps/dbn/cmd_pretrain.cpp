@@ -41,6 +41,7 @@ void add_pretrain(CLI::App& app, PretrainOptions& o) {
          "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset "
          "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)")
         ->check(path_validator());
+    add_label_column(c, o.label_column);
     c->add_option("--validation", o.validation,
                   "held-out data SPEC for the monitors (default: a held-out share of --data)")
         ->check(path_validator());
@@ -162,9 +163,13 @@ int run_pretrain(const PretrainOptions& o) {
                     "or pass --data SPEC)");
     }
     const auto t0 = std::chrono::steady_clock::now();
-    data::Dataset train = data::first_rows(data::read_dataset(spec), run.limit);
+    // --label-column, else the configuration's input.label_column.
+    std::optional<std::string> label_column = run.label_column;
+    if (!label_column && !cfg.input.label_column.empty()) label_column = cfg.input.label_column;
+    const data::CsvOptions csv = csv_options(label_column, {spec, run.validation});
+    data::Dataset train = data::first_rows(data::read_dataset(spec, csv), run.limit);
     data::Dataset valid;
-    if (!run.validation.empty()) valid = data::read_dataset(run.validation);
+    if (!run.validation.empty()) valid = data::read_dataset(run.validation, csv);
 
     DataFingerprint fingerprint;
     fingerprint.spec = run.data;

@@ -34,8 +34,7 @@ void add_score(CLI::App& app, ScoreOptions& o) {
         ->check(path_validator());
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
         ->check(count_validator());
-    c->add_option("--label-column", o.label_column,
-                  "CSV input: column holding the labels (0-based, negative from the end)");
+    add_label_column(c, o.label_column);
     c->add_option("--threads", o.threads,
                   "BLAS threads and threads of an exact log Z (default: OpenBLAS's choice)")
         ->check(count_validator());
@@ -54,14 +53,7 @@ int run_score(const ScoreOptions& o) {
     options.chunk_rows = o.chunk_rows;
     options.threads = o.threads > 0 ? static_cast<std::size_t>(o.threads) : 2;
     options.model_file = o.model;
-    if (o.label_column) {
-        const std::string d = o.data.size() >= 4 ? o.data.substr(o.data.size() - 4) : "";
-        DBN_CHECK(d == ".csv" || d == ".CSV", ConfigError,
-                  "--label-column: " << o.data
-                                     << " is not a *.csv file (labels of IDX and HDF5 "
-                                        "data come from their own labels file)");
-        options.csv.label_column = *o.label_column;
-    }
+    options.csv = csv_options(o.label_column, {o.data});
     const predict::ScoreSummary s = predict::write_scores(model, o.data, o.out, options);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -15,6 +15,7 @@
 #include "dbn/core/blas.hpp"
 #include "dbn/core/error.hpp"
 #include "dbn/core/limits.hpp"
+#include "dbn/data/dataset.hpp"
 #include "dbn/data/ising.hpp"
 #include "dbn/estimate/parameter_path_ais.hpp"
 #include "dbn/finetune/fine_tune_config.hpp"
@@ -125,7 +126,41 @@ enum Exit : int {
     exit_numerical = 4,     ///< training diverged (NaN or Inf; the guard gave up)
 };
 
+/// @brief Adds `--label-column NAME|INDEX|none` to a command that reads CSV data.
+inline CLI::Option* add_label_column(CLI::App* c, std::optional<std::string>& value) {
+    return c->add_option("--label-column", value,
+                         "CSV data: the column holding the labels, by header name or 0-based "
+                         "index (negative from the end), or none (every column is a feature); a "
+                         "column named label, labels, class, target or y must be named here");
+}
+
+/// @brief True for a SPEC the CSV reader reads (*.csv, any case).
+inline bool is_csv_spec(const std::string& spec) {
+    std::string l = spec;
+    for (char& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const auto ends = [&](const std::string& e) {
+        return l.size() >= e.size() && l.compare(l.size() - e.size(), e.size(), e) == 0;
+    };
+    return ends(".csv");
+}
+
+/// @brief The CSV options of `--label-column` (none: the defaults) for the SPECs it applies to
+/// (--data, --labels); the options are ignored by the readers of other formats.
+/// @throws ConfigError for a label column given when none of `specs` is a CSV file.
+inline data::CsvOptions csv_options(const std::optional<std::string>& label_column,
+                                    const std::vector<std::string>& specs) {
+    data::CsvOptions csv;
+    if (!label_column) return csv;
+    DBN_CHECK(std::any_of(specs.begin(), specs.end(), is_csv_spec), ConfigError,
+              "--label-column: " << (specs.empty() ? std::string("the data") : specs.front())
+                                 << " is not a CSV file (labels of IDX and HDF5 data come "
+                                    "from their own labels file)");
+    data::set_label_column(csv, *label_column);
+    return csv;
+}
+
 struct PretrainOptions {
+    std::optional<std::string> label_column;
     std::string config;
     std::string data;
     std::string validation;
@@ -148,6 +183,7 @@ struct PretrainOptions {
 };
 
 struct EvalOptions {
+    std::optional<std::string> label_column;
     std::string model;
     std::string data;
     std::string labels;
@@ -185,7 +221,7 @@ struct FeaturesOptions {
     std::string out;
     std::optional<std::size_t> layer;
     std::size_t chunk_rows = 4096;
-    std::optional<long> label_column;
+    std::optional<std::string> label_column;
     int threads = 0;
     bool quiet = false;
 };
@@ -198,7 +234,7 @@ struct PredictOptions {
     std::optional<std::string> labels;
     std::string output = "auto";  ///< auto, probabilities, reconstructions or features
     std::size_t chunk_rows = 4096;
-    std::optional<long> label_column;
+    std::optional<std::string> label_column;
     int threads = 0;
     bool quiet = false;
 };
@@ -209,7 +245,7 @@ int run_predict(const PredictOptions& o);
 struct ScoreOptions {
     std::string model, data, out;
     std::size_t chunk_rows = 4096;
-    std::optional<long> label_column;
+    std::optional<std::string> label_column;
     int threads = 0;
     bool quiet = false;
 };
@@ -270,6 +306,7 @@ std::optional<std::vector<std::int64_t>> read_sample_shape(const std::string& mo
 /// `dbn finetune` (cmd_finetune.cpp): files and output here, the training settings in
 /// `settings` (finetune::fine_tune_config() checks them and fills in the defaults).
 struct FinetuneOptions {
+    std::optional<std::string> label_column;
     std::string model, data, out;
     std::optional<std::string> labels, validation, validation_labels, test, test_labels;
     std::optional<std::size_t> limit;  ///< default: every row

@@ -78,6 +78,69 @@ TEST(CsvReader, RejectsBadHeaderOption) {
     EXPECT_THROW(read_csv(tmp.file("a.csv", "1\n"), o), ConfigError);
 }
 
+CsvOptions label_text(const std::string& text) {
+    CsvOptions o;
+    set_label_column(o, text);
+    return o;
+}
+
+TEST(CsvReader, LabelColumnByHeaderNameGivesTheSameRowsAsByIndex) {
+    TempDir tmp;
+    const auto path = tmp.file("n.csv", "a,\"Digit\",b\n0.5,3,1\n2,7,3\n");
+    const Dataset by_name = read_csv(path, label_text("Digit"));
+    const Dataset by_case = read_csv(path, label_text("digit"));
+    const Dataset by_index = read_csv(path, label_text("1"));
+    for (const Dataset* d : {&by_name, &by_case, &by_index}) {
+        ASSERT_EQ(d->n_features(), 2U);
+        ASSERT_TRUE(d->has_labels());
+        EXPECT_EQ(d->labels(0), 3);
+        EXPECT_EQ(d->labels(1), 7);
+        EXPECT_FLOAT_EQ(d->x(0, 1), 1.0f);
+        EXPECT_FLOAT_EQ(d->x(1, 0), 2.0f);
+    }
+}
+
+TEST(CsvReader, ALabelNamedHeaderColumnIsRefusedUnlessNamed) {
+    TempDir tmp;
+    for (const std::string name : {"label", "Labels", "CLASS", "target", "y"}) {
+        const auto path = tmp.file("l.csv", "a,b," + name + "\n1,2,0\n3,4,1\n");
+        const auto msg = error_of<FormatError>([&] { read_csv(path); });
+        EXPECT_NE(msg.find("column 3 is named \"" + name + "\""), std::string::npos) << msg;
+        EXPECT_NE(msg.find("--label-column"), std::string::npos) << msg;
+        EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+        const Dataset labelled = read_csv(path, label_text(name));
+        EXPECT_EQ(labelled.n_features(), 2U);
+        EXPECT_EQ(labelled.labels(1), 1);
+        const Dataset features = read_csv(path, label_text("none"));
+        EXPECT_EQ(features.n_features(), 3U);
+        EXPECT_FALSE(features.has_labels());
+    }
+    // Names that merely contain the words are features.
+    EXPECT_EQ(read_csv(tmp.file("f.csv", "ylabel,classes\n1,2\n")).n_features(), 2U);
+}
+
+TEST(CsvReader, AnUnknownLabelNameOrANameWithoutHeaderIsAConfigError) {
+    TempDir tmp;
+    const auto msg = error_of<ConfigError>(
+        [&] { read_csv(tmp.file("a.csv", "a,b\n1,2\n"), label_text("label")); });
+    EXPECT_NE(msg.find("no column named \"label\""), std::string::npos) << msg;
+    EXPECT_THROW(read_csv(tmp.file("n.csv", "1,2\n"), label_text("label")), ConfigError);
+    CsvOptions o;
+    EXPECT_THROW(set_label_column(o, " "), ConfigError);
+}
+
+TEST(CsvReader, ReadLabelsTakesTheNamedColumn) {
+    TempDir tmp;
+    const auto path = tmp.file("l.csv", "a,label\n1,4\n3,5\n");
+    const Labels l = read_labels(path, label_text("label"));
+    ASSERT_EQ(l.size(), 2U);
+    EXPECT_EQ(l(0), 4);
+    EXPECT_EQ(l(1), 5);
+    // A one-column labels file with the header "label" needs no flag.
+    const Labels one = read_labels(tmp.file("y.csv", "label\n2\n1\n"));
+    EXPECT_EQ(one(0), 2);
+}
+
 TEST(CsvReader, LabelColumnFirst) {
     TempDir tmp;
     const Dataset d = read_csv(tmp.file("l.csv", "y,a,b\n3,0.5,1\n7,2,3\n"), with_label(0));
@@ -190,7 +253,7 @@ TEST(CsvReader, RejectsHeaderWithoutRows) {
 
 TEST(CsvReader, SkipsBlankLinesAndByteOrderMark) {
     TempDir tmp;
-    const Dataset d = read_csv(tmp.file("b.csv", "\xEF\xBB\xBFx,y\n\n1,2\n\n3,4\n\n"));
+    const Dataset d = read_csv(tmp.file("b.csv", "\xEF\xBB\xBFx,w\n\n1,2\n\n3,4\n\n"));
     ASSERT_EQ(d.size(), 2U);
     EXPECT_FLOAT_EQ(d.x(1, 1), 4.0f);
     // Line numbers in messages still count the blank lines.

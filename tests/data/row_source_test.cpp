@@ -168,7 +168,9 @@ TEST(RowSourceCsv, HeaderBlankLinesCrlfAndLabelColumn) {
     std::ofstream(path) << "\xEF\xBB\xBF"
                            "label,a,b,c\r\n1,0.5,-3e-2,-3\r\n\n2, +1.25 ,0,7\r\n"
                         << "3,1e-3,4,5\n   \n4,9,8,7";
-    expect_same_as_read_dataset(path);  // four columns, the first a feature like any other
+    CsvOptions features;  // `none`: four columns, the first a feature like any other
+    features.no_labels = true;
+    expect_same_as_read_dataset(path, features);
     CsvOptions csv;
     csv.label_column = 0;
     expect_same_as_read_dataset(path, csv);

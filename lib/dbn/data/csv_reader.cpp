@@ -1,6 +1,7 @@
 // Numeric CSV files, read one line at a time.
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -76,6 +78,38 @@ bool all_numeric(std::string_view line) {
     }
 }
 
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+/// The names of a header line, trimmed, without their double quotes.
+std::vector<std::string> header_names(std::string_view line) {
+    std::vector<std::string> names(1);
+    bool in_quotes = false;
+    for (char ch : line) {
+        if (ch == '"')
+            in_quotes = !in_quotes;
+        else if (ch == ',' && !in_quotes)
+            names.emplace_back();
+        else
+            names.back() += ch;
+    }
+    for (auto& name : names) name = std::string(trim(name));
+    return names;
+}
+
+/// The first names of a header, for a message.
+std::string shortened_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i == 8) return out + ", ...";
+        out += (i > 0 ? ", " : "") + quote_input(names[i]);
+    }
+    return out;
+}
+
 /// @brief A CSV file read one line at a time (the bytes of one line are all it holds).
 class CsvSource : public RowSource {
 public:
@@ -94,20 +128,50 @@ public:
             if (trim(line).empty()) continue;
             const bool header = options.header == 1 || (options.header == -1 && !all_numeric(line));
             ncols_ = header ? count_header_fields(line) : count_fields(line);
-            if (options.label_column != CsvOptions::no_label_column) {
-                const long n = static_cast<long>(ncols_);
-                const long col =
-                    options.label_column < 0 ? n + options.label_column : options.label_column;
-                DBN_CHECK(col >= 0 && col < n, ConfigError,
-                          path << ": label column " << options.label_column << " is out of range ("
-                               << ncols_ << " columns)");
-                label_col_ = static_cast<std::size_t>(col);
-                has_label_ = true;
-            }
+            const std::vector<std::string> names =
+                header ? header_names(line) : std::vector<std::string>{};
+            choose_label_column(path, options, header, names);
             pending_ = !header;
             break;
         }
         DBN_CHECK(ncols_ > 0, FormatError, path << ": empty file");
+    }
+
+    /// Resolves the label column: by name, by index, or none; a column named like labels
+    /// without one chosen is refused (it would otherwise be trained on as a feature).
+    void choose_label_column(const std::string& path, const CsvOptions& options, bool header,
+                             const std::vector<std::string>& names) {
+        const long n = static_cast<long>(ncols_);
+        if (!options.label_name.empty()) {
+            DBN_CHECK(header, ConfigError,
+                      path << ": label column \"" << options.label_name
+                           << "\" is a name, but the file has no header line (give its index)");
+            long found = -1;
+            for (std::size_t i = 0; i < names.size() && found < 0; ++i)
+                if (names[i] == options.label_name) found = static_cast<long>(i);
+            for (std::size_t i = 0; i < names.size() && found < 0; ++i)
+                if (lower(names[i]) == lower(options.label_name)) found = static_cast<long>(i);
+            DBN_CHECK(found >= 0, ConfigError,
+                      path << ": no column named \"" << options.label_name << "\" in the header ("
+                           << ncols_ << " columns: " << shortened_names(names) << ")");
+            label_col_ = static_cast<std::size_t>(found);
+            has_label_ = true;
+        } else if (options.label_column != CsvOptions::no_label_column && !options.no_labels) {
+            const long col =
+                options.label_column < 0 ? n + options.label_column : options.label_column;
+            DBN_CHECK(col >= 0 && col < n, ConfigError,
+                      path << ": label column " << options.label_column << " is out of range ("
+                           << ncols_ << " columns)");
+            label_col_ = static_cast<std::size_t>(col);
+            has_label_ = true;
+        } else if (!options.no_labels) {
+            for (std::size_t i = 0; i < names.size(); ++i)
+                DBN_CHECK(!is_label_name(names[i]), FormatError,
+                          path << ": column " << i + 1 << " is named \"" << names[i]
+                               << "\"; say whether it holds the labels: --label-column " << names[i]
+                               << " (config: input.label_column), or --label-column "
+                                  "none to read it as a feature");
+        }
     }
 
     std::size_t n_features() const override { return ncols_ - (has_label_ ? 1 : 0); }
@@ -219,6 +283,33 @@ private:
 };
 
 }  // namespace
+
+bool is_label_name(const std::string& name) {
+    const std::string l = lower(trim(name));
+    return l == "label" || l == "labels" || l == "class" || l == "target" || l == "y";
+}
+
+void set_label_column(CsvOptions& csv, const std::string& text) {
+    const std::string t(trim(text));
+    DBN_CHECK(!t.empty(), ConfigError,
+              "label column: empty (give a header name, a 0-based index, or none)");
+    csv.label_column = CsvOptions::no_label_column;
+    csv.label_name.clear();
+    csv.no_labels = false;
+    if (lower(t) == "none") {
+        csv.no_labels = true;
+        return;
+    }
+    long index = 0;
+    const char* first = t.data();
+    const char* last = t.data() + t.size();
+    const auto [ptr, ec] = std::from_chars(first, last, index);
+    if (ec == std::errc() && ptr == last && index > -(1L << 30) && index < (1L << 30)) {
+        csv.label_column = index;
+        return;
+    }
+    csv.label_name = t;
+}
 
 namespace detail {
 

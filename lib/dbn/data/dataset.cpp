@@ -64,10 +64,12 @@ Labels read_labels(const std::string& spec, const CsvOptions& csv) {
             return read_idx_labels(p.path);
         case detail::SpecKind::csv: {
             CsvOptions options = csv;
-            if (options.label_column == CsvOptions::no_label_column) options.label_column = 0;
+            const bool named =
+                !csv.label_name.empty() || csv.label_column != CsvOptions::no_label_column;
+            options.no_labels = false;
+            if (!named) options.label_column = 0;
             Dataset d = read_csv(p.path, options);
-            DBN_CHECK(csv.label_column != CsvOptions::no_label_column || d.n_features() == 0,
-                      FormatError,
+            DBN_CHECK(named || d.n_features() == 0, FormatError,
                       spec << ": a labels file needs one column (got " << d.n_features() + 1
                            << "); name the label column");
             return std::move(d.labels);

@@ -27,7 +27,23 @@ struct CsvOptions {
     /// `no_label_column` for none.
     long label_column = no_label_column;
     static constexpr long no_label_column = 1L << 40;
+    /// Header name of the label column (matched exactly, else case-insensitively); "" for none.
+    /// Takes the place of `label_column` when set.
+    std::string label_name;
+    /// False (default): a header column named `label`, `labels`, `class`, `target` or `y`
+    /// (any case) while no label column is given is an error, never a feature read silently.
+    /// True (`--label-column none`): every column is a feature.
+    bool no_labels = false;
 };
+
+/// @brief Sets the label column of `csv` from the text of `--label-column` / `label_column`:
+/// `none` (every column is a feature), an integer (0-based, negative from the end) or a header
+/// name.
+/// @throws ConfigError for an empty text.
+void set_label_column(CsvOptions& csv, const std::string& text);
+
+/// @brief True for a header name that says "labels": label, labels, class, target, y (any case).
+bool is_label_name(const std::string& name);
 
 /// @brief Reads a data set from a SPEC: an IDX file (`*-ubyte`, `*.idx`, optionally `.gz`),
 /// a `*.csv` file, `file.h5:/path/to/dataset`, or `bars-and-stripes:N` (generated 4x4 ... NxN

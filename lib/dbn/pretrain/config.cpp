@@ -33,7 +33,7 @@ const std::map<std::string, std::set<std::string>>& config_keys() {
                     "heldout_fraction",
                     "checkpoint_every",
                     "checkpoint_seconds"};
-        k["input"] = {"units", "scale", "binarize", "standardize", "sigma"};
+        k["input"] = {"units", "scale", "binarize", "standardize", "sigma", "label_column"};
         k["checks"] = {"enabled",    "log_z", "exact_max_units", "ais_runs",   "ais_steps",
                        "dlogz",      "seed",  "max_rows",        "path_steps", "target_width",
                        "time_budget"};
@@ -248,6 +248,17 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
         const std::string where = source + ": input";
         DBN_CHECK(in.is_object(), ConfigError, where << ": must be an object");
         check_keys(in, config_keys().at("input"), where);
+        if (in.contains("label_column")) {
+            const json& l = in.at("label_column");
+            DBN_CHECK(l.is_string() || l.is_number_integer(), ConfigError,
+                      where << ".label_column: must be a header name, a column index or \"none\" "
+                               "(got "
+                            << shortened(l.dump()) << ")");
+            cfg.input.label_column =
+                l.is_string() ? l.get<std::string>() : std::to_string(l.get<long long>());
+            DBN_CHECK(!cfg.input.label_column.empty(), ConfigError,
+                      where << ".label_column: empty (a header name, a column index or \"none\")");
+        }
         cfg.input.units = parse_unit_type(
             get_string(in, "units", to_string(UnitType::bernoulli), where), where + ".units");
         DBN_CHECK(units(cfg.input.units).allowed(UnitSide::visible), ConfigError,

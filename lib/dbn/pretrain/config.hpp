@@ -35,6 +35,9 @@ struct InputConfig {
     bool standardize = false;
     /// Gaussian inputs: "unit" (sigma = 1, for standardized data) or "data" (per-feature std).
     std::string sigma = "unit";
+    /// CSV data: the label column, by header name or index, or "none" ("" = not given); the
+    /// command line's --label-column wins.
+    std::string label_column;
 };
 
 /// @brief How pretraining runs the checks (the "checks" object of a configuration).
