@@ -120,6 +120,17 @@ double ising_mean_energy(std::size_t size, double temperature) {
     return -d;
 }
 
+double ising_specific_heat(std::size_t size, double temperature) {
+    check_lattice(size, temperature, "ising_specific_heat");
+    const double k = 1.0 / temperature;
+    const double h = std::min(1e-3, 0.02 / static_cast<double>(size)) * k;
+    const auto f = [&](double kk) { return log_partition_at(size, kk); };
+    const double d2 =
+        (-(f(k + 2 * h) + f(k - 2 * h)) + 16.0 * (f(k + h) + f(k - h)) - 30.0 * f(k)) /
+        (12.0 * h * h);
+    return k * k * d2 / static_cast<double>(size * size);
+}
+
 double ising_energy(const float* v, std::size_t size) {
     long sum = 0;
     for (std::size_t i = 0; i < size; ++i)
@@ -130,6 +141,74 @@ double ising_energy(const float* v, std::size_t size) {
             sum += s * (right + down);
         }
     return -static_cast<double>(sum);
+}
+
+IsingObservables ising_observables(const Matrix& visible, std::size_t size, double temperature,
+                                   const std::vector<double>& weights) {
+    check_lattice(size, temperature, "ising_observables");
+    const std::size_t rows = visible.shape(0), spins = size * size;
+    DBN_CHECK(visible.shape(1) == spins, ShapeError,
+              "ising_observables: rows of " << visible.shape(1) << " values, not " << spins
+                                            << " (an " << size << "x" << size << " lattice)");
+    DBN_CHECK(rows > 0, ShapeError, "ising_observables: no rows");
+    DBN_CHECK(weights.empty() || weights.size() == rows, ShapeError,
+              "ising_observables: " << weights.size() << " weights for " << rows << " rows");
+    std::vector<double> w(rows, 1.0 / static_cast<double>(rows));
+    if (!weights.empty()) {
+        double total = 0.0;
+        for (double x : weights) {
+            DBN_CHECK(std::isfinite(x) && x >= 0.0, ConfigError,
+                      "ising_observables: a weight is negative or not finite (" << x << ")");
+            total += x;
+        }
+        DBN_CHECK(total > 0.0, ConfigError, "ising_observables: the weights are all 0");
+        for (std::size_t r = 0; r < rows; ++r) w[r] = weights[r] / total;
+    }
+    const auto n = static_cast<double>(spins);
+    std::vector<double> e(rows), m(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+        const float* v = visible.data() + r * spins;
+        e[r] = ising_energy(v, size) / n;
+        long sum = 0;
+        for (std::size_t k = 0; k < spins; ++k) sum += v[k] > 0.5f ? 1 : -1;
+        m[r] = std::abs(static_cast<double>(sum)) / n;
+    }
+    // Mean, variance and the standard errors of both, of x under the weights w.
+    struct Moments {
+        IsingEstimate mean, variance;
+    };
+    const bool samples = weights.empty();
+    const auto moments = [&](const std::vector<double>& x) {
+        double mu = 0.0;
+        for (std::size_t r = 0; r < rows; ++r) mu += w[r] * x[r];
+        double m2 = 0.0, m4 = 0.0;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const double d = (x[r] - mu) * (x[r] - mu);
+            m2 += w[r] * d;
+            m4 += w[r] * d * d;
+        }
+        Moments out;
+        out.mean.value = mu;
+        out.variance.value = m2;
+        if (samples) {
+            const auto count = static_cast<double>(rows);
+            out.mean.standard_error = std::sqrt(m2 / count);
+            out.variance.standard_error = std::sqrt(std::max(0.0, m4 - m2 * m2) / count);
+        }
+        return out;
+    };
+    const Moments me = moments(e), mm = moments(m);
+    IsingObservables out;
+    out.count = rows;
+    out.size = size;
+    out.temperature = temperature;
+    out.energy = me.mean;
+    out.magnetization = mm.mean;
+    // Var(E) = N^2 Var(E / N): C = N Var(E / N) / T^2, chi = N Var(|m|) / T.
+    const double c = n / (temperature * temperature), chi = n / temperature;
+    out.specific_heat = {c * me.variance.value, c * me.variance.standard_error};
+    out.susceptibility = {chi * mm.variance.value, chi * mm.variance.standard_error};
+    return out;
 }
 
 namespace {
@@ -356,6 +435,25 @@ void write_ising_file(const IsingSamples& samples, const IsingSpec& spec, const 
         fs::remove(tmp, ignored);
         throw;
     }
+}
+
+std::optional<IsingSpec> ising_spec_of(const std::string& spec) {
+    if (spec.rfind("ising:", 0) == 0) return parse_ising_spec(spec);
+    const std::size_t colon = spec.rfind(':');
+    if (colon == std::string::npos || colon == 0) return std::nullopt;
+    const std::string path = spec.substr(0, colon);
+    if (!(detail::ends_with(path, ".h5") || detail::ends_with(path, ".hdf5"))) return std::nullopt;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+    const hdf5::File f = hdf5::File::open(path);
+    if (!f.has_attribute("format") || f.read_string_attribute("format") != "dbn-ising")
+        return std::nullopt;
+    IsingSpec out;
+    out.size = f.read_uint_attribute("size");
+    out.temperature = f.read_double_attribute("temperature");
+    out.count = f.read_uint_attribute("count");
+    out.seed = f.read_uint_attribute("seed");
+    return out;
 }
 
 std::vector<double> ising_log_prob_of(const std::string& spec, const Matrix& visible) {

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,47 @@ double ising_onsager_log_partition_per_spin(double temperature);
 /// difference of ising_log_partition in 1/T (step 1e-3 K: truncation ~1e-12 relative).
 double ising_mean_energy(std::size_t size, double temperature);
 
+/// @brief Exact specific heat per spin of the L x L lattice, C = Var(E) / (T^2 L^2)
+/// = K^2 (d^2 log Z / dK^2) / L^2, K = 1/T, by a five-point second difference of
+/// ising_log_partition in K. The step is 1e-3 K, and at most 0.02 K / L: the peak of C near T_c
+/// narrows as 1/L. Truncation is then ~1e-10 relative; rounding is ~1e-16 |log Z| / step^2,
+/// ~1e-8 relative at L = 4 and ~1e-6 at L = 1024.
+double ising_specific_heat(std::size_t size, double temperature);
+
 /// @brief E(s) of one configuration given as visible units (0/1), row-major L x L.
 double ising_energy(const float* v, std::size_t size);
+
+/// @brief An estimate and its standard error.
+struct IsingEstimate {
+    double value = 0.0;
+    double standard_error = 0.0;
+};
+
+/// @brief Thermodynamic observables per spin of a set of configurations (Torlai and Melko 2016),
+/// N = L^2 spins, m = (1/N) sum_i s_i:
+///     energy          <E> / N
+///     magnetization   <|m|>
+///     specific_heat   Var(E) / (T^2 N)
+///     susceptibility  N Var(|m|) / T      (of |m|: the finite lattice has no net <m>)
+/// Moments are those of the rows as a distribution (divided by their count, not count - 1: the
+/// bias, Var/count, is far below the standard error).
+struct IsingObservables {
+    std::size_t count = 0;  ///< rows
+    std::size_t size = 0;   ///< L
+    double temperature = 0.0;
+    IsingEstimate energy, magnetization, specific_heat, susceptibility;
+};
+
+/// @brief The observables of the rows of `visible` (values 0/1, read as 1 when above 0.5;
+/// row-major L x L) at temperature `temperature`. With `weights` empty the rows count equally and
+/// are taken as independent samples: the standard error of a mean is sqrt(Var / n), that of a
+/// variance sqrt((mu_4 - Var^2) / n), mu_4 the fourth central moment. With `weights` (one per
+/// row, >= 0, not all 0; normalized here) the rows are a weighted distribution, e.g. every
+/// state with its exact probability, and the standard errors are 0.
+/// @throws ShapeError when the rows do not have L^2 columns, there are none, or `weights` has
+/// another length; ConfigError for a bad lattice or temperature, or bad weights.
+IsingObservables ising_observables(const Matrix& visible, std::size_t size, double temperature,
+                                   const std::vector<double>& weights = {});
 
 /// @brief What to generate.
 struct IsingSpec {
@@ -95,6 +135,11 @@ IsingSamples ising_samples(const IsingSpec& spec);
 /// it once synced, so that a failed write leaves no partial file.
 /// @throws IoError naming the path when it cannot be written.
 void write_ising_file(const IsingSamples& samples, const IsingSpec& spec, const std::string& path);
+
+/// @brief The lattice, temperature, count and seed of Ising data: those of an `ising:` SPEC, or
+/// the root attributes of a file of write_ising_file given as `file.h5:/data`; none for other
+/// data (a missing or unreadable file is not Ising data here: reading it reports that).
+std::optional<IsingSpec> ising_spec_of(const std::string& spec);
 
 /// @brief The exact log p of each of the first `rows` rows of Ising data: for a SPEC
 /// `ising:...`, from the parsed temperature and lattice (-E(v)/T - log Z of each row of
