@@ -83,8 +83,11 @@ TEST_F(CliFeatures, ExitStatusesAndNothingLeftBehind) {
          "valid layers are 0..1"},
         {q("m.h5") + " --data " + q("in.csv") + " --out " + q("f.txt"), 2,
          "unknown output extension"},
-        // Without --label-column the label column is a sixth feature: 6 columns for 5 units.
+        // A column named "y" is never silently a feature: without --label-column it is refused,
+        // and read as a feature on request it makes 6 columns for 5 units.
         {q("m.h5") + " --data " + q("in.csv") + " --out " + q("f.h5"), 2,
+         "column 1 is named \"y\"; say whether it holds the labels: --label-column y"},
+        {q("m.h5") + " --data " + q("in.csv") + " --out " + q("f.h5") + " --label-column none", 2,
          "in.csv: 6 columns, but the model has 5 visible units"},
         {q("none.h5") + " --data " + q("in.csv") + " --out " + q("f.h5"), 2, "none.h5"},
         {q("in.csv") + " --data " + q("in.csv") + " --out " + q("f.h5"), 2, "not an HDF5 file"},
