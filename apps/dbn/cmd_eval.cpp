@@ -32,10 +32,12 @@ void add_eval(CLI::App& app, EvalOptions& o) {
         "mean log-likelihood under layer 0, the DBN's variational lower bound and the "
         "free-energy consistency checks");
     c->add_option("model", o.model, "model file (.h5)")->required()->check(path_validator());
-    c->add_option("--data", o.data, "data SPEC (IDX, *.csv, file.h5:/dataset, bars-and-stripes:N)")
+    c->add_option(
+         "--data", o.data,
+         "data SPEC (IDX, *.csv/.tsv/.txt[.gz], *.npy, file.h5:/dataset, bars-and-stripes:N)")
         ->required()
         ->check(path_validator());
-    add_label_column(c, o.label_column);
+    add_csv_flags(c, o.csv);
     auto* logz =
         c->add_option("--logz", o.log_z,
                       "how to get log Z: auto (exact up to 20 enumerated units), exact, ais")
@@ -249,8 +251,7 @@ int run_eval(const EvalOptions& o) {
     const ModelFile file = io::load_model(o.model);
     const Dbn& model = file.stack;
     // With --labels, --label-column names the column of the labels file.
-    const data::CsvOptions csv =
-        csv_options(o.label_column, {o.labels.empty() ? o.data : o.labels});
+    const data::CsvOptions csv = csv_options(o.csv, {o.labels.empty() ? o.data : o.labels});
     const data::Dataset d = data::first_rows(
         data::read_dataset(o.data, o.labels.empty() ? csv : data::CsvOptions{}), o.limit);
     DBN_CHECK(d.size() > 0, FormatError, o.data << ": no rows");

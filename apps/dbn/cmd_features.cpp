@@ -21,7 +21,8 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
         "streaming it in chunks");
     c->add_option("model", o.model, "model file (.h5)")->required()->check(path_validator());
     c->add_option("--data", o.data,
-                  "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset or "
+                  "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv/.tsv/.txt[.gz], *.npy, "
+                  "file.h5:/dataset or "
                   "bars-and-stripes:N; labels come along when the data has them")
         ->required()
         ->check(path_validator());
@@ -36,7 +37,7 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
         ->check(index_validator());
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
         ->check(count_validator());
-    add_label_column(c, o.label_column);
+    add_csv_flags(c, o.csv);
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
         ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print nothing on success");
@@ -55,7 +56,7 @@ int run_features(const FeaturesOptions& o) {
     options.chunk_rows = o.chunk_rows;
     options.model_file = o.model;
     options.model_name = model.name;
-    options.csv = csv_options(o.label_column, {o.data});
+    options.csv = csv_options(o.csv, {o.data});
     const features::FeatureSummary s =
         features::extract_features(model.stack, o.data, o.out, options);
     const double secs =

@@ -36,13 +36,14 @@ void add_finetune(CLI::App& app, FinetuneOptions& o) {
                   "pretrained (or fine-tuned) model file (.h5; required unless --resume)")
         ->check(path_validator());
     c->add_option("--data", o.data,
-                  "training data SPEC (IDX, *.csv, file.h5:/dataset; required unless --resume)")
+                  "training data SPEC (IDX, *.csv/.tsv/.txt[.gz], *.npy, file.h5:/dataset; "
+                  "required unless --resume)")
         ->check(path_validator());
     c->add_option("--labels", o.labels,
                   "labels SPEC for --data (default: those that come with the data, e.g. the IDX "
                   "labels file beside the images)")
         ->check(path_validator());
-    add_label_column(c, o.label_column);
+    add_csv_flags(c, o.csv);
     c->add_option("--validation", o.validation,
                   "validation data SPEC for early stopping (default: a seeded share of --data, "
                   "see --validation-fraction)")
@@ -154,10 +155,13 @@ namespace {
 using json = nlohmann::json;
 
 data::Dataset read_labelled(const std::string& spec, const std::optional<std::string>& labels,
-                            const std::optional<std::string>& label_column) {
-    // With --labels, --label-column names the column of the labels file.
-    const data::CsvOptions csv = csv_options(label_column, {labels.value_or(spec)});
-    data::Dataset d = data::read_dataset(spec, labels ? data::CsvOptions{} : csv);
+                            const CsvFlags& flags) {
+    // With --labels, --label-column names the column of the labels file; --delimiter applies to
+    // both files.
+    const data::CsvOptions csv = csv_options(flags, {labels.value_or(spec)});
+    data::CsvOptions data_csv;
+    data_csv.delimiter = csv.delimiter;
+    data::Dataset d = data::read_dataset(spec, labels ? data_csv : csv);
     if (labels) {
         d.labels = data::read_labels(*labels, csv);
         DBN_CHECK(d.labels.size() == d.size(), FormatError,
@@ -258,13 +262,12 @@ int run_finetune(const FinetuneOptions& o) {
 
     // Every data set is read and checked before training: a bad --test must not fail after
     // the model has been written.
-    data::Dataset train = read_labelled(run.data, run.labels, run.label_column);
+    data::Dataset train = read_labelled(run.data, run.labels, run.csv);
     if (run.limit) train = data::first_rows(std::move(train), *run.limit);
     data::Dataset valid;
-    if (run.validation)
-        valid = read_labelled(*run.validation, run.validation_labels, run.label_column);
+    if (run.validation) valid = read_labelled(*run.validation, run.validation_labels, run.csv);
     std::optional<data::Dataset> test;
-    if (run.test) test = read_labelled(*run.test, run.test_labels, run.label_column);
+    if (run.test) test = read_labelled(*run.test, run.test_labels, run.csv);
     finetune::check_fine_tune_data(model.stack, cfg, train, run.validation ? &valid : nullptr,
                                    test ? &*test : nullptr);
     DataFingerprint fingerprint;

@@ -24,7 +24,8 @@ void add_predict(CLI::App& app, PredictOptions& o) {
         "pretrained model's top-layer features");
     c->add_option("model", o.model, "model file (.h5)")->required()->check(path_validator());
     c->add_option("--data", o.data,
-                  "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset or "
+                  "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv/.tsv/.txt[.gz], *.npy, "
+                  "file.h5:/dataset or "
                   "bars-and-stripes:N; labels come along when the data has them")
         ->required()
         ->check(path_validator());
@@ -44,7 +45,7 @@ void add_predict(CLI::App& app, PredictOptions& o) {
         ->check(CLI::IsMember({"auto", "probabilities", "reconstructions", "features"}));
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
         ->check(count_validator());
-    add_label_column(c, o.label_column);
+    add_csv_flags(c, o.csv);
     c->add_option("--threads", o.threads, "BLAS threads (default: OpenBLAS's choice)")
         ->check(count_validator());
     c->add_flag("--quiet", o.quiet, "print nothing on success");
@@ -71,7 +72,7 @@ int run_predict(const PredictOptions& o) {
     options.threads = o.threads > 0 ? static_cast<std::size_t>(o.threads) : 0;
     options.model_file = o.model;
     // With --labels, --label-column names the column of the labels file.
-    const data::CsvOptions csv = csv_options(o.label_column, {o.labels.value_or(o.data)});
+    const data::CsvOptions csv = csv_options(o.csv, {o.labels.value_or(o.data)});
     if (o.labels)
         options.labels = data::read_labels(*o.labels, csv);
     else

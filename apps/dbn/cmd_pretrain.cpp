@@ -36,12 +36,12 @@ void add_pretrain(CLI::App& app, PretrainOptions& o) {
         c->add_option("--config", o.config,
                       "DBN configuration (JSON), e.g. models/quick.json (required unless --resume)")
             ->check(path_validator());
-    c->add_option(
-         "--data", o.data,
-         "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset "
-         "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)")
+    c->add_option("--data", o.data,
+                  "training data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv/.tsv/.txt[.gz], "
+                  "*.npy, file.h5:/dataset "
+                  "or bars-and-stripes:N (default: Debian's Fashion-MNIST training images)")
         ->check(path_validator());
-    add_label_column(c, o.label_column);
+    add_csv_flags(c, o.csv);
     c->add_option("--validation", o.validation,
                   "held-out data SPEC for the monitors (default: a held-out share of --data)")
         ->check(path_validator());
@@ -163,10 +163,13 @@ int run_pretrain(const PretrainOptions& o) {
                     "or pass --data SPEC)");
     }
     const auto t0 = std::chrono::steady_clock::now();
-    // --label-column, else the configuration's input.label_column.
-    std::optional<std::string> label_column = run.label_column;
-    if (!label_column && !cfg.input.label_column.empty()) label_column = cfg.input.label_column;
-    const data::CsvOptions csv = csv_options(label_column, {spec, run.validation});
+    // --label-column and --delimiter, else the configuration's input.label_column and
+    // input.delimiter.
+    CsvFlags flags = run.csv;
+    if (!flags.label_column && !cfg.input.label_column.empty())
+        flags.label_column = cfg.input.label_column;
+    if (!flags.delimiter && !cfg.input.delimiter.empty()) flags.delimiter = cfg.input.delimiter;
+    const data::CsvOptions csv = csv_options(flags, {spec, run.validation});
     data::Dataset train = data::first_rows(data::read_dataset(spec, csv), run.limit);
     data::Dataset valid;
     if (!run.validation.empty()) valid = data::read_dataset(run.validation, csv);

@@ -23,7 +23,8 @@ void add_score(CLI::App& app, ScoreOptions& o) {
         "log Z is known, its log-probability log p(v) = -F(v) - log Z");
     c->add_option("model", o.model, "model file (.h5)")->required()->check(path_validator());
     c->add_option("--data", o.data,
-                  "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv, file.h5:/dataset or "
+                  "data SPEC: IDX (*-ubyte, *.idx, optionally .gz), *.csv/.tsv/.txt[.gz], *.npy, "
+                  "file.h5:/dataset or "
                   "bars-and-stripes:N (the model's preprocessing is applied)")
         ->required()
         ->check(path_validator());
@@ -34,7 +35,7 @@ void add_score(CLI::App& app, ScoreOptions& o) {
         ->check(path_validator());
     c->add_option("--chunk-rows", o.chunk_rows, "rows per chunk (bounds memory)")
         ->check(count_validator());
-    add_label_column(c, o.label_column);
+    add_csv_flags(c, o.csv);
     c->add_option("--threads", o.threads,
                   "BLAS threads and threads of an exact log Z (default: OpenBLAS's choice)")
         ->check(count_validator());
@@ -53,7 +54,7 @@ int run_score(const ScoreOptions& o) {
     options.chunk_rows = o.chunk_rows;
     options.threads = o.threads > 0 ? static_cast<std::size_t>(o.threads) : 2;
     options.model_file = o.model;
-    options.csv = csv_options(o.label_column, {o.data});
+    options.csv = csv_options(o.csv, {o.data});
     const predict::ScoreSummary s = predict::write_scores(model, o.data, o.out, options);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

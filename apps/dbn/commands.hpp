@@ -126,41 +126,45 @@ enum Exit : int {
     exit_numerical = 4,     ///< training diverged (NaN or Inf; the guard gave up)
 };
 
-/// @brief Adds `--label-column NAME|INDEX|none` to a command that reads CSV data.
-inline CLI::Option* add_label_column(CLI::App* c, std::optional<std::string>& value) {
-    return c->add_option("--label-column", value,
-                         "CSV data: the column holding the labels, by header name or 0-based "
-                         "index (negative from the end), or none (every column is a feature); a "
-                         "column named label, labels, class, target or y must be named here");
+/// @brief The flags that say how a CSV file is read.
+struct CsvFlags {
+    std::optional<std::string> label_column;  ///< --label-column NAME|INDEX|none
+    std::optional<std::string> delimiter;     ///< --delimiter auto|comma|tab|semicolon|whitespace
+};
+
+/// @brief Adds `--label-column NAME|INDEX|none` and `--delimiter` to a command that reads data.
+inline void add_csv_flags(CLI::App* c, CsvFlags& flags) {
+    c->add_option("--label-column", flags.label_column,
+                  "CSV data: the column holding the labels, by header name or 0-based index "
+                  "(negative from the end), or none (every column is a feature); a column named "
+                  "label, labels, class, target or y must be named here");
+    c->add_option("--delimiter", flags.delimiter,
+                  "CSV data: auto (default: tab, else semicolon, else comma, else blanks, found "
+                  "on the first line), comma, tab, semicolon or whitespace");
 }
 
-/// @brief True for a SPEC the CSV reader reads (*.csv, any case).
-inline bool is_csv_spec(const std::string& spec) {
-    std::string l = spec;
-    for (char& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    const auto ends = [&](const std::string& e) {
-        return l.size() >= e.size() && l.compare(l.size() - e.size(), e.size(), e) == 0;
-    };
-    return ends(".csv");
-}
+/// @brief True for a SPEC the CSV reader reads (*.csv, *.tsv, *.txt, each optionally .gz).
+inline bool is_csv_spec(const std::string& spec) { return data::is_csv_path(spec); }
 
-/// @brief The CSV options of `--label-column` (none: the defaults) for the SPECs it applies to
-/// (--data, --labels); the options are ignored by the readers of other formats.
-/// @throws ConfigError for a label column given when none of `specs` is a CSV file.
-inline data::CsvOptions csv_options(const std::optional<std::string>& label_column,
-                                    const std::vector<std::string>& specs) {
+/// @brief The CSV options of `--label-column` and `--delimiter` (none: the defaults) for the
+/// SPECs they apply to (--data, --labels); the options are ignored by the readers of other
+/// formats.
+/// @throws ConfigError for a flag given when none of `specs` is a CSV file.
+inline data::CsvOptions csv_options(const CsvFlags& flags, const std::vector<std::string>& specs) {
     data::CsvOptions csv;
-    if (!label_column) return csv;
-    DBN_CHECK(std::any_of(specs.begin(), specs.end(), is_csv_spec), ConfigError,
-              "--label-column: " << (specs.empty() ? std::string("the data") : specs.front())
-                                 << " is not a CSV file (labels of IDX and HDF5 data come "
-                                    "from their own labels file)");
-    data::set_label_column(csv, *label_column);
+    for (const auto& [flag, value] : {std::pair{"--label-column", &flags.label_column},
+                                      std::pair{"--delimiter", &flags.delimiter}})
+        DBN_CHECK(!*value || std::any_of(specs.begin(), specs.end(), is_csv_spec), ConfigError,
+                  flag << ": " << (specs.empty() ? std::string("the data") : specs.front())
+                       << " is not a CSV file (*.csv, *.tsv or *.txt; labels of IDX and HDF5 "
+                          "data come from their own labels file)");
+    if (flags.label_column) data::set_label_column(csv, *flags.label_column);
+    if (flags.delimiter) data::set_delimiter(csv, *flags.delimiter);
     return csv;
 }
 
 struct PretrainOptions {
-    std::optional<std::string> label_column;
+    CsvFlags csv;
     std::string config;
     std::string data;
     std::string validation;
@@ -183,7 +187,7 @@ struct PretrainOptions {
 };
 
 struct EvalOptions {
-    std::optional<std::string> label_column;
+    CsvFlags csv;
     std::string model;
     std::string data;
     std::string labels;
@@ -221,7 +225,7 @@ struct FeaturesOptions {
     std::string out;
     std::optional<std::size_t> layer;
     std::size_t chunk_rows = 4096;
-    std::optional<std::string> label_column;
+    CsvFlags csv;
     int threads = 0;
     bool quiet = false;
 };
@@ -234,7 +238,7 @@ struct PredictOptions {
     std::optional<std::string> labels;
     std::string output = "auto";  ///< auto, probabilities, reconstructions or features
     std::size_t chunk_rows = 4096;
-    std::optional<std::string> label_column;
+    CsvFlags csv;
     int threads = 0;
     bool quiet = false;
 };
@@ -245,7 +249,7 @@ int run_predict(const PredictOptions& o);
 struct ScoreOptions {
     std::string model, data, out;
     std::size_t chunk_rows = 4096;
-    std::optional<std::string> label_column;
+    CsvFlags csv;
     int threads = 0;
     bool quiet = false;
 };
@@ -306,7 +310,7 @@ std::optional<std::vector<std::int64_t>> read_sample_shape(const std::string& mo
 /// `dbn finetune` (cmd_finetune.cpp): files and output here, the training settings in
 /// `settings` (finetune::fine_tune_config() checks them and fills in the defaults).
 struct FinetuneOptions {
-    std::optional<std::string> label_column;
+    CsvFlags csv;
     std::string model, data, out;
     std::optional<std::string> labels, validation, validation_labels, test, test_labels;
     std::optional<std::size_t> limit;  ///< default: every row

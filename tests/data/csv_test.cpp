@@ -1,7 +1,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -189,10 +192,12 @@ TEST(CsvReader, RejectsRaggedRow) {
     TempDir tmp;
     const auto path = tmp.file("r.csv", "a,b,c,d\n1,2,3,4\n1,2,3,4,5\n");
     const auto msg = error_of<FormatError>([&] { read_csv(path); });
-    EXPECT_NE(msg.find(path + ":3: 5 fields (expected 4)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(path + ":3: 5 fields separated by commas (expected 4)"), std::string::npos)
+        << msg;
     const auto short_row = tmp.file("s.csv", "1,2,3\n1,2\n");
     const auto msg2 = error_of<FormatError>([&] { read_csv(short_row); });
-    EXPECT_NE(msg2.find(":2: 2 fields (expected 3)"), std::string::npos) << msg2;
+    EXPECT_NE(msg2.find(":2: 2 fields separated by commas (expected 3)"), std::string::npos)
+        << msg2;
 }
 
 TEST(CsvReader, RejectsTextInNumber) {
@@ -303,6 +308,68 @@ TEST(CsvLabels, WiderFileNeedsALabelColumn) {
     TempDir tmp;
     const auto msg = error_of<FormatError>([&] { read_labels(tmp.file("y.csv", "1,2\n3,4\n")); });
     EXPECT_NE(msg.find("a labels file needs one column (got 2)"), std::string::npos) << msg;
+}
+
+TEST(CsvReader, DetectsTabSemicolonAndBlankDelimitersAndReadsQuotedNumbers) {
+    TempDir tmp;
+    const std::vector<std::pair<std::string, std::string>> files = {
+        {"comma.csv", "a,b,c\n1,2.5,3\n4,5,6\n"},
+        {"tab.tsv", "a\tb\tc\n1\t2.5\t3\n4\t5\t6\n"},
+        {"semi.csv", "\xEF\xBB\xBF\"a\";\"b\";\"c\"\r\n\"1\";\"2.5\";\"3\"\r\n4;5;6\r\n"},
+        // numpy.savetxt: blanks, exponents, a '#' header, runs of blanks and a leading one.
+        {"saved.txt", "# a b c\n1.0e+00 2.5e+00 3.0e+00\n 4   5\t6 \n"},
+    };
+    for (const auto& [name, text] : files) {
+        SCOPED_TRACE(name);
+        const Dataset d = read_csv(tmp.file(name, text));
+        ASSERT_EQ(d.size(), 2U);
+        ASSERT_EQ(d.n_features(), 3U);
+        EXPECT_EQ(d.x(0, 1), 2.5f);
+        EXPECT_EQ(d.x(1, 0), 4.0f);
+        EXPECT_EQ(d.x(1, 2), 6.0f);
+    }
+    // The '#' header of savetxt names the columns, so a label column can be named.
+    CsvOptions named;
+    set_label_column(named, "c");
+    EXPECT_EQ(read_csv(tmp.path("saved.txt"), named).labels(1), 6);
+}
+
+TEST(CsvReader, AGivenDelimiterWinsOverDetection) {
+    TempDir tmp;
+    const auto blanks = tmp.file("a.txt", " 1 2\n 3 4\n");
+    EXPECT_EQ(read_csv(blanks).n_features(), 2U);
+    CsvOptions comma;
+    set_delimiter(comma, "comma");
+    EXPECT_THROW(read_csv(blanks, comma), FormatError);  // one field "1 2"
+    // A decimal comma is not read: "2,5" is no number (so the first line reads as a header).
+    const auto european = tmp.file("b.csv", "1;2,5\n3;4,5\n");
+    try {
+        (void)read_csv(european);
+        FAIL() << "expected FormatError";
+    } catch (const FormatError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr(":2:2: not a number: \"4,5\""));
+    }
+    CsvOptions bad;
+    EXPECT_THROW(set_delimiter(bad, "|"), ConfigError);
+    for (const char* ok : {"auto", "TAB", "\\t", ";", "whitespace", " "})
+        EXPECT_NO_THROW(set_delimiter(bad, ok)) << ok;
+}
+
+TEST(CsvReader, ANulByteIsRefusedAsNotText) {
+    TempDir tmp;
+    const auto path = tmp.file("a.csv", std::string("1,2\n\0,3\n", 8));
+    try {
+        (void)read_csv(path);
+        FAIL() << "expected FormatError";
+    } catch (const FormatError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr(":2: a NUL byte: not a text file"));
+    }
+}
+
+TEST(CsvReader, TxtTsvAndGzipNamesAreCsv) {
+    for (const char* yes : {"a.csv", "a.TSV", "a.txt", "a.csv.gz", "b.tsv.GZ"})
+        EXPECT_TRUE(is_csv_path(yes)) << yes;
+    for (const char* no : {"a.npy", "a.gz", "a.csvx", "a.h5"}) EXPECT_FALSE(is_csv_path(no)) << no;
 }
 
 }  // namespace

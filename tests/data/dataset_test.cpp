@@ -18,9 +18,9 @@ using testing::TempDir;
 const fs::path k_fashion_dir = "/usr/share/datasets/fashion-mnist";
 
 TEST(ReadDataset, RejectsUnknownFormNamingFileAndForms) {
-    const auto msg = error_of<FormatError>([] { read_dataset("data/pixels.txt"); });
-    EXPECT_NE(msg.find("data/pixels.txt"), std::string::npos) << msg;
-    for (const char* form : {"-ubyte", ".idx", ".gz", ".csv", ".h5:/"})
+    const auto msg = error_of<FormatError>([] { read_dataset("data/pixels.dat"); });
+    EXPECT_NE(msg.find("data/pixels.dat"), std::string::npos) << msg;
+    for (const char* form : {"-ubyte", ".idx", ".gz", ".csv", ".tsv", ".npy", ".h5:/"})
         EXPECT_NE(msg.find(form), std::string::npos) << form << " missing from: " << msg;
 }
 

@@ -11,6 +11,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "dbn/data/row_source.hpp"
 #include "dbn/hdf5/hdf5.hpp"
 #include "io/io_support.hpp"
 
@@ -94,14 +95,19 @@ TEST(ReadHdf5, MissingDatasetIsAFormatError) {
     expect_error<FormatError>(path, "/g", {path + ":/g: no such dataset"});
 }
 
-TEST(ReadHdf5, ThreeDimensionsAreAFormatError) {
+TEST(ReadHdf5, ImagesAreFlattenedPerSampleAndKeepTheirShape) {
     const std::string path = test_dir() + "/cube.h5";
-    {
-        File f = File::create(path);
-        const std::vector<float> v(8, 1.0f);
-        f.write_dataset("cube", v.data(), {2, 2, 2});
-    }
-    expect_error<FormatError>(path, "cube", {path + ":cube", "3 dimensions"});
+    std::vector<float> v(2 * 3 * 4);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
+    { File::create(path).write_dataset("cube", v.data(), {2, 3, 4}); }
+    const data::Dataset d = data::read_hdf5(path, "cube");
+    ASSERT_EQ(d.size(), 2U);
+    ASSERT_EQ(d.n_features(), 12U);
+    // Row-major: sample 1, pixel (2, 3) is element 1 * 12 + 2 * 4 + 3.
+    EXPECT_EQ(d.x(1, 11), 23.0f);
+    EXPECT_EQ(d.x(0, 5), 5.0f);
+    EXPECT_EQ(data::open_row_source(path + ":cube")->sample_shape(),
+              (std::vector<std::size_t>{3, 4}));
 }
 
 TEST(ReadHdf5, StringsAreAFormatError) {

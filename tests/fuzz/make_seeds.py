@@ -4,7 +4,8 @@
 Usage: make_seeds.py [--dbn PATH_TO_DBN_PROGRAM]
 
 Small valid files of each format (a few KB at most): IDX files of several element types and
-ranks, raw and gzip; CSV files with and without header, labels, CRLF; HDF5 data files (float32
+ranks, raw and gzip; CSV files with and without header, labels, CRLF, tabs, semicolons and blanks;
+NumPy .npy files of several types, orders and ranks; HDF5 data files (float32
 and float64, 1-D and 2-D, chunked and deflated, with a labels dataset); the configurations of
 models/ and a few small ones; inputs of the fine-tune settings harness; and model files. With
 --dbn, the model seeds are made by the program itself (pretrain on 4x4 bars-and-stripes, then
@@ -76,10 +77,28 @@ def csv_seeds():
         "labels.csv": "1\n2\n3\n0\n",
         "one-row.csv": "-1.5e10,0,1e-30,+2\n",
         "spaces.csv": " 1 , 2 ,3\n4,5 , 6\n",
+        "tabs.csv": "a\tb\tlabel\n0.5\t1\t2\n3\t4\t0\n",
+        "semicolon-quoted.csv": '\ufeff"a";"b"\r\n"1.5";"2"\r\n3;"4"\r\n',
+        "savetxt.csv": "# a b label\n1.000000000000000000e+00 2.5e-01 3.0e+00\n 4  5\t6\n",
     }
     for name, text in files.items():
         with open(os.path.join(out, name), "w", newline="") as f:
             f.write(text)
+
+
+def npy_seeds():
+    out = folder("fuzz_npy")
+    rng = np.random.default_rng(3)
+    arrays = {
+        "f32-2d": rng.standard_normal((3, 4)).astype(np.float32),
+        "f64-fortran": np.asfortranarray(rng.standard_normal((4, 3))),
+        "u8-images": rng.integers(0, 255, (2, 3, 3)).astype(np.uint8),
+        "i64-labels": np.array([0, 3, 1, 2], dtype=np.int64),
+        "i16-big-endian": rng.integers(-500, 500, (3, 2)).astype(">i2"),
+        "bool": rng.random((2, 5)) < 0.5,
+    }
+    for name, array in arrays.items():
+        np.save(os.path.join(out, name + ".npy"), array)
 
 
 def hdf5_seeds():
@@ -162,6 +181,7 @@ def main():
     args = parser.parse_args()
     idx_seeds()
     csv_seeds()
+    npy_seeds()
     hdf5_seeds()
     config_seeds()
     finetune_seeds()

@@ -8,22 +8,23 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
-#include <sys/types.h>
-
 #include "dbn/core/error.hpp"
 #include "dbn/data/dataset.hpp"
+#include "dbn/data/gz_file.hpp"
 #include "dbn/data/readers.hpp"
 
 namespace dbn::data {
 namespace {
 
 using detail::errno_text;
+using detail::GzFile;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -48,56 +49,83 @@ NumberStatus parse_number(std::string_view field, double& value) {
     return NumberStatus::ok;
 }
 
-std::size_t count_fields(std::string_view line) {
-    return static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+/// @brief How the fields of a line are separated: one character, or (' ') runs of spaces and
+/// tabs, as numpy.savetxt's default and most space-aligned tables write them.
+constexpr char k_whitespace = ' ';
+
+const char* delimiter_name(char delimiter) {
+    switch (delimiter) {
+        case ',':
+            return "commas";
+        case '\t':
+            return "tabs";
+        case ';':
+            return "semicolons";
+        default:
+            return "whitespace";
+    }
 }
 
-/// Field count of a header line: commas inside double quotes do not separate names.
-std::size_t count_header_fields(std::string_view line) {
-    std::size_t n = 1;
+/// @brief The delimiter of a file from its first non-blank line, counted outside double quotes:
+/// a tab, else a semicolon (the CSV of locales whose decimal mark is a comma), else a comma, else
+/// blanks between fields, else (one column) a comma.
+char detect_delimiter(std::string_view line) {
+    std::size_t tabs = 0, semicolons = 0, commas = 0;
     bool in_quotes = false;
     for (char ch : line) {
-        if (ch == '"')
-            in_quotes = !in_quotes;
-        else if (ch == ',' && !in_quotes)
-            ++n;
+        if (ch == '"') in_quotes = !in_quotes;
+        if (in_quotes) continue;
+        tabs += ch == '\t';
+        semicolons += ch == ';';
+        commas += ch == ',';
     }
-    return n;
+    if (tabs > 0) return '\t';
+    if (semicolons > 0) return ';';
+    if (commas > 0) return ',';
+    return trim(line).find(' ') != std::string_view::npos ? k_whitespace : ',';
 }
 
-bool all_numeric(std::string_view line) {
+/// @brief Splits `line` into its fields at `delimiter` (k_whitespace: runs of blanks, ignoring
+/// those at either end), outside double quotes; each field trimmed and, when it is wholly
+/// quoted ("1.5", "pixel 1"), without its quotes.
+void split_fields(std::string_view line, char delimiter, std::vector<std::string_view>& fields) {
+    fields.clear();
+    const auto finish = [&](std::size_t from, std::size_t to) {
+        std::string_view f = trim(line.substr(from, to - from));
+        if (f.size() >= 2 && f.front() == '"' && f.back() == '"')
+            f = trim(f.substr(1, f.size() - 2));
+        fields.push_back(f);
+    };
+    const auto is_blank = [](char ch) { return ch == ' ' || ch == '\t'; };
+    if (delimiter == k_whitespace) line = trim(line);
     std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = line.find(',', start);
-        const std::string_view field =
-            trim(line.substr(start, comma == std::string_view::npos ? line.npos : comma - start));
+    bool in_quotes = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char ch = line[i];
+        if (ch == '"') in_quotes = !in_quotes;
+        if (in_quotes) continue;
+        if (delimiter == k_whitespace ? is_blank(ch) : ch == delimiter) {
+            finish(start, i);
+            if (delimiter == k_whitespace)
+                while (i + 1 < line.size() && is_blank(line[i + 1])) ++i;
+            start = i + 1;
+        }
+    }
+    finish(start, line.size());
+}
+
+bool all_numeric(const std::vector<std::string_view>& fields) {
+    for (const std::string_view field : fields) {
         double v = 0.0;
         if (parse_number(field, v) == NumberStatus::not_a_number) return false;
-        if (comma == std::string_view::npos) return true;
-        start = comma + 1;
     }
+    return true;
 }
 
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
-}
-
-/// The names of a header line, trimmed, without their double quotes.
-std::vector<std::string> header_names(std::string_view line) {
-    std::vector<std::string> names(1);
-    bool in_quotes = false;
-    for (char ch : line) {
-        if (ch == '"')
-            in_quotes = !in_quotes;
-        else if (ch == ',' && !in_quotes)
-            names.emplace_back();
-        else
-            names.back() += ch;
-    }
-    for (auto& name : names) name = std::string(trim(name));
-    return names;
 }
 
 /// The first names of a header, for a message.
@@ -110,26 +138,46 @@ std::string shortened_names(const std::vector<std::string>& names) {
     return out;
 }
 
-/// @brief A CSV file read one line at a time (the bytes of one line are all it holds).
+/// @brief A CSV file read one line at a time (the bytes of one line are all it holds), through
+/// zlib: a gzip-compressed file (`.csv.gz`) is read as it is decompressed, any other passes
+/// through as is.
 class CsvSource : public RowSource {
 public:
-    CsvSource(const std::string& path, const CsvOptions& options) : RowSource(path) {
+    CsvSource(const std::string& path, const CsvOptions& options) : RowSource(path), file_(path) {
         DBN_CHECK(options.header >= -1 && options.header <= 1, ConfigError,
                   "read_csv: header must be -1 (detect), 0 or 1 (got " << options.header << ")");
-        errno = 0;
-        file_.f = std::fopen(path.c_str(), "rb");
-        DBN_CHECK(file_.f != nullptr, IoError,
-                  path << ": cannot open (" << errno_text(errno) << ")");
-        std::setvbuf(file_.f, nullptr, _IOFBF, std::size_t{1} << 20);
-        // The first non-blank line fixes the column count and is a header or the first row.
+        DBN_CHECK(options.delimiter == 0 || options.delimiter == ',' || options.delimiter == '\t' ||
+                      options.delimiter == ';' || options.delimiter == k_whitespace,
+                  ConfigError,
+                  "read_csv: delimiter must be ',', '\\t', ';', ' ' (blanks) or 0 (detect)");
+        // The first non-blank line fixes the delimiter (unless given), the column count, and is
+        // a header or the first row.
         std::string_view line;
+        std::string comment;  // the last comment line before the first row
         while (next_line(line)) {
-            // Blank lines carry no sample; a trailing one is what most writers leave.
-            if (trim(line).empty()) continue;
-            const bool header = options.header == 1 || (options.header == -1 && !all_numeric(line));
-            ncols_ = header ? count_header_fields(line) : count_fields(line);
-            const std::vector<std::string> names =
-                header ? header_names(line) : std::vector<std::string>{};
+            // Blank lines carry no sample; a trailing one is what most writers leave. Lines
+            // starting with '#' are comments, as numpy.loadtxt reads them.
+            if (skipped(line)) {
+                if (!trim(line).empty()) comment = std::string(trim(line).substr(1));
+                continue;
+            }
+            delimiter_ = options.delimiter != 0 ? options.delimiter : detect_delimiter(line);
+            split_fields(line, delimiter_, fields_);
+            const bool header =
+                options.header == 1 || (options.header == -1 && !all_numeric(fields_));
+            ncols_ = fields_.size();
+            std::vector<std::string> names;
+            if (header)
+                for (const std::string_view f : fields_) names.emplace_back(f);
+            // numpy.savetxt(..., header="a b label") writes the names as a comment: a comment
+            // line of as many fields, not all numbers, just before the first row names them.
+            if (!header && options.header == -1 && !comment.empty()) {
+                std::vector<std::string_view> named;
+                split_fields(comment, delimiter_, named);
+                if (named.size() == ncols_ && !all_numeric(named))
+                    for (const std::string_view f : named) names.emplace_back(f);
+                split_fields(line, delimiter_, fields_);
+            }
             choose_label_column(path, options, header, names);
             pending_ = !header;
             break;
@@ -141,6 +189,7 @@ public:
     /// without one chosen is refused (it would otherwise be trained on as a feature).
     void choose_label_column(const std::string& path, const CsvOptions& options, bool header,
                              const std::vector<std::string>& names) {
+        header = header || !names.empty();
         const long n = static_cast<long>(ncols_);
         if (!options.label_name.empty()) {
             DBN_CHECK(header, ConfigError,
@@ -189,7 +238,7 @@ protected:
             } else if (!next_line(line)) {
                 break;
             }
-            if (trim(line).empty()) continue;
+            if (skipped(line)) continue;
             parse_row(line, x.data() + n * nf, has_label_ ? &labels(n) : nullptr);
             ++n;
         }
@@ -199,17 +248,36 @@ protected:
     }
 
 private:
+    static bool skipped(std::string_view line) {
+        line = trim(line);
+        return line.empty() || line.front() == '#';
+    }
+
     /// @brief The next line without its end-of-line characters; false at the end of the file.
     bool next_line(std::string_view& line) {
-        errno = 0;
-        const ssize_t len = ::getline(&buffer_.data, &buffer_.capacity, file_.f);
-        if (len < 0) {
-            DBN_CHECK(!std::ferror(file_.f), IoError,
-                      source() << ": cannot read (" << errno_text(errno) << ")");
-            return false;
+        line_buffer_.clear();
+        for (;;) {
+            if (pos_ == end_) {
+                end_ = file_.read(buffer_.data(), buffer_.size());
+                pos_ = 0;
+                if (end_ == 0) break;
+            }
+            const auto* begin = buffer_.data() + pos_;
+            const auto* newline =
+                static_cast<const unsigned char*>(std::memchr(begin, '\n', end_ - pos_));
+            const std::size_t take =
+                newline != nullptr ? static_cast<std::size_t>(newline - begin) + 1 : end_ - pos_;
+            line_buffer_.append(reinterpret_cast<const char*>(begin), take);
+            pos_ += take;
+            if (newline != nullptr) break;
         }
+        DBN_CHECK(!file_.truncated(), FormatError,
+                  source() << ": truncated gzip stream: it ends before its trailer");
+        if (line_buffer_.empty()) return false;
         ++line_no_;
-        line = std::string_view(buffer_.data, static_cast<std::size_t>(len));
+        DBN_CHECK(line_buffer_.find('\0') == std::string::npos, FormatError,
+                  source() << ":" << line_no_ << ": a NUL byte: not a text file");
+        line = std::string_view(line_buffer_);
         if (line_no_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
         if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -222,16 +290,12 @@ private:
             throw FormatError(source() + ":" + std::to_string(line_no_) + ":" +
                               std::to_string(col) + ": " + what + ": " + quote_input(field));
         };
-        const std::size_t nfields = count_fields(line);
-        DBN_CHECK(nfields == ncols_, FormatError,
-                  source() << ":" << line_no_ << ": " << nfields << " fields (expected " << ncols_
-                           << ")");
-        std::size_t start = 0;
+        split_fields(line, delimiter_, fields_);
+        DBN_CHECK(fields_.size() == ncols_, FormatError,
+                  source() << ":" << line_no_ << ": " << fields_.size() << " fields separated by "
+                           << delimiter_name(delimiter_) << " (expected " << ncols_ << ")");
         for (std::size_t col = 0; col < ncols_; ++col) {
-            const std::size_t comma = line.find(',', start);
-            const std::string_view field = trim(
-                line.substr(start, comma == std::string_view::npos ? line.npos : comma - start));
-            start = comma + 1;
+            const std::string_view field = fields_[col];
             double v = 0.0;
             const NumberStatus status = parse_number(field, v);
             if (status == NumberStatus::not_a_number) fail_field(col + 1, "not a number", field);
@@ -252,28 +316,14 @@ private:
         }
     }
 
-    // Members that own, so that a constructor that throws (empty file) still releases them.
-    struct File {
-        std::FILE* f = nullptr;
-        File() = default;
-        File(const File&) = delete;
-        File& operator=(const File&) = delete;
-        ~File() {
-            if (f != nullptr) std::fclose(f);
-        }
-    };
-    struct LineBuffer {  // getline's buffer, grown with malloc/realloc
-        char* data = nullptr;
-        std::size_t capacity = 0;
-        LineBuffer() = default;
-        LineBuffer(const LineBuffer&) = delete;
-        LineBuffer& operator=(const LineBuffer&) = delete;
-        ~LineBuffer() { std::free(data); }
-    };
-
-    File file_;
-    LineBuffer buffer_;
-    std::string_view line_;  // the current line, inside buffer_
+    GzFile file_;
+    std::vector<unsigned char> buffer_ = std::vector<unsigned char>(std::size_t{1} << 16);
+    std::size_t pos_ = 0;  // the unread bytes of buffer_ are [pos_, end_)
+    std::size_t end_ = 0;
+    std::string line_buffer_;
+    std::string_view line_;  // the current line, inside line_buffer_
+    std::vector<std::string_view> fields_;
+    char delimiter_ = ',';
     std::size_t line_no_ = 0;
     std::size_t ncols_ = 0;
     std::size_t label_col_ = 0;
@@ -309,6 +359,31 @@ void set_label_column(CsvOptions& csv, const std::string& text) {
         return;
     }
     csv.label_name = t;
+}
+
+void set_delimiter(CsvOptions& csv, const std::string& text) {
+    const std::string t = lower(trim(text));
+    if (t == "auto") {
+        csv.delimiter = 0;
+    } else if (t == "comma" || t == ",") {
+        csv.delimiter = ',';
+    } else if (t == "tab" || t == "\\t" || text == "\t") {
+        csv.delimiter = '\t';
+    } else if (t == "semicolon" || t == ";") {
+        csv.delimiter = ';';
+    } else if (t == "whitespace" || t == "space" || (t.empty() && !text.empty())) {
+        csv.delimiter = k_whitespace;
+    } else {
+        throw ConfigError("delimiter: " + quote_input(text) +
+                          " is none of auto, comma, tab, semicolon, whitespace");
+    }
+}
+
+bool is_csv_path(const std::string& path) {
+    std::string l = lower(path);
+    if (detail::ends_with(l, ".gz")) l.resize(l.size() - 3);
+    return detail::ends_with(l, ".csv") || detail::ends_with(l, ".tsv") ||
+           detail::ends_with(l, ".txt");
 }
 
 namespace detail {

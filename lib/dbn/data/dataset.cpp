@@ -62,6 +62,8 @@ Labels read_labels(const std::string& spec, const CsvOptions& csv) {
             return to_labels(read_hdf5(p.path, p.object).x, spec);
         case detail::SpecKind::idx:
             return read_idx_labels(p.path);
+        case detail::SpecKind::npy:
+            return detail::read_npy_labels(p.path);
         case detail::SpecKind::csv: {
             CsvOptions options = csv;
             const bool named =

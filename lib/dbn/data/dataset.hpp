@@ -34,7 +34,20 @@ struct CsvOptions {
     /// (any case) while no label column is given is an error, never a feature read silently.
     /// True (`--label-column none`): every column is a feature.
     bool no_labels = false;
+    /// The field delimiter: ',', '\t', ';', or ' ' (runs of spaces and tabs, as numpy.savetxt
+    /// writes); 0 (default) detects it from the first non-blank line: a tab, else a semicolon,
+    /// else a comma, else blanks between fields.
+    char delimiter = 0;
 };
+
+/// @brief Sets the delimiter of `csv` from the text of `--delimiter` / `input.delimiter`:
+/// `auto`, `comma` or `,`, `tab` or `\t`, `semicolon` or `;`, `whitespace` or `space`.
+/// @throws ConfigError for any other text.
+void set_delimiter(CsvOptions& csv, const std::string& text);
+
+/// @brief True for a file the CSV reader reads: `*.csv`, `*.tsv` or `*.txt` (any case), each
+/// also gzip-compressed (`*.csv.gz`).
+bool is_csv_path(const std::string& path);
 
 /// @brief Sets the label column of `csv` from the text of `--label-column` / `label_column`:
 /// `none` (every column is a feature), an integer (0-based, negative from the end) or a header
@@ -73,8 +86,10 @@ Matrix read_idx(const std::string& path);
 /// @brief IDX labels (one dimension, integer type).
 Labels read_idx_labels(const std::string& path);
 
-/// @brief Numeric CSV reader: comma-separated, blank lines skipped, CRLF accepted; every field
-/// must be a finite number in full ("1.5abc" is an error), labels integral ("3.0" passes).
+/// @brief Numeric CSV reader: fields separated by commas, tabs, semicolons or blanks (detected,
+/// or CsvOptions::delimiter), raw or gzip; blank lines and `#` comment lines skipped, a UTF-8 BOM,
+/// CRLF and double-quoted fields accepted; every field must be a finite number in full ("1.5abc"
+/// is an error), labels integral ("3.0" passes).
 /// @throws ConfigError when the label column lies outside the file's columns.
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 

@@ -49,11 +49,21 @@ public:
                   FormatError,
                   source() << ": holds " << type.name() << " values (expected integers or floats)");
         const auto shape = data_.shape();
-        DBN_CHECK(shape.size() == 1 || shape.size() == 2, FormatError,
-                  source() << ": has " << shape.size()
-                           << " dimensions (expected 1 or 2: samples, or samples x features)");
+        DBN_CHECK(!shape.empty(), FormatError,
+                  source() << ": is a single number (expected samples, samples x features, or "
+                              "samples x a shape such as 28 x 28)");
+        // Every dimension after the first is flattened into the columns of one row.
         rows_ = shape[0];
-        cols_ = shape.size() == 2 ? shape[1] : 1;
+        cols_ = 1;
+        for (std::size_t d = 1; d < shape.size(); ++d) {
+            DBN_CHECK(shape[d] == 0 || cols_ <= (std::size_t{1} << 40) / shape[d], FormatError,
+                      source() << ": a sample of more than 2^40 values");
+            cols_ *= shape[d];
+        }
+        if (shape.size() > 1)
+            sample_shape_.assign(shape.begin() + 1, shape.end());
+        else
+            sample_shape_ = {1};
 
         const std::string labels_path = sibling_labels(dataset);
         if (normalized(labels_path) == normalized(dataset) || !file_.exists(labels_path)) return;
@@ -75,6 +85,7 @@ public:
     std::size_t n_features() const override { return cols_; }
     std::optional<std::size_t> size() const override { return rows_; }
     bool has_labels() const override { return labels_.has_value(); }
+    std::vector<std::size_t> sample_shape() const override { return sample_shape_; }
 
 protected:
     std::size_t read_into(std::size_t max_rows, Matrix& x, Labels& labels) override {
@@ -119,6 +130,7 @@ private:
     std::size_t rows_ = 0;
     std::size_t cols_ = 0;
     std::size_t next_ = 0;
+    std::vector<std::size_t> sample_shape_;
     std::vector<std::int64_t> wide_;
 };
 

@@ -17,10 +17,11 @@ namespace dbn::data::detail {
 
 /// @brief The SPEC forms, for the message about one that is none of them.
 inline constexpr const char* k_spec_forms =
-    "an IDX file (*-ubyte or *.idx, optionally .gz), a *.csv file, or file.h5:/dataset "
+    "an IDX file (*-ubyte or *.idx, optionally .gz), a *.csv file (also .tsv, .txt, each "
+    "optionally .gz), a NumPy *.npy file, file.h5:/dataset "
     "(also .hdf5), bars-and-stripes:N, or ising:L=SIDE,T=TEMPERATURE,n=COUNT,seed=SEED";
 
-enum class SpecKind { idx, csv, hdf5, unknown };
+enum class SpecKind { idx, csv, hdf5, npy, unknown };
 
 struct ParsedSpec {
     SpecKind kind = SpecKind::unknown;
@@ -43,6 +44,12 @@ std::unique_ptr<RowSource> open_csv(const std::string& path, const CsvOptions& o
 /// @brief A numeric HDF5 dataset, and a `labels` dataset beside it when there is one; its
 /// source() is `path:dataset`.
 std::unique_ptr<RowSource> open_hdf5(const std::string& path, const std::string& dataset);
+
+/// @brief A NumPy .npy file (numpy.save): float, integer or bool values, C or Fortran order;
+/// every dimension after the first is flattened into columns. Its source() is `path`.
+std::unique_ptr<RowSource> open_npy(const std::string& path);
+/// @brief Integer labels from a one-dimensional .npy file (or one of shape (N, 1)).
+Labels read_npy_labels(const std::string& path);
 
 /// @brief Every remaining row of `source` as one Dataset named after source().
 Dataset read_all(RowSource& source);

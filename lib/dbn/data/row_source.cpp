@@ -63,7 +63,8 @@ ParsedSpec parse_spec(const std::string& spec) {
         DBN_CHECK(!ends_with(l, ext), FormatError,
                   spec << ": an HDF5 spec needs a dataset path (" << spec << ":/dataset)");
     }
-    if (ends_with(l, ".csv")) return {SpecKind::csv, spec, {}};
+    if (is_csv_path(spec)) return {SpecKind::csv, spec, {}};
+    if (ends_with(l, ".npy")) return {SpecKind::npy, spec, {}};
     const std::string_view base =
         ends_with(l, ".gz") ? std::string_view(l).substr(0, l.size() - 3) : std::string_view(l);
     if (ends_with(base, "-ubyte") || ends_with(base, ".idx")) return {SpecKind::idx, spec, {}};
@@ -229,6 +230,8 @@ std::unique_ptr<RowSource> open_row_source(const std::string& spec, const CsvOpt
             return detail::open_csv(p.path, csv);
         case detail::SpecKind::hdf5:
             return detail::open_hdf5(p.path, p.object);
+        case detail::SpecKind::npy:
+            return detail::open_npy(p.path);
         case detail::SpecKind::unknown:
             break;
     }

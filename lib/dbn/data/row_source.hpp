@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dbn/data/dataset.hpp"
 
@@ -27,6 +28,9 @@ public:
     virtual std::optional<std::size_t> size() const = 0;
     /// @brief True when every row comes with an integer label.
     virtual bool has_labels() const = 0;
+    /// @brief The shape of one sample in the file: {28, 28} for an array of 28 x 28 images
+    /// (IDX, HDF5 or NumPy), {n_features()} for a table. Its product is n_features().
+    virtual std::vector<std::size_t> sample_shape() const { return {n_features()}; }
     /// @brief The SPEC the source was opened from, for messages.
     const std::string& source() const { return source_; }
 

@@ -13,6 +13,7 @@
 
 #include "dbn/core/error.hpp"
 #include "dbn/core/limits.hpp"
+#include "dbn/data/dataset.hpp"
 #include "dbn/estimate/ais.hpp"
 #include "dbn/estimate/exact_log_partition.hpp"
 #include "dbn/estimate/stack_evaluation.hpp"
@@ -33,7 +34,8 @@ const std::map<std::string, std::set<std::string>>& config_keys() {
                     "heldout_fraction",
                     "checkpoint_every",
                     "checkpoint_seconds"};
-        k["input"] = {"units", "scale", "binarize", "standardize", "sigma", "label_column"};
+        k["input"] = {"units", "scale",        "binarize", "standardize",
+                      "sigma", "label_column", "delimiter"};
         k["checks"] = {"enabled",    "log_z", "exact_max_units", "ais_runs",   "ais_steps",
                        "dlogz",      "seed",  "max_rows",        "path_steps", "target_width",
                        "time_budget"};
@@ -258,6 +260,11 @@ DbnConfig parse_dbn_config(const std::string& json_text, const std::string& sour
                 l.is_string() ? l.get<std::string>() : std::to_string(l.get<long long>());
             DBN_CHECK(!cfg.input.label_column.empty(), ConfigError,
                       where << ".label_column: empty (a header name, a column index or \"none\")");
+        }
+        if (in.contains("delimiter")) {
+            cfg.input.delimiter = get_string(in, "delimiter", "", where);
+            data::CsvOptions check;
+            data::set_delimiter(check, cfg.input.delimiter);  // refused here, not at read time
         }
         cfg.input.units = parse_unit_type(
             get_string(in, "units", to_string(UnitType::bernoulli), where), where + ".units");

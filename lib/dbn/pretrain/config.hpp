@@ -38,6 +38,9 @@ struct InputConfig {
     /// CSV data: the label column, by header name or index, or "none" ("" = not given); the
     /// command line's --label-column wins.
     std::string label_column;
+    /// CSV data: the delimiter (auto, comma, tab, semicolon, whitespace; "" = not given); the
+    /// command line's --delimiter wins.
+    std::string delimiter;
 };
 
 /// @brief How pretraining runs the checks (the "checks" object of a configuration).
