@@ -313,7 +313,12 @@ AisResult Ais::estimate_from_base(const Rbm& target, const Vector& base_bias) co
     // This rank's contiguous range of groups [first, last) (all of them in one process).
     const mpi::Communicator& comm = config_.comm ? *config_.comm : mpi::serial();
     const auto ranks = static_cast<std::size_t>(comm.size());
-    const auto [first, last] = split_range(groups, ranks, static_cast<std::size_t>(comm.rank()));
+    // Plain variables, not a structured binding: the pool's lambda captures `first` (C++17
+    // forbids capturing a binding; clang refuses it).
+    const std::pair<std::size_t, std::size_t> range =
+        split_range(groups, ranks, static_cast<std::size_t>(comm.rank()));
+    const std::size_t first = range.first;
+    const std::size_t last = range.second;
     const std::size_t mine = last - first;
     const std::size_t threads =
         mine > 1 ? std::min(mine, static_cast<std::size_t>(std::max(1, blas::num_threads()))) : 1;
