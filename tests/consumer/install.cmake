@@ -33,7 +33,7 @@ foreach(header dbn/core/version.hpp dbn/core/types.hpp dbn/rbm/rbm.hpp dbn/io/mo
   endif()
 endforeach()
 # Internal headers are not installed, and no installed header may need one.
-foreach(header dbn/data/readers.hpp dbn/units/kernels.hpp dbn/estimate/kernels.hpp dbn/units/linear_energy.hpp
+foreach(header dbn/data/readers.hpp dbn/data/gz_file.hpp dbn/units/kernels.hpp dbn/estimate/kernels.hpp dbn/units/linear_energy.hpp
                dbn/core/vector_math.hpp
                dbn/core/blas_kernel.hpp)
   if(EXISTS ${PREFIX}/include/${header})
