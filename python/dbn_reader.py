@@ -23,9 +23,10 @@ DATA is a .npy file, an IDX file (*-ubyte or *.idx, optionally .gz) or file.h5:/
 """
 import argparse
 import gzip
+import math
 import sys
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import h5py
 import numpy as np
@@ -90,6 +91,7 @@ class Model:
     seed: int = 0
     fine_tuned: str = ""                     # "", "classifier" or "autoencoder"
     classifier: Optional[Classifier] = None  # when fine_tuned == "classifier"
+    sample_shape: Optional[Tuple[int, ...]] = None  # e.g. (28, 28) for images; None for a table
 
     @property
     def n_visible(self):
@@ -227,6 +229,14 @@ def load(path):
                       layers=layers, preprocessing=pre,
                       name=_text(t.attrs.get("name", "")) if t is not None else "",
                       seed=int(t.attrs.get("seed", 0)) if t is not None else 0)
+        if "sample_shape" in f.attrs:
+            shape = np.atleast_1d(f.attrs["sample_shape"])
+            n = layers[0].n_visible
+            if (shape.dtype.kind not in "iu" or not 2 <= shape.size <= 8 or np.any(shape <= 0)
+                    or math.prod(int(d) for d in shape) != n):
+                raise FormatError(f"{path}: attribute \"sample_shape\" {shape.tolist()} is not "
+                                  f"the shape of {n} visible units")
+            model.sample_shape = tuple(int(d) for d in shape)
         if "fine_tuned" in f.attrs:
             model.fine_tuned = _text(f.attrs["fine_tuned"])
             if model.fine_tuned not in ("classifier", "autoencoder"):

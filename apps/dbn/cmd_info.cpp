@@ -47,7 +47,14 @@ void print_human(const std::string& path, const ModelFile& m) {
         std::cout << (k ? "-" : "") << s.layers[k].n_visible();
     std::cout << "-" << s.layers.back().n_hidden() << ")";
     if (!m.name.empty()) std::cout << ", \"" << m.name << "\"";
-    std::cout << "\n  preprocessing: " << s.preprocessing.describe() << "\n";
+    std::cout << "\n";
+    if (!m.sample_shape.empty()) {
+        std::cout << "  sample shape: ";
+        for (std::size_t d = 0; d < m.sample_shape.size(); ++d)
+            std::cout << (d ? " x " : "") << m.sample_shape[d];
+        std::cout << "\n";
+    }
+    std::cout << "  preprocessing: " << s.preprocessing.describe() << "\n";
     if (m.trained()) std::cout << "  seed: " << m.seed << "\n";
     for (std::size_t k = 0; k < s.n_layers(); ++k) {
         const Rbm& r = s.layers[k];

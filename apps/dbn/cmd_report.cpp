@@ -100,7 +100,7 @@ std::vector<ReportFigure> pictures(const ModelFile& model, const ReportOptions& 
     }
     std::optional<picture::TileShape> shape;
     try {
-        shape = picture::choose_shape(read_sample_shape(o.model), o.shape, model.stack.n_visible(),
+        shape = picture::choose_shape(sample_shape_of(model), o.shape, model.stack.n_visible(),
                                       o.model);
     } catch (const ConfigError& e) {
         if (o.shape) throw;  // the user's own --shape that does not fit: an error

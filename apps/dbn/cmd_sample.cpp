@@ -85,7 +85,7 @@ int run_sample(const SampleOptions& o) {
     const ModelFile model = io::load_model(o.model);
     picture::TileShape shape;
     if (png)
-        shape = picture::choose_shape(read_sample_shape(o.model), o.shape, model.stack.n_visible(),
+        shape = picture::choose_shape(sample_shape_of(model), o.shape, model.stack.n_visible(),
                                       o.model);
     sample::SampleOptions options;
     options.count = o.count;

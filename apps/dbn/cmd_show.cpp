@@ -5,7 +5,6 @@
 #include "dbn/core/files.hpp"
 #include "dbn/core/output_file.hpp"
 #include "dbn/core/plural.hpp"
-#include "dbn/hdf5/hdf5.hpp"
 #include "dbn/io/model_io.hpp"
 #include "dbn/picture/filters.hpp"
 #include "dbn/picture/image.hpp"
@@ -13,10 +12,9 @@
 
 namespace dbn::cli {
 
-std::optional<std::vector<std::int64_t>> read_sample_shape(const std::string& model) {
-    const hdf5::File file = hdf5::File::open(model);
-    if (!file.has_attribute("sample_shape")) return std::nullopt;
-    return file.read_int_array_attribute("sample_shape", 8);
+std::optional<std::vector<std::int64_t>> sample_shape_of(const ModelFile& model) {
+    if (model.sample_shape.empty()) return std::nullopt;
+    return std::vector<std::int64_t>(model.sample_shape.begin(), model.sample_shape.end());
 }
 
 void add_show(CLI::App& app, ShowOptions& o) {
@@ -42,8 +40,8 @@ int run_show(const ShowOptions& o) {
     check_output(o.out, "--out", "the picture", {{"the model", o.model}});
     const auto lock = guard_output(o.out);
     const ModelFile model = io::load_model(o.model);
-    const picture::TileShape shape = picture::choose_shape(read_sample_shape(o.model), o.shape,
-                                                           model.stack.n_visible(), o.model);
+    const picture::TileShape shape =
+        picture::choose_shape(sample_shape_of(model), o.shape, model.stack.n_visible(), o.model);
     const Matrix tiles = picture::layer_filters(model.stack, o.layer, o.count);
     const picture::GrayImage image = picture::tile_grid(tiles, shape);
     picture::write_png(o.out, image);

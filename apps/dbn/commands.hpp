@@ -22,7 +22,8 @@
 
 namespace dbn {
 class OutputLock;
-}
+struct ModelFile;
+}  // namespace dbn
 
 namespace dbn::cli {
 
@@ -304,8 +305,8 @@ struct PlotOptions {
 void add_plot(CLI::App& app, PlotOptions& o);
 int run_plot(const PlotOptions& o);
 
-/// @brief The root attribute `sample_shape` of a model file (docs/FORMAT.md), when present.
-std::optional<std::vector<std::int64_t>> read_sample_shape(const std::string& model);
+/// @brief The model's sample_shape (the file's root attribute, docs/FORMAT.md), when it has one.
+std::optional<std::vector<std::int64_t>> sample_shape_of(const ModelFile& model);
 
 /// `dbn finetune` (cmd_finetune.cpp): files and output here, the training settings in
 /// `settings` (finetune::fine_tune_config() checks them and fills in the defaults).

@@ -109,6 +109,7 @@ json model_json(const std::string& path, const ModelFile& m) {
         out["seed"] = m.seed;
         out["name"] = m.name;
     }
+    out["sample_shape"] = m.sample_shape.empty() ? json(nullptr) : json(m.sample_shape);
     json hooks = json::array();
     for (std::size_t k = 0; k + 1 < s.n_layers(); ++k)
         hooks.push_back(s.hook_after(k) ? json(s.hook_after(k)->kind()) : json("none"));

@@ -238,6 +238,7 @@ inline void expect_same_model(const ModelFile& a, const ModelFile& b) {
     EXPECT_EQ(a.seed, b.seed);
     EXPECT_EQ(a.config_json, b.config_json);
     EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.sample_shape, b.sample_shape);
     ASSERT_EQ(a.records.size(), b.records.size());
     for (std::size_t k = 0; k < a.records.size(); ++k) {
         SCOPED_TRACE("record " + std::to_string(k));

@@ -1,6 +1,7 @@
 #include "dbn/io/model_io.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -88,6 +89,30 @@ TEST(ModelIoRoundTrip, BinarizeAndEmptyMonitorsAreKept) {
     m.stack.preprocessing.threshold = 0.25f;
     m.records.resize(1);  // configured but stopped before its first epoch
     expect_same_model(m, round_trip(m, path));
+}
+
+TEST(ModelIoRoundTrip, SampleShapeIsKeptAndAbsentForATable) {
+    const std::string path = test_dir() + "/shape.h5";
+    ModelFile m = one_layer(UnitType::bernoulli, UnitType::bernoulli, 12, 4);
+    EXPECT_TRUE(round_trip(m, path).sample_shape.empty());
+    EXPECT_FALSE(File::open(path).has_attribute("sample_shape"));
+    m.sample_shape = {3, 4};
+    expect_same_model(m, round_trip(m, path));
+    EXPECT_EQ(File::open(path).read_int_array_attribute("sample_shape", 8),
+              (std::vector<std::int64_t>{3, 4}));
+    m.sample_shape = {1, 3, 2, 2};
+    expect_same_model(m, round_trip(m, path));
+}
+
+TEST(ModelIoSave, RefusesASampleShapeThatIsNotTheVisibleUnits) {
+    const std::string path = test_dir() + "/bad_shape.h5";
+    ModelFile m = one_layer(UnitType::bernoulli, UnitType::bernoulli, 12, 4);
+    for (const std::vector<std::size_t>& shape :
+         {std::vector<std::size_t>{3, 5}, {12}, {0, 12}, {2, 2, 2, 2, 2, 2, 2, 2, 2}}) {
+        m.sample_shape = shape;
+        EXPECT_THROW(io::save_model(m, path), ShapeError) << shape.size() << " sizes";
+        EXPECT_FALSE(std::filesystem::exists(path));
+    }
 }
 
 TEST(ModelIoRoundTrip, WritesTheBindingNames) {
@@ -333,6 +358,27 @@ TEST_F(ModelIoLoad, RejectsUnknownFormatVersion) {
 TEST_F(ModelIoLoad, RejectsFormatVersionOfWrongType) {
     damage([](File& f) { f.write_string_attribute("format_version", "1"); });
     expect_rejected({"format_version", "expected an integer"});
+}
+
+TEST_F(ModelIoLoad, RejectsASampleShapeThatIsNotTheVisibleUnits) {
+    // mixed_stack()'s layer 0 has 5 visible units.
+    ASSERT_EQ(io::load_model(path_).stack.n_visible(), 5u);
+    damage([](File& f) { f.write_int_array_attribute("sample_shape", {5, 1}); });
+    EXPECT_EQ(io::load_model(path_).sample_shape, (std::vector<std::size_t>{5, 1}));
+    damage([](File& f) { f.write_int_array_attribute("sample_shape", {2, 3}); });
+    expect_rejected({"/: attribute \"sample_shape\" [2, 3] is not the shape of 5 visible units"});
+    damage([](File& f) { f.write_int_array_attribute("sample_shape", {-1, -5}); });
+    expect_rejected({"[-1, -5] is not the shape of 5"});
+    damage([](File& f) { f.write_int_array_attribute("sample_shape", {5}); });
+    expect_rejected({"[5] is not the shape of 5", "2 to 8 positive sizes"});
+    // 2^32 x 2^32 wraps to 0 in 64 bits, and 0 x 5 is not 5 either: the product is checked
+    // without overflowing.
+    damage([](File& f) {
+        f.write_int_array_attribute("sample_shape", {4294967296, 4294967296, 5});
+    });
+    expect_rejected({"is not the shape of 5"});
+    damage([](File& f) { f.write_string_attribute("sample_shape", "28x28"); });
+    expect_rejected({"sample_shape"});
 }
 
 TEST_F(ModelIoLoad, RejectsMissingNLayers) {

@@ -41,6 +41,7 @@ Dataset first_rows(const Dataset& d, std::size_t n) {
     if (n == 0 || n >= d.size()) return d;
     Dataset out;
     out.source = d.source;
+    out.sample_shape = d.sample_shape;
     out.x = Matrix::from_shape({n, d.n_features()});
     std::copy(d.x.data(), d.x.data() + n * d.n_features(), out.x.data());
     if (d.has_labels()) {

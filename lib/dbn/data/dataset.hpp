@@ -13,6 +13,9 @@ struct Dataset {
     Matrix x = Matrix::from_shape({0, 0});
     Labels labels = Labels::from_shape({0});  ///< empty when the source has no labels
     std::string source;                       ///< the spec it was read from, for messages
+    /// The shape of one sample as the file gives it ({28, 28} for an array of images; a table's
+    /// {n_features()}); empty when not known. Its product is n_features().
+    std::vector<std::size_t> sample_shape;
 
     std::size_t size() const { return x.shape(0); }
     std::size_t n_features() const { return x.shape(1); }

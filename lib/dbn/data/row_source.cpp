@@ -95,10 +95,14 @@ Dataset read_all(RowSource& source) {
         // An announced size leaves one last read of a row, which finds the end (and checks it).
         want = size ? (rows < *size ? *size - rows : 1) : 2 * want;
     }
-    if (chunks.size() == 1) return std::move(chunks.front());
+    if (chunks.size() == 1) {
+        chunks.front().sample_shape = source.sample_shape();
+        return std::move(chunks.front());
+    }
 
     Dataset all;
     all.source = source.source();
+    all.sample_shape = source.sample_shape();
     all.x = Matrix::from_shape({rows, cols});
     if (labelled) all.labels = Labels::from_shape({rows});
     std::size_t row = 0;

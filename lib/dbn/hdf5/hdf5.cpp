@@ -518,20 +518,27 @@ void Object::remove_attribute(const std::string& name) {
 
 namespace {
 
-/// @brief Creates (replacing) a scalar attribute of `ftype` and writes `value` as `mtype`.
-void write_scalar_attribute(hid_t obj, const std::string& where, const std::string& name,
-                            hid_t ftype, hid_t mtype, const void* value) {
+/// @brief Creates (replacing) attribute `name` of `ftype` over `space` (scalar or simple) and
+/// writes `value` as `mtype`.
+void write_attribute(hid_t obj, const std::string& where, const std::string& name, hid_t ftype,
+                     hid_t mtype, const Handle& space, const void* value) {
     const htri_t exists = H5Aexists(obj, name.c_str());
     if (exists < 0) fail(where, "cannot look up attribute " + quoted(name));
     if (exists > 0)
         check(H5Adelete(obj, name.c_str()), where, "cannot replace attribute " + quoted(name));
-    Handle space(check_id(H5Screate(H5S_SCALAR), where, "cannot create a dataspace"), H5Sclose);
     Handle attr(
         check_id(H5Acreate2(obj, name.c_str(), ftype, space.get(), H5P_DEFAULT, H5P_DEFAULT), where,
                  "cannot create attribute " + quoted(name)),
         H5Aclose);
     check(H5Awrite(attr.get(), mtype, value), where, "cannot write attribute " + quoted(name));
     attr.close(where, "cannot close attribute " + quoted(name));
+}
+
+/// @brief write_attribute() of a scalar.
+void write_scalar_attribute(hid_t obj, const std::string& where, const std::string& name,
+                            hid_t ftype, hid_t mtype, const void* value) {
+    Handle space(check_id(H5Screate(H5S_SCALAR), where, "cannot create a dataspace"), H5Sclose);
+    write_attribute(obj, where, name, ftype, mtype, space, value);
 }
 
 }  // namespace
@@ -555,6 +562,17 @@ void Object::write_string_attribute(const std::string& name, const std::string& 
 void Object::write_int_attribute(const std::string& name, std::int64_t value) {
     ensure_quiet();
     write_scalar_attribute(id_, where(), name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+}
+
+void Object::write_int_array_attribute(const std::string& name,
+                                       const std::vector<std::int64_t>& values) {
+    ensure_quiet();
+    if (values.empty())
+        fail<ConfigError>(where(), "attribute " + quoted(name) + ": an array of no values");
+    const hsize_t n = values.size();
+    Handle space(check_id(H5Screate_simple(1, &n, nullptr), where(), "cannot create a dataspace"),
+                 H5Sclose);
+    write_attribute(id_, where(), name, H5T_STD_I64LE, H5T_NATIVE_INT64, space, values.data());
 }
 
 void Object::write_uint_attribute(const std::string& name, std::uint64_t value) {

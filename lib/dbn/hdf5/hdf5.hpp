@@ -64,6 +64,9 @@ public:
     void write_string_attribute(const std::string& name, const std::string& value);
     void write_int_attribute(const std::string& name, std::int64_t value);
     void write_uint_attribute(const std::string& name, std::uint64_t value);
+    /// @brief Writes a 1-D int64 array attribute (at least one value).
+    void write_int_array_attribute(const std::string& name,
+                                   const std::vector<std::int64_t>& values);
     void write_double_attribute(const std::string& name, double value);
     /// @brief Deletes an attribute; does nothing if there is none of that name.
     void remove_attribute(const std::string& name);

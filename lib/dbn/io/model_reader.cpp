@@ -53,6 +53,7 @@ public:
         if (file.exists("/layers/" + std::to_string(n_layers)))
             fail("/layers/" + std::to_string(n_layers),
                  "exists, but n_layers is " + std::to_string(n_layers));
+        out.sample_shape = read_sample_shape(file, model.n_visible());
         read_hooks(file, model);
         if (file.exists("preprocessing"))
             model.preprocessing = read_preprocessing(file, model.n_visible());
@@ -92,6 +93,28 @@ private:
         if (file.attribute_type("library_version").type_class != TypeClass::string)
             fail("/", "attribute \"library_version\" is not a string");
         file.read_string_attribute("library_version");
+    }
+
+    /// The optional root attribute sample_shape: 2 to 8 positive sizes whose product is the
+    /// number of visible units.
+    std::vector<std::size_t> read_sample_shape(const File& file, std::size_t n_visible) const {
+        if (!file.has_attribute("sample_shape")) return {};
+        const std::vector<std::int64_t> v = file.read_int_array_attribute("sample_shape", 8);
+        std::vector<std::size_t> shape;
+        std::string text;
+        std::size_t values = 1;
+        bool fits = v.size() >= 2;
+        for (std::int64_t d : v) {
+            text += (text.empty() ? "" : ", ") + std::to_string(d);
+            fits = fits && d > 0 && values <= n_visible / static_cast<std::size_t>(d);
+            if (fits) values *= static_cast<std::size_t>(d);
+            shape.push_back(d > 0 ? static_cast<std::size_t>(d) : 0);
+        }
+        if (!fits || values != n_visible)
+            fail("/", "attribute \"sample_shape\" [" + text + "] is not the shape of " +
+                          std::to_string(n_visible) +
+                          " visible units (expected 2 to 8 positive sizes of that product)");
+        return shape;
     }
 
     std::size_t read_n_layers(const File& file) const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,12 +59,16 @@ struct ModelFile {
     std::string config_json;
     std::uint64_t seed = 0;
     std::string name;
+    /// The shape of one input sample when the training data gave one of rank 2 or more ({28, 28}
+    /// for images read from IDX, HDF5 or NumPy arrays): the root attribute `sample_shape` of the
+    /// file (docs/FORMAT.md). Empty when unknown or a table. Its product is stack.n_visible().
+    std::vector<std::size_t> sample_shape;
 
     /// @brief Whether training recorded the layers (what `dbn info` calls "trained").
     bool trained() const { return !records.empty(); }
 
-    /// @brief Checks the stack (Dbn::validate) and that there is no record, log Z or check
-    /// without its layer or pair.
+    /// @brief Checks the stack (Dbn::validate), that there is no record, log Z or check without
+    /// its layer or pair, and that a sample_shape holds n_visible values.
     /// @throws ConfigError for an empty stack; ShapeError naming what does not fit.
     void validate() const;
 

@@ -91,12 +91,19 @@ TileShape parse_shape(const std::string& text, const std::string& flag) {
 TileShape choose_shape(const std::optional<std::vector<std::int64_t>>& sample_shape,
                        const std::optional<std::string>& flag_shape, std::size_t n_values,
                        const std::string& model) {
-    if (sample_shape) {
-        const auto& v = *sample_shape;
+    // Dimensions of 1 do not change a picture ([28, 28, 1] is 28 x 28); a shape that keeps more
+    // than two (colour channels, volumes) or fewer is not drawn as one and leaves the choice to
+    // --shape or the square.
+    std::vector<std::int64_t> v;
+    if (sample_shape)
+        for (std::int64_t d : *sample_shape)
+            if (d != 1) v.push_back(d);
+    if (sample_shape && (v.size() == 2 || !flag_shape)) {
         DBN_CHECK(v.size() == 2 && v[0] > 0 && v[1] > 0 && v[0] <= 1000000 && v[1] <= 1000000,
                   ConfigError,
-                  model << ": attribute \"sample_shape\" holds " << v.size()
-                        << " values (expected 2 positive ones, height and width)");
+                  model << ": attribute \"sample_shape\" holds " << sample_shape->size()
+                        << " values, not a height and a width (give the tile shape with --shape "
+                           "HxW)");
         TileShape s{static_cast<std::size_t>(v[0]), static_cast<std::size_t>(v[1])};
         DBN_CHECK(s.size() == n_values, ConfigError,
                   model << ": attribute \"sample_shape\" [" << v[0] << ", " << v[1] << "] gives "

@@ -62,9 +62,10 @@ GrayImage tile_grid(const Matrix& tiles, TileShape shape, std::size_t columns = 
 /// @throws ConfigError naming `flag` and the text.
 TileShape parse_shape(const std::string& text, const std::string& flag = "--shape");
 
-/// @brief The tile shape of `n_values`-value rows: the file's `sample_shape` (when given: 2
-/// positive values; a flag that disagrees is refused), else `flag_shape`, else the square side
-/// when `n_values` is a perfect square.
+/// @brief The tile shape of `n_values`-value rows: the file's `sample_shape` (when given and,
+/// without its dimensions of 1, a height and a width; a flag that disagrees is refused), else
+/// `flag_shape`, else the square side when `n_values` is a perfect square. A sample_shape of
+/// more dimensions (colour channels, volumes) needs the flag.
 /// @throws ConfigError (naming `model` or the flag) when the shape does not give `n_values`
 /// pixels or none can be chosen (the message asks for --shape).
 TileShape choose_shape(const std::optional<std::vector<std::int64_t>>& sample_shape,

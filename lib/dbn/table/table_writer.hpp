@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace dbn::predict {
+namespace dbn::table {
 
 /// @brief Element type of one output column group.
 enum class ColumnType { float32, float64, int64, int32 };
@@ -52,4 +52,4 @@ void write_table(const std::string& out, const std::vector<ColumnGroup>& groups,
                  const TableMetadata& metadata, std::size_t npy_group,
                  const std::function<void(const ChunkSink&)>& produce);
 
-}  // namespace dbn::predict
+}  // namespace dbn::table

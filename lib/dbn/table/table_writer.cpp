@@ -1,4 +1,4 @@
-#include "dbn/predict/table_writer.hpp"
+#include "dbn/table/table_writer.hpp"
 
 #include <unistd.h>
 
@@ -17,7 +17,7 @@
 #include "dbn/core/output_file.hpp"
 #include "dbn/hdf5/hdf5.hpp"
 
-namespace dbn::predict {
+namespace dbn::table {
 namespace {
 
 namespace fs = std::filesystem;
@@ -342,4 +342,4 @@ void write_table(const std::string& out, const std::vector<ColumnGroup>& groups,
     }
 }
 
-}  // namespace dbn::predict
+}  // namespace dbn::table
