@@ -27,8 +27,9 @@ void add_features(CLI::App& app, FeaturesOptions& o) {
         ->required()
         ->check(path_validator());
     c->add_option("--out", o.out,
-                  "output: .h5 (float32 /features [N, n_K], int32 /labels [N]) or .csv (text, "
-                  "%.9g, a header line, label first)")
+                  "output: .h5 (float32 /features [N, n_K], int32 /labels [N]), .csv (text, "
+                  "%.9g, a header line, label first) or .npy (float32 [N, n_K], the features "
+                  "alone)")
         ->required()
         ->check(path_validator());
     c->add_option("--layer", o.layer,

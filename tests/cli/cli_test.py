@@ -348,6 +348,13 @@ def data_formats_give_the_same_model():
     with h5py.File(ENV.work / "p.h5", "r") as f:
         probs = f["probabilities"][()]
     check(np.array_equal(np.load(ENV.work / "p.npy"), probs), "npy and csv predictions differ")
+    expect_ok(run("features", "ref.h5", "--data", "x.npy", "--out", "f.npy", "--quiet"))
+    expect_ok(run("features", "ref.h5", "--data", "img.h5:/x", "--out", "f.h5", "--quiet"))
+    with h5py.File(ENV.work / "f.h5", "r") as f:
+        feats = f["features"][()]
+    got = np.load(ENV.work / "f.npy")
+    check(got.dtype == np.float32 and got.shape == (90, 8) and np.array_equal(got, feats),
+          f"features .npy {got.dtype} {got.shape} differ from the .h5 ones")
     (ENV.work / "short.npy").write_bytes((ENV.work / "x.npy").read_bytes()[:300])
     expect_failure(["pretrain", "--config", cfg, "--data", "short.npy", "--out", "z.h5"],
                    EXIT_BAD_INPUT, [r"short\.npy: truncated: shape \(90, 16\) of <f4"], out="z.h5")
@@ -2907,6 +2914,51 @@ def show_draws_filters_as_a_png():
 
 
 @case
+def images_keep_their_sample_shape():
+    """Pretraining on an array of images (HDF5 [N, 4, 4], NumPy [N, 2, 8]) saves the sample
+    shape with the model (root attribute sample_shape); info prints it, fine-tuning keeps it,
+    show draws tiles of that shape without --shape, and the Python reader returns it. A table
+    has none."""
+    h5py, np = h5py_numpy()
+    rng = np.random.default_rng(5)
+    x = (rng.random((60, 16)) < 0.4).astype(np.float32)
+    with h5py.File(ENV.work / "img.h5", "w") as f:
+        f["x"] = x.reshape(60, 4, 4)
+        f["labels"] = rng.integers(0, 2, 60)
+    np.save(ENV.work / "wide.npy", x.reshape(60, 2, 8))
+    np.savetxt(ENV.work / "rows.csv", x, delimiter=",", fmt="%d")
+    cfg = write_config("shape.json", [6], epochs=1)
+    common = ["--no-checks", "--no-checkpoint", "--quiet"]
+    for spec, out, shape in [("img.h5:/x", "a.h5", [4, 4]), ("wide.npy", "b.h5", [2, 8]),
+                             ("rows.csv", "c.h5", None)]:
+        expect_ok(run("pretrain", "--config", cfg, "--data", spec, "--out", out, *common))
+        check(info_json(out)["sample_shape"] == shape,
+              f"{spec}: sample_shape {info_json(out)['sample_shape']} (expected {shape})")
+        with h5py.File(ENV.work / out, "r") as f:
+            got = f.attrs["sample_shape"].tolist() if "sample_shape" in f.attrs else None
+        check(got == shape, f"{out}: attribute sample_shape {got} (expected {shape})")
+    p = expect_ok(run("info", "a.h5"))
+    check("\n  sample shape: 4 x 4\n" in p.out, "info does not print the sample shape", p)
+    check("sample shape" not in expect_ok(run("info", "c.h5")).out, "a table has a sample shape")
+    expect_ok(run("finetune", "a.h5", "--mode", "classifier", "--data", "img.h5:/x", "--labels",
+                  "img.h5:/labels", "--epochs", "1", "--out", "ft.h5", "--quiet"))
+    check(info_json("ft.h5")["sample_shape"] == [4, 4], "fine-tuning lost the sample shape")
+    expect_ok(run("show", "b.h5", "--out", "b.png"))
+    expect_ok(run("show", "c.h5", "--shape", "2x8", "--out", "c.png"))
+    # The same rows in another layout train the same model: the pictures are equal.
+    check(png_size("b.png") == png_size("c.png") and
+          (png_pixels(ENV.work / "b.png") == png_pixels(ENV.work / "c.png")).all(),
+          f"b.png ({png_size('b.png')}) is not c.png drawn with --shape 2x8")
+    expect_ok(run("show", "c.h5", "--out", "square.png"))
+    check(png_size("square.png") != png_size("b.png"), "2x8 tiles drawn as 4x4")
+    sys.path.insert(0, str(ENV.src / "python"))
+    import dbn_reader
+    check(dbn_reader.load(str(ENV.work / "ft.h5")).sample_shape == (4, 4), "dbn_reader: shape")
+    check(dbn_reader.load(str(ENV.work / "c.h5")).sample_shape is None, "dbn_reader: table")
+    no_temp_files()
+
+
+@case
 def show_matches_the_reference_picture():
     """The filters of the checked-in 16-12 bars-and-stripes RBM, pixel for pixel against
     tests/picture/data/bas4-filters.png (tests/picture/data/README.md: how to regenerate)."""
@@ -2946,7 +2998,15 @@ def show_bad_inputs_fail_in_one_line_without_output():
     with h5py.File(ENV.work / "m.h5", "a") as f:
         f.attrs["sample_shape"] = np.array([3, 4], dtype=np.int64)
     expect_failure(["show", "m.h5", "--out", "f.png"], EXIT_BAD_INPUT,
-                   [r"sample_shape.*12 pixels, the model has 16 visible units"], out="f.png")
+                   [r'm\.h5: /: attribute "sample_shape" \[3, 4\] is not the shape of 16 visible '
+                    r'units'], out="f.png")
+    # Three sizes other than 1 (colour channels) are no tile shape: --shape chooses one.
+    with h5py.File(ENV.work / "m.h5", "a") as f:
+        f.attrs["sample_shape"] = np.array([1, 2, 2, 4], dtype=np.int64)
+    expect_failure(["show", "m.h5", "--out", "f.png"], EXIT_BAD_INPUT,
+                   [r'"sample_shape" holds 4 values, not a height and a width.*--shape HxW'],
+                   out="f.png")
+    expect_ok(run("show", "m.h5", "--shape", "4x4", "--out", "s.png"))
     # 12 visible units, no sample_shape: not a square, so --shape is asked for.
     (ENV.work / "rows.csv").write_text("".join(",".join(str((r * 7 + c) % 3 % 2)
                                                         for c in range(12)) + "\n"

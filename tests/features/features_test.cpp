@@ -114,6 +114,25 @@ TEST(ExtractFeatures, StreamingIsBitIdenticalToOneTransform) {
     }
 }
 
+TEST(ExtractFeatures, NpyOutputIsTheFeaturesAloneBitForBit) {
+    // Written in two chunks (the header's row count is rewritten at the end; chunks of 4096 rows
+    // or more give one transform's bits) and read back by the library's own NPY reader.
+    const std::string dir = feature_test_dir();
+    const std::string spec = labelled_idx(dir, 5003, 50);
+    const Dbn model = mixed_model(50);
+    const Matrix expected = model.transform(data::read_dataset(spec).x, 1);
+    features::FeatureOptions o;
+    o.layer = 1;
+    o.chunk_rows = 4096;
+    const features::FeatureSummary s = features::extract_features(model, spec, dir + "/f.npy", o);
+    EXPECT_EQ(s.rows, 5003U);
+    const data::Dataset back = data::read_dataset(dir + "/f.npy");
+    ASSERT_EQ(back.x.shape(), expected.shape());
+    EXPECT_TRUE(same_bits(back.x, expected, "features"));
+    EXPECT_FALSE(back.has_labels());
+    EXPECT_EQ(entries(dir).size(), 3U);  // the two IDX files and f.npy, no temporary
+}
+
 TEST(ExtractFeatures, AnyChunkSizeIsTransformOfTheSameChunksBitForBit) {
     // OpenBLAS rounds a row differently depending on where it falls in the batch (the row tiles
     // of its kernels), so chunks that are not multiples of 4096 change the last bits: the
@@ -325,7 +344,7 @@ TEST(ExtractFeaturesErrors, ColumnMismatchNamesBoth) {
 TEST(ExtractFeaturesErrors, UnknownOutputExtension) {
     const std::string dir = feature_test_dir();
     const std::string spec = labelled_idx(dir, 5, 50);
-    for (const char* name : {"/f.txt", "/f", "/f.h5.bak", "/f.npy"}) {
+    for (const char* name : {"/f.txt", "/f", "/f.h5.bak", "/f.npz"}) {
         const std::string msg = message_of<ConfigError>(
             [&] { features::extract_features(mixed_model(50), spec, dir + name); });
         EXPECT_NE(msg.find("unknown output extension"), std::string::npos) << msg;

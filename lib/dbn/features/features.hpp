@@ -53,6 +53,8 @@ Matrix features(const Dbn& model, const Matrix& raw, std::size_t layer);
 ///   `source` (the SPEC).
 /// - `.csv`: a header line (`label,f0,f1,...`, `label` only when the input has labels), then
 ///   one row per line, features printed with `%.9g` (which reads back as the same float32).
+/// - `.npy`: the features alone, a float32 array [N, n_K] (NPY 1.0, little-endian, C order).
+/// (table::write_table writes them.)
 ///
 /// The file is written as `<out>.tmp.<pid>` and renamed over `out` when complete: a failure at
 /// any point leaves no file behind and an existing `out` untouched.

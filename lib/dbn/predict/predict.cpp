@@ -9,9 +9,16 @@
 #include "dbn/core/version.hpp"
 #include "dbn/finetune/evaluate.hpp"
 #include "dbn/finetune/fine_tuner.hpp"
-#include "dbn/predict/table_writer.hpp"
+#include "dbn/table/table_writer.hpp"
 
 namespace dbn::predict {
+
+using table::check_table_extension;
+using table::ChunkSink;
+using table::ColumnGroup;
+using table::ColumnType;
+using table::TableMetadata;
+using table::write_table;
 namespace {
 
 /// Rows per forward block, as finetune's evaluation uses.

@@ -7,9 +7,16 @@
 #include "dbn/core/plural.hpp"
 #include "dbn/core/version.hpp"
 #include "dbn/estimate/exact_log_partition.hpp"
-#include "dbn/predict/table_writer.hpp"
+#include "dbn/table/table_writer.hpp"
 
 namespace dbn::predict {
+
+using table::check_table_extension;
+using table::ChunkSink;
+using table::ColumnGroup;
+using table::ColumnType;
+using table::TableMetadata;
+using table::write_table;
 
 DVector free_energy_in_double(const Rbm& rbm, ConstRows v) {
     const Units& vis = rbm.visible_units();
