@@ -109,8 +109,13 @@ TEST(DbnConfig, RejectsWhatMakesNoSense) {
         {"[]", "must be a JSON object"},
         {R"({"layers": []})", "\"layers\" must be a non-empty list"},
         {R"({"layers": [{"hidden": 0}]})", "layers[0]: \"hidden\""},
-        {R"({"layers": [{"hiden": 10}]})", "layers[0]: unknown key \"hiden\""},
-        {R"({"layres": [{"hidden": 10}]})", "unknown key \"layres\""},
+        {R"({"layers": [{"hiden": 10}]})",
+         "layers[0]: unknown key \"hiden\" (did you mean \"hidden\"?)"},
+        {R"({"layers": [{"n_hidden": 10}]})",
+         "unknown key \"n_hidden\" (did you mean \"hidden\"?)"},
+        {R"({"layres": [{"hidden": 10}]})", "unknown key \"layres\" (did you mean \"layers\"?)"},
+        {R"({"defaults": {"Learning_Rate": 0.1}, "layers": [{"hidden": 10}]})",
+         "did you mean \"learning_rate\"?"},
         {R"({"layers": [{"hidden": 10, "learning_rate": -1}]})",
          "learning_rate must be a positive"},
         {R"({"layers": [{"hidden": 10, "learning_rate": "fast"}]})",
@@ -161,6 +166,16 @@ TEST(DbnConfig, RejectsWhatMakesNoSense) {
             << "config " << c.text << "\n  gave: " << msg
             << "\n  expected to contain: " << c.message;
         EXPECT_EQ(msg.rfind("cfg.json", 0), 0u) << "message must name the file: " << msg;
+    }
+}
+
+TEST(DbnConfig, AnUnknownKeyFarFromEveryKeyGetsNoSuggestion) {
+    for (const char* text :
+         {R"({"layers": [{"hidden": 10, "zzz": 1}]})", R"({"layers": [{"hidden": 10, "xy": 1}]})",
+          R"({"colour": "red", "layers": [{"hidden": 10}]})"}) {
+        const std::string msg = error_of(text);
+        EXPECT_NE(msg.find("unknown key"), std::string::npos) << msg;
+        EXPECT_EQ(msg.find("did you mean"), std::string::npos) << text << " gave: " << msg;
     }
 }
 

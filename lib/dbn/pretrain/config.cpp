@@ -1,6 +1,7 @@
 #include "dbn/pretrain/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -8,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -105,13 +107,54 @@ std::string home_of(const std::string& key) {
     return homes;
 }
 
+/// Edits (insertions, deletions, substitutions) that turn `a` into `b`, ignoring case.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                              std::tolower(static_cast<unsigned char>(b[j - 1]));
+            const std::size_t next = std::min({row[j] + 1, row[j - 1] + 1, diagonal + !same});
+            diagonal = row[j];
+            row[j] = next;
+        }
+    }
+    return row[b.size()];
+}
+
+/// The allowed key a mistyped one most likely meant ("hiden", "n_hidden", "Epochs"): the
+/// nearest within a third of its length in edits, or one it contains or that contains it; ""
+/// when none is close. Keys of more than 64 characters are no typo of a key.
+std::string nearest_key(const std::string& key, const std::set<std::string>& allowed) {
+    if (key.size() > 64) return "";
+    std::string best;
+    std::size_t best_distance = std::max<std::size_t>(1, key.size() / 3) + 1;
+    for (const std::string& k : allowed) {
+        std::size_t d = edit_distance(key, k);
+        const bool nested =
+            k.size() >= 3 && (key.find(k) != std::string::npos ||
+                              (key.size() >= 3 && k.find(key) != std::string::npos));
+        if (nested) d = std::min<std::size_t>(d, 1);
+        if (d < best_distance) {
+            best = k;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
 void check_keys(const json& obj, const std::set<std::string>& allowed, const std::string& where) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
         if (allowed.count(it.key())) continue;
         const std::string home = home_of(it.key());
+        const std::string near = home.empty() ? nearest_key(it.key(), allowed) : "";
         DBN_CHECK(false, ConfigError,
                   where << ": unknown key " << quote_input(it.key())
-                        << (home.empty() ? "" : " here: it belongs " + home));
+                        << (home.empty() ? "" : " here: it belongs " + home)
+                        << (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
     }
 }
 
