@@ -36,14 +36,9 @@ public:
         file.write_string_attribute("library_version", library_version);
         file.write_int_attribute("n_layers", static_cast<std::int64_t>(stack_.n_layers()));
         if (!model_.sample_shape.empty()) {
-            std::size_t values = 1;
-            for (std::size_t d : model_.sample_shape)  // 0 for a size 0 or beyond n_visible
-                values = d > 0 && values <= stack_.n_visible() / d ? values * d : 0;
-            DBN_CHECK(model_.sample_shape.size() >= 2 && model_.sample_shape.size() <= 8 &&
-                          values == stack_.n_visible(),
-                      ShapeError,
+            DBN_CHECK(is_sample_shape_of(model_.sample_shape, stack_.n_visible()), ShapeError,
                       where() << ": a sample_shape of " << model_.sample_shape.size()
-                              << " sizes and " << values << " values for " << stack_.n_visible()
+                              << " sizes that is not the shape of " << stack_.n_visible()
                               << " visible units");
             file.write_int_array_attribute(
                 "sample_shape",

@@ -102,15 +102,11 @@ private:
         const std::vector<std::int64_t> v = file.read_int_array_attribute("sample_shape", 8);
         std::vector<std::size_t> shape;
         std::string text;
-        std::size_t values = 1;
-        bool fits = v.size() >= 2;
         for (std::int64_t d : v) {
             text += (text.empty() ? "" : ", ") + std::to_string(d);
-            fits = fits && d > 0 && values <= n_visible / static_cast<std::size_t>(d);
-            if (fits) values *= static_cast<std::size_t>(d);
-            shape.push_back(d > 0 ? static_cast<std::size_t>(d) : 0);
+            shape.push_back(d > 0 ? static_cast<std::size_t>(d) : 0);  // 0 fails the check
         }
-        if (!fits || values != n_visible)
+        if (!is_sample_shape_of(shape, n_visible))
             fail("/", "attribute \"sample_shape\" [" + text + "] is not the shape of " +
                           std::to_string(n_visible) +
                           " visible units (expected 2 to 8 positive sizes of that product)");

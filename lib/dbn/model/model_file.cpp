@@ -6,6 +6,16 @@
 
 namespace dbn {
 
+bool is_sample_shape_of(const std::vector<std::size_t>& shape, std::size_t n_values) {
+    if (shape.size() < 2 || shape.size() > 8) return false;
+    std::size_t values = 1;
+    for (std::size_t d : shape) {
+        if (d == 0 || values > n_values / d) return false;
+        values *= d;
+    }
+    return values == n_values;
+}
+
 void ModelFile::validate() const {
     stack.validate();
     const std::size_t n = stack.n_layers();
@@ -15,13 +25,7 @@ void ModelFile::validate() const {
               "ModelFile: " << log_z.size() << " log Z records and " << checks.size()
                             << " checks for " << n << " layers");
     if (!sample_shape.empty()) {
-        std::size_t values = 1;
-        bool fits = sample_shape.size() >= 2;
-        for (std::size_t d : sample_shape) {
-            fits = fits && d > 0 && values <= stack.n_visible() / d;
-            if (fits) values *= d;
-        }
-        DBN_CHECK(fits && values == stack.n_visible(), ShapeError,
+        DBN_CHECK(is_sample_shape_of(sample_shape, stack.n_visible()), ShapeError,
                   "ModelFile: a sample_shape of " << sample_shape.size()
                                                   << " dimensions that does not hold the "
                                                   << stack.n_visible() << " visible units");

@@ -35,6 +35,10 @@ struct LayerRecord {
     }
 };
 
+/// @brief Whether `shape` can be a ModelFile::sample_shape of `n_values` values: 2 to 8 sizes,
+/// each at least 1, whose product is `n_values` (computed without overflow).
+bool is_sample_shape_of(const std::vector<std::size_t>& shape, std::size_t n_values);
+
 /// @brief The whole content of a model file (docs/FORMAT.md): the stack, and what pretraining,
 /// the checks and fine-tuning recorded about it.
 ///

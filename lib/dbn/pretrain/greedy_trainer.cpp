@@ -335,16 +335,10 @@ ModelFile GreedyTrainer::run(data::Dataset&& train, const data::Dataset* validat
     model.seed = config_.seed;
     model.config_json = config_.json;
     model.name = config_.name;
-    // An array of images keeps its sample shape (rank 2 or more) for the pictures and readers;
-    // a table has none.
-    if (train.sample_shape.size() >= 2) {
-        std::size_t values = 1;
-        for (std::size_t d : train.sample_shape) values *= d;
-        DBN_CHECK(values == train.n_features(), ShapeError,
-                  train.source << ": a sample shape of " << values << " values for rows of "
-                               << train.n_features());
+    // An array of images keeps its sample shape for the pictures and readers; a table (rank 1)
+    // has none, nor has a shape the file cannot hold (more than 8 sizes).
+    if (is_sample_shape_of(train.sample_shape, train.n_features()))
         model.sample_shape = train.sample_shape;
-    }
     Dbn& stack = model.stack;
     std::vector<Rng::State> propagate_rng;
     auto last_checkpoint = std::chrono::steady_clock::now();
